@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Defaults, exported so tools and docs can name them.
+const (
+	// DefaultPayTimeout bounds the pay answer: a wallet that has not
+	// answered by then leaves the payment PAYMENT_IN_PROCESS (U) and the
+	// follow-up settles it. Antom lanes start polling after 5 s.
+	DefaultPayTimeout = 5 * time.Second
+	// DefaultWalletCallTimeout bounds each follow-up call (inquiry, cancel,
+	// refund) to a wallet.
+	DefaultWalletCallTimeout = 5 * time.Second
+	// DefaultFollowUpDeadline is how long after creation an unresolved
+	// payment is polled before it is cancelled at its wallet. Alipay+ tells
+	// acquirers to poll for 60 s, then cancel.
+	DefaultFollowUpDeadline = 60 * time.Second
+	// DefaultCancelWindow is how long after success a payment may still be
+	// cancelled (reversed in full); later, lanes must refund. Contract
+	// defined at Antom; one day is our default.
+	DefaultCancelWindow = 24 * time.Hour
+	// DefaultRefundWindow is how long after success refunds are accepted.
+	DefaultRefundWindow = 365 * 24 * time.Hour
+	// DefaultFollowUpWorkers bounds concurrent follow-up wallet calls.
+	DefaultFollowUpWorkers = 64
+	// DefaultMaxFollowUps bounds the follow-up queue; past it new pays are
+	// refused with REQUEST_TRAFFIC_EXCEED_LIMIT before dispatch, since a
+	// payment that cannot be followed up must not be started.
+	DefaultMaxFollowUps = 1 << 20
+)
+
+// DefaultPollSchedule is the wait before each follow-up inquiry of an
+// unresolved payment. Short first steps catch password confirmations (the
+// user types within seconds); then it backs off toward the deadline, in the
+// spirit of Alipay+'s 4 s, 4 s, 30 s… rule. The last step repeats.
+var DefaultPollSchedule = []time.Duration{
+	1 * time.Second, 2 * time.Second, 2 * time.Second, 3 * time.Second,
+	5 * time.Second, 10 * time.Second, 15 * time.Second, 30 * time.Second,
+}
+
+// Config configures an Engine. The zero value of each field means its
+// default; call EnsureDefaults then Validate.
+type Config struct {
+	// Wallets by name, as the Identifier names them.
+	Wallets map[string]Wallet
+	// Identifier routes codes to wallet names.
+	Identifier Identifier
+	// Clock defaults to SystemClock.
+	Clock Clock
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Node is a two-digit node number put in payment ids (00-99).
+	Node int
+
+	PayTimeout        time.Duration
+	WalletCallTimeout time.Duration
+	FollowUpDeadline  time.Duration
+	PollSchedule      []time.Duration
+	CancelWindow      time.Duration
+	RefundWindow      time.Duration
+	FollowUpWorkers   int
+	MaxFollowUps      int
+}
+
+// EnsureDefaults fills unset fields with the defaults.
+func (c *Config) EnsureDefaults() {
+	if c.Clock == nil {
+		c.Clock = SystemClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.PayTimeout == 0 {
+		c.PayTimeout = DefaultPayTimeout
+	}
+	if c.WalletCallTimeout == 0 {
+		c.WalletCallTimeout = DefaultWalletCallTimeout
+	}
+	if c.FollowUpDeadline == 0 {
+		c.FollowUpDeadline = DefaultFollowUpDeadline
+	}
+	if len(c.PollSchedule) == 0 {
+		c.PollSchedule = DefaultPollSchedule
+	}
+	if c.CancelWindow == 0 {
+		c.CancelWindow = DefaultCancelWindow
+	}
+	if c.RefundWindow == 0 {
+		c.RefundWindow = DefaultRefundWindow
+	}
+	if c.FollowUpWorkers == 0 {
+		c.FollowUpWorkers = DefaultFollowUpWorkers
+	}
+	if c.MaxFollowUps == 0 {
+		c.MaxFollowUps = DefaultMaxFollowUps
+	}
+}
+
+// Validate reports every problem of the configuration at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.Wallets) == 0 {
+		errs = append(errs, errors.New("engine: config: no wallets"))
+	}
+	for name, w := range c.Wallets {
+		if name == "" || w == nil {
+			errs = append(errs, fmt.Errorf("engine: config: wallet %q is empty", name))
+		}
+	}
+	if c.Identifier == nil {
+		errs = append(errs, errors.New("engine: config: no identifier"))
+	}
+	if c.Node < 0 || c.Node > 99 {
+		errs = append(errs, errors.New("engine: config: node must be 0..99"))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"pay timeout", c.PayTimeout}, {"wallet call timeout", c.WalletCallTimeout},
+		{"follow-up deadline", c.FollowUpDeadline}, {"cancel window", c.CancelWindow},
+		{"refund window", c.RefundWindow}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("engine: config: %s is negative", d.name))
+		}
+	}
+	for _, d := range c.PollSchedule {
+		if d <= 0 {
+			errs = append(errs, errors.New("engine: config: poll schedule steps must be positive"))
+			break
+		}
+	}
+	if c.FollowUpWorkers < 0 || c.MaxFollowUps < 0 {
+		errs = append(errs, errors.New("engine: config: negative follow-up limits"))
+	}
+	return errors.Join(errs...)
+}
+
+// String prints the configuration (it holds no secrets).
+func (c *Config) String() string {
+	var b strings.Builder
+	names := make([]string, 0, len(c.Wallets))
+	for n := range c.Wallets {
+		names = append(names, n)
+	}
+	fmt.Fprintf(&b, "wallets=%v node=%02d pay_timeout=%s wallet_call_timeout=%s follow_up_deadline=%s poll=%v cancel_window=%s refund_window=%s follow_up_workers=%d max_follow_ups=%d",
+		names, c.Node, c.PayTimeout, c.WalletCallTimeout, c.FollowUpDeadline, c.PollSchedule,
+		c.CancelWindow, c.RefundWindow, c.FollowUpWorkers, c.MaxFollowUps)
+	return b.String()
+}

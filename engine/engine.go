@@ -1,0 +1,291 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/paycode/paycode/codec"
+)
+
+// Engine is the payment core. It is safe for concurrent use; nothing global
+// is locked on the pay path (indexes are sharded, each payment has its own
+// lock, wallets are independent).
+type Engine struct {
+	cfg    Config
+	clock  Clock
+	log    *slog.Logger
+	ids    *idGen
+	ident  Identifier
+	wallet map[string]Wallet // read-only after New
+
+	payByReq *smap[*payment] // client-id \x00 paymentRequestId
+	payByID  *smap[*payment] // paymentId
+	codes    *smap[*payment] // payment code digits → the payment that used it
+	refByReq *smap[*refund]  // client-id \x00 refundRequestId
+	refByID  *smap[*refund]  // refundId
+
+	fu       fuQueue
+	sem      chan struct{} // follow-up worker slots
+	wg       sync.WaitGroup
+	started  atomic.Bool
+	inFlight atomic.Int64 // follow-up calls running
+
+	payPool sync.Pool // *WalletPay
+	stats   Stats
+}
+
+// Stats are running counters, for tests and metrics.
+type Stats struct {
+	Pays        atomic.Int64 // pay requests that reached the engine
+	Dispatched  atomic.Int64 // pay calls sent to wallets
+	Duplicates  atomic.Int64 // pays answered from an existing payment
+	FollowUps   atomic.Int64 // follow-up wallet calls made
+	Reversals   atomic.Int64 // late successes reversed at the wallet
+	WalletError atomic.Int64 // wallet calls with an unknown outcome
+}
+
+// New builds an Engine. It starts no goroutine: call Start to run the
+// follow-up loop, or ProcessDue from tests that drive a manual Clock.
+func New(cfg Config) (*Engine, error) {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		cfg:      cfg,
+		clock:    cfg.Clock,
+		log:      cfg.Logger,
+		ids:      newIDGen(cfg.Clock.Now(), cfg.Node),
+		ident:    cfg.Identifier,
+		wallet:   make(map[string]Wallet, len(cfg.Wallets)),
+		payByReq: newSmap[*payment](),
+		payByID:  newSmap[*payment](),
+		codes:    newSmap[*payment](),
+		refByReq: newSmap[*refund](),
+		refByID:  newSmap[*refund](),
+		sem:      make(chan struct{}, cfg.FollowUpWorkers),
+	}
+	for n, w := range cfg.Wallets {
+		e.wallet[n] = w
+	}
+	e.fu.init()
+	e.payPool.New = func() any { return new(WalletPay) }
+	return e, nil
+}
+
+// Config returns the engine's configuration with defaults filled in.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() *Stats { return &e.stats }
+
+// appendKey builds the idempotency index key: client-id, NUL, request id.
+// Client ids never contain NUL (they come from an HTTP header).
+func appendKey(dst, clientID, reqID []byte) []byte {
+	dst = append(dst, clientID...)
+	dst = append(dst, 0)
+	return append(dst, reqID...)
+}
+
+var errCodeUsed = errors.New("engine: payment code already used")
+
+// fail fills out with a synchronous failure (nothing stored).
+func fail(out *codec.PaymentView, reqID []byte, r codec.ResultCode, msg string) {
+	txns := out.Transactions[:0]
+	*out = codec.PaymentView{ResultCode: r, ResultMessage: msg, Status: codec.StatusFail, Transactions: txns}
+	_ = reqID
+}
+
+// Pay handles a pay request from client clientID and fills out with the
+// answer (out.ResultCode and the view). It never blocks longer than the
+// pay timeout on a wallet (plus identification on a cache miss).
+//
+// Validation, identification and the single-use check happen before
+// anything is dispatched; a payment is recorded (and its code consumed)
+// only once it is about to be sent to its wallet.
+func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest, out *codec.PaymentView) {
+	e.stats.Pays.Add(1)
+	if req.CodeErr != nil || req.Code.IsZero() {
+		fail(out, req.PaymentRequestID, codec.InvalidPaymentCode, "the payment code is malformed: it must be 16 to 32 digits")
+		return
+	}
+	if req.Amount.Value <= 0 {
+		fail(out, req.PaymentRequestID, codec.ParamIllegal, "paymentAmount.value must be greater than zero")
+		return
+	}
+	if !req.Code.Class().Routable() {
+		fail(out, req.PaymentRequestID, codec.InvalidPaymentCode, "the payment code is not a supported wallet code")
+		return
+	}
+	walletName, err := e.ident.Identify(ctx, &req.Code)
+	if err != nil {
+		if errors.Is(err, ErrNoIssuer) {
+			fail(out, req.PaymentRequestID, codec.InvalidPaymentCode, "no wallet issues this payment code")
+		} else {
+			// Nothing is recorded: the lane may retry the same request.
+			fail(out, req.PaymentRequestID, codec.UnknownException, "wallet identification is unavailable, retry the same request")
+			out.Status = codec.StatusNone
+		}
+		return
+	}
+	w := e.wallet[walletName]
+	if w == nil {
+		fail(out, req.PaymentRequestID, codec.NoPayOptions, "the wallet that issued this code is not connected")
+		return
+	}
+	if e.fu.size() >= e.cfg.MaxFollowUps {
+		fail(out, req.PaymentRequestID, codec.RequestTrafficExceedLimit, "too many payments in process, retry the same request later")
+		out.Status = codec.StatusNone
+		return
+	}
+
+	var kb [256]byte
+	key := appendKey(kb[:0], clientID, req.PaymentRequestID)
+	now := e.clock.Now()
+	p, loaded, err := e.payByReq.getOrCreate(key, func() (*payment, error) {
+		p := &payment{
+			clientID:   string(clientID),
+			requestID:  string(req.PaymentRequestID),
+			code:       req.Code,
+			amount:     req.Amount,
+			methodType: string(req.PaymentMethodType),
+			scenario:   string(req.Scenario),
+			settlement: req.SettlementCurrency,
+			walletName: walletName,
+			wallet:     w,
+			created:    now,
+			deadline:   now.Add(e.cfg.FollowUpDeadline),
+			dispatched: make(chan struct{}),
+			status:     codec.StatusProcessing,
+			result:     codec.PaymentInProcess,
+		}
+		if len(req.NotifyURL) > 0 {
+			p.notifyURL = string(req.NotifyURL)
+		}
+		// Claim the code while holding the request index shard, so two
+		// requests racing with one code cannot both get it.
+		var cb [codec.MaxCodeLen]byte
+		if _, used := e.codes.getOrPut(req.Code.AppendDigits(cb[:0]), func() *payment { return p }); used {
+			return nil, errCodeUsed
+		}
+		p.id = e.ids.next()
+		e.payByID.put(p.id, p)
+		return p, nil
+	})
+	if err != nil {
+		fail(out, req.PaymentRequestID, codec.InvalidPaymentCode, "the payment code was already used, ask the customer to refresh it")
+		return
+	}
+	if loaded {
+		e.stats.Duplicates.Add(1)
+		e.answerDuplicate(ctx, p, req, out)
+		return
+	}
+	e.dispatch(ctx, p, req)
+	p.mu.Lock()
+	p.viewLocked(out, false)
+	p.mu.Unlock()
+}
+
+// answerDuplicate answers a repeated pay request: the stored result when
+// the key fields match, REPEAT_REQ_INCONSISTENT when they do not. A repeat
+// that arrives while the first is being dispatched waits for that answer
+// (bounded by the pay timeout), so a duplicate never dispatches again.
+func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.PayRequest, out *codec.PaymentView) {
+	if !p.sameKeyFields(req) {
+		fail(out, req.PaymentRequestID, codec.RepeatReqInconsistent, "")
+		return
+	}
+	select {
+	case <-p.dispatched:
+	default:
+		ch, stop := e.clock.NewTimer(e.cfg.PayTimeout)
+		select {
+		case <-p.dispatched:
+		case <-ch:
+		case <-ctx.Done():
+		}
+		stop()
+	}
+	p.mu.Lock()
+	p.viewLocked(out, false)
+	p.mu.Unlock()
+}
+
+// dispatch sends the pay to the wallet and applies the answer.
+func (e *Engine) dispatch(ctx context.Context, p *payment, req *codec.PayRequest) {
+	defer close(p.dispatched)
+	wp := e.payPool.Get().(*WalletPay)
+	*wp = WalletPay{
+		PaymentID:   p.id,
+		Code:        req.Code,
+		Amount:      req.Amount,
+		MerchantID:  req.MerchantID,
+		StoreID:     req.StoreID,
+		TerminalID:  req.TerminalID,
+		Description: req.OrderDescription,
+		ExpiresAt:   p.deadline,
+		Deadline:    e.clock.Now().Add(e.cfg.PayTimeout),
+	}
+	e.stats.Dispatched.Add(1)
+	res, err := p.wallet.Pay(ctx, wp)
+	*wp = WalletPay{}
+	e.payPool.Put(wp)
+	if err != nil {
+		e.stats.WalletError.Add(1)
+		e.log.Warn("pay outcome unknown, following up", "payment_id", p.id, "wallet", p.walletName, "code", p.code, "err", err)
+	}
+	e.applyWallet(p, res, err, false)
+}
+
+// applyWallet applies a pay or inquiry answer to p and schedules what
+// follows. It is the one place where a wallet's word changes a payment.
+func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bool) {
+	now := e.clock.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.final() || p.cancelWanted {
+		// Closed here, or being closed: a success reported now must not
+		// stand. A pending cancel reverses it; after a confirmed close,
+		// reverse again (the wallet's cancel is idempotent).
+		if err == nil && res.Outcome == OutcomeSuccess && p.status != codec.StatusSuccess {
+			if p.final() {
+				p.reverse = true
+				e.stats.Reversals.Add(1)
+			}
+			e.scheduleLocked(p, now)
+		}
+		return
+	}
+	if err != nil {
+		e.scheduleLocked(p, now)
+		return
+	}
+	switch res.Outcome {
+	case OutcomeSuccess:
+		p.status = codec.StatusSuccess
+		p.result = codec.Success
+		p.msg = ""
+		p.paidAt = res.At
+		if p.paidAt.IsZero() {
+			p.paidAt = now
+		}
+		p.customerID = res.CustomerID
+		p.brand = res.WalletBrand
+	case OutcomeFail:
+		p.status = codec.StatusFail
+		p.result = res.Code
+		if p.result == codec.ResultNone || p.result.Status() != codec.StatusF {
+			p.result = codec.ProcessFail
+		}
+		p.msg = res.Message
+	default: // processing, not found (inquiry before the pay landed), unknown
+		p.result = codec.PaymentInProcess
+		e.scheduleLocked(p, now)
+	}
+}
+
+var errRefused = errors.New("engine: refund refused")

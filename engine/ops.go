@@ -1,0 +1,234 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/paycode/paycode/codec"
+)
+
+// findPayment resolves an inquiry or cancel: paymentId wins when both ids
+// are given; a payment of another client is not found.
+func (e *Engine) findPayment(clientID []byte, req *codec.IDRequest) *payment {
+	if len(req.PaymentID) > 0 {
+		p, ok := e.payByID.get(req.PaymentID)
+		if !ok || p.clientID != string(clientID) {
+			return nil
+		}
+		return p
+	}
+	var kb [256]byte
+	p, ok := e.payByReq.get(appendKey(kb[:0], clientID, req.PaymentRequestID))
+	if !ok {
+		return nil
+	}
+	return p
+}
+
+// Inquire answers inquiryPayment from the engine's own state; it never
+// calls the wallet, so lane polling storms stay inside paycode. It returns
+// codec.Success when found (out filled, with transactions) or
+// codec.OrderNotExist.
+func (e *Engine) Inquire(ctx context.Context, clientID []byte, req *codec.IDRequest, out *codec.PaymentView) codec.ResultCode {
+	p := e.findPayment(clientID, req)
+	if p == nil {
+		return codec.OrderNotExist
+	}
+	p.mu.Lock()
+	p.viewLocked(out, true)
+	p.mu.Unlock()
+	return codec.Success
+}
+
+// CancelResult is the answer to a cancel.
+type CancelResult struct {
+	Result           codec.ResultCode
+	Message          string
+	PaymentID        string
+	PaymentRequestID string
+	CancelTime       time.Time // set when the payment is cancelled
+}
+
+// Cancel closes a payment (spec §2.3): an unpaid one can no longer be
+// paid, a paid one inside the cancel window is reversed in full. It is
+// idempotent: cancelling a cancelled payment answers SUCCESS again. A
+// failed payment answers SUCCESS too (nothing is or will be charged) and
+// stays FAIL. When the wallet's answer is unknown the cancel goes on in
+// the follow-up and the lane gets UNKNOWN_EXCEPTION (U) to retry.
+func (e *Engine) Cancel(ctx context.Context, clientID []byte, req *codec.IDRequest) CancelResult {
+	p := e.findPayment(clientID, req)
+	if p == nil {
+		return CancelResult{Result: codec.OrderNotExist}
+	}
+	res := CancelResult{PaymentID: p.id, PaymentRequestID: p.requestID}
+	now := e.clock.Now()
+	p.mu.Lock()
+	switch {
+	case p.status == codec.StatusCancelled:
+		res.Result, res.CancelTime = codec.Success, p.cancelledAt
+		p.mu.Unlock()
+		return res
+	case p.status == codec.StatusFail:
+		res.Result = codec.Success
+		res.Message = "the payment had failed; nothing is charged"
+		p.mu.Unlock()
+		return res
+	case p.status == codec.StatusSuccess:
+		if now.Sub(p.paidAt) > e.cfg.CancelWindow {
+			p.mu.Unlock()
+			res.Result = codec.CancelWindowExceed
+			return res
+		}
+		if p.refunded > 0 {
+			p.mu.Unlock()
+			res.Result = codec.OrderStatusInvalid
+			res.Message = "the payment has refunds; refund the rest instead of cancelling"
+			return res
+		}
+	}
+	if !p.cancelWanted || p.closeAs != codec.StatusCancelled {
+		p.cancelWanted = true
+		p.closeAs = codec.StatusCancelled
+	}
+	p.mu.Unlock()
+
+	cctx, done := context.WithTimeout(ctx, e.cfg.WalletCallTimeout)
+	wres, err := p.wallet.Cancel(cctx, p.id)
+	done()
+	res.Result = e.applyCancel(p, wres, err)
+	if res.Result == codec.Success {
+		p.mu.Lock()
+		res.CancelTime = p.cancelledAt
+		p.mu.Unlock()
+	}
+	return res
+}
+
+// Refund refunds part or all of a successful payment (spec §2.4). The sum
+// of refunds in process or done never exceeds the paid amount, also under
+// concurrent refunds (the check and the reservation happen under the
+// payment's lock). Idempotent on (client-id, refundRequestId).
+func (e *Engine) Refund(ctx context.Context, clientID []byte, req *codec.RefundRequest, out *codec.RefundView) {
+	*out = codec.RefundView{}
+	if req.Amount.Value <= 0 {
+		out.ResultCode, out.ResultMessage = codec.ParamIllegal, "refundAmount.value must be greater than zero"
+		return
+	}
+	p, ok := e.payByID.get(req.PaymentID)
+	if !ok || p.clientID != string(clientID) {
+		out.ResultCode = codec.OrderNotExist
+		return
+	}
+	var kb [256]byte
+	key := appendKey(kb[:0], clientID, req.RefundRequestID)
+	now := e.clock.Now()
+	var refuse codec.ResultCode
+	var refuseMsg string
+	r, loaded, _ := e.refByReq.getOrCreate(key, func() (*refund, error) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		switch {
+		case p.status != codec.StatusSuccess || p.cancelWanted:
+			refuse, refuseMsg = codec.OrderStatusInvalid, "only a successful payment can be refunded"
+		case req.Amount.Currency != p.amount.Currency:
+			refuse, refuseMsg = codec.CurrencyNotSupport, "refundAmount.currency must be the payment's currency"
+		case now.Sub(p.paidAt) > e.cfg.RefundWindow:
+			refuse = codec.RefundWindowExceed
+		case req.Amount.Value > p.amount.Value-p.refunded:
+			refuse = codec.RefundAmountExceed
+		}
+		if refuse != codec.ResultNone {
+			return nil, errRefused
+		}
+		r := &refund{
+			clientID:  p.clientID,
+			requestID: string(req.RefundRequestID),
+			id:        e.ids.next(),
+			p:         p,
+			amount:    req.Amount,
+			reason:    string(req.Reason),
+			created:   now,
+			status:    codec.StatusProcessing,
+			result:    codec.RefundInProcess,
+		}
+		p.refunded += r.amount.Value
+		p.refunds = append(p.refunds, r)
+		e.refByID.put(r.id, r)
+		return r, nil
+	})
+	if refuse != codec.ResultNone {
+		out.ResultCode, out.ResultMessage = refuse, refuseMsg
+		out.PaymentID = p.id
+		out.RefundRequestID = string(req.RefundRequestID)
+		return
+	}
+	if loaded {
+		p.mu.Lock()
+		same := r.p == p && r.amount == req.Amount
+		if same {
+			r.viewLocked(out)
+		}
+		p.mu.Unlock()
+		if !same {
+			*out = codec.RefundView{ResultCode: codec.RepeatReqInconsistent}
+		}
+		return
+	}
+	cctx, done := context.WithTimeout(ctx, e.cfg.WalletCallTimeout)
+	wres, err := p.wallet.Refund(cctx, &WalletRefund{RefundID: r.id, PaymentID: p.id, Amount: r.amount, Reason: r.reason})
+	done()
+	e.applyRefund(r, wres, err)
+	p.mu.Lock()
+	r.viewLocked(out)
+	p.mu.Unlock()
+}
+
+// applyRefund applies a wallet's refund answer.
+func (e *Engine) applyRefund(r *refund, res WalletResult, err error) {
+	p := r.p
+	now := e.clock.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r.status != codec.StatusProcessing {
+		return
+	}
+	switch {
+	case err != nil || res.Outcome == OutcomeProcessing || res.Outcome == OutcomeUnknown:
+		if err != nil {
+			e.stats.WalletError.Add(1)
+		}
+		e.scheduleRefundLocked(r, now)
+	case res.Outcome == OutcomeSuccess:
+		r.status, r.result, r.msg = codec.StatusSuccess, codec.Success, ""
+		r.doneAt = res.At
+		if r.doneAt.IsZero() {
+			r.doneAt = now
+		}
+	default:
+		r.status, r.result, r.msg = codec.StatusFail, res.Code, res.Message
+		if r.result == codec.ResultNone || r.result.Status() != codec.StatusF {
+			r.result = codec.ProcessFail
+		}
+		p.refunded -= r.amount.Value // release the reservation
+	}
+}
+
+// InquireRefund answers inquiryRefund from the engine's state: it returns
+// codec.Success with out filled, or codec.OrderNotExist.
+func (e *Engine) InquireRefund(ctx context.Context, clientID []byte, req *codec.InquiryRefundRequest, out *codec.RefundView) codec.ResultCode {
+	var r *refund
+	var ok bool
+	if len(req.RefundID) > 0 {
+		r, ok = e.refByID.get(req.RefundID)
+	} else {
+		var kb [256]byte
+		r, ok = e.refByReq.get(appendKey(kb[:0], clientID, req.RefundRequestID))
+	}
+	if !ok || r.clientID != string(clientID) {
+		return codec.OrderNotExist
+	}
+	r.p.mu.Lock()
+	r.viewLocked(out)
+	r.p.mu.Unlock()
+	return codec.Success
+}

@@ -1,0 +1,143 @@
+package engine
+
+import (
+	"sync"
+	"time"
+
+	"github.com/paycode/paycode/codec"
+)
+
+// payment is the engine's record of one pay request. Fields above mu never
+// change after creation and may be read without it; the rest are guarded
+// by mu. Wallet calls are never made while holding mu.
+type payment struct {
+	clientID   string
+	requestID  string
+	id         string
+	code       codec.Code
+	amount     codec.Amount
+	methodType string
+	scenario   string
+	settlement codec.Currency
+	walletName string
+	wallet     Wallet
+	created    time.Time
+	deadline   time.Time // follow-up cancels at this time
+	notifyURL  string
+
+	// dispatched is closed when the first pay call to the wallet returned,
+	// so concurrent duplicates of the same request wait for its answer
+	// instead of dispatching again.
+	dispatched chan struct{}
+
+	mu          sync.Mutex
+	status      codec.PaymentStatus
+	result      codec.ResultCode
+	msg         string
+	paidAt      time.Time
+	cancelledAt time.Time
+	customerID  string
+	brand       string
+	// cancelWanted: the payment must end closed at its wallet (lane cancel
+	// or deadline); a success reported after this is not accepted but
+	// reversed. closeAs is the final state once the wallet confirms:
+	// CANCELLED for a lane cancel, FAIL/ORDER_IS_CLOSED for the deadline.
+	cancelWanted bool
+	closeAs      codec.PaymentStatus
+	// reverse: the wallet reported a success after the payment was closed
+	// here; the follow-up cancels (reverses) it at the wallet again.
+	reverse bool
+	// queued: an entry for this payment is in the follow-up queue.
+	queued  bool
+	due     time.Time
+	attempt int
+	// refunded is the sum of refunds that succeeded or are in process; it
+	// never exceeds amount.Value.
+	refunded int64
+	refunds  []*refund
+}
+
+// final reports whether the status can no longer change.
+func (p *payment) final() bool {
+	return p.status == codec.StatusSuccess || p.status == codec.StatusFail || p.status == codec.StatusCancelled
+}
+
+// sameKeyFields reports whether req repeats p's idempotency key fields:
+// amount, code, paymentMethodType, scenario and settlement currency
+// (Alipay+'s list plus the code, spec §5.3).
+func (p *payment) sameKeyFields(req *codec.PayRequest) bool {
+	return p.amount == req.Amount &&
+		p.code.Equal(&req.Code) &&
+		p.methodType == string(req.PaymentMethodType) &&
+		p.scenario == string(req.Scenario) &&
+		p.settlement == req.SettlementCurrency
+}
+
+// viewLocked fills v from p. Caller holds p.mu. Strings are shared, not
+// copied; v.Transactions is reused (truncated) only when withTxns is set.
+func (p *payment) viewLocked(v *codec.PaymentView, withTxns bool) {
+	txns := v.Transactions[:0]
+	*v = codec.PaymentView{
+		PaymentRequestID: p.requestID,
+		PaymentID:        p.id,
+		Amount:           p.amount,
+		Status:           p.status,
+		ResultCode:       p.result,
+		ResultMessage:    p.msg,
+		CreateTime:       p.created,
+		PaymentTime:      p.paidAt,
+		CancelTime:       p.cancelledAt,
+		CustomerID:       p.customerID,
+		WalletName:       p.brand,
+	}
+	if p.status != codec.StatusSuccess {
+		v.PaymentTime = time.Time{}
+	}
+	if withTxns {
+		for _, r := range p.refunds {
+			txns = append(txns, codec.TransactionView{
+				Type: codec.TxnRefund, Status: r.status, Result: r.result,
+				ID: r.id, RequestID: r.requestID, Amount: r.amount, Time: r.doneAt,
+			})
+		}
+		if p.status == codec.StatusCancelled {
+			txns = append(txns, codec.TransactionView{
+				Type: codec.TxnCancel, Status: codec.StatusSuccess, Result: codec.Success,
+				ID: p.id, RequestID: p.requestID, Amount: p.amount, Time: p.cancelledAt,
+			})
+		}
+	}
+	v.Transactions = txns
+}
+
+// refund is one refund of a payment. Its mutable fields are guarded by the
+// payment's mu.
+type refund struct {
+	clientID  string
+	requestID string
+	id        string
+	p         *payment
+	amount    codec.Amount
+	reason    string
+	created   time.Time
+
+	status  codec.PaymentStatus
+	result  codec.ResultCode
+	msg     string
+	doneAt  time.Time
+	queued  bool
+	attempt int
+}
+
+func (r *refund) viewLocked(v *codec.RefundView) {
+	*v = codec.RefundView{
+		RefundRequestID: r.requestID,
+		RefundID:        r.id,
+		PaymentID:       r.p.id,
+		Amount:          r.amount,
+		Status:          r.status,
+		ResultCode:      r.result,
+		ResultMessage:   r.msg,
+		RefundTime:      r.doneAt,
+	}
+}

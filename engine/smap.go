@@ -1,0 +1,139 @@
+package engine
+
+import (
+	"hash/maphash"
+	"sync"
+)
+
+// shardCount spreads the engine's indexes over independent locks so lanes
+// paying at once do not contend on one mutex. A power of two.
+const shardCount = 64
+
+// smap is a string-keyed map split into shards, each with its own RWMutex.
+// Lookups take the key as bytes and do not allocate (the compiler elides
+// the string conversion in a map index expression).
+type smap[V any] struct {
+	seed   maphash.Seed
+	shards [shardCount]smapShard[V]
+}
+
+type smapShard[V any] struct {
+	mu sync.RWMutex
+	m  map[string]V
+	_  [40]byte // keep neighbouring shards' locks off one cache line
+}
+
+func newSmap[V any]() *smap[V] {
+	s := &smap[V]{seed: maphash.MakeSeed()}
+	for i := range s.shards {
+		s.shards[i].m = make(map[string]V)
+	}
+	return s
+}
+
+func (s *smap[V]) shard(key []byte) *smapShard[V] {
+	return &s.shards[maphash.Bytes(s.seed, key)&(shardCount-1)]
+}
+
+// get returns the value stored under key.
+func (s *smap[V]) get(key []byte) (V, bool) {
+	sh := s.shard(key)
+	sh.mu.RLock()
+	v, ok := sh.m[string(key)]
+	sh.mu.RUnlock()
+	return v, ok
+}
+
+// getOrPut returns the value under key, or stores mk()'s value and returns
+// it with loaded == false. mk runs under the shard lock: keep it cheap and
+// never call back into the same smap from it.
+func (s *smap[V]) getOrPut(key []byte, mk func() V) (v V, loaded bool) {
+	sh := s.shard(key)
+	sh.mu.RLock()
+	v, ok := sh.m[string(key)]
+	sh.mu.RUnlock()
+	if ok {
+		return v, true
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if v, ok := sh.m[string(key)]; ok {
+		return v, true
+	}
+	v = mk()
+	sh.m[string(key)] = v
+	return v, false
+}
+
+// put stores v under key, replacing any value.
+func (s *smap[V]) put(key string, v V) {
+	sh := s.shard([]byte(key))
+	sh.mu.Lock()
+	sh.m[key] = v
+	sh.mu.Unlock()
+}
+
+// del removes key.
+func (s *smap[V]) del(key string) {
+	sh := s.shard([]byte(key))
+	sh.mu.Lock()
+	delete(sh.m, key)
+	sh.mu.Unlock()
+}
+
+// len counts the entries (for tests and stats; takes every shard lock).
+func (s *smap[V]) len() int {
+	n := 0
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.RLock()
+		n += len(sh.m)
+		sh.mu.RUnlock()
+	}
+	return n
+}
+
+// each calls fn for every entry, one shard at a time, without holding the
+// shard lock while fn runs.
+func (s *smap[V]) each(fn func(key string, v V)) {
+	type kv struct {
+		k string
+		v V
+	}
+	var buf []kv
+	for i := range s.shards {
+		sh := &s.shards[i]
+		buf = buf[:0]
+		sh.mu.RLock()
+		for k, v := range sh.m {
+			buf = append(buf, kv{k, v})
+		}
+		sh.mu.RUnlock()
+		for _, e := range buf {
+			fn(e.k, e.v)
+		}
+	}
+}
+
+// getOrCreate is getOrPut where mk may refuse: when it returns an error,
+// nothing is stored and the error is returned.
+func (s *smap[V]) getOrCreate(key []byte, mk func() (V, error)) (v V, loaded bool, err error) {
+	sh := s.shard(key)
+	sh.mu.RLock()
+	v, ok := sh.m[string(key)]
+	sh.mu.RUnlock()
+	if ok {
+		return v, true, nil
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if v, ok := sh.m[string(key)]; ok {
+		return v, true, nil
+	}
+	v, err = mk()
+	if err != nil {
+		return v, false, err
+	}
+	sh.m[string(key)] = v
+	return v, false, nil
+}
