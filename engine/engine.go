@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/paycode/paycode/codec"
 )
@@ -202,13 +203,14 @@ func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.Pay
 	select {
 	case <-p.dispatched:
 	default:
-		ch, stop := e.clock.NewTimer(e.cfg.PayTimeout)
+		// Network waits use real time, not the engine's business clock.
+		t := time.NewTimer(e.cfg.PayTimeout)
 		select {
 		case <-p.dispatched:
-		case <-ch:
+		case <-t.C:
 		case <-ctx.Done():
 		}
-		stop()
+		t.Stop()
 	}
 	p.mu.Lock()
 	p.viewLocked(out, false)
@@ -228,7 +230,8 @@ func (e *Engine) dispatch(ctx context.Context, p *payment, req *codec.PayRequest
 		TerminalID:  req.TerminalID,
 		Description: req.OrderDescription,
 		ExpiresAt:   p.deadline,
-		Deadline:    e.clock.Now().Add(e.cfg.PayTimeout),
+		// A transport deadline: real time, whatever the engine's clock.
+		Deadline: time.Now().Add(e.cfg.PayTimeout),
 	}
 	e.stats.Dispatched.Add(1)
 	res, err := p.wallet.Pay(ctx, wp)

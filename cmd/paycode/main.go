@@ -1,0 +1,75 @@
+// Command paycode is the one binary of the paycode project: the payment
+// engine (serve), the simulated wallets (sim), the image decoder (decode)
+// and the version. Each subcommand only parses flags and wires packages.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; without
+// it the module's build info is used.
+var version = ""
+
+const usage = `paycode: user-presented payment codes at checkout-lane scale
+
+usage: paycode <command> [flags]
+
+commands:
+  serve     run the engine (no -config: embedded default with simulated wallets)
+  sim       run the simulated wallets and the identification service
+  decode    decode payment codes from image files
+  version   print the version
+
+Run 'paycode <command> -h' for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(args[1:], stdout, stderr)
+	case "sim":
+		return runSim(args[1:], stdout, stderr)
+	case "decode":
+		return runDecode(args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "paycode", versionString())
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "paycode: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	v := bi.Main.Version
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += "+" + s.Value[:12]
+		}
+	}
+	return v + " " + bi.GoVersion
+}

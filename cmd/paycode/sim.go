@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/paycode/paycode/engine/ident"
+	"github.com/paycode/paycode/loadtest/mppsim"
+	"github.com/paycode/paycode/loadtest/stack"
+)
+
+// runSim serves the embedded default's four simulated wallets and a
+// remote identification service, each on its own loopback port, so a
+// paycode in another process (or a real one under test) can use them.
+func runSim(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	host := fs.String("host", "127.0.0.1", "address to listen on (loopback only in tests)")
+	port := fs.Int("port", 7001, "first wallet port; wallets take consecutive ports (0: any free port)")
+	identPort := fs.Int("ident-port", 7000, "identification service port (0: any free port, -1: none)")
+	identLatency := fs.Duration("ident-latency", 2*time.Millisecond, "added latency of the identification service")
+	seed := fs.Int64("seed", 1, "seed of the latency draws")
+	rules := fs.String("rules", "", "routing rules file served by the identification service (default: built-in rules)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	cfg := mppsim.Config{Wallets: stack.DefaultSimWallets(), Seed: *seed}.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "paycode sim:", err)
+		return 2
+	}
+	table := ident.DefaultTable()
+	if *rules != "" {
+		t, err := ident.ReadRulesFile(*rules)
+		if err != nil {
+			fmt.Fprintln(stderr, "paycode sim:", err)
+			return 2
+		}
+		table = t
+	}
+	var servers []*fasthttp.Server
+	defer func() {
+		for _, s := range servers {
+			s.Shutdown()
+		}
+	}()
+	serve := func(addr string, h fasthttp.RequestHandler, srv *fasthttp.Server) (string, error) {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return "", err
+		}
+		if srv == nil {
+			srv = &fasthttp.Server{Handler: h, Name: "paycode-sim"}
+		}
+		servers = append(servers, srv)
+		go srv.Serve(ln)
+		return "http://" + ln.Addr().String(), nil
+	}
+	fmt.Fprintln(stdout, "# simulated wallets; paste into a paycode serve -config file:")
+	fmt.Fprintln(stdout, "wallets:")
+	for i, wc := range cfg.Wallets {
+		w, err := mppsim.NewWallet(wc, cfg)
+		if err != nil {
+			fmt.Fprintln(stderr, "paycode sim:", err)
+			return 1
+		}
+		defer w.Close()
+		p := 0
+		if *port != 0 {
+			p = *port + i
+		}
+		url, err := serve(net.JoinHostPort(*host, fmt.Sprint(p)), nil, mppsim.NewServer(w))
+		if err != nil {
+			fmt.Fprintln(stderr, "paycode sim:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "  - {name: %s, url: %q}\n", wc.Name, url)
+	}
+	if *identPort >= 0 {
+		lat := *identLatency
+		url, err := serve(net.JoinHostPort(*host, fmt.Sprint(*identPort)),
+			ident.NewServiceHandler(func() *ident.Table { return table }, func() time.Duration { return lat }), nil)
+		if err != nil {
+			fmt.Fprintln(stderr, "paycode sim:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "identification:\n  serviceURL: %q\n", url)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return 0
+}

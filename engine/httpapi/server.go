@@ -1,0 +1,189 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/paycode/paycode/codec"
+	"github.com/paycode/paycode/engine"
+)
+
+// Defaults for the lane listener.
+const (
+	// DefaultMaxBodySize bounds a lane request body. An Antom pay request
+	// with every optional field is a few KiB.
+	DefaultMaxBodySize  = 64 << 10
+	DefaultReadTimeout  = 10 * time.Second
+	DefaultWriteTimeout = 10 * time.Second
+	DefaultIdleTimeout  = 60 * time.Second
+)
+
+// Header names, lower case on the wire (see the package doc).
+const (
+	HeaderClientID     = "client-id"
+	HeaderRequestTime  = "request-time"
+	HeaderResponseTime = "response-time"
+	// HeaderEngineTime carries the time paycode spent on the request
+	// outside wallet calls' network wait, in microseconds: load tools
+	// subtract it to split paycode's latency from the wallets'.
+	HeaderEngineTime = "paycode-engine-us"
+)
+
+// API paths, production and sandbox (the SDKs rewrite to the sandbox path
+// for SANDBOX_ client ids).
+const (
+	prodPrefix    = "/ams/api/v1/payments/"
+	sandboxPrefix = "/ams/sandbox/api/v1/payments/"
+)
+
+// Server is the lane API handler.
+type Server struct {
+	eng   *engine.Engine
+	log   *slog.Logger
+	clock engine.Clock
+	pool  sync.Pool // *reqState
+}
+
+// reqState is everything one request needs, pooled so a warm request does
+// not allocate for parsing or writing.
+type reqState struct {
+	pay   codec.PayRequest
+	id    codec.IDRequest
+	ref   codec.RefundRequest
+	iref  codec.InquiryRefundRequest
+	view  codec.PaymentView
+	rview codec.RefundView
+	buf   []byte
+}
+
+// New returns a Server over eng.
+func New(eng *engine.Engine, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{eng: eng, log: log, clock: eng.Config().Clock}
+	s.pool.New = func() any { return &reqState{buf: make([]byte, 0, 1024)} }
+	return s
+}
+
+// NewFastHTTPServer returns a fasthttp.Server for the lane listener with
+// paycode's limits, and an ErrorHandler that answers malformed or oversized
+// requests with an Antom result instead of fasthttp's plain-text errors.
+func (s *Server) NewFastHTTPServer() *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:                       s.Handle,
+		ErrorHandler:                  s.handleError,
+		Name:                          "paycode",
+		MaxRequestBodySize:            DefaultMaxBodySize,
+		ReadTimeout:                   DefaultReadTimeout,
+		WriteTimeout:                  DefaultWriteTimeout,
+		IdleTimeout:                   DefaultIdleTimeout,
+		DisableHeaderNamesNormalizing: true,
+		NoDefaultServerHeader:         true,
+		NoDefaultContentType:          true,
+		NoDefaultDate:                 true,
+	}
+}
+
+// handleError answers requests fasthttp could not read (body too large,
+// malformed headers) with HTTP 200 and PARAM_ILLEGAL.
+func (s *Server) handleError(ctx *fasthttp.RequestCtx, err error) {
+	msg := "the request could not be read"
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		msg = "the request body exceeds " + strconv.Itoa(DefaultMaxBodySize) + " bytes"
+	}
+	ctx.Response.Header.DisableNormalizing()
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.Response.Header.SetContentType("application/json; charset=UTF-8")
+	ctx.SetBody(codec.AppendErrorResponse(nil, codec.ParamIllegal, msg))
+	ctx.SetConnectionClose()
+}
+
+// Handle serves one lane request.
+func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
+	start := time.Now()
+	st := s.pool.Get().(*reqState)
+	st.buf = s.serve(ctx, st, st.buf[:0])
+
+	h := &ctx.Response.Header
+	h.DisableNormalizing()
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	h.SetContentType("application/json; charset=UTF-8")
+	if cid := ctx.Request.Header.Peek(HeaderClientID); len(cid) > 0 {
+		h.SetBytesV(HeaderClientID, cid)
+	}
+	var tb [40]byte
+	h.SetBytesV(HeaderResponseTime, s.clock.Now().AppendFormat(tb[:0], time.RFC3339))
+	h.SetBytesV(HeaderEngineTime, strconv.AppendInt(tb[:0], time.Since(start).Microseconds(), 10))
+	ctx.SetBody(st.buf)
+	if cap(st.buf) <= 64<<10 {
+		s.pool.Put(st)
+	}
+}
+
+// serve routes and runs the request, appending the response body to dst.
+func (s *Server) serve(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) []byte {
+	path := ctx.Path()
+	var op []byte
+	switch {
+	case bytes.HasPrefix(path, []byte(prodPrefix)):
+		op = path[len(prodPrefix):]
+	case bytes.HasPrefix(path, []byte(sandboxPrefix)):
+		op = path[len(sandboxPrefix):]
+	default:
+		return codec.AppendErrorResponse(dst, codec.InvalidAPI, "no API is defined at this path")
+	}
+	if !ctx.IsPost() {
+		return codec.AppendErrorResponse(dst, codec.InvalidAPI, "the API accepts POST only")
+	}
+	clientID := ctx.Request.Header.Peek(HeaderClientID)
+	if len(clientID) == 0 || len(clientID) > 128 {
+		return codec.AppendErrorResponse(dst, codec.ParamIllegal, "the client-id header is required (at most 128 bytes)")
+	}
+	body := ctx.PostBody()
+	c := context.Context(ctx)
+	switch string(op) {
+	case "pay":
+		if err := codec.ParsePay(body, &st.pay); err != nil {
+			return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
+		}
+		s.eng.Pay(c, clientID, &st.pay, &st.view)
+		return codec.AppendPayResponse(dst, &st.view)
+	case "inquiryPayment":
+		if err := codec.ParseIDRequest(body, &st.id); err != nil {
+			return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
+		}
+		if rc := s.eng.Inquire(c, clientID, &st.id, &st.view); rc != codec.Success {
+			return codec.AppendErrorResponse(dst, rc, "")
+		}
+		return codec.AppendInquiryPaymentResponse(dst, &st.view)
+	case "cancel":
+		if err := codec.ParseIDRequest(body, &st.id); err != nil {
+			return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
+		}
+		r := s.eng.Cancel(c, clientID, &st.id)
+		return codec.AppendCancelResponse(dst, r.Result, r.Message, r.PaymentID, r.PaymentRequestID, r.CancelTime)
+	case "refund":
+		if err := codec.ParseRefund(body, &st.ref); err != nil {
+			return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
+		}
+		s.eng.Refund(c, clientID, &st.ref, &st.rview)
+		return codec.AppendRefundResponse(dst, &st.rview)
+	case "inquiryRefund":
+		if err := codec.ParseInquiryRefund(body, &st.iref); err != nil {
+			return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
+		}
+		if rc := s.eng.InquireRefund(c, clientID, &st.iref, &st.rview); rc != codec.Success {
+			return codec.AppendErrorResponse(dst, rc, "")
+		}
+		return codec.AppendInquiryRefundResponse(dst, &st.rview)
+	}
+	return codec.AppendErrorResponse(dst, codec.InvalidAPI, "no API is defined at this path")
+}

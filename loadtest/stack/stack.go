@@ -1,0 +1,192 @@
+// Package stack assembles a whole paycode in one process: the engine, its
+// wallet connectors, identification, the lane HTTP server, and optionally
+// the simulated wallets it talks to over real loopback HTTP. It is what
+// `paycode serve` runs with no config (the embedded default), what the
+// end-to-end tests and benchmarks start, and what the load tool's embedded
+// mode will start.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/httpapi"
+	"github.com/paycode/paycode/engine/ident"
+	"github.com/paycode/paycode/engine/mpp"
+	"github.com/paycode/paycode/loadtest/mppsim"
+)
+
+// WalletConfig is one wallet paycode connects to.
+type WalletConfig struct {
+	Name        string        `yaml:"name"`
+	URL         string        `yaml:"url"`
+	MaxConns    int           `yaml:"maxConns"`
+	MaxInFlight int           `yaml:"maxInFlight"`
+	Timeout     time.Duration `yaml:"timeout"`
+	AcquirerID  string        `yaml:"acquirerId"`
+	PSPID       string        `yaml:"pspId"`
+}
+
+// DefaultSimWallets are the embedded default's four simulated wallets, one
+// per default routing prefix, each with its own latency profile so a run
+// shows a fast wallet, a typical one, a slow one and a very fast one.
+func DefaultSimWallets() []mppsim.WalletConfig {
+	return []mppsim.WalletConfig{
+		{Name: "mpp-281001", Brand: "SimPay One", Latency: mppsim.Latency{Min: 5 * time.Millisecond, Median: 20 * time.Millisecond, P99: 80 * time.Millisecond, Max: time.Second}},
+		{Name: "mpp-281003", Brand: "SimPay Three", Latency: mppsim.Latency{Min: 10 * time.Millisecond, Median: 50 * time.Millisecond, P99: 250 * time.Millisecond, Max: 2 * time.Second}},
+		{Name: "mpp-281010", Brand: "SimPay Ten", Latency: mppsim.Latency{Min: 30 * time.Millisecond, Median: 120 * time.Millisecond, P99: 900 * time.Millisecond, Max: 4 * time.Second}},
+		{Name: "mpp-281011", Brand: "SimPay Eleven", Latency: mppsim.Latency{Min: 2 * time.Millisecond, Median: 8 * time.Millisecond, P99: 30 * time.Millisecond, Max: 500 * time.Millisecond}},
+	}
+}
+
+// DefaultAcquirerID is the acquirerId paycode sends wallets when a wallet's
+// config names none.
+const DefaultAcquirerID = "PAYCODE"
+
+// Config is a whole paycode.
+type Config struct {
+	// Listen is the lane API address; "" means 127.0.0.1:0. Ignored when
+	// Listener is set.
+	Listen   string
+	Listener net.Listener
+	// Wallets to connect to. When empty, Sim decides.
+	Wallets []WalletConfig
+	// Sim, when Wallets is empty, is the simulated wallets to start in
+	// process (DefaultSimWallets when its Wallets are empty).
+	Sim mppsim.Config
+	// Ident configures identification (built-in default rules when zero).
+	Ident ident.Config
+	// Engine configures the engine; Wallets and Identifier are filled here.
+	Engine engine.Config
+	// NoFollowUpLoop leaves the follow-up loop stopped, for tests that
+	// drive a manual clock with Engine.ProcessDue.
+	NoFollowUpLoop bool
+	Logger         *slog.Logger
+}
+
+// Stack is a running paycode.
+type Stack struct {
+	Engine   *engine.Engine
+	Ident    *ident.Identifier
+	API      *httpapi.Server
+	Sim      *mppsim.Sim // nil when connected to external wallets
+	Server   *fasthttp.Server
+	Addr     string // lane API address (host:port)
+	Wallets  map[string]*mpp.Client
+	stop     context.CancelFunc
+	serveErr chan error
+	ln       net.Listener
+}
+
+// Start builds and starts a paycode per cfg.
+func Start(cfg Config) (s *Stack, err error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s = &Stack{Wallets: map[string]*mpp.Client{}, serveErr: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	wallets := cfg.Wallets
+	if len(wallets) == 0 {
+		sc := cfg.Sim
+		if len(sc.Wallets) == 0 {
+			sc.Wallets = DefaultSimWallets()
+		}
+		if s.Sim, err = mppsim.Start(sc); err != nil {
+			return s, err
+		}
+		for _, n := range s.Sim.Names() {
+			wallets = append(wallets, WalletConfig{Name: n, URL: s.Sim.URL(n)})
+		}
+	}
+	ec := cfg.Engine
+	ec.EnsureDefaults()
+	ec.Logger = log
+	ec.Wallets = map[string]engine.Wallet{}
+	for _, wc := range wallets {
+		if wc.AcquirerID == "" {
+			wc.AcquirerID = DefaultAcquirerID
+		}
+		if wc.PSPID == "" {
+			wc.PSPID = wc.Name
+		}
+		timeout := wc.Timeout
+		if timeout == 0 {
+			timeout = ec.PayTimeout
+		}
+		c, err := mpp.New(mpp.Config{Name: wc.Name, BaseURL: wc.URL, MaxConns: wc.MaxConns, MaxInFlight: wc.MaxInFlight,
+			Timeout: timeout, AcquirerID: wc.AcquirerID, PSPID: wc.PSPID})
+		if err != nil {
+			return s, fmt.Errorf("wallet %s: %w", wc.Name, err)
+		}
+		s.Wallets[wc.Name] = c
+		ec.Wallets[wc.Name] = c
+	}
+	if s.Ident, err = ident.New(cfg.Ident); err != nil {
+		return s, err
+	}
+	ec.Identifier = s.Ident
+	if s.Engine, err = engine.New(ec); err != nil {
+		return s, err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	if !cfg.NoFollowUpLoop {
+		s.Engine.Start(ctx)
+	}
+	s.API = httpapi.New(s.Engine, log)
+	s.Server = s.API.NewFastHTTPServer()
+	s.ln = cfg.Listener
+	if s.ln == nil {
+		addr := cfg.Listen
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
+		if s.ln, err = net.Listen("tcp", addr); err != nil {
+			return s, err
+		}
+	}
+	s.Addr = s.ln.Addr().String()
+	go func() { s.serveErr <- s.Server.Serve(s.ln) }()
+	return s, nil
+}
+
+// URL is the lane API's base URL, e.g. http://127.0.0.1:8080.
+func (s *Stack) URL() string { return "http://" + s.Addr }
+
+// Err returns the lane server's error channel (it receives when Serve ends).
+func (s *Stack) Err() <-chan error { return s.serveErr }
+
+// Close stops the lane server, the follow-up loop, the connectors and the
+// simulated wallets, in that order.
+func (s *Stack) Close() error {
+	var errs []error
+	if s.Server != nil && s.ln != nil {
+		errs = append(errs, s.Server.Shutdown())
+	}
+	if s.stop != nil {
+		s.stop()
+		s.Engine.Wait()
+	}
+	for _, c := range s.Wallets {
+		c.Close()
+	}
+	if s.Ident != nil {
+		errs = append(errs, s.Ident.Close())
+	}
+	if s.Sim != nil {
+		errs = append(errs, s.Sim.Close())
+	}
+	return errors.Join(errs...)
+}
