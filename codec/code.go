@@ -28,7 +28,24 @@ var (
 // where the digits are really needed (the wallet request, a keyed hash).
 type Code struct {
 	n uint8
+	// d holds the digits. Past the routing prefix they are stored XORed
+	// with hiddenMask, so a Code inside an unexported struct field — which
+	// fmt prints by reflection, without calling Format — shows bytes that
+	// are not the digits. This is a guard against accidents, not secrecy.
 	d [MaxCodeLen]byte
+}
+
+// PlainPrefixLen is how many leading digits a Code keeps in clear: the
+// routing prefix, which identifies the wallet and is not secret.
+const PlainPrefixLen = 8
+
+const hiddenMask = 0xA5
+
+func hide(i int, ch byte) byte {
+	if i < PlainPrefixLen {
+		return ch
+	}
+	return ch ^ hiddenMask
 }
 
 // ParseCode validates b as a payment code. ASCII spaces are ignored (lanes
@@ -49,7 +66,7 @@ func ParseCode(b []byte) (Code, error) {
 		if int(c.n) == MaxCodeLen {
 			return Code{}, ErrCodeLength
 		}
-		c.d[c.n] = ch
+		c.d[c.n] = hide(int(c.n), ch)
 		c.n++
 	}
 	if c.n == 0 {
@@ -77,24 +94,30 @@ func (c *Code) Len() int { return int(c.n) }
 func (c *Code) IsZero() bool { return c.n == 0 }
 
 // Digit returns the i-th digit's value (0-9). It panics when i is out of range.
-func (c *Code) Digit(i int) int { return int(c.d[:c.n][i] - '0') }
+func (c *Code) Digit(i int) int { return int(hide(i, c.d[:c.n][i]) - '0') }
 
 // LastTwo is the number formed by the last two digits; the simulated wallets
 // use it to pick an outcome (see the README's test-code table).
 func (c *Code) LastTwo() int { return c.Digit(int(c.n)-2)*10 + c.Digit(int(c.n)-1) }
 
 // AppendDigits appends the full, unmasked digits to dst.
-func (c *Code) AppendDigits(dst []byte) []byte { return append(dst, c.d[:c.n]...) }
+func (c *Code) AppendDigits(dst []byte) []byte {
+	for i, ch := range c.d[:c.n] {
+		dst = append(dst, hide(i, ch))
+	}
+	return dst
+}
 
 // Reveal returns the full digits. It allocates; keep it off logs.
-func (c Code) Reveal() string { return string(c.d[:c.n]) }
+func (c Code) Reveal() string {
+	var b [MaxCodeLen]byte
+	return string(c.AppendDigits(b[:0]))
+}
 
-// Prefix returns the first n digits (n is clamped to the length). The slice
-// aliases c, so c must be addressable and outlive it.
+// Prefix returns the first n digits, n clamped to the length and to
+// PlainPrefixLen. The slice aliases c, so c must outlive it.
 func (c *Code) Prefix(n int) []byte {
-	if n > int(c.n) {
-		n = int(c.n)
-	}
+	n = min(n, int(c.n), PlainPrefixLen)
 	return c.d[:n]
 }
 
@@ -104,7 +127,10 @@ func (c *Code) Equal(o *Code) bool { return c.n == o.n && c.d == o.d }
 // AppendMasked appends the masked form: the first 6 and the last 4 digits
 // with '*' in between, keeping the length. Codes are at least 16 long, so at
 // least 6 digits are always hidden.
-func (c *Code) AppendMasked(dst []byte) []byte { return AppendMasked(dst, c.d[:c.n]) }
+func (c *Code) AppendMasked(dst []byte) []byte {
+	var b [MaxCodeLen]byte
+	return AppendMasked(dst, c.AppendDigits(b[:0]))
+}
 
 // AppendMasked masks any secret-like text the way Code does: the first 6
 // and last 4 bytes are kept and everything in between becomes '*'. Text of

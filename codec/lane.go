@@ -52,7 +52,8 @@ type PayRequest struct {
 }
 
 // Reset clears r for reuse and keeps its storage. Slices taken from r
-// before Reset must not be used afterwards.
+// before Reset must not be used afterwards, and a copy of r shares that
+// storage: copy the fields (string(r.X)) to keep them past the next parse.
 func (r *PayRequest) Reset() { *r = PayRequest{buf: r.buf[:0]} }
 
 // IDRequest is inquiryPayment and cancel (spec §2.2, §2.3): one of the two

@@ -78,17 +78,16 @@ func New(eng *engine.Engine, log *slog.Logger) *Server {
 // requests with an Antom result instead of fasthttp's plain-text errors.
 func (s *Server) NewFastHTTPServer() *fasthttp.Server {
 	return &fasthttp.Server{
-		Handler:                       s.Handle,
-		ErrorHandler:                  s.handleError,
-		Name:                          "paycode",
-		MaxRequestBodySize:            DefaultMaxBodySize,
-		ReadTimeout:                   DefaultReadTimeout,
-		WriteTimeout:                  DefaultWriteTimeout,
-		IdleTimeout:                   DefaultIdleTimeout,
-		DisableHeaderNamesNormalizing: true,
-		NoDefaultServerHeader:         true,
-		NoDefaultContentType:          true,
-		NoDefaultDate:                 true,
+		Handler:               s.Handle,
+		ErrorHandler:          s.handleError,
+		Name:                  "paycode",
+		MaxRequestBodySize:    DefaultMaxBodySize,
+		ReadTimeout:           DefaultReadTimeout,
+		WriteTimeout:          DefaultWriteTimeout,
+		IdleTimeout:           DefaultIdleTimeout,
+		NoDefaultServerHeader: true,
+		NoDefaultContentType:  true,
+		NoDefaultDate:         true,
 	}
 }
 
