@@ -22,11 +22,11 @@ type Engine struct {
 	ident  Identifier
 	wallet map[string]Wallet // read-only after New
 
-	payByReq *smap[*payment] // client-id \x00 paymentRequestId
-	payByID  *smap[*payment] // paymentId
-	codes    *smap[*payment] // payment code digits → the payment that used it
-	refByReq *smap[*refund]  // client-id \x00 refundRequestId
-	refByID  *smap[*refund]  // refundId
+	payByReq *smap[*payment]             // client-id \x00 paymentRequestId
+	payByID  *smap[*payment]             // paymentId
+	codes    *cmap[codec.Code, *payment] // a payment code → the payment that used it
+	refByReq *smap[*refund]              // client-id \x00 refundRequestId
+	refByID  *smap[*refund]              // refundId
 
 	fu       fuQueue
 	sem      chan struct{} // follow-up worker slots
@@ -64,7 +64,7 @@ func New(cfg Config) (*Engine, error) {
 		wallet:   make(map[string]Wallet, len(cfg.Wallets)),
 		payByReq: newSmap[*payment](),
 		payByID:  newSmap[*payment](),
-		codes:    newSmap[*payment](),
+		codes:    newCmap[codec.Code, *payment](),
 		refByReq: newSmap[*refund](),
 		refByID:  newSmap[*refund](),
 		sem:      make(chan struct{}, cfg.FollowUpWorkers),
@@ -146,20 +146,20 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 	var kb [256]byte
 	key := appendKey(kb[:0], clientID, req.PaymentRequestID)
 	now := e.clock.Now()
-	p, loaded, err := e.payByReq.getOrCreate(key, func() (*payment, error) {
+	p, loaded, err := e.payByReq.getOrCreate(key, func(k string) (*payment, error) {
 		p := &payment{
-			clientID:   string(clientID),
-			requestID:  string(req.PaymentRequestID),
+			// Both ids are slices of the index key: one allocation.
+			clientID:   k[:len(clientID)],
+			requestID:  k[len(clientID)+1:],
 			code:       req.Code,
 			amount:     req.Amount,
-			methodType: string(req.PaymentMethodType),
-			scenario:   string(req.Scenario),
+			methodType: intern(req.PaymentMethodType),
+			scenario:   intern(req.Scenario),
 			settlement: req.SettlementCurrency,
 			walletName: walletName,
 			wallet:     w,
 			created:    now,
 			deadline:   now.Add(e.cfg.FollowUpDeadline),
-			dispatched: make(chan struct{}),
 			status:     codec.StatusProcessing,
 			result:     codec.PaymentInProcess,
 		}
@@ -168,8 +168,7 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 		}
 		// Claim the code while holding the request index shard, so two
 		// requests racing with one code cannot both get it.
-		var cb [codec.MaxCodeLen]byte
-		if _, used := e.codes.getOrPut(req.Code.AppendDigits(cb[:0]), func() *payment { return p }); used {
+		if _, used := e.codes.putIfAbsent(req.Code, p); used {
 			return nil, errCodeUsed
 		}
 		p.id = e.ids.next()
@@ -200,13 +199,11 @@ func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.Pay
 		fail(out, req.PaymentRequestID, codec.RepeatReqInconsistent, "")
 		return
 	}
-	select {
-	case <-p.dispatched:
-	default:
+	if ch := p.waitDispatched(); ch != nil {
 		// Network waits use real time, not the engine's business clock.
 		t := time.NewTimer(e.cfg.PayTimeout)
 		select {
-		case <-p.dispatched:
+		case <-ch:
 		case <-t.C:
 		case <-ctx.Done():
 		}
@@ -219,7 +216,7 @@ func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.Pay
 
 // dispatch sends the pay to the wallet and applies the answer.
 func (e *Engine) dispatch(ctx context.Context, p *payment, req *codec.PayRequest) {
-	defer close(p.dispatched)
+	defer p.markDispatched()
 	wp := e.payPool.Get().(*WalletPay)
 	*wp = WalletPay{
 		PaymentID:   p.id,
@@ -292,3 +289,17 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 }
 
 var errRefused = errors.New("engine: refund refused")
+
+// intern returns common field values as constants, so storing them costs
+// no allocation; other values are copied.
+func intern(b []byte) string {
+	switch string(b) {
+	case "":
+		return ""
+	case "CONNECT_WALLET":
+		return "CONNECT_WALLET"
+	case "PaymentCode":
+		return "PaymentCode"
+	}
+	return string(b)
+}

@@ -124,7 +124,7 @@ func (e *Engine) Refund(ctx context.Context, clientID []byte, req *codec.RefundR
 	now := e.clock.Now()
 	var refuse codec.ResultCode
 	var refuseMsg string
-	r, loaded, _ := e.refByReq.getOrCreate(key, func() (*refund, error) {
+	r, loaded, _ := e.refByReq.getOrCreate(key, func(k string) (*refund, error) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		switch {
@@ -142,7 +142,7 @@ func (e *Engine) Refund(ctx context.Context, clientID []byte, req *codec.RefundR
 		}
 		r := &refund{
 			clientID:  p.clientID,
-			requestID: string(req.RefundRequestID),
+			requestID: k[len(clientID)+1:],
 			id:        e.ids.next(),
 			p:         p,
 			amount:    req.Amount,

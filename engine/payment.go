@@ -25,12 +25,14 @@ type payment struct {
 	deadline   time.Time // follow-up cancels at this time
 	notifyURL  string
 
-	// dispatched is closed when the first pay call to the wallet returned,
-	// so concurrent duplicates of the same request wait for its answer
-	// instead of dispatching again.
-	dispatched chan struct{}
+	mu sync.Mutex
+	// dispatchDone is set when the first pay call to the wallet returned;
+	// dispatchWait is made (lazily: most payments never see a duplicate)
+	// by a concurrent duplicate that waits for that answer instead of
+	// dispatching again, and closed by the dispatcher.
+	dispatchDone bool
+	dispatchWait chan struct{}
 
-	mu          sync.Mutex
 	status      codec.PaymentStatus
 	result      codec.ResultCode
 	msg         string
@@ -55,6 +57,29 @@ type payment struct {
 	// never exceeds amount.Value.
 	refunded int64
 	refunds  []*refund
+}
+
+// waitDispatched returns a channel closed when the first dispatch has
+// returned, or nil when it already has.
+func (p *payment) waitDispatched() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dispatchDone {
+		return nil
+	}
+	if p.dispatchWait == nil {
+		p.dispatchWait = make(chan struct{})
+	}
+	return p.dispatchWait
+}
+
+func (p *payment) markDispatched() {
+	p.mu.Lock()
+	p.dispatchDone = true
+	if p.dispatchWait != nil {
+		close(p.dispatchWait)
+	}
+	p.mu.Unlock()
 }
 
 // final reports whether the status can no longer change.

@@ -115,9 +115,10 @@ func (s *smap[V]) each(fn func(key string, v V)) {
 	}
 }
 
-// getOrCreate is getOrPut where mk may refuse: when it returns an error,
-// nothing is stored and the error is returned.
-func (s *smap[V]) getOrCreate(key []byte, mk func() (V, error)) (v V, loaded bool, err error) {
+// getOrCreate is getOrPut where mk may refuse, and receives the key as
+// the string the map will hold, so a value can keep (slices of) it without
+// a second allocation. When mk returns an error, nothing is stored.
+func (s *smap[V]) getOrCreate(key []byte, mk func(k string) (V, error)) (v V, loaded bool, err error) {
 	sh := s.shard(key)
 	sh.mu.RLock()
 	v, ok := sh.m[string(key)]
@@ -130,10 +131,56 @@ func (s *smap[V]) getOrCreate(key []byte, mk func() (V, error)) (v V, loaded boo
 	if v, ok := sh.m[string(key)]; ok {
 		return v, true, nil
 	}
-	v, err = mk()
+	k := string(key)
+	v, err = mk(k)
 	if err != nil {
 		return v, false, err
 	}
-	sh.m[string(key)] = v
+	sh.m[k] = v
 	return v, false, nil
+}
+
+// cmap is smap for comparable keys that are not byte strings (payment
+// codes): hashing a value key needs no conversion, so nothing allocates.
+type cmap[K comparable, V any] struct {
+	seed   maphash.Seed
+	shards [shardCount]cmapShard[K, V]
+}
+
+type cmapShard[K comparable, V any] struct {
+	mu sync.Mutex
+	m  map[K]V
+	_  [48]byte
+}
+
+func newCmap[K comparable, V any]() *cmap[K, V] {
+	c := &cmap[K, V]{seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].m = make(map[K]V)
+	}
+	return c
+}
+
+// putIfAbsent stores v under k unless k is present; it returns the value
+// now stored and whether it was already there.
+func (c *cmap[K, V]) putIfAbsent(k K, v V) (V, bool) {
+	sh := &c.shards[maphash.Comparable(c.seed, k)&(shardCount-1)]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if old, ok := sh.m[k]; ok {
+		return old, true
+	}
+	sh.m[k] = v
+	return v, false
+}
+
+func (c *cmap[K, V]) len() int {
+	n := 0
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		n += len(sh.m)
+		sh.mu.Unlock()
+	}
+	return n
 }

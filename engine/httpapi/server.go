@@ -147,7 +147,10 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) []byt
 		return codec.AppendErrorResponse(dst, codec.ParamIllegal, "the client-id header is required (at most 128 bytes)")
 	}
 	body := ctx.PostBody()
-	c := context.Context(ctx)
+	// Not the RequestCtx: it must not outlive the handler, and its Done
+	// is the server's, not the request's. Engine calls are bounded by the
+	// engine's own timeouts.
+	c := context.Background()
 	switch string(op) {
 	case "pay":
 		if err := codec.ParsePay(body, &st.pay); err != nil {

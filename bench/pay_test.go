@@ -1,0 +1,220 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
+
+	"github.com/paycode/paycode/codec"
+	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/httpapi"
+	"github.com/paycode/paycode/engine/ident"
+	"github.com/paycode/paycode/engine/mpp"
+	"github.com/paycode/paycode/loadtest/mppsim"
+)
+
+// payTemplate is an Antom pay body whose request id and code are patched
+// in place per iteration (fixed-width digit fields), so building the
+// request costs the benchmark nothing.
+const payTemplate = `{"productCode":"IN_STORE_PAYMENT","paymentRequestId":"bench-RRRRRRRRRRRR","order":{"orderDescription":"2 x coffee","orderAmount":{"currency":"HKD","value":"5600"},"merchant":{"referenceMerchantId":"M0001","merchantMCC":"5814","merchantName":"Demo Cafe","store":{"referenceStoreId":"S01","storeName":"Demo Cafe Central","storeMCC":"5814"}},"env":{"storeTerminalId":"LANE-07","storeTerminalRequestTime":"2026-11-26T10:40:00+08:00"}},"paymentAmount":{"currency":"HKD","value":"5600"},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET","paymentMethodId":"28100102CCCCCCCCCCCCCC00"},"paymentFactor":{"inStorePaymentScenario":"PaymentCode"}}`
+
+type bodyGen struct {
+	body      []byte
+	reqAt     int
+	codeAt    int
+	reqWidth  int
+	codeWidth int
+}
+
+func newBodyGen() *bodyGen {
+	b := []byte(payTemplate)
+	g := &bodyGen{body: b, reqWidth: 12, codeWidth: 14}
+	g.reqAt = indexOf(b, "RRRRRRRRRRRR")
+	g.codeAt = indexOf(b, "CCCCCCCCCCCCCC")
+	return g
+}
+
+func indexOf(b []byte, s string) int {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if string(b[i:i+len(s)]) == s {
+			return i
+		}
+	}
+	panic("template")
+}
+
+// next writes n into both fields; every n gives a new request id and a new
+// code ending 00 (success at the simulated wallets).
+func (g *bodyGen) next(n uint64) []byte {
+	putDigits(g.body[g.reqAt:g.reqAt+g.reqWidth], n)
+	putDigits(g.body[g.codeAt:g.codeAt+g.codeWidth], n)
+	return g.body
+}
+
+func putDigits(dst []byte, n uint64) {
+	for i := len(dst) - 1; i >= 0; i-- {
+		dst[i] = byte('0' + n%10)
+		n /= 10
+	}
+}
+
+// instantWallet is an engine.Wallet that answers every call with success
+// at once: it isolates paycode's own cost from any wallet's.
+type instantWallet struct{}
+
+func (instantWallet) Pay(context.Context, *engine.WalletPay) (engine.WalletResult, error) {
+	return engine.WalletResult{Outcome: engine.OutcomeSuccess, Code: codec.Success}, nil
+}
+func (instantWallet) Inquire(context.Context, string) (engine.WalletResult, error) {
+	return engine.WalletResult{Outcome: engine.OutcomeSuccess, Code: codec.Success}, nil
+}
+func (instantWallet) Cancel(context.Context, string) (engine.WalletResult, error) {
+	return engine.WalletResult{Outcome: engine.OutcomeSuccess, Code: codec.Success}, nil
+}
+func (instantWallet) Refund(context.Context, *engine.WalletRefund) (engine.WalletResult, error) {
+	return engine.WalletResult{Outcome: engine.OutcomeSuccess, Code: codec.Success}, nil
+}
+
+// simWallet serves a simulated wallet (no latency) on an in-memory
+// listener and returns a connector to it.
+func simWallet(b testing.TB) engine.Wallet {
+	w, err := mppsim.NewWallet(mppsim.WalletConfig{Name: "mpp-281001"}, mppsim.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln := fasthttputil.NewInmemoryListener()
+	srv := mppsim.NewServer(w)
+	go srv.Serve(ln)
+	b.Cleanup(func() { w.Close(); ln.Close() })
+	c, err := mpp.New(mpp.Config{Name: "mpp-281001", BaseURL: "http://wallet", AcquirerID: "PAYCODE", PSPID: "mpp-281001",
+		MaxConns: 64, Timeout: 5 * time.Second,
+		Dial: func(string, time.Duration) (net.Conn, error) { return ln.Dial() }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func newAPI(b testing.TB, w engine.Wallet) *httpapi.Server {
+	id, err := ident.New(ident.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { id.Close() })
+	eng, err := engine.New(engine.Config{
+		Wallets:    map[string]engine.Wallet{"mpp-281001": w},
+		Identifier: id,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return httpapi.New(eng, nil)
+}
+
+// runHandler calls the lane handler directly with a reused RequestCtx:
+// everything paycode does for a pay except reading and writing sockets.
+func runHandler(b *testing.B, api *httpapi.Server) {
+	g := newBodyGen()
+	var ctx fasthttp.RequestCtx
+	var n uint64
+	check := func() {
+		if body := ctx.Response.Body(); len(body) < 40 || string(body[:40]) != `{"result":{"resultCode":"SUCCESS","resul` {
+			b.Fatalf("pay answered %s", body)
+		}
+	}
+	pay := func() {
+		n++
+		ctx.Request.Reset()
+		ctx.Response.Reset()
+		ctx.Request.Header.SetMethod("POST")
+		ctx.Request.SetRequestURI("/ams/api/v1/payments/pay")
+		ctx.Request.Header.Set("client-id", "BENCH_CLIENT")
+		ctx.Request.SetBody(g.next(n))
+		api.Handle(&ctx)
+	}
+	for i := 0; i < 100; i++ { // warm pools and the identification cache
+		pay()
+		check()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		pay()
+	}
+	b.StopTimer()
+	check()
+}
+
+// BenchmarkPayHandlerInstantWallet: the lane handler, codec, engine and
+// identification, with a wallet that answers in-process at once.
+func BenchmarkPayHandlerInstantWallet(b *testing.B) {
+	runHandler(b, newAPI(b, instantWallet{}))
+}
+
+// BenchmarkPayHandlerSimWallet: the same plus the wallet connector and a
+// simulated wallet server over an in-memory listener.
+func BenchmarkPayHandlerSimWallet(b *testing.B) {
+	runHandler(b, newAPI(b, simWallet(b)))
+}
+
+// BenchmarkPayHTTP: a lane client over an in-memory listener to the lane
+// server, then the connector to a simulated wallet over another — every
+// byte goes through fasthttp on both hops. Parallel, like many lanes.
+func BenchmarkPayHTTP(b *testing.B) {
+	api := newAPI(b, simWallet(b))
+	ln := fasthttputil.NewInmemoryListener()
+	srv := api.NewFastHTTPServer()
+	go srv.Serve(ln)
+	b.Cleanup(func() { ln.Close() })
+	client := &fasthttp.HostClient{Addr: "lane", MaxConns: 256, Dial: func(string) (net.Conn, error) { return ln.Dial() }}
+	var seq atomic.Uint64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		g := newBodyGen()
+		req := fasthttp.AcquireRequest()
+		resp := fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		for pb.Next() {
+			req.Reset()
+			req.Header.SetMethod("POST")
+			req.SetRequestURI("http://lane/ams/api/v1/payments/pay")
+			req.Header.Set("client-id", "BENCH_CLIENT")
+			req.SetBody(g.next(seq.Add(1)))
+			if err := client.Do(req, resp); err != nil {
+				b.Error(err)
+				return
+			}
+			if body := resp.Body(); len(body) < 40 || string(body[:40]) != `{"result":{"resultCode":"SUCCESS","resul` {
+				b.Errorf("pay answered %s", body)
+				return
+			}
+		}
+	})
+}
+
+// TestBodyGen keeps the generator honest: fresh ids and valid codes.
+func TestBodyGen(t *testing.T) {
+	g := newBodyGen()
+	var a, c codec.PayRequest
+	if err := codec.ParsePay(append([]byte(nil), g.next(1)...), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := codec.ParsePay(append([]byte(nil), g.next(2)...), &c); err != nil {
+		t.Fatal(err)
+	}
+	if string(a.PaymentRequestID) == string(c.PaymentRequestID) || a.Code.Equal(&c.Code) || a.CodeErr != nil {
+		t.Fatal("ids or codes repeat")
+	}
+	if a.Code.LastTwo() != 0 || strconv.Itoa(a.Code.Len()) != "24" {
+		t.Fatal(fmt.Sprint("code shape ", a.Code))
+	}
+}

@@ -1,0 +1,378 @@
+package mpp
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/paycode/paycode/codec"
+	"github.com/paycode/paycode/engine"
+	"github.com/valyala/fasthttp"
+)
+
+type op uint8
+
+const (
+	opPay op = iota
+	opInquiry
+	opCancel
+	opRefund
+	opCount
+)
+
+var (
+	opNames = [opCount]string{"pay", "inquiryPayment", "cancelPayment", "refund"}
+	opPaths = [opCount]string{codec.MPPPayPath, codec.MPPInquiryPath, codec.MPPCancelPath, codec.MPPRefundPath}
+)
+
+// Client talks to one wallet. It is safe for concurrent use; it shares
+// nothing with other Clients (its own connection pool and in-flight
+// limit), so one slow wallet cannot starve another.
+type Client struct {
+	cfg  Config
+	hc   *fasthttp.HostClient
+	sem  chan struct{} // in-flight slots
+	urls [opCount]string
+	// brand caches the last walletBrandName as a string: it rarely changes,
+	// so the pay path need not allocate it.
+	brand atomic.Pointer[string]
+}
+
+// New validates cfg (after WithDefaults) and makes a Client. It does not
+// connect; the first call dials.
+func New(cfg Config) (*Client, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	addr, tls, _ := cfg.endpoint()
+	dial := cfg.Dial
+	if dial == nil {
+		dial = fasthttp.DialTimeout
+	}
+	c := &Client{cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight)}
+	c.hc = &fasthttp.HostClient{
+		Addr:                      addr,
+		IsTLS:                     tls,
+		Name:                      "paycode",
+		MaxConns:                  cfg.MaxConns,
+		MaxResponseBodySize:       MaxResponseBodySize,
+		MaxIdemponentCallAttempts: 1, // never resend: the engine settles unknowns by inquiry
+		SecureErrorLogMessage:     true,
+		DialTimeout: func(addr string, timeout time.Duration) (net.Conn, error) {
+			conn, err := dial(addr, timeout)
+			if err != nil {
+				return nil, &dialError{err}
+			}
+			return conn, nil
+		},
+	}
+	for i := range c.urls {
+		c.urls[i] = cfg.BaseURL + opPaths[i]
+	}
+	return c, nil
+}
+
+// Name is the wallet's name.
+func (c *Client) Name() string { return c.cfg.Name }
+
+// Config is the configuration in use, defaults filled.
+func (c *Client) Config() Config { return c.cfg }
+
+// InFlight is the number of calls holding a slot now (for metrics).
+func (c *Client) InFlight() int { return len(c.sem) }
+
+// Close drops idle connections; calls may still be made afterwards.
+func (c *Client) Close() { c.hc.CloseIdleConnections() }
+
+// call is one call's working set, pooled: message values and the body
+// buffer stay warm, fasthttp's request and response come from its pools.
+type call struct {
+	buf        []byte
+	req        *fasthttp.Request
+	resp       *fasthttp.Response
+	pay        codec.MPPPayRequest
+	payResp    codec.MPPPayResponse
+	id         codec.MPPIDRequest
+	inq        codec.MPPInquiryResponse
+	cancel     codec.MPPCancelResponse
+	refund     codec.MPPRefundRequest
+	refundResp codec.MPPRefundResponse
+}
+
+var calls = sync.Pool{New: func() any { return new(call) }}
+
+func getCall() *call {
+	x := calls.Get().(*call)
+	x.req, x.resp = fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	return x
+}
+
+// putCall recycles x. The pay body and value held a payment code: wipe
+// them so a pooled object does not keep a bearer token around.
+func putCall(x *call) {
+	fasthttp.ReleaseRequest(x.req)
+	fasthttp.ReleaseResponse(x.resp)
+	x.req, x.resp = nil, nil
+	clear(x.buf)
+	x.pay.Code = codec.Code{}
+	calls.Put(x)
+}
+
+// Pay asks the wallet to charge p.Code. A non-nil error means the outcome
+// is unknown unless it matches ErrNotSent.
+func (c *Client) Pay(ctx context.Context, p *engine.WalletPay) (engine.WalletResult, error) {
+	x := getCall()
+	defer putCall(x)
+	r := &x.pay
+	r.Reset()
+	r.AcquirerID = append(r.AcquirerID, c.cfg.AcquirerID...)
+	r.PSPID = append(r.PSPID, c.cfg.PSPID...)
+	r.PaymentRequestID = append(r.PaymentRequestID, p.PaymentID...)
+	r.Amount = p.Amount
+	r.Code = p.Code
+	r.OrderDescription = append(r.OrderDescription, p.Description...)
+	r.MerchantID = append(r.MerchantID, p.MerchantID...)
+	r.StoreID = append(r.StoreID, p.StoreID...)
+	r.TerminalID = append(r.TerminalID, p.TerminalID...)
+	r.ExpiryTime = p.ExpiresAt
+	x.buf = codec.AppendMPPPayRequest(x.buf[:0], r)
+	if err := c.do(ctx, opPay, x, p.Deadline); err != nil {
+		return engine.WalletResult{}, err
+	}
+	a := &x.payResp
+	if err := codec.ParseMPPPayResponse(x.resp.Body(), a); err != nil {
+		return engine.WalletResult{}, c.badAnswer(opPay, err)
+	}
+	out := outcome(&a.Result)
+	if len(a.PaymentID) > 0 {
+		out.WalletTxnID = string(a.PaymentID)
+	}
+	if out.Outcome == engine.OutcomeSuccess {
+		out.At, out.CustomerID, out.WalletBrand = a.PaymentTime, string(a.CustomerID), c.brandOf(a.WalletBrandName)
+	}
+	return out, nil
+}
+
+// Inquire asks for the payment's current outcome (see the package doc for
+// the mapping).
+func (c *Client) Inquire(ctx context.Context, paymentID string) (engine.WalletResult, error) {
+	x := getCall()
+	defer putCall(x)
+	x.id.Reset()
+	x.id.PaymentRequestID = append(x.id.PaymentRequestID, paymentID...)
+	x.buf = codec.AppendMPPIDRequest(x.buf[:0], &x.id)
+	if err := c.do(ctx, opInquiry, x, time.Time{}); err != nil {
+		return engine.WalletResult{}, err
+	}
+	a := &x.inq
+	if err := codec.ParseMPPInquiryResponse(x.resp.Body(), a); err != nil {
+		return engine.WalletResult{}, c.badAnswer(opInquiry, err)
+	}
+	switch a.Result.Status {
+	case codec.StatusF:
+		if a.Result.Code == codec.OrderNotExist {
+			return engine.WalletResult{Outcome: engine.OutcomeNotFound, Code: codec.OrderNotExist, Message: message(&a.Result)}, nil
+		}
+		return engine.WalletResult{}, &Error{Wallet: c.cfg.Name, Op: opNames[opInquiry], Kind: ErrRefused, Result: string(a.Result.Name)}
+	case codec.StatusU:
+		return outcome(&a.Result), nil // the query itself is in trouble: ask again
+	}
+	out := outcome(&a.PaymentResult)
+	if len(a.PaymentID) > 0 {
+		out.WalletTxnID = string(a.PaymentID)
+	}
+	switch out.Outcome {
+	case engine.OutcomeSuccess:
+		out.At, out.CustomerID, out.WalletBrand = a.PaymentTime, string(a.CustomerID), c.brandOf(a.WalletBrandName)
+	case engine.OutcomeFail:
+		out.Cancelled = a.PaymentResult.Code == codec.OrderIsClosed
+	}
+	return out, nil
+}
+
+// Cancel closes (or reverses) the payment at the wallet.
+func (c *Client) Cancel(ctx context.Context, paymentID string) (engine.WalletResult, error) {
+	x := getCall()
+	defer putCall(x)
+	x.id.Reset()
+	x.id.PaymentRequestID = append(x.id.PaymentRequestID, paymentID...)
+	x.buf = codec.AppendMPPIDRequest(x.buf[:0], &x.id)
+	if err := c.do(ctx, opCancel, x, time.Time{}); err != nil {
+		return engine.WalletResult{}, err
+	}
+	a := &x.cancel
+	if err := codec.ParseMPPCancelResponse(x.resp.Body(), a); err != nil {
+		return engine.WalletResult{}, c.badAnswer(opCancel, err)
+	}
+	out := outcome(&a.Result)
+	if out.Outcome == engine.OutcomeFail && a.Result.Code == codec.OrderNotExist {
+		out.Outcome = engine.OutcomeNotFound
+	}
+	return out, nil
+}
+
+// Refund refunds part or all of a successful payment.
+func (c *Client) Refund(ctx context.Context, p *engine.WalletRefund) (engine.WalletResult, error) {
+	x := getCall()
+	defer putCall(x)
+	r := &x.refund
+	r.Reset()
+	r.PaymentRequestID = append(r.PaymentRequestID, p.PaymentID...)
+	r.RefundRequestID = append(r.RefundRequestID, p.RefundID...)
+	r.Amount = p.Amount
+	r.Reason = append(r.Reason, p.Reason...)
+	x.buf = codec.AppendMPPRefundRequest(x.buf[:0], r)
+	if err := c.do(ctx, opRefund, x, time.Time{}); err != nil {
+		return engine.WalletResult{}, err
+	}
+	a := &x.refundResp
+	if err := codec.ParseMPPRefundResponse(x.resp.Body(), a); err != nil {
+		return engine.WalletResult{}, c.badAnswer(opRefund, err)
+	}
+	out := outcome(&a.Result)
+	if out.Outcome == engine.OutcomeSuccess {
+		out.WalletTxnID, out.At = string(a.RefundID), a.RefundTime
+	}
+	return out, nil
+}
+
+// do sends x.buf to the operation's path and leaves a 200 answer in
+// x.resp. It takes an in-flight slot first, waiting until the call's
+// deadline at most: the earliest of now+Timeout, ctx's deadline and
+// callDeadline (WalletPay.Deadline; zero for none).
+func (c *Client) do(ctx context.Context, o op, x *call, callDeadline time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return &Error{Wallet: c.cfg.Name, Op: opNames[o], NotSent: true, Kind: err}
+	}
+	deadline := time.Now().Add(c.cfg.Timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if !callDeadline.IsZero() && callDeadline.Before(deadline) {
+		deadline = callDeadline
+	}
+	if err := c.acquire(ctx, deadline); err != nil {
+		return &Error{Wallet: c.cfg.Name, Op: opNames[o], NotSent: true, Kind: ErrBusy, Cause: err}
+	}
+	defer c.release()
+	if !time.Now().Before(deadline) {
+		return &Error{Wallet: c.cfg.Name, Op: opNames[o], NotSent: true, Kind: ErrTimeout}
+	}
+	req := x.req
+	req.SetRequestURI(c.urls[o])
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.SetContentType("application/json; charset=UTF-8")
+	req.SetBodyRaw(x.buf)
+	if err := c.hc.DoDeadline(req, x.resp, deadline); err != nil {
+		return c.transportError(o, err)
+	}
+	if st := x.resp.StatusCode(); st != fasthttp.StatusOK {
+		return &Error{Wallet: c.cfg.Name, Op: opNames[o], Kind: ErrHTTPStatus, Status: st}
+	}
+	return nil
+}
+
+// acquire takes an in-flight slot: at once when one is free (no timer, no
+// allocation), else waiting until deadline or ctx is done.
+func (c *Client) acquire(ctx context.Context, deadline time.Time) error {
+	select {
+	case c.sem <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case c.sem <- struct{}{}:
+		return nil
+	case <-t.C:
+		return context.DeadlineExceeded
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Client) release() { <-c.sem }
+
+// transportError classifies a fasthttp failure. Only a failed dial (our
+// wrapped dial function) and an exhausted pool are known to have sent
+// nothing; everything else may have reached the wallet.
+func (c *Client) transportError(o op, err error) error {
+	e := &Error{Wallet: c.cfg.Name, Op: opNames[o], Kind: ErrTransport, Cause: err}
+	var de *dialError
+	switch {
+	case errors.As(err, &de):
+		e.NotSent, e.Cause = true, de.err
+	case errors.Is(err, fasthttp.ErrNoFreeConns):
+		e.NotSent, e.Kind = true, ErrBusy
+	case errors.Is(err, fasthttp.ErrTimeout):
+		e.Kind = ErrTimeout
+	default:
+		var te interface{ Timeout() bool }
+		if errors.As(err, &te) && te.Timeout() {
+			e.Kind = ErrTimeout
+		}
+	}
+	return e
+}
+
+func (c *Client) badAnswer(o op, err error) error {
+	return &Error{Wallet: c.cfg.Name, Op: opNames[o], Kind: ErrBadAnswer, Cause: err}
+}
+
+// brandOf returns b as a string, reusing the cached one when equal.
+func (c *Client) brandOf(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if p := c.brand.Load(); p != nil && *p == string(b) {
+		return *p
+	}
+	s := string(b)
+	c.brand.Store(&s)
+	return s
+}
+
+// outcome maps a result object: the status decides; the code says why.
+// A code the table does not know becomes ProcessFail (F), UnknownException
+// (U) or Success (S), and a Fail or Processing never carries Success.
+func outcome(r *codec.MPPResult) engine.WalletResult {
+	out := engine.WalletResult{Code: r.Code, Message: message(r)}
+	switch r.Status {
+	case codec.StatusS:
+		out.Outcome, out.Code = engine.OutcomeSuccess, codec.Success
+	case codec.StatusU:
+		out.Outcome = engine.OutcomeProcessing
+		if out.Code == codec.ResultNone || out.Code == codec.Success {
+			out.Code = codec.UnknownException
+		}
+	default:
+		out.Outcome = engine.OutcomeFail
+		if out.Code == codec.ResultNone || out.Code == codec.Success {
+			out.Code = codec.ProcessFail
+		}
+	}
+	return out
+}
+
+// message is the wallet's resultMessage as a string, without allocating
+// when it is the code's default text. An unknown code's name is kept in
+// front of the message, since Code cannot hold it.
+func message(r *codec.MPPResult) string {
+	if r.Code == codec.ResultNone {
+		if len(r.Message) == 0 {
+			return string(r.Name)
+		}
+		return string(r.Name) + ": " + string(r.Message)
+	}
+	if def := r.Code.Message(); len(r.Message) == 0 || string(r.Message) == def {
+		return def
+	}
+	return string(r.Message)
+}
+
+var _ engine.Wallet = (*Client)(nil)

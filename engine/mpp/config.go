@@ -1,0 +1,118 @@
+package mpp
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/paycode/paycode/codec"
+)
+
+// Defaults.
+const (
+	// DefaultMaxConns is each wallet's connection pool size.
+	DefaultMaxConns = 256
+	// DefaultTimeout bounds one wallet call. Lanes expect a pay answer
+	// within ~5 s (spec §5.1); 3 s leaves room to journal and answer U.
+	DefaultTimeout = 3 * time.Second
+	// MaxResponseBodySize bounds a wallet's answer; real ones are < 2 KiB.
+	MaxResponseBodySize = 64 << 10
+)
+
+// Config is one wallet's connector.
+type Config struct {
+	// Name is the wallet's routing name, as Identifier returns it.
+	Name string
+	// BaseURL is where the wallet API lives: scheme, host, port and an
+	// optional path prefix, e.g. http://127.0.0.1:9001. The API paths of
+	// codec (MPPPayPath…) are appended to it.
+	BaseURL string
+	// MaxConns is the connection pool size. Defaults to MaxInFlight, or
+	// DefaultMaxConns when both are 0.
+	MaxConns int
+	// MaxInFlight bounds concurrent calls; a call waits for a slot until
+	// its deadline. Defaults to MaxConns. It may not exceed MaxConns: with
+	// HTTP/1.1 each call needs its own connection, and a call queued inside
+	// the pool could not be told apart from a sent one when it timed out.
+	MaxInFlight int
+	// Timeout bounds each call, slot wait included (DefaultTimeout when 0).
+	Timeout time.Duration
+	// AcquirerID and PSPID go into every pay request.
+	AcquirerID, PSPID string
+	// Dial, when set, opens connections instead of TCP (tests dial an
+	// in-memory listener). timeout is what is left of the call.
+	Dial func(addr string, timeout time.Duration) (net.Conn, error)
+}
+
+// WithDefaults fills the zero fields.
+func (c Config) WithDefaults() Config {
+	switch {
+	case c.MaxConns == 0 && c.MaxInFlight == 0:
+		c.MaxConns, c.MaxInFlight = DefaultMaxConns, DefaultMaxConns
+	case c.MaxConns == 0:
+		c.MaxConns = c.MaxInFlight
+	case c.MaxInFlight == 0:
+		c.MaxInFlight = c.MaxConns
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
+	return c
+}
+
+// Validate reports the first problem of c (call it after WithDefaults).
+func (c Config) Validate() error {
+	if c.Name == "" {
+		return errors.New("mpp: config: Name is empty")
+	}
+	if _, _, err := c.endpoint(); err != nil {
+		return err
+	}
+	switch {
+	case c.MaxConns < 1 || c.MaxInFlight < 1:
+		return fmt.Errorf("mpp: config %s: MaxConns and MaxInFlight must be at least 1", c.Name)
+	case c.MaxInFlight > c.MaxConns:
+		return fmt.Errorf("mpp: config %s: MaxInFlight %d exceeds MaxConns %d", c.Name, c.MaxInFlight, c.MaxConns)
+	case c.Timeout <= 0:
+		return fmt.Errorf("mpp: config %s: Timeout must be positive", c.Name)
+	case c.AcquirerID == "" || c.PSPID == "":
+		return fmt.Errorf("mpp: config %s: AcquirerID and PSPID are required", c.Name)
+	case len(c.AcquirerID) > codec.MaxShortFieldLen || len(c.PSPID) > codec.MaxShortFieldLen:
+		return fmt.Errorf("mpp: config %s: AcquirerID and PSPID are limited to %d bytes", c.Name, codec.MaxShortFieldLen)
+	}
+	return nil
+}
+
+// endpoint parses BaseURL into the dial address (host:port) and TLS flag.
+func (c Config) endpoint() (addr string, tls bool, err error) {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", false, fmt.Errorf("mpp: config %s: BaseURL %q is not scheme://host[:port][/prefix]", c.Name, c.BaseURL)
+	}
+	switch u.Scheme {
+	case "http":
+	case "https":
+		tls = true
+	default:
+		return "", false, fmt.Errorf("mpp: config %s: BaseURL scheme must be http or https", c.Name)
+	}
+	addr = u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), map[bool]string{false: "80", true: "443"}[tls])
+	}
+	return addr, tls, nil
+}
+
+// String prints c for logs; it holds no secrets.
+func (c Config) String() string {
+	dial := "tcp"
+	if c.Dial != nil {
+		dial = "custom"
+	}
+	return fmt.Sprintf("mpp.Config{Name: %s, BaseURL: %s, MaxConns: %d, MaxInFlight: %d, Timeout: %v, AcquirerID: %s, PSPID: %s, Dial: %s}",
+		c.Name, c.BaseURL, c.MaxConns, c.MaxInFlight, c.Timeout, c.AcquirerID, c.PSPID, dial)
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package mpp_test
+
+const raceEnabled = false
