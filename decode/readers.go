@@ -1,0 +1,197 @@
+package decode
+
+import (
+	"math"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/oned"
+	"github.com/makiuchi-d/gozxing/oned/rss"
+	"github.com/makiuchi-d/gozxing/qrcode"
+)
+
+// readers is one worker's set of gozxing readers and hint maps. Nothing in
+// it is shared between workers: several gozxing 1D readers keep per-call
+// scratch state in the reader (Code 39, Code 93, Codabar, ITF, the UPC/EAN
+// family, RSS-14), and go test -race reports data races, and Codabar even
+// panics, when one instance serves two goroutines. QR and Code 128 readers
+// showed no race, but being per worker costs nothing and does not depend on
+// that staying true.
+type readers struct {
+	qr   gozxing.Reader                         // nil unless QR is enabled
+	oned *oned.OneDReader                       // nil unless a 1D symbology is enabled
+	rows *multiRowDecoder                       // the decoders behind oned
+	easy map[gozxing.DecodeHintType]interface{} // fast stage
+	hard map[gozxing.DecodeHintType]interface{} // every later stage
+}
+
+func newReaders(set symbolSet) *readers {
+	r := &readers{
+		easy: map[gozxing.DecodeHintType]interface{}{},
+		hard: map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true},
+	}
+	if set.has(QRCode) {
+		r.qr = qrcode.NewQRCodeReader()
+	}
+	if set.has1D() {
+		r.rows = newMultiRowDecoder(set)
+		r.oned = oned.NewOneDReader(r.rows)
+	}
+	return r
+}
+
+// multiRowDecoder tries every enabled 1D row decoder on each scanned row,
+// so one OneDReader pass (one binarization per row, one rotation under
+// TRY_HARDER) serves all 1D symbologies. gozxing v0.1.1 has no
+// MultiFormatOneDReader; this plays its part.
+type multiRowDecoder struct {
+	decoders []oned.RowDecoder
+	readers  []gozxing.Reader // for Reset: RSS-14 collects pairs across rows
+	notFound error            // gozxing builds a new exception per call; one will do
+}
+
+var _ oned.RowDecoder = (*multiRowDecoder)(nil)
+
+func newMultiRowDecoder(set symbolSet) *multiRowDecoder {
+	m := &multiRowDecoder{notFound: gozxing.NewNotFoundException()}
+	add := func(r gozxing.Reader) {
+		m.decoders = append(m.decoders, r.(oned.RowDecoder))
+		m.readers = append(m.readers, r)
+	}
+	// Code 128 first: it carries payment codes.
+	if set.has(Code128) {
+		add(oned.NewCode128Reader())
+	}
+	var upcean []gozxing.BarcodeFormat
+	for _, f := range []struct {
+		s Symbology
+		f gozxing.BarcodeFormat
+	}{{EAN13, gozxing.BarcodeFormat_EAN_13}, {UPCA, gozxing.BarcodeFormat_UPC_A}, {EAN8, gozxing.BarcodeFormat_EAN_8}, {UPCE, gozxing.BarcodeFormat_UPC_E}} {
+		if set.has(f.s) {
+			upcean = append(upcean, f.f)
+		}
+	}
+	if len(upcean) > 0 {
+		add(oned.NewMultiFormatUPCEANReader(map[gozxing.DecodeHintType]interface{}{
+			gozxing.DecodeHintType_POSSIBLE_FORMATS: upcean,
+		}))
+	}
+	if set.has(Code39) {
+		add(oned.NewCode39Reader())
+	}
+	if set.has(Code93) {
+		add(oned.NewCode93Reader())
+	}
+	if set.has(Codabar) {
+		add(oned.NewCodaBarReader())
+	}
+	if set.has(ITF) {
+		add(oned.NewITFReader())
+	}
+	if set.has(RSS14) {
+		add(rss.NewRSS14Reader())
+	}
+	return m
+}
+
+// DecodeRow implements oned.RowDecoder. A reader's "not this symbology"
+// (any ReaderException) moves on to the next reader; anything else ends the
+// row, as in ZXing's MultiFormatOneDReader.
+func (m *multiRowDecoder) DecodeRow(rowNumber int, row *gozxing.BitArray, hints map[gozxing.DecodeHintType]interface{}) (*gozxing.Result, error) {
+	for _, d := range m.decoders {
+		res, err := d.DecodeRow(rowNumber, row, hints)
+		if err == nil {
+			return res, nil
+		}
+		if _, ok := err.(gozxing.ReaderException); !ok {
+			return nil, err
+		}
+	}
+	return nil, m.notFound
+}
+
+func (m *multiRowDecoder) reset() {
+	for _, r := range m.readers {
+		r.Reset()
+	}
+}
+
+// found is what one successful attempt yields, before timing is added.
+type found struct {
+	text      string
+	symbology Symbology
+	rotated   int
+}
+
+// convert maps a gozxing result to ours. ok is false for formats this
+// package does not report.
+func convert(r *gozxing.Result) (found, bool) {
+	sym := fromFormat(r.GetBarcodeFormat())
+	if sym == SymbologyUnknown {
+		return found{}, false
+	}
+	f := found{text: r.GetText(), symbology: sym}
+	if sym == QRCode {
+		f.rotated = qrRotation(r.GetResultPoints())
+		return f, true
+	}
+	// gozxing's Code 128 reader returns FNC4 (extended) characters as raw
+	// ISO-8859-1 bytes; ZXing's Java reader returns them as characters. The
+	// other 1D symbologies are ASCII, but are treated the same way should a
+	// byte above 0x7f appear.
+	if sym == Code128 || !utf8.ValidString(f.text) {
+		f.text = latin1ToUTF8(f.text)
+	}
+	f.rotated = oneDRotation(r.GetResultMetadata())
+	return f, true
+}
+
+// qrRotation derives the symbol's clockwise rotation from its finder
+// patterns: gozxing reports bottom-left, top-left, top-right, and the
+// top-left to top-right edge points right in an upright symbol. (A mirrored
+// symbol's points are already swapped back by the reader.)
+func qrRotation(points []gozxing.ResultPoint) int {
+	if len(points) < 3 {
+		return 0
+	}
+	dx := points[2].GetX() - points[1].GetX()
+	dy := points[2].GetY() - points[1].GetY() // y grows downwards: clockwise positive
+	quarter := int(math.Round(math.Atan2(dy, dx) / (math.Pi / 2)))
+	return ((quarter%4 + 4) % 4) * 90
+}
+
+// oneDRotation converts OneDReader's ORIENTATION metadata to our clockwise
+// convention. OneDReader records 180 for a row read right to left, and 270
+// (plus that 180) when the code was found in the frame turned 90°
+// counter-clockwise, that is when the symbol stood at 90° clockwise.
+func oneDRotation(md map[gozxing.ResultMetadataType]interface{}) int {
+	o, _ := md[gozxing.ResultMetadataType_ORIENTATION].(int)
+	switch o {
+	case 270:
+		return 90
+	case 90:
+		return 270
+	}
+	return o
+}
+
+// latin1ToUTF8 reinterprets each byte of s as an ISO-8859-1 code point.
+func latin1ToUTF8(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) * 2)
+	for i := 0; i < len(s); i++ {
+		b.WriteRune(rune(s[i]))
+	}
+	return b.String()
+}
