@@ -398,3 +398,41 @@ func TestConcurrentDuplicatesDispatchOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestLateSuccessAfterCancelIsReversed: the lane cancels while the pay is
+// still in flight; the cancel is confirmed first, then the wallet (one that
+// does not honour the close) answers the pay with a success. The payment
+// stays CANCELLED and the engine reverses the charge at the wallet.
+func TestLateSuccessAfterCancelIsReversed(t *testing.T) {
+	r := newRig(t)
+	r.w.ignoreTombstones = true
+	inPay := make(chan string)
+	release := make(chan struct{})
+	r.w.payHook = func(id string) { inPay <- id; <-release }
+	done := make(chan codec.PaymentView)
+	go func() { done <- r.pay(payReq("p1", code(1, 1), 500)) }()
+	id := <-inPay
+	res := r.e.Cancel(context.Background(), client, &codec.IDRequest{PaymentRequestID: []byte("p1")})
+	if res.Result != codec.Success {
+		t.Fatalf("cancel: %v", res.Result)
+	}
+	close(release)
+	v := <-done
+	if v.Status != codec.StatusCancelled {
+		t.Fatalf("pay answered %v after the cancel", v.Status)
+	}
+	if p := r.w.pay(id); p.state != "success" || p.charged != 500 {
+		t.Fatalf("setup: the wallet should hold the late charge: %+v", p)
+	}
+	r.clock.Advance(time.Second)
+	r.e.ProcessDue(context.Background())
+	if p := r.w.pay(id); p.state != "reversed" || p.charged != 0 {
+		t.Fatalf("late success not reversed: %+v", p)
+	}
+	if _, iv := r.inquire(id); iv.Status != codec.StatusCancelled {
+		t.Fatalf("status %v", iv.Status)
+	}
+	if n := r.e.Stats().Reversals.Load(); n != 1 {
+		t.Fatalf("reversals %d", n)
+	}
+}

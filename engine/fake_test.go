@@ -21,6 +21,9 @@ type fakeWallet struct {
 	calls    map[string]int      // method → count
 	payHook  func(id string)     // runs inside Pay before answering, if set
 	errCalls map[string]int      // method → remaining forced errors
+	// ignoreTombstones makes Pay charge even after a cancel closed the id:
+	// a wallet whose late success the engine must reverse.
+	ignoreTombstones bool
 }
 
 type fakePay struct {
@@ -54,13 +57,14 @@ func (w *fakeWallet) Pay(ctx context.Context, req *engine.WalletPay) (engine.Wal
 	defer w.mu.Unlock()
 	w.calls["pay"]++
 	p, ok := w.pays[req.PaymentID]
-	if ok && p.state == "closed" {
+	if ok && p.state == "closed" && !w.ignoreTombstones {
 		return engine.WalletResult{Outcome: engine.OutcomeFail, Code: codec.OrderIsClosed}, nil
 	}
 	if !ok {
-		p = &fakePay{code: req.Code, amount: req.Amount.Value}
+		p = &fakePay{}
 		w.pays[req.PaymentID] = p
 	}
+	p.code, p.amount = req.Code, req.Amount.Value
 	p.payCalls++
 	switch d := req.Code.LastTwo(); {
 	case d < 80:
