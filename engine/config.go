@@ -66,7 +66,28 @@ type Config struct {
 	RefundWindow      time.Duration
 	FollowUpWorkers   int
 	MaxFollowUps      int
+
+	// Journal makes payments durable (nil: memory only, for tests and
+	// benchmarks). CodeKey keys the code hashes; give the journal's, so
+	// single use holds across restarts (nil: a random key).
+	Journal Journal
+	CodeKey []byte
+	// Notifier delivers notifyPayment (nil: notifications are queued and
+	// journaled but not sent). NotifySchedule is the retry schedule.
+	Notifier       Notifier
+	NotifySchedule []time.Duration
+	// Retention is how long final payments (and so idempotency and code
+	// single use) are kept before compaction: at least 31 days.
+	Retention time.Duration
+	// OnFatal is called once when the journal fails (fail-stop).
+	OnFatal func(error)
+	// Failpoint, when set, is called at the named points (Fail…) so crash
+	// tests can kill the process exactly there.
+	Failpoint func(name string)
 }
+
+// DefaultRetention keeps idempotency records for 31 days.
+const DefaultRetention = 31 * 24 * time.Hour
 
 // EnsureDefaults fills unset fields with the defaults.
 func (c *Config) EnsureDefaults() {
@@ -99,6 +120,12 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.MaxFollowUps == 0 {
 		c.MaxFollowUps = DefaultMaxFollowUps
+	}
+	if len(c.NotifySchedule) == 0 {
+		c.NotifySchedule = DefaultNotifySchedule
+	}
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
 	}
 }
 

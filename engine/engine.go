@@ -22,11 +22,11 @@ type Engine struct {
 	ident  Identifier
 	wallet map[string]Wallet // read-only after New
 
-	payByReq *smap[*payment]             // client-id \x00 paymentRequestId
-	payByID  *smap[*payment]             // paymentId
-	codes    *cmap[codec.Code, *payment] // a payment code → the payment that used it
-	refByReq *smap[*refund]              // client-id \x00 refundRequestId
-	refByID  *smap[*refund]              // refundId
+	payByReq *smap[*payment]                     // client-id \x00 paymentRequestId
+	payByID  *smap[*payment]                     // paymentId
+	codes    *cmap[[CodeHashSize]byte, *payment] // a code's keyed hash → the payment that used it
+	refByReq *smap[*refund]                      // client-id \x00 refundRequestId
+	refByID  *smap[*refund]                      // refundId
 
 	fu       fuQueue
 	sem      chan struct{} // follow-up worker slots
@@ -34,18 +34,23 @@ type Engine struct {
 	started  atomic.Bool
 	inFlight atomic.Int64 // follow-up calls running
 
-	payPool sync.Pool // *WalletPay
-	stats   Stats
+	payPool  sync.Pool // *WalletPay
+	hmacPool *sync.Pool
+	journal  Journal
+	failed   atomic.Bool
+	stats    Stats
 }
 
 // Stats are running counters, for tests and metrics.
 type Stats struct {
-	Pays        atomic.Int64 // pay requests that reached the engine
-	Dispatched  atomic.Int64 // pay calls sent to wallets
-	Duplicates  atomic.Int64 // pays answered from an existing payment
-	FollowUps   atomic.Int64 // follow-up wallet calls made
-	Reversals   atomic.Int64 // late successes reversed at the wallet
-	WalletError atomic.Int64 // wallet calls with an unknown outcome
+	Pays          atomic.Int64 // pay requests that reached the engine
+	Dispatched    atomic.Int64 // pay calls sent to wallets
+	Duplicates    atomic.Int64 // pays answered from an existing payment
+	FollowUps     atomic.Int64 // follow-up wallet calls made
+	Reversals     atomic.Int64 // late successes reversed at the wallet
+	WalletError   atomic.Int64 // wallet calls with an unknown outcome
+	Notifications atomic.Int64 // notification delivery attempts
+	Recovered     atomic.Int64 // payments loaded from the journal at start
 }
 
 // New builds an Engine. It starts no goroutine: call Start to run the
@@ -64,7 +69,7 @@ func New(cfg Config) (*Engine, error) {
 		wallet:   make(map[string]Wallet, len(cfg.Wallets)),
 		payByReq: newSmap[*payment](),
 		payByID:  newSmap[*payment](),
-		codes:    newCmap[codec.Code, *payment](),
+		codes:    newCmap[[CodeHashSize]byte, *payment](),
 		refByReq: newSmap[*refund](),
 		refByID:  newSmap[*refund](),
 		sem:      make(chan struct{}, cfg.FollowUpWorkers),
@@ -73,6 +78,8 @@ func New(cfg Config) (*Engine, error) {
 		e.wallet[n] = w
 	}
 	e.fu.init()
+	e.journal = cfg.Journal
+	e.hmacPool = newHMACPool(cfg.CodeKey)
 	e.payPool.New = func() any { return new(WalletPay) }
 	return e, nil
 }
@@ -142,7 +149,14 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 		out.Status = codec.StatusNone
 		return
 	}
+	if e.failed.Load() {
+		// Fail-stop: the journal cannot write, so nothing may be charged.
+		fail(out, req.PaymentRequestID, codec.UnknownException, "payments are suspended: the journal cannot write; retry the same request later")
+		out.Status = codec.StatusNone
+		return
+	}
 
+	codeHash := e.hashCode(&req.Code)
 	var kb [256]byte
 	key := appendKey(kb[:0], clientID, req.PaymentRequestID)
 	now := e.clock.Now()
@@ -151,7 +165,8 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 			// Both ids are slices of the index key: one allocation.
 			clientID:   k[:len(clientID)],
 			requestID:  k[len(clientID)+1:],
-			code:       req.Code,
+			codeHash:   codeHash,
+			codeMasked: newMaskedCode(&req.Code),
 			amount:     req.Amount,
 			methodType: intern(req.PaymentMethodType),
 			scenario:   intern(req.Scenario),
@@ -168,7 +183,7 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 		}
 		// Claim the code while holding the request index shard, so two
 		// requests racing with one code cannot both get it.
-		if _, used := e.codes.putIfAbsent(req.Code, p); used {
+		if _, used := e.codes.putIfAbsent(codeHash, p); used {
 			return nil, errCodeUsed
 		}
 		p.id = e.ids.next()
@@ -181,21 +196,54 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 	}
 	if loaded {
 		e.stats.Duplicates.Add(1)
-		e.answerDuplicate(ctx, p, req, out)
+		e.answerDuplicate(ctx, p, req, codeHash, out)
 		return
 	}
+	// The intent is durable before the wallet hears of the payment: after
+	// a crash, recovery settles it by inquiry, never by paying again.
+	e.failpoint(FailBeforeIntent)
+	p.mu.Lock()
+	err = e.persistLocked(ctx, p, nil, true)
+	p.mu.Unlock()
+	if err != nil {
+		e.abort(p, key)
+		fail(out, req.PaymentRequestID, codec.UnknownException, "payments are suspended: the journal cannot write; retry the same request later")
+		out.Status = codec.StatusNone
+		return
+	}
+	e.failpoint(FailAfterIntent)
 	e.dispatch(ctx, p, req)
+	e.failpoint(FailAfterOutcome)
 	p.mu.Lock()
 	p.viewLocked(out, false)
 	p.mu.Unlock()
+	if e.failed.Load() {
+		// The outcome could not be made durable: do not tell the lane it
+		// is final. Recovery after the restart settles it at the wallet.
+		out.ResultCode, out.ResultMessage = codec.UnknownException, "the result could not be recorded; inquire with the same request id"
+	}
+}
+
+// abort undoes the creation of a payment whose intent could not be
+// journaled. It was never dispatched; its code is released and a retry
+// of the same request starts afresh.
+func (e *Engine) abort(p *payment, key []byte) {
+	p.mu.Lock()
+	p.aborted = true
+	p.status, p.result, p.msg = codec.StatusNone, codec.UnknownException, "the journal could not record the payment"
+	p.mu.Unlock()
+	e.codes.del(p.codeHash)
+	e.payByID.del(p.id)
+	e.payByReq.del(string(key))
+	p.markDispatched()
 }
 
 // answerDuplicate answers a repeated pay request: the stored result when
 // the key fields match, REPEAT_REQ_INCONSISTENT when they do not. A repeat
 // that arrives while the first is being dispatched waits for that answer
 // (bounded by the pay timeout), so a duplicate never dispatches again.
-func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.PayRequest, out *codec.PaymentView) {
-	if !p.sameKeyFields(req) {
+func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.PayRequest, codeHash [CodeHashSize]byte, out *codec.PaymentView) {
+	if !p.sameKeyFields(req, codeHash) {
 		fail(out, req.PaymentRequestID, codec.RepeatReqInconsistent, "")
 		return
 	}
@@ -211,7 +259,12 @@ func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.Pay
 	}
 	p.mu.Lock()
 	p.viewLocked(out, false)
+	aborted := p.aborted
 	p.mu.Unlock()
+	if aborted {
+		fail(out, req.PaymentRequestID, codec.UnknownException, "payments are suspended: the journal cannot write; retry the same request later")
+		out.Status = codec.StatusNone
+	}
 }
 
 // dispatch sends the pay to the wallet and applies the answer.
@@ -236,8 +289,9 @@ func (e *Engine) dispatch(ctx context.Context, p *payment, req *codec.PayRequest
 	e.payPool.Put(wp)
 	if err != nil {
 		e.stats.WalletError.Add(1)
-		e.log.Warn("pay outcome unknown, following up", "payment_id", p.id, "wallet", p.walletName, "code", p.code, "err", err)
+		e.log.Warn("pay outcome unknown, following up", "payment_id", p.id, "wallet", p.walletName, "code", p.codeMasked, "err", err)
 	}
+	e.failpoint(FailAfterWallet)
 	e.applyWallet(p, res, err, false)
 }
 
@@ -252,9 +306,10 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 		// stand. A pending cancel reverses it; after a confirmed close,
 		// reverse again (the wallet's cancel is idempotent).
 		if err == nil && res.Outcome == OutcomeSuccess && p.status != codec.StatusSuccess {
-			if p.final() {
+			if p.final() && !p.reverse {
 				p.reverse = true
 				e.stats.Reversals.Add(1)
+				e.persistLocked(context.Background(), p, nil, true)
 			}
 			e.scheduleLocked(p, now)
 		}
@@ -285,7 +340,10 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 	default: // processing, not found (inquiry before the pay landed), unknown
 		p.result = codec.PaymentInProcess
 		e.scheduleLocked(p, now)
+		return
 	}
+	// Final: durable before anyone is told.
+	e.persistLocked(context.Background(), p, nil, true)
 }
 
 var errRefused = errors.New("engine: refund refused")

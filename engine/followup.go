@@ -20,6 +20,7 @@ type fuItem struct {
 	due time.Time
 	p   *payment
 	r   *refund
+	n   *outboxItem
 }
 
 type fuHeap []fuItem
@@ -123,7 +124,24 @@ func (e *Engine) Start(ctx context.Context) {
 	if !e.started.CompareAndSwap(false, true) {
 		return
 	}
-	e.wg.Add(1)
+	e.wg.Add(2)
+	go func() {
+		defer e.wg.Done()
+		t := time.NewTicker(compactEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if n, err := e.Compact(ctx); err != nil {
+					e.log.Error("compaction failed", "err", err)
+				} else if n > 0 {
+					e.log.Info("compacted final payments past retention", "payments", n)
+				}
+			}
+		}
+	}()
 	go func() {
 		defer e.wg.Done()
 		var batch []fuItem
@@ -198,6 +216,10 @@ func (e *Engine) FollowUps() int { return e.fu.size() }
 func (e *Engine) NextFollowUp() (time.Time, bool) { return e.fu.next() }
 
 func (e *Engine) runItem(ctx context.Context, it fuItem) {
+	if it.n != nil {
+		e.deliver(ctx, it.n)
+		return
+	}
 	e.stats.FollowUps.Add(1)
 	if it.r != nil {
 		e.followRefund(ctx, it.r)
@@ -223,19 +245,26 @@ func (e *Engine) followPayment(ctx context.Context, it fuItem) {
 		// Deadline: stop waiting for the user and close it at the wallet.
 		p.cancelWanted = true
 		p.closeAs = codec.StatusFail
+		if err := e.persistLocked(ctx, p, nil, true); err != nil {
+			p.mu.Unlock()
+			return // fail-stop; recovery closes it after the restart
+		}
 	}
 	cancel := p.cancelWanted || p.reverse
 	p.attempt++
 	p.mu.Unlock()
+	e.failpoint(FailFollowUpCall)
 
 	cctx, done := context.WithTimeout(ctx, e.cfg.WalletCallTimeout)
 	defer done()
 	if cancel {
 		res, err := p.wallet.Cancel(cctx, p.id)
+		e.failpoint(FailFollowUpAnswer)
 		e.applyCancel(p, res, err)
 		return
 	}
 	res, err := p.wallet.Inquire(cctx, p.id)
+	e.failpoint(FailFollowUpAnswer)
 	if err != nil {
 		e.stats.WalletError.Add(1)
 	}
@@ -256,6 +285,7 @@ func (e *Engine) applyCancel(p *payment, res WalletResult, err error) codec.Resu
 			// The wallet refuses to reverse a success (its own window):
 			// the payment stays paid; the lane must refund.
 			p.cancelWanted = false
+			e.persistLocked(context.Background(), p, nil, true)
 			return res.Code
 		}
 		// Unknown or refused while money may be held: keep trying.
@@ -280,6 +310,9 @@ func (e *Engine) applyCancel(p *payment, res WalletResult, err error) codec.Resu
 		}
 		p.paidAt = time.Time{}
 	}
+	if err := e.persistLocked(context.Background(), p, nil, true); err != nil {
+		return codec.UnknownException
+	}
 	return codec.Success
 }
 
@@ -294,6 +327,7 @@ func (e *Engine) followRefund(ctx context.Context, r *refund) {
 	r.attempt++
 	wr := &WalletRefund{RefundID: r.id, PaymentID: p.id, Amount: r.amount, Reason: r.reason}
 	p.mu.Unlock()
+	e.failpoint(FailFollowUpCall)
 	cctx, done := context.WithTimeout(ctx, e.cfg.WalletCallTimeout)
 	defer done()
 	res, err := p.wallet.Refund(cctx, wr)

@@ -38,3 +38,24 @@ func (g *idGen) next() string {
 	copy(buf[16+pad:], d)
 	return string(buf[:])
 }
+
+// seqOf returns the sequence part of an id made by this generator's
+// prefix (the same process start second and node).
+func (g *idGen) seqOf(id string) (uint64, bool) {
+	if len(id) != 32 || id[:16] != string(g.prefix[:]) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(id[16:], 10, 64)
+	return n, err == nil
+}
+
+// atLeast moves the sequence past n, so ids recovered from a journal
+// written by a process that started in the same second are not reused.
+func (g *idGen) atLeast(n uint64) {
+	for {
+		cur := g.seq.Load()
+		if cur >= n || g.seq.CompareAndSwap(cur, n) {
+			return
+		}
+	}
+}

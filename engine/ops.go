@@ -89,6 +89,13 @@ func (e *Engine) Cancel(ctx context.Context, clientID []byte, req *codec.IDReque
 	if !p.cancelWanted || p.closeAs != codec.StatusCancelled {
 		p.cancelWanted = true
 		p.closeAs = codec.StatusCancelled
+		// Durable before the wallet is asked: after a crash, recovery
+		// finishes the cancel instead of leaving the payment to stand.
+		if err := e.persistLocked(ctx, p, nil, true); err != nil {
+			p.mu.Unlock()
+			res.Result = codec.UnknownException
+			return res
+		}
 	}
 	p.mu.Unlock()
 
@@ -174,6 +181,17 @@ func (e *Engine) Refund(ctx context.Context, clientID []byte, req *codec.RefundR
 		}
 		return
 	}
+	// The reservation and the refund's intent are durable before the
+	// wallet is asked.
+	p.mu.Lock()
+	if err := e.persistLocked(ctx, p, r, true); err != nil {
+		r.status, r.result, r.msg = codec.StatusFail, codec.UnknownException, "the journal could not record the refund"
+		p.refunded -= r.amount.Value
+		r.viewLocked(out)
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
 	cctx, done := context.WithTimeout(ctx, e.cfg.WalletCallTimeout)
 	wres, err := p.wallet.Refund(cctx, &WalletRefund{RefundID: r.id, PaymentID: p.id, Amount: r.amount, Reason: r.reason})
 	done()
@@ -198,6 +216,7 @@ func (e *Engine) applyRefund(r *refund, res WalletResult, err error) {
 			e.stats.WalletError.Add(1)
 		}
 		e.scheduleRefundLocked(r, now)
+		return
 	case res.Outcome == OutcomeSuccess:
 		r.status, r.result, r.msg = codec.StatusSuccess, codec.Success, ""
 		r.doneAt = res.At
@@ -211,6 +230,7 @@ func (e *Engine) applyRefund(r *refund, res WalletResult, err error) {
 		}
 		p.refunded -= r.amount.Value // release the reservation
 	}
+	e.persistLocked(context.Background(), p, r, true)
 }
 
 // InquireRefund answers inquiryRefund from the engine's state: it returns

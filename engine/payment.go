@@ -14,7 +14,8 @@ type payment struct {
 	clientID   string
 	requestID  string
 	id         string
-	code       codec.Code
+	codeHash   [CodeHashSize]byte // keyed hash of the code (single use, journal)
+	codeMasked maskedCode         // for logs and the journal
 	amount     codec.Amount
 	methodType string
 	scenario   string
@@ -53,6 +54,15 @@ type payment struct {
 	queued  bool
 	due     time.Time
 	attempt int
+	// version counts journal writes of this payment; aborted marks a
+	// payment whose intent could not be journaled (never dispatched).
+	version uint64
+	updated time.Time // last journal write
+	aborted bool
+	// notifiedStatus is the final status last queued for notification;
+	// outbox is the notification in flight, if any.
+	notifiedStatus codec.PaymentStatus
+	outbox         *outboxItem
 	// refunded is the sum of refunds that succeeded or are in process; it
 	// never exceeds amount.Value.
 	refunded int64
@@ -90,9 +100,9 @@ func (p *payment) final() bool {
 // sameKeyFields reports whether req repeats p's idempotency key fields:
 // amount, code, paymentMethodType, scenario and settlement currency
 // (Alipay+'s list plus the code, spec §5.3).
-func (p *payment) sameKeyFields(req *codec.PayRequest) bool {
+func (p *payment) sameKeyFields(req *codec.PayRequest, codeHash [CodeHashSize]byte) bool {
 	return p.amount == req.Amount &&
-		p.code.Equal(&req.Code) &&
+		p.codeHash == codeHash &&
 		p.methodType == string(req.PaymentMethodType) &&
 		p.scenario == string(req.Scenario) &&
 		p.settlement == req.SettlementCurrency
@@ -152,6 +162,7 @@ type refund struct {
 	doneAt  time.Time
 	queued  bool
 	attempt int
+	version uint64
 }
 
 func (r *refund) viewLocked(v *codec.RefundView) {
@@ -166,3 +177,18 @@ func (r *refund) viewLocked(v *codec.RefundView) {
 		RefundTime:      r.doneAt,
 	}
 }
+
+// maskedCode is a payment code's masked form kept by value, so recording
+// it costs no allocation.
+type maskedCode struct {
+	n uint8
+	b [codec.MaxCodeLen]byte
+}
+
+func newMaskedCode(c *codec.Code) maskedCode {
+	var m maskedCode
+	m.n = uint8(len(c.AppendMasked(m.b[:0])))
+	return m
+}
+
+func (m maskedCode) String() string { return string(m.b[:m.n]) }

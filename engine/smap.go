@@ -184,3 +184,18 @@ func (c *cmap[K, V]) len() int {
 	}
 	return n
 }
+
+func (c *cmap[K, V]) del(k K) {
+	sh := &c.shards[maphash.Comparable(c.seed, k)&(shardCount-1)]
+	sh.mu.Lock()
+	delete(sh.m, k)
+	sh.mu.Unlock()
+}
+
+func (c *cmap[K, V]) get(k K) (V, bool) {
+	sh := &c.shards[maphash.Comparable(c.seed, k)&(shardCount-1)]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	v, ok := sh.m[k]
+	return v, ok
+}

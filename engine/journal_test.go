@@ -1,0 +1,351 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paycode/paycode/codec"
+	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/enginetest"
+)
+
+// memJournal is a minimal engine.Journal for these tests: latest version
+// of each record, and an injectable write failure.
+type memJournal struct {
+	mu       sync.Mutex
+	payments map[string]engine.PaymentRecord
+	refunds  map[string]engine.RefundRecord
+	notes    map[string]engine.NotificationRecord
+	fail     error
+	appends  int
+	synced   int
+}
+
+func newMemJournal() *memJournal {
+	return &memJournal{payments: map[string]engine.PaymentRecord{}, refunds: map[string]engine.RefundRecord{}, notes: map[string]engine.NotificationRecord{}}
+}
+
+func (j *memJournal) Append(_ context.Context, b *engine.Batch, sync bool) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.fail != nil {
+		return j.fail
+	}
+	j.appends++
+	if sync {
+		j.synced++
+	}
+	for _, p := range b.Payments {
+		j.payments[p.PaymentID] = *p
+	}
+	for _, r := range b.Refunds {
+		j.refunds[r.RefundID] = *r
+	}
+	for _, n := range b.Notifications {
+		c := *n
+		c.Body = append([]byte(nil), n.Body...)
+		j.notes[n.PaymentID] = c
+	}
+	for _, id := range b.Delivered {
+		delete(j.notes, id)
+	}
+	return nil
+}
+
+func (j *memJournal) Load(_ context.Context, fn func(*engine.Record) error) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, p := range j.payments {
+		if err := fn(&engine.Record{Payment: &p}); err != nil {
+			return err
+		}
+	}
+	for _, r := range j.refunds {
+		if err := fn(&engine.Record{Refund: &r}); err != nil {
+			return err
+		}
+	}
+	for _, n := range j.notes {
+		if err := fn(&engine.Record{Notification: &n}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (j *memJournal) Compact(_ context.Context, before time.Time) (int, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	n := 0
+	for id, p := range j.payments {
+		if p.Final() && p.Updated.Before(before) {
+			delete(j.payments, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (j *memJournal) Close() error { return nil }
+
+func (j *memJournal) payment(id string) engine.PaymentRecord {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.payments[id]
+}
+
+var codeKey = []byte("0123456789abcdef0123456789abcdef")
+
+// newDurableRig builds an engine over j and w, as a restarted process
+// would: recovering first.
+func newDurableRig(t *testing.T, j *memJournal, w *fakeWallet, clock *enginetest.ManualClock, tweak func(*engine.Config)) *rig {
+	t.Helper()
+	cfg := engine.Config{
+		Wallets:    map[string]engine.Wallet{"w1": w},
+		Identifier: enginetest.StaticIdentifier{"281001": "w1"},
+		Clock:      clock,
+		Journal:    j,
+		CodeKey:    codeKey,
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	e, err := engine.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return &rig{e: e, w: w, clock: clock}
+}
+
+func TestIntentJournaledBeforeDispatch(t *testing.T) {
+	j, w := newMemJournal(), newFakeWallet()
+	clock := enginetest.NewManualClock(t0)
+	r := newDurableRig(t, j, w, clock, nil)
+	var seen engine.PaymentRecord
+	w.payHook = func(id string) { seen = j.payment(id) }
+	v := r.pay(payReq("p1", code(1, 1), 500))
+	if seen.PaymentID != v.PaymentID || seen.Status != codec.StatusProcessing || seen.Version != 1 {
+		t.Fatalf("wallet called before the intent was journaled: %+v", seen)
+	}
+	if got := j.payment(v.PaymentID); got.Status != codec.StatusSuccess || got.CodeMasked != code(1, 1).String() {
+		t.Fatalf("final record %+v", got)
+	}
+	if j.synced != 2 {
+		t.Fatalf("synced writes %d, want intent + outcome", j.synced)
+	}
+}
+
+// TestCrashAfterIntentRecoversWithoutPaying: the process dies right after
+// the intent is synced; the wallet never heard of the payment. After the
+// restart the payment is settled by inquiry and cancel, never paid.
+func TestCrashAfterIntentRecoversWithoutPaying(t *testing.T) {
+	j, w := newMemJournal(), newFakeWallet()
+	clock := enginetest.NewManualClock(t0)
+	crash := errors.New("crash")
+	a := newDurableRig(t, j, w, clock, func(c *engine.Config) {
+		c.Failpoint = func(name string) {
+			if name == engine.FailAfterIntent {
+				panic(crash)
+			}
+		}
+	})
+	func() {
+		defer func() {
+			if recover() != crash {
+				t.Fatal("failpoint did not fire")
+			}
+		}()
+		a.pay(payReq("p1", code(1, 1), 500))
+	}()
+	b := newDurableRig(t, j, w, clock, nil)
+	if b.e.FollowUps() != 1 {
+		t.Fatalf("recovered follow-ups %d", b.e.FollowUps())
+	}
+	// Same request again after the restart: answered from the journal.
+	again := b.pay(payReq("p1", code(1, 1), 500))
+	if again.Status != codec.StatusProcessing {
+		t.Fatalf("replay after restart: %v", again.Status)
+	}
+	for i := 0; i < 100 && b.e.FollowUps() > 0; i++ {
+		next, _ := b.e.NextFollowUp()
+		if d := next.Sub(clock.Now()); d > 0 {
+			clock.Advance(d)
+		}
+		b.e.ProcessDue(context.Background())
+	}
+	_, iv := b.inquire(again.PaymentID)
+	if iv.Status != codec.StatusFail || iv.ResultCode != codec.OrderIsClosed {
+		t.Fatalf("final %v %v", iv.Status, iv.ResultCode)
+	}
+	if w.count("pay") != 0 {
+		t.Fatalf("recovery paid: %d pay calls", w.count("pay"))
+	}
+	// The code stays used across the restart.
+	if v := b.pay(payReq("p2", code(1, 1), 500)); v.ResultCode != codec.InvalidPaymentCode {
+		t.Fatalf("code reuse after restart: %v", v.ResultCode)
+	}
+}
+
+// TestCrashAfterWalletCharged: the wallet charged but the process died
+// before journaling the outcome; recovery finds the success by inquiry.
+func TestCrashAfterWalletCharged(t *testing.T) {
+	j, w := newMemJournal(), newFakeWallet()
+	clock := enginetest.NewManualClock(t0)
+	crash := errors.New("crash")
+	a := newDurableRig(t, j, w, clock, func(c *engine.Config) {
+		c.Failpoint = func(name string) {
+			if name == engine.FailAfterWallet {
+				panic(crash)
+			}
+		}
+	})
+	func() {
+		defer func() { recover() }()
+		a.pay(payReq("p1", code(1, 1), 500))
+	}()
+	b := newDurableRig(t, j, w, clock, nil)
+	b.e.ProcessDue(context.Background())
+	var v codec.PaymentView
+	if rc := b.e.Inquire(context.Background(), client, &codec.IDRequest{PaymentRequestID: []byte("p1")}, &v); rc != codec.Success || v.Status != codec.StatusSuccess {
+		t.Fatalf("after recovery: %v %v", rc, v.Status)
+	}
+	if w.count("pay") != 1 {
+		t.Fatalf("pay calls %d", w.count("pay"))
+	}
+	if rec := j.payment(v.PaymentID); rec.Status != codec.StatusSuccess {
+		t.Fatalf("journal %v", rec.Status)
+	}
+}
+
+// TestJournalFailureRefusesPayments: a failed write refuses the payment
+// before dispatch (U, nothing charged), reports the fatal error once and
+// refuses every later payment.
+func TestJournalFailureRefusesPayments(t *testing.T) {
+	j, w := newMemJournal(), newFakeWallet()
+	clock := enginetest.NewManualClock(t0)
+	var fatals int
+	r := newDurableRig(t, j, w, clock, func(c *engine.Config) { c.OnFatal = func(error) { fatals++ } })
+	j.fail = errors.New("no space left on device")
+	v := r.pay(payReq("p1", code(1, 1), 500))
+	if v.ResultCode != codec.UnknownException || v.ResultCode.Status() != codec.StatusU {
+		t.Fatalf("answer %v", v.ResultCode)
+	}
+	if v2 := r.pay(payReq("p2", code(2, 1), 500)); v2.ResultCode != codec.UnknownException {
+		t.Fatalf("second %v", v2.ResultCode)
+	}
+	if w.count("pay") != 0 || fatals != 1 || !r.e.Failed() {
+		t.Fatalf("pay calls %d fatals %d failed %v", w.count("pay"), fatals, r.e.Failed())
+	}
+	// After a restart with a working disk, the same request goes through.
+	j.fail = nil
+	b := newDurableRig(t, j, w, clock, nil)
+	if v := b.pay(payReq("p1", code(1, 1), 500)); v.ResultCode != codec.Success {
+		t.Fatalf("retry after restart %v", v.ResultCode)
+	}
+}
+
+type flakyNotifier struct {
+	mu       sync.Mutex
+	failures int
+	bodies   []string
+}
+
+func (n *flakyNotifier) Notify(_ context.Context, clientID, url string, body []byte) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.bodies = append(n.bodies, string(body))
+	if n.failures > 0 {
+		n.failures--
+		return errors.New("merchant down")
+	}
+	return nil
+}
+
+// TestNotificationOutbox: a merchant that fails the first deliveries, with
+// a restart in between, gets the final state at least once and the
+// outbox empties.
+func TestNotificationOutbox(t *testing.T) {
+	j, w := newMemJournal(), newFakeWallet()
+	clock := enginetest.NewManualClock(t0)
+	n := &flakyNotifier{failures: 3}
+	sched := func(c *engine.Config) {
+		c.Notifier = n
+		c.NotifySchedule = []time.Duration{0, time.Second, 2 * time.Second}
+	}
+	a := newDurableRig(t, j, w, clock, sched)
+	req := payReq("p1", code(1, 82), 500)
+	req.NotifyURL = []byte("http://merchant.test/notify")
+	v := a.pay(req)
+	a.e.ProcessDue(context.Background()) // nothing final yet: no notification
+	if len(n.bodies) != 0 {
+		t.Fatal("notified before final")
+	}
+	w.approve(v.PaymentID)
+	clock.Advance(time.Second)
+	a.e.ProcessDue(context.Background()) // poll → SUCCESS → first delivery fails
+	if len(n.bodies) != 1 {
+		t.Fatalf("deliveries %d", len(n.bodies))
+	}
+	// Restart: the pending notification survives.
+	b := newDurableRig(t, j, w, clock, sched)
+	for i := 0; i < 20 && b.e.PendingNotifications() > 0; i++ {
+		clock.Advance(time.Second)
+		b.e.ProcessDue(context.Background())
+	}
+	if b.e.PendingNotifications() != 0 {
+		t.Fatal("notification never acknowledged")
+	}
+	if len(n.bodies) != 4 {
+		t.Fatalf("deliveries %d, want 4 (3 failures + 1)", len(n.bodies))
+	}
+	for _, body := range n.bodies {
+		if want := `"paymentId":"` + v.PaymentID + `"`; !contains(body, want) || !contains(body, `"resultCode":"SUCCESS"`) || !contains(body, `"notifyType":"PAYMENT_RESULT"`) {
+			t.Fatalf("body %s", body)
+		}
+	}
+	j.mu.Lock()
+	left := len(j.notes)
+	j.mu.Unlock()
+	if left != 0 {
+		t.Fatalf("journal still holds %d notifications", left)
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+func TestCompaction(t *testing.T) {
+	j, w := newMemJournal(), newFakeWallet()
+	clock := enginetest.NewManualClock(t0)
+	r := newDurableRig(t, j, w, clock, nil)
+	v := r.pay(payReq("p1", code(1, 1), 500))
+	clock.Advance(engine.DefaultRetention - time.Hour)
+	if n, _ := r.e.Compact(context.Background()); n != 0 {
+		t.Fatalf("compacted %d inside retention", n)
+	}
+	if v2 := r.pay(payReq("p1", code(1, 1), 500)); v2.PaymentID != v.PaymentID {
+		t.Fatal("idempotency lost inside retention")
+	}
+	clock.Advance(2 * time.Hour)
+	if n, _ := r.e.Compact(context.Background()); n != 1 {
+		t.Fatalf("compacted %d", n)
+	}
+	if rc, _ := r.inquire(v.PaymentID); rc != codec.OrderNotExist {
+		t.Fatal("still there")
+	}
+	if j.payment(v.PaymentID).PaymentID != "" {
+		t.Fatal("journal kept it")
+	}
+}

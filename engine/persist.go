@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"hash"
+	"sync"
+	"time"
+
+	"github.com/paycode/paycode/codec"
+)
+
+// Failpoints name the moments a crash test may kill the process at (see
+// Config.Failpoint). They sit around every durable write and wallet call.
+const (
+	FailBeforeIntent   = "pay.before-intent"    // payment created in memory, intent not journaled
+	FailAfterIntent    = "pay.after-intent"     // intent synced, wallet not called yet
+	FailAfterWallet    = "pay.after-wallet"     // the wallet answered, the outcome is not journaled
+	FailAfterOutcome   = "pay.after-outcome"    // the outcome is journaled, the lane not answered
+	FailFollowUpCall   = "followup.before-call" // a follow-up is about to call the wallet
+	FailFollowUpAnswer = "followup.after-call"  // the wallet answered a follow-up, not journaled
+	FailNotifySend     = "notify.before-send"   // a notification is about to be sent
+	FailNotifyAck      = "notify.after-ack"     // the merchant acknowledged, not journaled
+)
+
+func (e *Engine) failpoint(name string) {
+	if e.cfg.Failpoint != nil {
+		e.cfg.Failpoint(name)
+	}
+}
+
+// hashCode is the keyed hash (HMAC-SHA256) of a code's digits: what the
+// engine keeps and journals to enforce single use, instead of the code.
+func (e *Engine) hashCode(c *codec.Code) [CodeHashSize]byte {
+	h := e.hmacPool.Get().(hash.Hash)
+	h.Reset()
+	var d [codec.MaxCodeLen]byte
+	h.Write(c.AppendDigits(d[:0]))
+	var out [CodeHashSize]byte
+	h.Sum(out[:0])
+	clear(d[:])
+	e.hmacPool.Put(h)
+	return out
+}
+
+func newHMACPool(key []byte) *sync.Pool {
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
+	k := append([]byte(nil), key...)
+	return &sync.Pool{New: func() any { return hmac.New(sha256.New, k) }}
+}
+
+var batchPool = sync.Pool{New: func() any {
+	return &persistBatch{}
+}}
+
+// persistBatch is a pooled Batch with its records, so a journal write
+// allocates no record values of its own.
+type persistBatch struct {
+	b   Batch
+	pr  PaymentRecord
+	rr  RefundRecord
+	nr  NotificationRecord
+	buf []byte
+}
+
+// persistLocked journals p's current state (and r's, when given) as one
+// batch; sync waits for durability. Caller holds p.mu. A payment that
+// became final with a notify URL gets its notification in the same batch,
+// so notification and state can never disagree after a crash. Any error
+// is fatal for the engine (fail-stop).
+func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync bool) error {
+	if e.failed.Load() {
+		return ErrJournalFailed
+	}
+	p.version++
+	p.updated = e.clock.Now()
+	if r != nil {
+		r.version++
+	}
+	var notify bool
+	if p.notifyURL != "" && p.final() && !p.cancelWanted && p.notifiedStatus != p.status {
+		notify = true
+	}
+	if e.journal == nil {
+		if notify {
+			e.enqueueNotificationLocked(p, nil)
+		}
+		return nil
+	}
+	pb := batchPool.Get().(*persistBatch)
+	defer batchPool.Put(pb)
+	pb.b.Reset()
+	now := e.clock.Now()
+	p.recordLocked(&pb.pr, now)
+	pb.b.Payments = append(pb.b.Payments, &pb.pr)
+	if r != nil {
+		r.recordLocked(&pb.rr, now)
+		pb.b.Refunds = append(pb.b.Refunds, &pb.rr)
+	}
+	if notify {
+		pb.nr = NotificationRecord{PaymentID: p.id, URL: p.notifyURL, Due: now}
+		pb.buf = e.notifyBodyLocked(pb.buf[:0], p)
+		pb.nr.Body = pb.buf
+		pb.b.Notifications = append(pb.b.Notifications, &pb.nr)
+	}
+	err := e.journal.Append(ctx, &pb.b, sync)
+	pb.b.Reset()
+	pb.pr, pb.rr = PaymentRecord{}, RefundRecord{}
+	if err != nil {
+		e.fatal(err)
+		return err
+	}
+	if notify {
+		e.enqueueNotificationLocked(p, pb.buf)
+	}
+	return nil
+}
+
+// fatal stops admitting payments and reports the journal failure once.
+func (e *Engine) fatal(err error) {
+	if e.failed.CompareAndSwap(false, true) {
+		e.log.Error("journal write failed: payments are suspended; the process must restart to recover", "err", err)
+		if e.cfg.OnFatal != nil {
+			e.cfg.OnFatal(err)
+		}
+	}
+}
+
+// Failed reports whether the journal failed (the engine admits nothing).
+func (e *Engine) Failed() bool { return e.failed.Load() }
+
+func (p *payment) recordLocked(r *PaymentRecord, now time.Time) {
+	*r = PaymentRecord{
+		PaymentID: p.id, ClientID: p.clientID, RequestID: p.requestID,
+		CodeHash: p.codeHash, CodeMasked: p.codeMasked.String(),
+		Amount: p.amount, MethodType: p.methodType, Scenario: p.scenario, Settlement: p.settlement,
+		Wallet: p.walletName, NotifyURL: p.notifyURL, Created: p.created, Deadline: p.deadline,
+		Status: p.status, Result: p.result, Message: p.msg, PaidAt: p.paidAt, CancelledAt: p.cancelledAt,
+		CustomerID: p.customerID, Brand: p.brand, CancelWanted: p.cancelWanted, CloseAs: p.closeAs,
+		Reverse: p.reverse, Refunded: p.refunded, Updated: now, Version: p.version,
+	}
+}
+
+func (r *refund) recordLocked(rec *RefundRecord, now time.Time) {
+	*rec = RefundRecord{
+		RefundID: r.id, ClientID: r.clientID, RequestID: r.requestID, PaymentID: r.p.id,
+		Amount: r.amount, Reason: r.reason, Created: r.created, Status: r.status, Result: r.result,
+		Message: r.msg, DoneAt: r.doneAt, Updated: now, Version: r.version,
+	}
+}
