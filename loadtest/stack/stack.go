@@ -16,10 +16,12 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/paycode/paycode/decode"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
 	"github.com/paycode/paycode/engine/mpp"
+	"github.com/paycode/paycode/engine/notify"
 	"github.com/paycode/paycode/loadtest/mppsim"
 )
 
@@ -68,21 +70,39 @@ type Config struct {
 	// NoFollowUpLoop leaves the follow-up loop stopped, for tests that
 	// drive a manual clock with Engine.ProcessDue.
 	NoFollowUpLoop bool
-	Logger         *slog.Logger
+	// Journal makes the engine durable (nil: memory only); CodeKey keys
+	// code hashes (give the journal's so single use survives restarts).
+	// The journal is recovered before the lane listener opens, and closed
+	// by Close.
+	Journal engine.Journal
+	CodeKey []byte
+	// NoNotifier leaves notifications queued but unsent (tests that
+	// deliver them with their own engine.Notifier set it in Engine).
+	NoNotifier bool
+	Logger     *slog.Logger
+
+	// Decoder configures the image decoder behind POST /v1/decode and pay
+	// by image (decode's defaults when zero); NoDecoder leaves both off.
+	Decoder   decode.Config
+	NoDecoder bool
 }
 
 // Stack is a running paycode.
 type Stack struct {
-	Engine   *engine.Engine
-	Ident    *ident.Identifier
-	API      *httpapi.Server
-	Sim      *mppsim.Sim // nil when connected to external wallets
-	Server   *fasthttp.Server
-	Addr     string // lane API address (host:port)
-	Wallets  map[string]*mpp.Client
-	stop     context.CancelFunc
-	serveErr chan error
-	ln       net.Listener
+	Engine  *engine.Engine
+	Ident   *ident.Identifier
+	API     *httpapi.Server
+	Sim     *mppsim.Sim // nil when connected to external wallets
+	Server  *fasthttp.Server
+	Addr    string // lane API address (host:port)
+	Wallets map[string]*mpp.Client
+	Decoder *decode.Decoder // nil with Config.NoDecoder
+	// Recovered is what the engine found in the journal at start.
+	Recovered engine.RecoverStats
+	journal   engine.Journal
+	stop      context.CancelFunc
+	serveErr  chan error
+	ln        net.Listener
 }
 
 // Start builds and starts a paycode per cfg.
@@ -137,7 +157,18 @@ func Start(cfg Config) (s *Stack, err error) {
 		return s, err
 	}
 	ec.Identifier = s.Ident
+	ec.Journal = cfg.Journal
+	if cfg.CodeKey != nil {
+		ec.CodeKey = cfg.CodeKey
+	}
+	if ec.Notifier == nil && !cfg.NoNotifier {
+		ec.Notifier = notify.New(notify.Config{Now: ec.Clock.Now})
+	}
+	s.journal = cfg.Journal
 	if s.Engine, err = engine.New(ec); err != nil {
+		return s, err
+	}
+	if s.Recovered, err = s.Engine.Recover(context.Background()); err != nil {
 		return s, err
 	}
 	ctx, stop := context.WithCancel(context.Background())
@@ -146,6 +177,12 @@ func Start(cfg Config) (s *Stack, err error) {
 		s.Engine.Start(ctx)
 	}
 	s.API = httpapi.New(s.Engine, log)
+	if !cfg.NoDecoder {
+		if s.Decoder, err = decode.New(cfg.Decoder); err != nil {
+			return s, err
+		}
+		s.API.SetDecoder(s.Decoder) // before NewFastHTTPServer: it sizes the body limit
+	}
 	s.Server = s.API.NewFastHTTPServer()
 	s.ln = cfg.Listener
 	if s.ln == nil {
@@ -168,8 +205,8 @@ func (s *Stack) URL() string { return "http://" + s.Addr }
 // Err returns the lane server's error channel (it receives when Serve ends).
 func (s *Stack) Err() <-chan error { return s.serveErr }
 
-// Close stops the lane server, the follow-up loop, the connectors and the
-// simulated wallets, in that order.
+// Close stops the lane server, the follow-up loop, the decoder, the
+// connectors and the simulated wallets, in that order.
 func (s *Stack) Close() error {
 	var errs []error
 	if s.Server != nil && s.ln != nil {
@@ -179,11 +216,17 @@ func (s *Stack) Close() error {
 		s.stop()
 		s.Engine.Wait()
 	}
+	if s.Decoder != nil {
+		s.Decoder.Close()
+	}
 	for _, c := range s.Wallets {
 		c.Close()
 	}
 	if s.Ident != nil {
 		errs = append(errs, s.Ident.Close())
+	}
+	if s.journal != nil {
+		errs = append(errs, s.journal.Close())
 	}
 	if s.Sim != nil {
 		errs = append(errs, s.Sim.Close())
