@@ -168,13 +168,21 @@ func BenchmarkPayHandlerSimWallet(b *testing.B) {
 // server, then the connector to a simulated wallet over another — every
 // byte goes through fasthttp on both hops. Parallel, like many lanes.
 func BenchmarkPayHTTP(b *testing.B) {
-	api := newAPI(b, simWallet(b))
+	runPayHTTP(b, newAPI(b, simWallet(b)), 0)
+}
+
+// runPayHTTP drives api over an in-memory listener from parallel lanes
+// (parallelism × GOMAXPROCS goroutines; 0 keeps the default).
+func runPayHTTP(b *testing.B, api *httpapi.Server, parallelism int) {
 	ln := fasthttputil.NewInmemoryListener()
 	srv := api.NewFastHTTPServer()
 	go srv.Serve(ln)
 	b.Cleanup(func() { ln.Close() })
 	client := &fasthttp.HostClient{Addr: "lane", MaxConns: 256, Dial: func(string) (net.Conn, error) { return ln.Dial() }}
 	var seq atomic.Uint64
+	if parallelism > 0 {
+		b.SetParallelism(parallelism)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

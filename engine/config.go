@@ -81,6 +81,13 @@ type Config struct {
 	Retention time.Duration
 	// OnFatal is called once when the journal fails (fail-stop).
 	OnFatal func(error)
+	// SyncOutcomes makes the journal write of a wallet's final answer
+	// (success or failure of a pay) wait for fsync before the lane is
+	// answered. Off by default: the intent is always synced, and an
+	// outcome lost in a crash is asked again from the wallet at recovery
+	// (the kill tests prove it). Cancels, reversals and refunds are always
+	// synced: they are paycode's own decisions.
+	SyncOutcomes bool
 	// Failpoint, when set, is called at the named points (Fail…) so crash
 	// tests can kill the process exactly there.
 	Failpoint func(name string)

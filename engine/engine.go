@@ -342,8 +342,14 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 		e.scheduleLocked(p, now)
 		return
 	}
-	// Final: durable before anyone is told.
-	e.persistLocked(context.Background(), p, nil, true)
+	// Final. The write is synced only with SyncOutcomes: a wallet's own
+	// outcome is something the wallet tells again on inquiry, and the
+	// journal's WAL is ordered, so this write is durable with the next
+	// synced one anyway. If the process dies first, the record still says
+	// PROCESSING and recovery asks the wallet before anything else (see
+	// Recover), which gives the lane's answer back. Notifications are
+	// queued in the same write.
+	e.persistLocked(context.Background(), p, nil, e.cfg.SyncOutcomes)
 }
 
 var errRefused = errors.New("engine: refund refused")

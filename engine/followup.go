@@ -241,7 +241,9 @@ func (e *Engine) followPayment(ctx context.Context, it fuItem) {
 		p.mu.Unlock()
 		return
 	}
-	if !p.final() && !p.cancelWanted && !now.Before(p.deadline) {
+	firstAfterRecovery := p.recovered
+	p.recovered = false
+	if !p.final() && !p.cancelWanted && !now.Before(p.deadline) && !firstAfterRecovery {
 		// Deadline: stop waiting for the user and close it at the wallet.
 		p.cancelWanted = true
 		p.closeAs = codec.StatusFail

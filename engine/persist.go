@@ -34,15 +34,22 @@ func (e *Engine) failpoint(name string) {
 // hashCode is the keyed hash (HMAC-SHA256) of a code's digits: what the
 // engine keeps and journals to enforce single use, instead of the code.
 func (e *Engine) hashCode(c *codec.Code) [CodeHashSize]byte {
-	h := e.hmacPool.Get().(hash.Hash)
-	h.Reset()
-	var d [codec.MaxCodeLen]byte
-	h.Write(c.AppendDigits(d[:0]))
+	h := e.hmacPool.Get().(*codeHasher)
+	h.h.Reset()
+	h.h.Write(c.AppendDigits(h.digits[:0]))
 	var out [CodeHashSize]byte
-	h.Sum(out[:0])
-	clear(d[:])
+	copy(out[:], h.h.Sum(h.sum[:0]))
+	clear(h.digits[:])
 	e.hmacPool.Put(h)
 	return out
+}
+
+// codeHasher is a pooled HMAC with its own buffers, so hashing a code
+// allocates nothing (buffers handed to an interface method would escape).
+type codeHasher struct {
+	h      hash.Hash
+	digits [codec.MaxCodeLen]byte
+	sum    [CodeHashSize]byte
 }
 
 func newHMACPool(key []byte) *sync.Pool {
@@ -51,7 +58,7 @@ func newHMACPool(key []byte) *sync.Pool {
 		rand.Read(key)
 	}
 	k := append([]byte(nil), key...)
-	return &sync.Pool{New: func() any { return hmac.New(sha256.New, k) }}
+	return &sync.Pool{New: func() any { return &codeHasher{h: hmac.New(sha256.New, k)} }}
 }
 
 var batchPool = sync.Pool{New: func() any {

@@ -103,6 +103,7 @@ func (e *Engine) Recover(ctx context.Context) (RecoverStats, error) {
 			return
 		}
 		st.Pending++
+		p.recovered = !p.final() && !p.cancelWanted
 		p.queued = true
 		p.due = now
 		e.fu.push(fuItem{due: now, p: p})
