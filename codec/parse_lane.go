@@ -59,7 +59,7 @@ var (
 func ParsePay(body []byte, r *PayRequest) error {
 	r.Reset()
 	s := acquireLaneScanner()
-	err := s.parsePay(body, r)
+	err := s.parsePay(body, r, false)
 	releaseLaneScanner(s, len(body))
 	if err != nil {
 		r.Reset()
@@ -67,7 +67,9 @@ func ParsePay(body []byte, r *PayRequest) error {
 	return err
 }
 
-func (s *laneScanner) parsePay(body []byte, r *PayRequest) error {
+// parsePay parses a pay body. With codeInImage (ParsePayWithoutCode) the
+// code comes from an attached image and paymentMethodId must be absent.
+func (s *laneScanner) parsePay(body []byte, r *PayRequest, codeInImage bool) error {
 	top, err := s.open(body)
 	if err != nil {
 		return err
@@ -96,7 +98,7 @@ func (s *laneScanner) parsePay(body []byte, r *PayRequest) error {
 	if r.OrderAmount.Currency != r.Amount.Currency {
 		return laneFieldErr("order.orderAmount.currency", laneErrCurrencyDiff)
 	}
-	if err := s.readMethod(method, r); err != nil {
+	if err := s.readMethod(method, r, codeInImage); err != nil {
 		return err
 	}
 
@@ -219,7 +221,9 @@ func (s *laneScanner) readOrder(v *fastjson.Value, r *PayRequest) error {
 }
 
 // readMethod reads paymentMethod. A malformed code goes to r.CodeErr.
-func (s *laneScanner) readMethod(v *fastjson.Value, r *PayRequest) error {
+// With codeInImage the code is left zero and paymentMethodId must be
+// absent or empty (see checkNoCode).
+func (s *laneScanner) readMethod(v *fastjson.Value, r *PayRequest, codeInImage bool) error {
 	o, err := s.object(v, "paymentMethod", true)
 	if err != nil {
 		return err
@@ -230,6 +234,9 @@ func (s *laneScanner) readMethod(v *fastjson.Value, r *PayRequest) error {
 	}
 	if r.PaymentMethodType, err = s.str(typ, "paymentMethod.paymentMethodType", &laneRuleShort, true); err != nil {
 		return err
+	}
+	if codeInImage {
+		return checkNoCode(id)
 	}
 	switch {
 	case laneAbsent(id):

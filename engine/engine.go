@@ -114,7 +114,10 @@ func fail(out *codec.PaymentView, reqID []byte, r codec.ResultCode, msg string) 
 // Validation, identification and the single-use check happen before
 // anything is dispatched; a payment is recorded (and its code consumed)
 // only once it is about to be sent to its wallet.
-func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest, out *codec.PaymentView) {
+//
+// It returns how long it waited on the wallet (zero when it did not call
+// one), so callers can report paycode's own time apart from the wallet's.
+func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest, out *codec.PaymentView) (walletWait time.Duration) {
 	e.stats.Pays.Add(1)
 	if req.CodeErr != nil || req.Code.IsZero() {
 		fail(out, req.PaymentRequestID, codec.InvalidPaymentCode, "the payment code is malformed: it must be 16 to 32 digits")
@@ -212,7 +215,7 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 		return
 	}
 	e.failpoint(FailAfterIntent)
-	e.dispatch(ctx, p, req)
+	walletWait = e.dispatch(ctx, p, req)
 	e.failpoint(FailAfterOutcome)
 	p.mu.Lock()
 	p.viewLocked(out, false)
@@ -222,6 +225,7 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 		// is final. Recovery after the restart settles it at the wallet.
 		out.ResultCode, out.ResultMessage = codec.UnknownException, "the result could not be recorded; inquire with the same request id"
 	}
+	return walletWait
 }
 
 // abort undoes the creation of a payment whose intent could not be
@@ -268,7 +272,7 @@ func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.Pay
 }
 
 // dispatch sends the pay to the wallet and applies the answer.
-func (e *Engine) dispatch(ctx context.Context, p *payment, req *codec.PayRequest) {
+func (e *Engine) dispatch(ctx context.Context, p *payment, req *codec.PayRequest) (wait time.Duration) {
 	defer p.markDispatched()
 	wp := e.payPool.Get().(*WalletPay)
 	*wp = WalletPay{
@@ -284,7 +288,9 @@ func (e *Engine) dispatch(ctx context.Context, p *payment, req *codec.PayRequest
 		Deadline: time.Now().Add(e.cfg.PayTimeout),
 	}
 	e.stats.Dispatched.Add(1)
+	start := time.Now()
 	res, err := p.wallet.Pay(ctx, wp)
+	wait = time.Since(start)
 	*wp = WalletPay{}
 	e.payPool.Put(wp)
 	if err != nil {
@@ -293,6 +299,7 @@ func (e *Engine) dispatch(ctx context.Context, p *payment, req *codec.PayRequest
 	}
 	e.failpoint(FailAfterWallet)
 	e.applyWallet(p, res, err, false)
+	return wait
 }
 
 // applyWallet applies a pay or inquiry answer to p and schedules what

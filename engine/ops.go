@@ -46,7 +46,8 @@ type CancelResult struct {
 	Message          string
 	PaymentID        string
 	PaymentRequestID string
-	CancelTime       time.Time // set when the payment is cancelled
+	CancelTime       time.Time     // set when the payment is cancelled
+	WalletWait       time.Duration // time spent waiting on the wallet
 }
 
 // Cancel closes a payment (spec §2.3): an unpaid one can no longer be
@@ -100,7 +101,9 @@ func (e *Engine) Cancel(ctx context.Context, clientID []byte, req *codec.IDReque
 	p.mu.Unlock()
 
 	cctx, done := context.WithTimeout(ctx, e.cfg.WalletCallTimeout)
+	start := time.Now()
 	wres, err := p.wallet.Cancel(cctx, p.id)
+	res.WalletWait = time.Since(start)
 	done()
 	res.Result = e.applyCancel(p, wres, err)
 	if res.Result == codec.Success {
@@ -114,8 +117,9 @@ func (e *Engine) Cancel(ctx context.Context, clientID []byte, req *codec.IDReque
 // Refund refunds part or all of a successful payment (spec §2.4). The sum
 // of refunds in process or done never exceeds the paid amount, also under
 // concurrent refunds (the check and the reservation happen under the
-// payment's lock). Idempotent on (client-id, refundRequestId).
-func (e *Engine) Refund(ctx context.Context, clientID []byte, req *codec.RefundRequest, out *codec.RefundView) {
+// payment's lock). Idempotent on (client-id, refundRequestId). It returns
+// the time spent waiting on the wallet.
+func (e *Engine) Refund(ctx context.Context, clientID []byte, req *codec.RefundRequest, out *codec.RefundView) (walletWait time.Duration) {
 	*out = codec.RefundView{}
 	if req.Amount.Value <= 0 {
 		out.ResultCode, out.ResultMessage = codec.ParamIllegal, "refundAmount.value must be greater than zero"
@@ -193,12 +197,15 @@ func (e *Engine) Refund(ctx context.Context, clientID []byte, req *codec.RefundR
 	}
 	p.mu.Unlock()
 	cctx, done := context.WithTimeout(ctx, e.cfg.WalletCallTimeout)
+	start := time.Now()
 	wres, err := p.wallet.Refund(cctx, &WalletRefund{RefundID: r.id, PaymentID: p.id, Amount: r.amount, Reason: r.reason})
+	walletWait = time.Since(start)
 	done()
 	e.applyRefund(r, wres, err)
 	p.mu.Lock()
 	r.viewLocked(out)
 	p.mu.Unlock()
+	return walletWait
 }
 
 // applyRefund applies a wallet's refund answer.

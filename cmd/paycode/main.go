@@ -22,6 +22,9 @@ commands:
   serve     run the engine (no -config: embedded default with simulated wallets)
   sim       run the simulated wallets and the identification service
   decode    decode payment codes from image files
+  keys      generate an RSA key pair for signed messages (Antom SDK formats)
+  load      open-loop load run of a scenario file, with report, budgets and correctness check
+  demo      20-second embedded peak-hour load run with its report
   version   print the version
 
 Run 'paycode <command> -h' for a command's flags.
@@ -43,6 +46,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runSim(args[1:], stdout, stderr)
 	case "decode":
 		return runDecode(args[1:], stdout, stderr)
+	case "keys":
+		return runKeys(args[1:], stdout, stderr)
+	case "load":
+		return runLoad(args[1:], stdout, stderr)
+	case "demo":
+		return runDemo(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "paycode", versionString())
 		return 0

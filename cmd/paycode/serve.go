@@ -31,13 +31,16 @@ type serveConfig struct {
 	Data   string `yaml:"data"`
 	Node   int    `yaml:"node"`
 	Engine struct {
-		PayTimeout        time.Duration `yaml:"payTimeout"`
-		WalletCallTimeout time.Duration `yaml:"walletCallTimeout"`
-		FollowUpDeadline  time.Duration `yaml:"followUpDeadline"`
-		CancelWindow      time.Duration `yaml:"cancelWindow"`
-		RefundWindow      time.Duration `yaml:"refundWindow"`
-		FollowUpWorkers   int           `yaml:"followUpWorkers"`
-		MaxFollowUps      int           `yaml:"maxFollowUps"`
+		PayTimeout        time.Duration   `yaml:"payTimeout"`
+		WalletCallTimeout time.Duration   `yaml:"walletCallTimeout"`
+		FollowUpDeadline  time.Duration   `yaml:"followUpDeadline"`
+		CancelWindow      time.Duration   `yaml:"cancelWindow"`
+		RefundWindow      time.Duration   `yaml:"refundWindow"`
+		FollowUpWorkers   int             `yaml:"followUpWorkers"`
+		MaxFollowUps      int             `yaml:"maxFollowUps"`
+		PollSchedule      []time.Duration `yaml:"pollSchedule"`
+		NotifySchedule    []time.Duration `yaml:"notifySchedule"`
+		Retention         time.Duration   `yaml:"retention"`
 	} `yaml:"engine"`
 	Identification struct {
 		RulesFile     string        `yaml:"rulesFile"`
@@ -49,6 +52,9 @@ type serveConfig struct {
 	} `yaml:"identification"`
 	// Wallets to connect to; none means the embedded simulated wallets.
 	Wallets []stack.WalletConfig `yaml:"wallets"`
+	// Keys: signatures, lane clients, TLS (security.go). Absent: every
+	// client id is trusted, allowed on loopback only.
+	Keys *keysConfig `yaml:"keys"`
 }
 
 func loadServeConfig(path string) (*serveConfig, error) {
@@ -74,7 +80,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", "127.0.0.1:8080", "lane API address")
 	admin := fs.String("admin", "127.0.0.1:9090", "admin address (health, reload, stats); empty disables it")
 	cfgPath := fs.String("config", "", "config file (YAML); without it paycode runs the embedded default with simulated wallets")
-	data := fs.String("data", "", "data directory for the durable journal")
+	data := fs.String("data", "paycode-data", "directory of the durable journal (Pebble); created if missing")
+	memOnly := fs.Bool("memory", false, "keep payments in memory only (no journal): for experiments, never for real money")
+	var sf secFlags
+	fs.StringVar(&sf.tlsCert, "tls-cert", "", "TLS certificate (PEM) for the lane listener; the Java and Python SDKs speak only HTTPS")
+	fs.StringVar(&sf.tlsKey, "tls-key", "", "TLS private key (PEM) for -tls-cert")
+	fs.StringVar(&sf.clientCA, "client-ca", "", "CA certificates (PEM): require lane client certificates signed by them (mTLS)")
+	fs.BoolVar(&sf.allowNone, "allow-none", false, "allow client ids without signatures (policy none) on a non-loopback lane listener")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: paycode serve [flags]\n\nRuns the payment engine. SIGHUP (or POST /admin/reload on the admin\nlistener) reloads the routing rules and drops the identification cache.\n\n")
 		fs.PrintDefaults()
@@ -103,14 +115,35 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if fc.Data != "" && !set["data"] {
 		*data = fc.Data
 	}
-	if *data != "" {
-		log.Warn("the durable journal is not built yet: payment state is kept in memory only and -data is not used", "data", *data)
+	var kc keysConfig
+	if fc.Keys != nil {
+		kc = *fc.Keys
+	}
+	sec, laneTLS, signer, err := buildSecurity(kc, sf, *listen, fc.Keys != nil)
+	if err != nil {
+		fmt.Fprintln(stderr, "paycode serve:", err)
+		return 2
+	}
+
+	var jr engine.Journal
+	var codeKey []byte
+	if *memOnly {
+		log.Warn("-memory: payments are kept in memory only; a restart forgets them")
+	} else {
+		j, err := openJournal(*data, log)
+		if err != nil {
+			fmt.Fprintln(stderr, "paycode serve:", err)
+			return 1
+		}
+		jr, codeKey = j, j.CodeKey()
 	}
 
 	cfg := stack.Config{
 		Listen:  *listen,
 		Wallets: fc.Wallets,
 		Logger:  log,
+		Journal: jr,
+		CodeKey: codeKey,
 		Ident: ident.Config{
 			RulesFile: fc.Identification.RulesFile, ServiceURL: fc.Identification.ServiceURL,
 			TTL: fc.Identification.TTL, NegativeTTL: fc.Identification.NegativeTTL,
@@ -122,8 +155,18 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			FollowUpDeadline: fc.Engine.FollowUpDeadline, CancelWindow: fc.Engine.CancelWindow,
 			RefundWindow: fc.Engine.RefundWindow, FollowUpWorkers: fc.Engine.FollowUpWorkers,
 			MaxFollowUps: fc.Engine.MaxFollowUps,
+			PollSchedule: fc.Engine.PollSchedule, NotifySchedule: fc.Engine.NotifySchedule,
+			Retention: fc.Engine.Retention,
+			Failpoint: failpointFromEnv(log),
+			// Fail-stop: a journal that cannot write ends the process; the
+			// restart recovers from what was synced.
+			OnFatal: func(err error) {
+				log.Error("fatal journal error: exiting", "err", err)
+				os.Exit(3)
+			},
 		},
 	}
+	cfg.Security, cfg.TLS, cfg.WalletSigner = sec, laneTLS, signer
 	st, err := stack.Start(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "paycode serve:", err)
@@ -131,6 +174,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	defer st.Close()
 	ec := st.Engine.Config()
+	if jr != nil {
+		log.Info("journal open", "data", *data, "recovered_payments", st.Recovered.Payments, "pending", st.Recovered.Pending)
+	}
 	log.Info("paycode serving", "version", versionString(), "lane", st.URL(), "engine", ec.String())
 	if st.Sim != nil {
 		for _, n := range st.Sim.Names() {

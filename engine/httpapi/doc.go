@@ -1,7 +1,8 @@
 // Package httpapi serves paycode's lane API over fasthttp: the Antom
 // in-store payment-code endpoints (pay, inquiryPayment, cancel, refund,
 // inquiryRefund) under /ams/api/v1/payments/ and /ams/sandbox/api/v1/payments/,
-// and the admin endpoints.
+// and the admin endpoints. With a decoder (SetDecoder) it also serves
+// POST /v1/decode and pay by image, a multipart pay (image.go).
 //
 // Every answer to a lane is HTTP 200 with an Antom `result` object, bad
 // input included (malformed JSON, missing fields, oversized bodies, unknown
@@ -11,4 +12,12 @@
 //
 // The handler owns no payment state; it parses into pooled request values,
 // calls the engine and append-writes the response into a pooled buffer.
+//
+// Security (auth.go, installed with SetSecurity): each request is admitted
+// under an in-flight limit (new pays shed first with
+// REQUEST_TRAFFIC_EXCEED_LIMIT, follow-up work keeps a reserve), then
+// authenticated per its client id's policy — rsa256 verifies the signature
+// over the raw path and body before anything is parsed, none trusts the
+// id — then served, and its answer signed with paycode's key (lower-case
+// client-id, response-time, signature headers), errors included.
 package httpapi

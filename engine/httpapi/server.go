@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -49,6 +50,8 @@ type Server struct {
 	log   *slog.Logger
 	clock engine.Clock
 	pool  sync.Pool // *reqState
+	img   imageAPI  // decoder for /v1/decode and pay by image (image.go)
+	sec   *guard    // signatures and admission (auth.go); nil: trust client ids
 }
 
 // reqState is everything one request needs, pooled so a warm request does
@@ -61,6 +64,9 @@ type reqState struct {
 	view  codec.PaymentView
 	rview codec.RefundView
 	buf   []byte
+	// walletWait is the time this request waited on a wallet; the
+	// engine-time header leaves it out.
+	walletWait time.Duration
 }
 
 // New returns a Server over eng.
@@ -81,36 +87,57 @@ func (s *Server) NewFastHTTPServer() *fasthttp.Server {
 		Handler:               s.Handle,
 		ErrorHandler:          s.handleError,
 		Name:                  "paycode",
-		MaxRequestBodySize:    DefaultMaxBodySize,
+		MaxRequestBodySize:    s.maxBodySize(),
 		ReadTimeout:           DefaultReadTimeout,
 		WriteTimeout:          DefaultWriteTimeout,
 		IdleTimeout:           DefaultIdleTimeout,
 		NoDefaultServerHeader: true,
 		NoDefaultContentType:  true,
 		NoDefaultDate:         true,
+
+		// Bodies stay in memory: pay by image parses multipart itself
+		// (image.go); fasthttp's form parser would spill files to disk.
+		DisablePreParseMultipartForm: true,
+
+		// Hardening (auth.go): the request line and headers must fit in
+		// ReadBufferSize; errors are logged without request contents (a
+		// body may hold a payment code).
+		ReadBufferSize:        DefaultMaxHeaderSize,
+		SecureErrorLogMessage: true,
 	}
 }
 
 // handleError answers requests fasthttp could not read (body too large,
 // malformed headers) with HTTP 200 and PARAM_ILLEGAL.
 func (s *Server) handleError(ctx *fasthttp.RequestCtx, err error) {
+	// A connection that timed out before sending a whole request (an
+	// HTTP client's spare idle connection, or a slow one) gets no answer:
+	// it would arrive as an unsolicited response on an idle client
+	// connection. Closing the connection here makes fasthttp's write of
+	// the error a no-op.
+	var nothing fasthttp.ErrNothingRead
+	var ne net.Error
+	if errors.As(err, &nothing) || (errors.As(err, &ne) && ne.Timeout()) {
+		ctx.Conn().Close()
+		return
+	}
 	msg := "the request could not be read"
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-		msg = "the request body exceeds " + strconv.Itoa(DefaultMaxBodySize) + " bytes"
+		msg = "the request body exceeds " + strconv.Itoa(s.maxBodySize()) + " bytes"
 	}
 	ctx.Response.Header.DisableNormalizing()
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.Response.Header.SetContentType("application/json; charset=UTF-8")
 	ctx.SetBody(codec.AppendErrorResponse(nil, codec.ParamIllegal, msg))
 	ctx.SetConnectionClose()
+	s.signReadError(ctx) // auth.go
 }
 
 // Handle serves one lane request.
 func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
 	st := s.pool.Get().(*reqState)
-	st.buf = s.serve(ctx, st, st.buf[:0])
-
+	st.walletWait = 0
 	h := &ctx.Response.Header
 	h.DisableNormalizing()
 	ctx.SetStatusCode(fasthttp.StatusOK)
@@ -118,9 +145,12 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	if cid := ctx.Request.Header.Peek(HeaderClientID); len(cid) > 0 {
 		h.SetBytesV(HeaderClientID, cid)
 	}
-	var tb [40]byte
-	h.SetBytesV(HeaderResponseTime, s.clock.Now().AppendFormat(tb[:0], time.RFC3339))
-	h.SetBytesV(HeaderEngineTime, strconv.AppendInt(tb[:0], time.Since(start).Microseconds(), 10))
+	var tb, rt [40]byte
+	respTime := s.clock.Now().AppendFormat(rt[:0], time.RFC3339)
+	h.SetBytesV(HeaderResponseTime, respTime)
+	// guarded (auth.go) admits, verifies, serves and signs the answer.
+	st.buf = s.guarded(ctx, st, st.buf[:0])
+	h.SetBytesV(HeaderEngineTime, strconv.AppendInt(tb[:0], (time.Since(start)-st.walletWait).Microseconds(), 10))
 	ctx.SetBody(st.buf)
 	if cap(st.buf) <= 64<<10 {
 		s.pool.Put(st)
@@ -136,6 +166,8 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) []byt
 		op = path[len(prodPrefix):]
 	case bytes.HasPrefix(path, []byte(sandboxPrefix)):
 		op = path[len(sandboxPrefix):]
+	case string(path) == DecodePath:
+		return s.serveDecode(ctx, dst)
 	default:
 		return codec.AppendErrorResponse(dst, codec.InvalidAPI, "no API is defined at this path")
 	}
@@ -147,16 +179,22 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) []byt
 		return codec.AppendErrorResponse(dst, codec.ParamIllegal, "the client-id header is required (at most 128 bytes)")
 	}
 	body := ctx.PostBody()
+	if jsonBodyTooLarge(ctx, op, body) {
+		return codec.AppendErrorResponse(dst, codec.ParamIllegal, bodyTooLargeMsg)
+	}
 	// Not the RequestCtx: it must not outlive the handler, and its Done
 	// is the server's, not the request's. Engine calls are bounded by the
 	// engine's own timeouts.
 	c := context.Background()
 	switch string(op) {
 	case "pay":
+		if isMultipartForm(ctx) {
+			return s.servePayImage(c, ctx, st, clientID, dst)
+		}
 		if err := codec.ParsePay(body, &st.pay); err != nil {
 			return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
 		}
-		s.eng.Pay(c, clientID, &st.pay, &st.view)
+		st.walletWait = s.eng.Pay(c, clientID, &st.pay, &st.view)
 		return codec.AppendPayResponse(dst, &st.view)
 	case "inquiryPayment":
 		if err := codec.ParseIDRequest(body, &st.id); err != nil {
@@ -171,12 +209,13 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) []byt
 			return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
 		}
 		r := s.eng.Cancel(c, clientID, &st.id)
+		st.walletWait = r.WalletWait
 		return codec.AppendCancelResponse(dst, r.Result, r.Message, r.PaymentID, r.PaymentRequestID, r.CancelTime)
 	case "refund":
 		if err := codec.ParseRefund(body, &st.ref); err != nil {
 			return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
 		}
-		s.eng.Refund(c, clientID, &st.ref, &st.rview)
+		st.walletWait = s.eng.Refund(c, clientID, &st.ref, &st.rview)
 		return codec.AppendRefundResponse(dst, &st.rview)
 	case "inquiryRefund":
 		if err := codec.ParseInquiryRefund(body, &st.iref); err != nil {

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/sign"
 	"github.com/valyala/fasthttp"
 )
 
@@ -36,6 +39,10 @@ type Client struct {
 	hc   *fasthttp.HostClient
 	sem  chan struct{} // in-flight slots
 	urls [opCount]string
+	// paths are the request paths as signed: BaseURL's path prefix and
+	// the operation's path.
+	paths    [opCount][]byte
+	clientID []byte
 	// brand caches the last walletBrandName as a string: it rarely changes,
 	// so the pay path need not allocate it.
 	brand atomic.Pointer[string]
@@ -53,7 +60,7 @@ func New(cfg Config) (*Client, error) {
 	if dial == nil {
 		dial = fasthttp.DialTimeout
 	}
-	c := &Client{cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight)}
+	c := &Client{cfg: cfg, sem: make(chan struct{}, cfg.MaxInFlight), clientID: []byte(cfg.ClientID)}
 	c.hc = &fasthttp.HostClient{
 		Addr:                      addr,
 		IsTLS:                     tls,
@@ -70,8 +77,13 @@ func New(cfg Config) (*Client, error) {
 			return conn, nil
 		},
 	}
+	prefix := ""
+	if u, err := url.Parse(cfg.BaseURL); err == nil {
+		prefix = strings.TrimSuffix(u.EscapedPath(), "/")
+	}
 	for i := range c.urls {
 		c.urls[i] = cfg.BaseURL + opPaths[i]
+		c.paths[i] = []byte(prefix + opPaths[i])
 	}
 	return c, nil
 }
@@ -267,14 +279,65 @@ func (c *Client) do(ctx context.Context, o op, x *call, callDeadline time.Time) 
 	req.Header.SetMethod(fasthttp.MethodPost)
 	req.Header.SetContentType("application/json; charset=UTF-8")
 	req.SetBodyRaw(x.buf)
+	if c.cfg.Signer != nil {
+		if err := c.signRequest(o, req, x.buf); err != nil {
+			return &Error{Wallet: c.cfg.Name, Op: opNames[o], NotSent: true, Kind: ErrBadAnswer, Cause: err}
+		}
+	}
 	if err := c.hc.DoDeadline(req, x.resp, deadline); err != nil {
 		return c.transportError(o, err)
 	}
 	if st := x.resp.StatusCode(); st != fasthttp.StatusOK {
 		return &Error{Wallet: c.cfg.Name, Op: opNames[o], Kind: ErrHTTPStatus, Status: st}
 	}
+	if c.cfg.Verifier != nil {
+		if err := c.verifyAnswer(o, x.resp); err != nil {
+			return c.badAnswer(o, err)
+		}
+	}
 	return nil
 }
+
+// Header names of the signature scheme, lower case on the wire.
+const (
+	hdrClientID     = "client-id"
+	hdrRequestTime  = "request-time"
+	hdrResponseTime = "response-time"
+	hdrSignature    = "signature"
+)
+
+// ErrWrongClient is a signed answer addressed to another client id.
+var ErrWrongClient = errors.New("mpp: the answer's client-id is not paycode's")
+
+// signRequest sets client-id, request-time (epoch ms, as the Go and Java
+// SDKs send) and signature over POST <path>\n<client-id>.<time>.<body>.
+func (c *Client) signRequest(o op, req *fasthttp.Request, body []byte) error {
+	var tb [24]byte
+	t := sign.AppendEpochMillis(tb[:0], time.Now())
+	var hb [512]byte
+	h, err := c.cfg.Signer.AppendHeader(hb[:0], methodPost, c.paths[o], c.clientID, t, body)
+	if err != nil {
+		return err
+	}
+	req.Header.DisableNormalizing()
+	req.Header.SetBytesV(hdrClientID, c.clientID)
+	req.Header.SetBytesV(hdrRequestTime, t)
+	req.Header.SetBytesV(hdrSignature, h)
+	return nil
+}
+
+// verifyAnswer checks the answer's signature over POST <path>\n<its
+// client-id>.<its response-time>.<body>, and that it is addressed to us.
+func (c *Client) verifyAnswer(o op, resp *fasthttp.Response) error {
+	cid := resp.Header.Peek(hdrClientID)
+	if string(cid) != c.cfg.ClientID {
+		return ErrWrongClient
+	}
+	return c.cfg.Verifier.VerifyHeader(resp.Header.Peek(hdrSignature), methodPost, c.paths[o], cid,
+		resp.Header.Peek(hdrResponseTime), resp.Body())
+}
+
+var methodPost = []byte(fasthttp.MethodPost)
 
 // acquire takes an in-flight slot: at once when one is free (no timer, no
 // allocation), else waiting until deadline or ctx is done.

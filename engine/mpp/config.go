@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/paycode/paycode/codec"
+	"github.com/paycode/paycode/engine/sign"
 )
 
 // Defaults.
@@ -45,6 +46,14 @@ type Config struct {
 	// Dial, when set, opens connections instead of TCP (tests dial an
 	// in-memory listener). timeout is what is left of the call.
 	Dial func(addr string, timeout time.Duration) (net.Conn, error)
+	// Signer, when set, signs every request with paycode's key (the
+	// Alipay+ scheme, spec §7) under the client-id ClientID, and Verifier
+	// (the wallet's public keys) must then verify every answer: an answer
+	// without a valid signature is ErrBadAnswer (outcome unknown, settled
+	// by inquiry). Both nil is the wallet's "none" policy.
+	Signer   *sign.Signer
+	Verifier *sign.Verifier
+	ClientID string
 }
 
 // WithDefaults fills the zero fields.
@@ -83,6 +92,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("mpp: config %s: AcquirerID and PSPID are required", c.Name)
 	case len(c.AcquirerID) > codec.MaxShortFieldLen || len(c.PSPID) > codec.MaxShortFieldLen:
 		return fmt.Errorf("mpp: config %s: AcquirerID and PSPID are limited to %d bytes", c.Name, codec.MaxShortFieldLen)
+	case (c.Signer == nil) != (c.Verifier == nil):
+		return fmt.Errorf("mpp: config %s: signing needs both paycode's private key and the wallet's public key", c.Name)
+	case c.Signer != nil && (c.ClientID == "" || len(c.ClientID) > 128):
+		return fmt.Errorf("mpp: config %s: signing needs a ClientID of 1 to 128 bytes", c.Name)
 	}
 	return nil
 }
@@ -113,6 +126,10 @@ func (c Config) String() string {
 	if c.Dial != nil {
 		dial = "custom"
 	}
-	return fmt.Sprintf("mpp.Config{Name: %s, BaseURL: %s, MaxConns: %d, MaxInFlight: %d, Timeout: %v, AcquirerID: %s, PSPID: %s, Dial: %s}",
-		c.Name, c.BaseURL, c.MaxConns, c.MaxInFlight, c.Timeout, c.AcquirerID, c.PSPID, dial)
+	signing := "none"
+	if c.Signer != nil {
+		signing = "rsa256 as " + c.ClientID
+	}
+	return fmt.Sprintf("mpp.Config{Name: %s, BaseURL: %s, MaxConns: %d, MaxInFlight: %d, Timeout: %v, AcquirerID: %s, PSPID: %s, Dial: %s, Signing: %s}",
+		c.Name, c.BaseURL, c.MaxConns, c.MaxInFlight, c.Timeout, c.AcquirerID, c.PSPID, dial, signing)
 }

@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/paycode/paycode/engine/sign"
 )
 
 // Defaults.
@@ -82,6 +84,14 @@ type WalletConfig struct {
 	Latency       Latency       // time to answer each request
 	PasswordDelay time.Duration // codes ending 80–86; DefaultPasswordDelay when 0
 	HangFor       time.Duration // codes ending 92–93; DefaultHangFor when 0
+	// Verifier, when set, holds paycode's public key: every request must
+	// carry a valid RSA256 signature (within sign.DefaultWindow of the
+	// real time) or is answered F INVALID_SIGNATURE, HTTP 200, unprocessed.
+	Verifier *sign.Verifier
+	// Signer, when set, signs every answer (client-id echoed,
+	// response-time, signature), as an Alipay+ partner does. Both nil is
+	// the cheap mode: load runs then measure paycode, not the simulator.
+	Signer *sign.Signer
 }
 
 // WithDefaults fills the zero fields.
@@ -170,8 +180,8 @@ func (c Config) String() string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "{%s latency=%v/%v/%v/%v password=%v hang=%v}",
-			w.Name, w.Latency.Min, w.Latency.Median, w.Latency.P99, w.Latency.Max, w.PasswordDelay, w.HangFor)
+		fmt.Fprintf(&b, "{%s latency=%v/%v/%v/%v password=%v hang=%v verify=%t sign=%t}",
+			w.Name, w.Latency.Min, w.Latency.Median, w.Latency.P99, w.Latency.Max, w.PasswordDelay, w.HangFor, w.Verifier != nil, w.Signer != nil)
 	}
 	b.WriteString("]}")
 	return b.String()

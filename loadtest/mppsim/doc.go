@@ -71,4 +71,13 @@
 //
 // The ledger is served as JSON on GET /sim/ledger (codes masked) for
 // load tools running in another process; see FetchLedger.
+//
+// # Signatures
+//
+// A wallet with WalletConfig.Verifier (paycode's public key) refuses any
+// request whose RSA256 signature does not verify, or whose request-time
+// is more than two minutes from the real clock, with HTTP 200 and F
+// INVALID_SIGNATURE before reading it; with WalletConfig.Signer it signs
+// every answer (client-id echoed, response-time, signature), as an
+// Alipay+ partner does. Neither is the cheap mode for load runs.
 package mppsim

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/paycode/paycode/codec"
+	"github.com/paycode/paycode/engine/sign"
 	"github.com/valyala/fasthttp"
 )
 
@@ -352,6 +353,15 @@ func (w *Wallet) serve(ctx *fasthttp.RequestCtx) {
 	defer msgPool.Put(m)
 	body := ctx.PostBody()
 	var err error
+	if w.cfg.Signer != nil {
+		defer w.signAnswer(ctx)
+	}
+	if w.cfg.Verifier != nil && !w.verified(ctx, body) {
+		m.bad.Result.Set(codec.InvalidSignature)
+		ctx.SetContentType("application/json")
+		ctx.SetBody(codec.AppendMPPCancelResponse(m.buf[:0], &m.bad))
+		return
+	}
 	switch string(path) {
 	case codec.MPPPayPath:
 		if err = codec.ParseMPPPayRequest(body, &m.pay); err == nil {
@@ -403,4 +413,36 @@ func (w *Wallet) hold(ctx *fasthttp.RequestCtx) {
 	w.sleep(w.ctx, w.cfg.HangFor)
 	ctx.HijackSetNoResponse(true)
 	ctx.Hijack(func(net.Conn) {})
+}
+
+// verified checks the request's signature with paycode's public key over
+// POST <path>\n<client-id>.<request-time>.<body>, and its time against
+// the real clock (the business clock may be a test's manual one).
+func (w *Wallet) verified(ctx *fasthttp.RequestCtx, body []byte) bool {
+	rt := ctx.Request.Header.Peek("request-time")
+	t, err := sign.ParseTime(rt)
+	if err != nil || sign.CheckTime(t, time.Now(), sign.DefaultWindow) != nil {
+		return false
+	}
+	return w.cfg.Verifier.VerifyHeader(ctx.Request.Header.Peek("signature"), ctx.Method(), ctx.URI().PathOriginal(),
+		ctx.Request.Header.Peek("client-id"), rt, body) == nil
+}
+
+// signAnswer signs the answer as written, echoing the client-id.
+func (w *Wallet) signAnswer(ctx *fasthttp.RequestCtx) {
+	if ctx.Hijacked() {
+		return
+	}
+	h := &ctx.Response.Header
+	h.DisableNormalizing()
+	cid := ctx.Request.Header.Peek("client-id")
+	var tb [40]byte
+	rt := time.Now().AppendFormat(tb[:0], time.RFC3339)
+	sig, err := w.cfg.Signer.AppendHeader(nil, ctx.Method(), ctx.URI().PathOriginal(), cid, rt, ctx.Response.Body())
+	if err != nil {
+		return
+	}
+	h.SetBytesV("client-id", cid)
+	h.SetBytesV("response-time", rt)
+	h.SetBytesV("signature", sig)
 }

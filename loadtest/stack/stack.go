@@ -8,10 +8,13 @@ package stack
 
 import (
 	"context"
+	"crypto/rsa"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -22,6 +25,7 @@ import (
 	"github.com/paycode/paycode/engine/ident"
 	"github.com/paycode/paycode/engine/mpp"
 	"github.com/paycode/paycode/engine/notify"
+	"github.com/paycode/paycode/engine/sign"
 	"github.com/paycode/paycode/loadtest/mppsim"
 )
 
@@ -34,6 +38,38 @@ type WalletConfig struct {
 	Timeout     time.Duration `yaml:"timeout"`
 	AcquirerID  string        `yaml:"acquirerId"`
 	PSPID       string        `yaml:"pspId"`
+	// Signing is the wallet's policy: "rsa256" (sign requests with
+	// Config.WalletSigner, verify answers with PublicKey) or "none" (the
+	// default).
+	Signing string `yaml:"signing"`
+	// ClientID is paycode's client-id at the wallet (DefaultWalletClientID).
+	ClientID string `yaml:"clientId"`
+	// PublicKey is the wallet's public key (SPKI, base64 or PEM), inline
+	// or read from PublicKeyFile.
+	PublicKey     string `yaml:"publicKey"`
+	PublicKeyFile string `yaml:"publicKeyFile"`
+}
+
+// DefaultWalletClientID is paycode's client-id towards wallets when a
+// wallet's config names none.
+const DefaultWalletClientID = "PAYCODE"
+
+// verifier reads the wallet's public key.
+func (wc WalletConfig) verifier() (*sign.Verifier, error) {
+	var k *rsa.PublicKey
+	var err error
+	switch {
+	case wc.PublicKey != "":
+		k, err = sign.ParsePublicKey([]byte(wc.PublicKey))
+	case wc.PublicKeyFile != "":
+		k, err = sign.LoadPublicKey(wc.PublicKeyFile)
+	default:
+		return nil, errors.New("signing rsa256 needs the wallet's publicKey or publicKeyFile")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sign.NewVerifier(map[string]*rsa.PublicKey{sign.DefaultKeyVersion: k})
 }
 
 // DefaultSimWallets are the embedded default's four simulated wallets, one
@@ -85,6 +121,24 @@ type Config struct {
 	// by image (decode's defaults when zero); NoDecoder leaves both off.
 	Decoder   decode.Config
 	NoDecoder bool
+
+	// Security is the lane API's authentication and admission. Nil trusts
+	// every client id (policy none) and signs nothing: the embedded demo
+	// on loopback (the command refuses that on other addresses). Its
+	// Signer also signs notifications to merchants.
+	Security *httpapi.Security
+	// TLS, when set, serves the lane API over TLS; its ClientAuth and
+	// ClientCAs ask for client certificates (mTLS).
+	TLS *tls.Config
+	// WalletSigner is paycode's key towards wallets whose Signing is
+	// rsa256 (usually the key that signs lane answers).
+	WalletSigner *sign.Signer
+	// SimSigning runs the simulated wallets signed: they verify paycode's
+	// requests (WalletSigner's public key) and sign their answers with
+	// SimWalletKey, and the connectors sign and verify. Without it the
+	// simulated wallets run the cheap mode (no signatures).
+	SimSigning   bool
+	SimWalletKey *rsa.PrivateKey
 }
 
 // Stack is a running paycode.
@@ -103,6 +157,7 @@ type Stack struct {
 	stop      context.CancelFunc
 	serveErr  chan error
 	ln        net.Listener
+	tls       bool
 }
 
 // Start builds and starts a paycode per cfg.
@@ -123,11 +178,21 @@ func Start(cfg Config) (s *Stack, err error) {
 		if len(sc.Wallets) == 0 {
 			sc.Wallets = DefaultSimWallets()
 		}
+		var simPub string
+		if cfg.SimSigning {
+			if simPub, err = signSim(&sc, cfg); err != nil {
+				return s, err
+			}
+		}
 		if s.Sim, err = mppsim.Start(sc); err != nil {
 			return s, err
 		}
 		for _, n := range s.Sim.Names() {
-			wallets = append(wallets, WalletConfig{Name: n, URL: s.Sim.URL(n)})
+			wc := WalletConfig{Name: n, URL: s.Sim.URL(n)}
+			if cfg.SimSigning {
+				wc.Signing, wc.PublicKey = "rsa256", simPub
+			}
+			wallets = append(wallets, wc)
 		}
 	}
 	ec := cfg.Engine
@@ -145,8 +210,12 @@ func Start(cfg Config) (s *Stack, err error) {
 		if timeout == 0 {
 			timeout = ec.PayTimeout
 		}
-		c, err := mpp.New(mpp.Config{Name: wc.Name, BaseURL: wc.URL, MaxConns: wc.MaxConns, MaxInFlight: wc.MaxInFlight,
-			Timeout: timeout, AcquirerID: wc.AcquirerID, PSPID: wc.PSPID})
+		mc := mpp.Config{Name: wc.Name, BaseURL: wc.URL, MaxConns: wc.MaxConns, MaxInFlight: wc.MaxInFlight,
+			Timeout: timeout, AcquirerID: wc.AcquirerID, PSPID: wc.PSPID}
+		if err := walletSigning(&mc, wc, cfg.WalletSigner); err != nil {
+			return s, fmt.Errorf("wallet %s: %w", wc.Name, err)
+		}
+		c, err := mpp.New(mc)
 		if err != nil {
 			return s, fmt.Errorf("wallet %s: %w", wc.Name, err)
 		}
@@ -162,7 +231,11 @@ func Start(cfg Config) (s *Stack, err error) {
 		ec.CodeKey = cfg.CodeKey
 	}
 	if ec.Notifier == nil && !cfg.NoNotifier {
-		ec.Notifier = notify.New(notify.Config{Now: ec.Clock.Now})
+		nc := notify.Config{Now: ec.Clock.Now}
+		if cfg.Security != nil && cfg.Security.Signer != nil {
+			nc.Sign = cfg.Security.Signer.SignPOST // spec §4.5
+		}
+		ec.Notifier = notify.New(nc)
 	}
 	s.journal = cfg.Journal
 	if s.Engine, err = engine.New(ec); err != nil {
@@ -183,6 +256,13 @@ func Start(cfg Config) (s *Stack, err error) {
 		}
 		s.API.SetDecoder(s.Decoder) // before NewFastHTTPServer: it sizes the body limit
 	}
+	sec := httpapi.Security{Default: &httpapi.Client{Policy: httpapi.PolicyNone}}
+	if cfg.Security != nil {
+		sec = *cfg.Security
+	}
+	if err = s.API.SetSecurity(sec); err != nil {
+		return s, err
+	}
 	s.Server = s.API.NewFastHTTPServer()
 	s.ln = cfg.Listener
 	if s.ln == nil {
@@ -195,12 +275,21 @@ func Start(cfg Config) (s *Stack, err error) {
 		}
 	}
 	s.Addr = s.ln.Addr().String()
+	if cfg.TLS != nil {
+		s.ln, s.tls = tls.NewListener(s.ln, cfg.TLS), true
+	}
 	go func() { s.serveErr <- s.Server.Serve(s.ln) }()
 	return s, nil
 }
 
-// URL is the lane API's base URL, e.g. http://127.0.0.1:8080.
-func (s *Stack) URL() string { return "http://" + s.Addr }
+// URL is the lane API's base URL, e.g. http://127.0.0.1:8080 (https
+// when serving TLS).
+func (s *Stack) URL() string {
+	if s.tls {
+		return "https://" + s.Addr
+	}
+	return "http://" + s.Addr
+}
 
 // Err returns the lane server's error channel (it receives when Serve ends).
 func (s *Stack) Err() <-chan error { return s.serveErr }
@@ -232,4 +321,53 @@ func (s *Stack) Close() error {
 		errs = append(errs, s.Sim.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// walletSigning applies wc's signing policy to mc.
+func walletSigning(mc *mpp.Config, wc WalletConfig, signer *sign.Signer) error {
+	switch wc.Signing {
+	case "", "none":
+		return nil
+	case "rsa256":
+	default:
+		return fmt.Errorf("signing %q is not rsa256 or none", wc.Signing)
+	}
+	if signer == nil {
+		return errors.New("signing rsa256 needs paycode's private key")
+	}
+	v, err := wc.verifier()
+	if err != nil {
+		return err
+	}
+	mc.Signer, mc.Verifier, mc.ClientID = signer, v, wc.ClientID
+	if mc.ClientID == "" {
+		mc.ClientID = DefaultWalletClientID
+	}
+	return nil
+}
+
+// signSim makes the simulated wallets verify paycode's requests and sign
+// their answers; it returns their public key (SPKI base64).
+func signSim(sc *mppsim.Config, cfg Config) (string, error) {
+	if cfg.WalletSigner == nil || cfg.SimWalletKey == nil {
+		return "", errors.New("stack: SimSigning needs WalletSigner and SimWalletKey")
+	}
+	simSigner, err := sign.NewSigner(cfg.SimWalletKey, "")
+	if err != nil {
+		return "", err
+	}
+	pv, err := sign.NewVerifier(map[string]*rsa.PublicKey{sign.DefaultKeyVersion: cfg.WalletSigner.Public()})
+	if err != nil {
+		return "", err
+	}
+	f, err := sign.Formats(cfg.SimWalletKey)
+	if err != nil {
+		return "", err
+	}
+	ws := slices.Clone(sc.Wallets)
+	for i := range ws {
+		ws[i].Verifier, ws[i].Signer = pv, simSigner
+	}
+	sc.Wallets = ws
+	return f.PublicSPKIBase64, nil
 }

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/paycode/paycode/loadtest/load"
+	"github.com/paycode/paycode/loadtest/mppsim"
+	"github.com/paycode/paycode/loadtest/stack"
+)
+
+// loadFlags are the flags load and demo share.
+type loadFlags struct {
+	target, ledgers, budget, out, simLatency string
+	duration                                 time.Duration
+	rate, rateScale                          float64
+	seed                                     int64
+	workers, maxWorkers                      uint64
+	conns, maxConns, targetPID               int
+	noCheck, keepBodies, quiet               bool
+}
+
+func (f *loadFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.target, "target", "", "paycode lane API base URL, e.g. http://127.0.0.1:8080 (default: start paycode and the simulated wallets in this process)")
+	fs.StringVar(&f.ledgers, "ledgers", "", "with -target: the simulated wallets' base URLs, comma-separated (as `paycode sim` prints), for the correctness check")
+	fs.BoolVar(&f.noCheck, "no-check", false, "skip the correctness check against the wallets' ledgers")
+	fs.StringVar(&f.budget, "budget", "", "budgets, e.g. 'pay.p99<=50ms,pay.success>=99.9%,inquiry.p99<=5ms': exit 1 when one breaks")
+	fs.StringVar(&f.out, "out", "", "directory for results.bin, summary.json and report.html (default: a new temporary directory)")
+	fs.DurationVar(&f.duration, "duration", 0, "stretch or shrink the stages to this total duration, keeping their shape")
+	fs.Float64Var(&f.rate, "rate", 0, "scale the stages so the highest rate is this many requests/s")
+	fs.Float64Var(&f.rateScale, "rate-scale", 0, "multiply every stage's rate by this factor")
+	fs.Int64Var(&f.seed, "seed", -1, "override the scenario's seed")
+	fs.Uint64Var(&f.workers, "workers", 0, "initial vegeta workers (override limits.workers)")
+	fs.Uint64Var(&f.maxWorkers, "max-workers", 0, "maximum vegeta workers (override limits.maxWorkers)")
+	fs.IntVar(&f.conns, "connections", 0, "idle connections kept (override limits.connections)")
+	fs.IntVar(&f.maxConns, "max-connections", 0, "maximum connections (override limits.maxConnections)")
+	fs.IntVar(&f.targetPID, "target-pid", 0, "with -target: paycode's process id, to report its CPU per request (/proc/PID/stat)")
+	fs.StringVar(&f.simLatency, "sim-latency", "default", "embedded mode: the simulated wallets' latency: default (each wallet its profile), zero, or typical")
+	fs.BoolVar(&f.keepBodies, "keep-bodies", false, "keep response bodies in results.bin")
+	fs.BoolVar(&f.quiet, "quiet", false, "no live line")
+}
+
+// apply puts the flag overrides into sc.
+func (f *loadFlags) apply(sc *load.Scenario) error {
+	if f.seed >= 0 {
+		sc.Seed = uint64(f.seed)
+	}
+	if f.duration > 0 {
+		sc.ScaleTo(f.duration)
+	}
+	if f.rateScale > 0 {
+		sc.ScaleRate(f.rateScale)
+	}
+	if f.rate > 0 {
+		peak := 0.0
+		for _, st := range sc.Stages {
+			peak = max(peak, st.Rate, st.End())
+		}
+		sc.ScaleRate(f.rate / peak)
+	}
+	l := &sc.Limits
+	if f.workers > 0 {
+		l.Workers = f.workers
+	}
+	if f.maxWorkers > 0 {
+		l.MaxWorkers = f.maxWorkers
+	}
+	if f.conns > 0 {
+		l.Connections = f.conns
+	}
+	if f.maxConns > 0 {
+		l.MaxConnections = f.maxConns
+	}
+	return sc.Validate()
+}
+
+func runLoad(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	scenario := fs.String("scenario", "", "scenario file (YAML); see testdata/scenarios/")
+	var f loadFlags
+	f.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: paycode load -scenario FILE [flags]\n\nOpen-loop load on paycode's lane API (vegeta), with a report per kind and\noutcome, a correctness check against the wallets' ledgers, and budgets.\nExit status 1 when the run breaks a gate (achieved rate, correctness, budget).\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *scenario == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	sc, err := load.ReadScenario(*scenario)
+	if err != nil {
+		fmt.Fprintln(stderr, "paycode load:", err)
+		return 2
+	}
+	return runScenario("load", sc, &f, stdout, stderr)
+}
+
+// runScenario runs sc per f: the body of load and demo.
+func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.Writer) int {
+	fail := func(code int, err error) int {
+		fmt.Fprintf(stderr, "paycode %s: %v\n", cmd, err)
+		return code
+	}
+	if err := f.apply(sc); err != nil {
+		return fail(2, err)
+	}
+	budgets, err := load.ParseBudgets(f.budget)
+	if err != nil {
+		return fail(2, err)
+	}
+	o := load.Options{Scenario: sc, Budgets: budgets, NoCheck: f.noCheck, KeepBodies: f.keepBodies, TargetPID: f.targetPID}
+	if f.target != "" {
+		o.BaseURL = f.target
+		if f.ledgers != "" {
+			o.Ledgers = load.HTTPLedgers(strings.Split(f.ledgers, ","), 30*time.Second)
+		} else if !f.noCheck {
+			return fail(2, errors.New("-target needs -ledgers URL,… (the simulated wallets' base URLs) for the correctness check, or -no-check"))
+		}
+	} else {
+		if f.ledgers != "" || f.targetPID != 0 {
+			return fail(2, errors.New("-ledgers and -target-pid go with -target"))
+		}
+		wallets := stack.DefaultSimWallets()
+		switch f.simLatency {
+		case "default":
+		case "zero":
+			for i := range wallets {
+				wallets[i].Latency = mppsim.Latency{}
+			}
+		case "typical":
+			for i := range wallets {
+				wallets[i].Latency = mppsim.TypicalLatency()
+			}
+		default:
+			return fail(2, fmt.Errorf("-sim-latency %q: want default, zero or typical", f.simLatency))
+		}
+		st, err := load.Embed(&o, stack.Config{Sim: mppsim.Config{Wallets: wallets, Seed: int64(sc.Seed)}})
+		if err != nil {
+			return fail(1, err)
+		}
+		defer st.Close()
+	}
+	o.OutDir = f.out
+	if o.OutDir == "" {
+		if o.OutDir, err = os.MkdirTemp("", "paycode-"+cmd+"-"); err != nil {
+			return fail(1, err)
+		}
+	}
+	if !f.quiet {
+		o.Live = stderr
+		if fi, ok := stderr.(*os.File); ok {
+			if st, err := fi.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				o.Progress = true
+			}
+		}
+	}
+	fmt.Fprintf(stderr, "paycode %s: %s → %s (%.0f requests)\n", cmd, sc, targetName(o), sc.Requests())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// The first interrupt ends the attack (the check and the report still
+	// run); a second one kills the process.
+	context.AfterFunc(ctx, stop)
+	s, err := load.Run(ctx, o)
+	if err != nil {
+		return fail(1, err)
+	}
+	s.WriteText(stdout)
+	fmt.Fprintf(stdout, "vegeta report %s\n", filepath.Join(o.OutDir, load.ResultsFile))
+	if !s.Passed {
+		return 1
+	}
+	return 0
+}
+
+func targetName(o load.Options) string {
+	if o.Embedded {
+		return "embedded paycode at " + o.BaseURL
+	}
+	return o.BaseURL
+}

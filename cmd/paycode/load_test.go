@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadUsageErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no scenario", []string{"load"}, "usage: paycode load"},
+		{"missing file", []string{"load", "-scenario", "nope.yaml"}, "nope.yaml"},
+		{"bad budget", []string{"load", "-scenario", "../../testdata/scenarios/ci.yaml", "-budget", "pay.p99<=soon"}, "needs a duration"},
+		{"target without ledgers", []string{"load", "-scenario", "../../testdata/scenarios/ci.yaml", "-target", "http://127.0.0.1:1"}, "-ledgers"},
+		{"ledgers without target", []string{"load", "-scenario", "../../testdata/scenarios/ci.yaml", "-ledgers", "http://127.0.0.1:1"}, "go with -target"},
+		{"bad sim latency", []string{"demo", "-sim-latency", "slow"}, "-sim-latency"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if code := run(tt.args, &out, &errb); code != 2 {
+				t.Fatalf("exit %d, want 2; stderr %s", code, errb.String())
+			}
+			if !strings.Contains(errb.String(), tt.want) {
+				t.Fatalf("stderr lacks %q: %s", tt.want, errb.String())
+			}
+		})
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"demo", "-h"}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "20-second") {
+		t.Fatalf("demo -h: %d %s", code, errb.String())
+	}
+}
+
+// TestLoadBrokenBudget: a short embedded run whose budget cannot hold
+// exits 1 and names the broken budget; the correctness check still runs
+// and the outputs are written.
+func TestLoadBrokenBudget(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	code := run([]string{"load", "-scenario", "../../testdata/scenarios/ci.yaml", "-duration", "1s", "-rate", "100",
+		"-sim-latency", "zero", "-quiet", "-out", dir, "-budget", "pay.p50<=1µs"}, &out, &errb)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out.String(), errb.String())
+	}
+	for _, want := range []string{"pay.p50<=1µs broken: pay.p50 is", "correctness: OK", "FAIL: budget", "vegeta report"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, f := range []string{"results.bin", "summary.json", "report.html"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestDemo: the newcomer's one command works (shortened).
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	code := run([]string{"demo", "-duration", "1s", "-rate", "80", "-sim-latency", "zero", "-quiet", "-out", t.TempDir()}, &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "demo-peak-hour") || !strings.Contains(out.String(), "PASSED") {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+}

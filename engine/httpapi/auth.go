@@ -1,0 +1,498 @@
+package httpapi
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"net"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/paycode/paycode/codec"
+	"github.com/paycode/paycode/engine/sign"
+)
+
+// Policy is how a lane client (or a wallet) authenticates its messages.
+type Policy string
+
+const (
+	// PolicyRSA256 signs and verifies every message (spec §4).
+	PolicyRSA256 Policy = "rsa256"
+	// PolicyNone trusts the client id alone: only for a trusted lane
+	// network, and only when configured explicitly.
+	PolicyNone Policy = "none"
+)
+
+// HeaderSignature is the signature header (lower case on the wire).
+const HeaderSignature = "signature"
+
+// Security defaults.
+const (
+	// DefaultMaxInFlight bounds lane requests being served at once; more
+	// are shed with REQUEST_TRAFFIC_EXCEED_LIMIT (U) at once, not queued.
+	DefaultMaxInFlight = 4096
+	// DefaultReuseSignedFor is how long a signed answer is reused for
+	// the same client id, method, path and body instead of being signed
+	// again: inquiries repeated while a payment is processing or after it
+	// is final, idempotent replays, shed and refused requests. Antom
+	// answer signatures do not bind the request, so a reused one is no
+	// easier to replay than any earlier answer; it only carries an older
+	// response-time (the SDKs do not check it).
+	DefaultReuseSignedFor = 10 * time.Second
+	// DefaultMaxHeaderSize bounds a request's line and headers (the SDKs
+	// send well under 2 KiB); larger requests are refused.
+	DefaultMaxHeaderSize = 8 << 10
+	// signed answers kept for reuse, per shard (16 shards)
+	maxSignedAnswers = 4096
+	maxClientIDLen   = 128
+)
+
+// Client is one lane client's (merchant's) authentication.
+type Client struct {
+	Policy Policy
+	// Verifier holds the merchant's public keys by keyVersion (rsa256).
+	Verifier *sign.Verifier
+	// TLSNames, when set, are the client-certificate names (CN or DNS
+	// SAN) allowed to use this client id; any other caller gets
+	// ACCESS_DENIED. Only meaningful with -client-ca (mTLS).
+	TLSNames []string
+}
+
+// Security configures lane authentication and admission. The zero value
+// (after EnsureDefaults) trusts every client id, signs nothing, and sheds
+// above DefaultMaxInFlight.
+type Security struct {
+	// Clients by client id.
+	Clients map[string]*Client
+	// Default applies to client ids not in Clients; nil answers them
+	// ACCESS_DENIED.
+	Default *Client
+	// Signer is paycode's key: every answer to an rsa256 client, and every
+	// answer to an unknown one, is signed with it. Required when any
+	// client is rsa256.
+	Signer *sign.Signer
+	// Window is how far request-time may be from now (sign.DefaultWindow).
+	Window time.Duration
+	// ReplayEntries bounds the replay cache (sign.DefaultReplayEntries).
+	ReplayEntries int
+	// MaxInFlight bounds requests served at once (DefaultMaxInFlight).
+	MaxInFlight int
+	// FollowUpReserve is how many of MaxInFlight only follow-up work
+	// (inquiryPayment, cancel, refund, inquiryRefund: work on payments that
+	// exist) may use, so new pays are shed first. MaxInFlight/8 (at least
+	// 1) when 0; negative for none.
+	FollowUpReserve int
+	// ReuseSignedFor (DefaultReuseSignedFor when 0).
+	ReuseSignedFor time.Duration
+}
+
+// EnsureDefaults fills the zero fields.
+func (c *Security) EnsureDefaults() {
+	if c.Window == 0 {
+		c.Window = sign.DefaultWindow
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
+	if c.FollowUpReserve == 0 {
+		c.FollowUpReserve = max(1, c.MaxInFlight/8)
+	}
+	if c.FollowUpReserve < 0 {
+		c.FollowUpReserve = 0
+	}
+	if c.ReuseSignedFor == 0 {
+		c.ReuseSignedFor = DefaultReuseSignedFor
+	}
+}
+
+// Validate reports the first problem (call after EnsureDefaults).
+func (c *Security) Validate() error {
+	check := func(id string, cl *Client) error {
+		switch cl.Policy {
+		case PolicyRSA256:
+			if cl.Verifier == nil {
+				return fmt.Errorf("httpapi: client %q: policy rsa256 needs the merchant's public key", id)
+			}
+			if c.Signer == nil {
+				return fmt.Errorf("httpapi: client %q: policy rsa256 needs paycode's private key to sign answers", id)
+			}
+		case PolicyNone:
+		default:
+			return fmt.Errorf("httpapi: client %q: policy %q is not rsa256 or none", id, cl.Policy)
+		}
+		return nil
+	}
+	for id, cl := range c.Clients {
+		if id == "" || len(id) > maxClientIDLen {
+			return fmt.Errorf("httpapi: client id %q must be 1 to %d bytes", id, maxClientIDLen)
+		}
+		if err := check(id, cl); err != nil {
+			return err
+		}
+	}
+	if c.Default != nil {
+		if err := check("(default)", c.Default); err != nil {
+			return err
+		}
+	}
+	switch {
+	case c.Window <= 0:
+		return errors.New("httpapi: signature window must be positive")
+	case c.MaxInFlight < 1:
+		return errors.New("httpapi: MaxInFlight must be at least 1")
+	case c.FollowUpReserve >= c.MaxInFlight:
+		return errors.New("httpapi: FollowUpReserve must be below MaxInFlight")
+	}
+	return nil
+}
+
+// AllowsNone reports whether any client (or the default) uses PolicyNone:
+// the command refuses that on a non-loopback listener unless told.
+func (c *Security) AllowsNone() bool {
+	if c.Default != nil && c.Default.Policy == PolicyNone {
+		return true
+	}
+	for _, cl := range c.Clients {
+		if cl.Policy == PolicyNone {
+			return true
+		}
+	}
+	return false
+}
+
+// guard is the Server's security state (see SetSecurity).
+type guard struct {
+	cfg     Security
+	replay  *sign.Replay
+	lim     limiter
+	answers answerCache
+	// shedSign bounds signing of shed answers that are not cached, so a
+	// flood of new client ids cannot turn shedding into signing.
+	shedSign chan struct{}
+	// Shed counts requests shed by the in-flight limit; Rejected those
+	// refused by authentication.
+	Shed, Rejected atomic.Int64
+}
+
+// SetSecurity installs lane authentication and admission. Call it before
+// serving; without it every client id is trusted, nothing is signed and
+// DefaultMaxInFlight applies.
+func (s *Server) SetSecurity(cfg Security) error {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	g := &guard{cfg: cfg, replay: sign.NewReplay(cfg.ReplayEntries), shedSign: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	g.lim.max, g.lim.newMax = int64(cfg.MaxInFlight), int64(cfg.MaxInFlight-cfg.FollowUpReserve)
+	g.answers.init()
+	s.sec = g
+	return nil
+}
+
+// SecurityStats are the guard's counters: requests shed by the in-flight
+// limit, requests refused by authentication.
+func (s *Server) SecurityStats() (shed, rejected int64) {
+	if s.sec == nil {
+		return 0, 0
+	}
+	return s.sec.Shed.Load(), s.sec.Rejected.Load()
+}
+
+// limiter admits requests up to max at once; new pays only up to newMax,
+// so follow-up work always finds room before new admissions do.
+type limiter struct {
+	n           atomic.Int64
+	max, newMax int64
+}
+
+func (l *limiter) acquire(followUp bool) bool {
+	lim := l.newMax
+	if followUp {
+		lim = l.max
+	}
+	for {
+		n := l.n.Load()
+		if n >= lim {
+			return false
+		}
+		if l.n.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+func (l *limiter) release() { l.n.Add(-1) }
+
+// guarded serves one lane request under the guard: admission, then
+// authentication, then the API, then the answer's signature over the
+// response-time header already set (a cached answer replaces it).
+func (s *Server) guarded(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) []byte {
+	g := s.sec
+	if g == nil {
+		return s.serve(ctx, st, dst)
+	}
+	path := ctx.URI().PathOriginal()
+	clientID := ctx.Request.Header.Peek(HeaderClientID)
+	followUp := isFollowUp(path)
+	cl, known := g.cfg.Clients[string(clientID)]
+	if !known {
+		cl = g.cfg.Default
+	}
+	signs := g.cfg.Signer != nil && (cl == nil || cl.Policy == PolicyRSA256)
+	if !g.lim.acquire(followUp) {
+		g.Shed.Add(1)
+		return g.constant(ctx, dst, clientID, path, codec.RequestTrafficExceedLimit, "paycode is at capacity: retry the same request shortly", signs, true)
+	}
+	defer g.lim.release()
+	if cl == nil {
+		g.Rejected.Add(1)
+		return g.constant(ctx, dst, clientID, path, codec.AccessDenied, "this client-id is not registered", signs, false)
+	}
+	if rc, msg := g.authenticate(ctx, cl, clientID, path, s.clock.Now()); rc != codec.ResultNone {
+		g.Rejected.Add(1)
+		return g.constant(ctx, dst, clientID, path, rc, msg, signs, false)
+	}
+	dst = s.serve(ctx, st, dst)
+	if signs {
+		g.signAnswer(ctx, dst, clientID, path, false)
+	}
+	return dst
+}
+
+// authenticate checks cl's policy on the request. It returns ResultNone
+// when the request may be served, else the code and message to answer.
+func (g *guard) authenticate(ctx *fasthttp.RequestCtx, cl *Client, clientID, path []byte, now time.Time) (codec.ResultCode, string) {
+	if len(cl.TLSNames) > 0 && !tlsNameAllowed(ctx.TLSConnectionState(), cl.TLSNames) {
+		return codec.AccessDenied, "the client certificate is not allowed to use this client-id"
+	}
+	if cl.Policy != PolicyRSA256 {
+		return codec.ResultNone, ""
+	}
+	var h sign.Header
+	if err := sign.ParseSignatureHeader(ctx.Request.Header.Peek(HeaderSignature), &h); err != nil {
+		if errors.Is(err, sign.ErrNoSignature) {
+			return codec.InvalidSignature, "the signature header is required"
+		}
+		return codec.InvalidSignature, "the signature header is malformed"
+	}
+	rt := ctx.Request.Header.Peek(HeaderRequestTime)
+	t, err := sign.ParseTime(rt)
+	if err != nil {
+		return codec.InvalidSignature, "request-time must be epoch milliseconds or ISO 8601"
+	}
+	if err := sign.CheckTime(t, now, g.cfg.Window); err != nil {
+		if errors.Is(err, sign.ErrStale) {
+			return codec.InvalidSignature, "request-time is too old"
+		}
+		return codec.InvalidSignature, "request-time is in the future"
+	}
+	var buf [1024]byte
+	sig, err := sign.DecodeSignature(buf[:0], h.Signature)
+	if err != nil {
+		return codec.InvalidSignature, "the signature is not url-encoded base64"
+	}
+	err = cl.Verifier.VerifySignature(h.Algorithm, h.KeyVersion, sig, ctx.Method(), path, clientID, rt, ctx.PostBody())
+	switch {
+	case errors.Is(err, sign.ErrKeyNotFound):
+		return codec.KeyNotFound, "no public key with this keyVersion is registered for this client-id"
+	case errors.Is(err, sign.ErrAlgorithm):
+		return codec.InvalidSignature, "the signature algorithm must be RSA256"
+	case err != nil:
+		return codec.InvalidSignature, "the signature does not match the request"
+	}
+	// Only a verified signature enters the cache, keyed on its raw bytes,
+	// so re-encoding it cannot dodge the check.
+	switch err := g.replay.Check(clientID, sig, t.Add(g.cfg.Window), now); {
+	case errors.Is(err, sign.ErrReplay):
+		return codec.InvalidSignature, "this signature was already used"
+	case err != nil:
+		return codec.RequestTrafficExceedLimit, "too many signed requests in the window: retry shortly"
+	}
+	return codec.ResultNone, ""
+}
+
+func tlsNameAllowed(cs *tls.ConnectionState, names []string) bool {
+	if cs == nil || len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
+		return false
+	}
+	leaf := cs.VerifiedChains[0][0]
+	if slices.Contains(names, leaf.Subject.CommonName) {
+		return true
+	}
+	for _, n := range leaf.DNSNames {
+		if slices.Contains(names, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// signedAnswer is a signature reused until until, with its response-time.
+type signedAnswer struct {
+	respTime, sig []byte
+	until         time.Time
+}
+
+// answerCache holds signatures by a hash of client id, method, path and
+// body. Bounded: a full shard is emptied.
+type answerCache struct {
+	shards [16]answerShard
+}
+
+type answerShard struct {
+	mu sync.Mutex
+	m  map[[16]byte]signedAnswer
+}
+
+func (c *answerCache) init() {
+	for i := range c.shards {
+		c.shards[i].m = make(map[[16]byte]signedAnswer)
+	}
+}
+
+func (c *answerCache) get(k [16]byte, now time.Time) (signedAnswer, bool) {
+	sh := &c.shards[k[0]&15]
+	sh.mu.Lock()
+	a, ok := sh.m[k]
+	sh.mu.Unlock()
+	return a, ok && now.Before(a.until)
+}
+
+func (c *answerCache) put(k [16]byte, a signedAnswer) {
+	sh := &c.shards[k[0]&15]
+	sh.mu.Lock()
+	if len(sh.m) >= maxSignedAnswers {
+		clear(sh.m)
+	}
+	sh.m[k] = a
+	sh.mu.Unlock()
+}
+
+// constant answers a fixed result, signed when it must be.
+func (g *guard) constant(ctx *fasthttp.RequestCtx, dst, clientID, path []byte, rc codec.ResultCode, msg string, signs, shed bool) []byte {
+	dst = codec.AppendErrorResponse(dst, rc, msg)
+	if signs {
+		g.signAnswer(ctx, dst, clientID, path, shed)
+	}
+	return dst
+}
+
+// signAnswer sets the signature header of an answer over its body and the
+// response-time header as set; a signature of the same answer younger
+// than ReuseSignedFor is reused with its response-time. A shed answer
+// that is not cached is signed only if one of GOMAXPROCS signing slots
+// frees within shedSignWait, otherwise the connection is dropped without
+// an answer: an overloaded server must not queue signatures.
+func (g *guard) signAnswer(ctx *fasthttp.RequestCtx, body, clientID, path []byte, shed bool) {
+	k := answerKey(ctx.Method(), path, clientID, body)
+	now := time.Now()
+	h := &ctx.Response.Header
+	if a, ok := g.answers.get(k, now); ok {
+		h.SetBytesV(HeaderResponseTime, a.respTime)
+		h.SetBytesV(HeaderSignature, a.sig)
+		return
+	}
+	if shed {
+		if !g.shedSlot() {
+			ctx.HijackSetNoResponse(true)
+			ctx.Hijack(func(net.Conn) {})
+			return
+		}
+		defer func() { <-g.shedSign }()
+	}
+	respTime := slices.Clone(h.Peek(HeaderResponseTime))
+	sig, err := g.cfg.Signer.AppendHeader(make([]byte, 0, 400), ctx.Method(), path, clientID, respTime, body)
+	if err != nil {
+		return // only a broken key fails; the client will reject the answer
+	}
+	h.SetBytesV(HeaderSignature, sig)
+	g.answers.put(k, signedAnswer{respTime: respTime, sig: sig, until: now.Add(g.cfg.ReuseSignedFor)})
+}
+
+// shedSignWait bounds the wait for a slot to sign an uncached shed answer
+// (a signature takes ~1 ms; a burst of new client ids queues here).
+const shedSignWait = 100 * time.Millisecond
+
+func (g *guard) shedSlot() bool {
+	select {
+	case g.shedSign <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(shedSignWait)
+	defer t.Stop()
+	select {
+	case g.shedSign <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+var keyHashers = sync.Pool{New: func() any { return sha256.New() }}
+
+// answerKey is SHA-256 (first 16 bytes) of the answer's identity; the
+// parts are length-prefixed so no two answers share an encoding.
+func answerKey(method, path, clientID, body []byte) [16]byte {
+	hs := keyHashers.Get().(hash.Hash)
+	hs.Reset()
+	var n [8]byte
+	for _, p := range [...][]byte{method, path, clientID, body} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		hs.Write(n[:])
+		hs.Write(p)
+	}
+	var sum [sha256.Size]byte
+	hs.Sum(sum[:0])
+	keyHashers.Put(hs)
+	var k [16]byte
+	copy(k[:], sum[:])
+	return k
+}
+
+// isFollowUp reports whether path is work on an existing payment:
+// inquiryPayment, cancel, refund, inquiryRefund. Pays (and anything else)
+// are new admissions.
+func isFollowUp(path []byte) bool {
+	i := bytes.LastIndexByte(path, '/')
+	switch string(path[i+1:]) {
+	case "inquiryPayment", "cancel", "refund", "inquiryRefund":
+		return true
+	}
+	return false
+}
+
+// signReadError gives an answer fasthttp could not read (oversized body,
+// malformed request) the headers and signature of every other answer.
+// The request was never authenticated, so it is signed like an unknown
+// client's: from the reuse cache.
+func (s *Server) signReadError(ctx *fasthttp.RequestCtx) {
+	g := s.sec
+	h := &ctx.Response.Header
+	if cid := ctx.Request.Header.Peek(HeaderClientID); len(cid) > 0 && len(cid) <= maxClientIDLen {
+		h.SetBytesV(HeaderClientID, cid)
+	}
+	var rt [40]byte
+	h.SetBytesV(HeaderResponseTime, s.clock.Now().AppendFormat(rt[:0], time.RFC3339))
+	if g == nil || g.cfg.Signer == nil {
+		return
+	}
+	cid := ctx.Request.Header.Peek(HeaderClientID)
+	cl, known := g.cfg.Clients[string(cid)]
+	if !known {
+		cl = g.cfg.Default
+	}
+	if cl != nil && cl.Policy != PolicyRSA256 {
+		return
+	}
+	g.signAnswer(ctx, ctx.Response.Body(), cid, ctx.URI().PathOriginal(), false)
+}

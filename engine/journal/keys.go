@@ -1,0 +1,130 @@
+package journal
+
+import (
+	"encoding/binary"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/paycode/paycode/codec"
+	"github.com/paycode/paycode/engine"
+)
+
+// Key layout (all keys are ASCII prefixes followed by ids; see doc.go):
+//
+//	m/codekey                    32 random bytes: the engine's code-hash key
+//	m/layout                     one byte: layoutVersion
+//	p/<paymentId>                latest PaymentRecord
+//	r/<refundId>                 latest RefundRecord
+//	n/<paymentId>                pending NotificationRecord
+//	x/<paymentId> 0x00 <refundId>  empty: refunds of a payment (compaction)
+//	t/<be64 seconds> <paymentId> empty: a final payment version by age (compaction)
+const (
+	prefixMeta         = "m/"
+	prefixPayment      = "p/"
+	prefixRefund       = "r/"
+	prefixNotification = "n/"
+	prefixRefundIndex  = "x/"
+	prefixAge          = "t/"
+
+	keyCodeKey = "m/codekey"
+	keyLayout  = "m/layout"
+
+	// layoutVersion is the key layout's version, stored under m/layout on
+	// creation; Open refuses a store with another layout.
+	layoutVersion = 1
+)
+
+// CodeKeySize is the size of the key CodeKey returns.
+const CodeKeySize = 32
+
+// MaxIDLen bounds payment and refund ids (the engine's are 32 digits).
+const MaxIDLen = 256
+
+// Append errors that leave the journal usable: nothing was written.
+var (
+	ErrInvalid = errors.New("journal: invalid record")
+	ErrClosed  = errors.New("journal: closed")
+)
+
+func validID(id string) bool {
+	return id != "" && len(id) <= MaxIDLen && strings.IndexByte(id, 0) < 0
+}
+
+// validate checks every id of b before anything is written, so an invalid
+// batch is refused whole and does not fail the journal.
+func validate(b *engine.Batch) error {
+	for _, r := range b.Payments {
+		if r == nil || !validID(r.PaymentID) {
+			return ErrInvalid
+		}
+	}
+	for _, r := range b.Refunds {
+		if r == nil || !validID(r.RefundID) || !validID(r.PaymentID) {
+			return ErrInvalid
+		}
+	}
+	for _, r := range b.Notifications {
+		if r == nil || !validID(r.PaymentID) {
+			return ErrInvalid
+		}
+	}
+	for _, id := range b.Delivered {
+		if !validID(id) {
+			return ErrInvalid
+		}
+	}
+	return nil
+}
+
+func appendKey(dst []byte, prefix, id string) []byte {
+	dst = append(dst, prefix...)
+	return append(dst, id...)
+}
+
+func appendRefundIndexKey(dst []byte, paymentID, refundID string) []byte {
+	dst = append(dst, prefixRefundIndex...)
+	dst = append(dst, paymentID...)
+	dst = append(dst, 0)
+	return append(dst, refundID...)
+}
+
+// ageSeconds is t in whole seconds since 0001-01-01 UTC, clamped to
+// uint64, so big-endian keys sort by time.
+func ageSeconds(t time.Time) uint64 {
+	if t.Unix() < secondsToUnix {
+		return 0 // before year 1: sorts first
+	}
+	return uint64(t.Unix() - secondsToUnix)
+}
+
+func appendAgeKey(dst []byte, t time.Time, paymentID string) []byte {
+	dst = append(dst, prefixAge...)
+	dst = binary.BigEndian.AppendUint64(dst, ageSeconds(t))
+	return append(dst, paymentID...)
+}
+
+// parseAgeKey splits an age key into its seconds and payment id.
+func parseAgeKey(k []byte) (sec uint64, paymentID string, ok bool) {
+	if len(k) <= len(prefixAge)+8 {
+		return 0, "", false
+	}
+	k = k[len(prefixAge):]
+	return binary.BigEndian.Uint64(k), string(k[8:]), true
+}
+
+// refundFinal reports whether a refund's status can no longer change.
+func refundFinal(r *engine.RefundRecord) bool {
+	return r.Status == codec.StatusSuccess || r.Status == codec.StatusFail || r.Status == codec.StatusCancelled
+}
+
+// refundDone is the compaction test for a refund of a compactable payment:
+// final and last changed before the cut-off.
+func refundDone(r *engine.RefundRecord, before time.Time) bool {
+	return refundFinal(r) && r.Updated.Before(before)
+}
+
+// paymentDone is the compaction test for the payment itself.
+func paymentDone(p *engine.PaymentRecord, before time.Time) bool {
+	return p.Final() && p.Updated.Before(before)
+}

@@ -1,0 +1,181 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Defaults for Options. The journal holds small values (a few hundred
+// bytes per record) read in full once at start, so caches stay modest.
+const (
+	DefaultCacheSize    = 16 << 20 // block cache, bytes
+	DefaultMemTableSize = 16 << 20 // bytes per memtable
+	DefaultMaxOpenFiles = 1000
+	// DefaultCompactChunk is how many age-index entries Compact examines
+	// per exclusive-lock section (see Pebble.Compact).
+	DefaultCompactChunk = 256
+	// DefaultCloseTimeout bounds Close on a failed journal, whose commit
+	// pipeline Pebble may have left locked.
+	DefaultCloseTimeout = 5 * time.Second
+)
+
+// Options configures the Pebble journal. The zero value is usable: Open
+// applies EnsureDefaults.
+type Options struct {
+	// FS is the filesystem; nil means the operating system's (vfs.Default).
+	// Tests pass vfs.NewMem, vfs.NewCrashableMem or an errorfs wrapper.
+	FS vfs.FS
+	// CacheSize is Pebble's block cache size in bytes.
+	CacheSize int64
+	// MemTableSize is the size of one Pebble memtable in bytes.
+	MemTableSize uint64
+	// MaxOpenFiles bounds Pebble's open sstables.
+	MaxOpenFiles int
+	// WALMinSyncInterval, when positive, makes Pebble wait at least this
+	// long between WAL fsyncs, so that more concurrent synced appends share
+	// one fsync at the cost of that much latency. Zero (the default) syncs
+	// as soon as the previous sync is done: group commit still happens,
+	// since appends arriving during an fsync share the next one.
+	WALMinSyncInterval time.Duration
+	// CompactChunk is how many age-index entries Compact examines while it
+	// holds the journal's exclusive lock.
+	CompactChunk int
+	// CloseTimeout bounds how long Close waits for Pebble after a failure.
+	CloseTimeout time.Duration
+	// Logger receives Pebble's log lines and events (background errors,
+	// slow disks, write stalls). Nil means slog.Default(). Pebble never
+	// writes to stdout or stderr itself.
+	Logger *slog.Logger
+	// OnFatal, if set, is called once with the first write error (which
+	// wraps engine.ErrJournalFailed), after which every Append fails. It
+	// is called from the goroutine whose Append failed, with no journal
+	// lock held, so it may call Close. The process should fail-stop.
+	OnFatal func(error)
+}
+
+// EnsureDefaults sets every zero field to its default.
+func (o *Options) EnsureDefaults() {
+	if o.FS == nil {
+		o.FS = vfs.Default
+	}
+	if o.CacheSize == 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.MemTableSize == 0 {
+		o.MemTableSize = DefaultMemTableSize
+	}
+	if o.MaxOpenFiles == 0 {
+		o.MaxOpenFiles = DefaultMaxOpenFiles
+	}
+	if o.CompactChunk == 0 {
+		o.CompactChunk = DefaultCompactChunk
+	}
+	if o.CloseTimeout == 0 {
+		o.CloseTimeout = DefaultCloseTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Validate reports the first out-of-range field.
+func (o *Options) Validate() error {
+	switch {
+	case o.CacheSize < 0:
+		return errors.New("journal: CacheSize is negative")
+	case o.MemTableSize != 0 && o.MemTableSize < 1<<20:
+		return errors.New("journal: MemTableSize is below 1 MiB")
+	case o.MemTableSize >= 4<<30:
+		return errors.New("journal: MemTableSize is 4 GiB or more")
+	case o.MaxOpenFiles < 0:
+		return errors.New("journal: MaxOpenFiles is negative")
+	case o.WALMinSyncInterval < 0:
+		return errors.New("journal: WALMinSyncInterval is negative")
+	case o.CompactChunk < 0:
+		return errors.New("journal: CompactChunk is negative")
+	case o.CloseTimeout < 0:
+		return errors.New("journal: CloseTimeout is negative")
+	}
+	return nil
+}
+
+// String prints the tuning knobs (there are no secrets in Options).
+func (o *Options) String() string {
+	fs := "default"
+	if o.FS != nil && o.FS != vfs.Default {
+		fs = fmt.Sprintf("%T", o.FS)
+	}
+	return "journal.Options{FS: " + fs +
+		", CacheSize: " + strconv.FormatInt(o.CacheSize, 10) +
+		", MemTableSize: " + strconv.FormatUint(o.MemTableSize, 10) +
+		", MaxOpenFiles: " + strconv.Itoa(o.MaxOpenFiles) +
+		", WALMinSyncInterval: " + o.WALMinSyncInterval.String() +
+		", CompactChunk: " + strconv.Itoa(o.CompactChunk) +
+		", CloseTimeout: " + o.CloseTimeout.String() + "}"
+}
+
+// pebbleOptions builds Pebble's options; the caller must Unref the cache
+// once the DB is open (the DB keeps its own reference).
+func (o *Options) pebbleOptions(fs *failState) *pebble.Options {
+	lg := &slogLogger{l: o.Logger, fs: fs}
+	po := &pebble.Options{
+		FS:                 o.FS,
+		Cache:              pebble.NewCache(o.CacheSize),
+		MemTableSize:       o.MemTableSize,
+		MaxOpenFiles:       o.MaxOpenFiles,
+		Logger:             lg,
+		FormatMajorVersion: pebble.FormatNewest,
+		EventListener: &pebble.EventListener{
+			BackgroundError: func(err error) {
+				o.Logger.Error("journal: pebble background error", "err", err)
+			},
+			DiskSlow: func(info pebble.DiskSlowInfo) {
+				o.Logger.Warn("journal: disk slow", "path", info.Path, "op", info.OpType.String(), "duration", info.Duration)
+			},
+			WriteStallBegin: func(info pebble.WriteStallBeginInfo) {
+				o.Logger.Warn("journal: pebble write stall", "reason", info.Reason)
+			},
+			WriteStallEnd: func() {
+				o.Logger.Info("journal: pebble write stall ended")
+			},
+		},
+	}
+	if d := o.WALMinSyncInterval; d > 0 {
+		po.WALMinSyncInterval = func() time.Duration { return d }
+	}
+	return po
+}
+
+// slogLogger routes Pebble's logger to slog. Fatalf latches the journal's
+// failure and panics with fatalPanic instead of exiting: Pebble calls it
+// in the committing goroutine when a WAL write or sync fails, and Append
+// recovers it as an error. Called from a Pebble background goroutine, the
+// panic ends the process, as Pebble's own logger would (fail-stop).
+type slogLogger struct {
+	l  *slog.Logger
+	fs *failState
+}
+
+func (s *slogLogger) Infof(format string, args ...any) {
+	if s.l.Enabled(context.Background(), slog.LevelInfo) {
+		s.l.Info("pebble: " + fmt.Sprintf(format, args...))
+	}
+}
+
+func (s *slogLogger) Errorf(format string, args ...any) {
+	s.l.Error("pebble: " + fmt.Sprintf(format, args...))
+}
+
+func (s *slogLogger) Fatalf(format string, args ...any) {
+	err := fmt.Errorf("pebble: "+format, args...)
+	s.l.Error("journal: pebble fatal error", "err", err)
+	s.fs.fail(err)
+	panic(fatalPanic{err: err})
+}

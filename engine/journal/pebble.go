@@ -1,0 +1,534 @@
+package journal
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/paycode/paycode/engine"
+)
+
+// Pebble is the on-disk journal: one Pebble store in a directory. It is
+// safe for concurrent use; concurrent synced Appends share WAL fsyncs
+// through Pebble's commit pipeline (group commit).
+type Pebble struct {
+	db      *pebble.DB
+	opts    Options
+	codeKey [CodeKeySize]byte
+	fs      *failState
+
+	// mu orders Appends (shared) against Compact's check-and-delete
+	// sections and Close (exclusive), so that Compact never deletes a
+	// payment that an Append is concurrently bringing back to life.
+	mu      sync.RWMutex
+	closed  bool
+	closing atomic.Bool
+
+	scratch sync.Pool // *scratch
+}
+
+// scratch is an Append's reusable key and value buffers.
+type scratch struct {
+	key, val []byte
+}
+
+var _ engine.Journal = (*Pebble)(nil)
+
+// Open opens or creates the journal in dir. On first open it generates
+// the code-hash key (see CodeKey) and syncs it before returning.
+func Open(dir string, opts Options) (*Pebble, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts.EnsureDefaults()
+	fs := &failState{onFatal: opts.OnFatal}
+	po := opts.pebbleOptions(fs)
+	po.FS = &latchFS{FS: opts.FS, fs: fs}
+	db, err := openDB(dir, po)
+	po.Cache.Unref()
+	if err != nil {
+		return nil, fmt.Errorf("journal: opening %s: %w", dir, err)
+	}
+	p := &Pebble{db: db, opts: opts, fs: fs}
+	p.scratch.New = func() any {
+		return &scratch{key: make([]byte, 0, 64), val: make([]byte, 0, PaymentSizeHint)}
+	}
+	if err := p.initMeta(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// openDB is pebble.Open, with a Fatalf during recovery returned as an
+// error rather than ending the process.
+func openDB(dir string, po *pebble.Options) (db *pebble.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, panicError(r)
+		}
+	}()
+	return pebble.Open(dir, po)
+}
+
+// initMeta checks the layout version and loads or creates the code key.
+func (p *Pebble) initMeta() error {
+	layout, err := p.get([]byte(keyLayout))
+	if err != nil {
+		return err
+	}
+	key, err := p.get([]byte(keyCodeKey))
+	if err != nil {
+		return err
+	}
+	switch {
+	case layout == nil && key == nil:
+		if _, err := rand.Read(p.codeKey[:]); err != nil {
+			return fmt.Errorf("journal: generating code key: %w", err)
+		}
+		b := p.db.NewBatch()
+		_ = b.Set([]byte(keyLayout), []byte{layoutVersion}, nil)
+		_ = b.Set([]byte(keyCodeKey), p.codeKey[:], nil)
+		if err := b.Commit(pebble.Sync); err != nil {
+			return fmt.Errorf("journal: writing meta keys: %w", err)
+		}
+		return b.Close()
+	case len(layout) != 1 || layout[0] != layoutVersion:
+		return fmt.Errorf("journal: store layout %v is not version %d", layout, layoutVersion)
+	case len(key) != CodeKeySize:
+		return fmt.Errorf("journal: code key is %d bytes, want %d", len(key), CodeKeySize)
+	}
+	copy(p.codeKey[:], key)
+	return nil
+}
+
+// get returns a copy of key's value, or nil if it is absent.
+func (p *Pebble) get(key []byte) ([]byte, error) {
+	v, closer, err := p.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: reading %q: %w", key, err)
+	}
+	out := bytes.Clone(v)
+	_ = closer.Close()
+	return out, nil
+}
+
+// CodeKey returns a copy of the store's 32-byte code-hash key: random,
+// made on first open, the same after every reopen. It is a secret.
+func (p *Pebble) CodeKey() []byte { return bytes.Clone(p.codeKey[:]) }
+
+// Append writes b atomically as one Pebble batch: payments, refunds and
+// notifications overwrite their keys, Delivered deletes notifications.
+// With sync it returns once the WAL holding the batch is fsynced; an
+// empty batch with sync is a barrier that makes every earlier unsynced
+// Append durable.
+//
+// Errors: ErrInvalid (a missing or malformed id: nothing written, the
+// journal stays usable), ctx's error (checked before writing only),
+// ErrClosed, or an error wrapping engine.ErrJournalFailed. The latter is
+// permanent: the first write or sync failure latches it, calls OnFatal
+// once, and every later Append returns it at once without touching disk.
+// An unsynced Append may return nil although the WAL write later fails;
+// the next synced Append reports the failure.
+func (p *Pebble) Append(ctx context.Context, b *engine.Batch, sync bool) error {
+	if err := p.fs.failed(); err != nil {
+		p.fs.notify()
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := validate(b); err != nil {
+		return err
+	}
+	err := p.append(b, sync)
+	if errors.Is(err, engine.ErrJournalFailed) {
+		p.fs.notify()
+	}
+	return err
+}
+
+func (p *Pebble) append(b *engine.Batch, sync bool) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return ErrClosed
+	}
+	if err := p.fs.failed(); err != nil {
+		return err
+	}
+	pb := p.db.NewBatch()
+	sc := p.scratch.Get().(*scratch)
+	defer p.scratch.Put(sc)
+	var setErr error
+	keep := func(err error) {
+		if setErr == nil {
+			setErr = err
+		}
+	}
+	for _, r := range b.Payments {
+		sc.key = appendKey(sc.key[:0], prefixPayment, r.PaymentID)
+		sc.val = AppendPayment(sc.val[:0], r)
+		keep(pb.Set(sc.key, sc.val, nil))
+		if r.Final() {
+			sc.key = appendAgeKey(sc.key[:0], r.Updated, r.PaymentID)
+			keep(pb.Set(sc.key, nil, nil))
+		}
+	}
+	for _, r := range b.Refunds {
+		sc.key = appendKey(sc.key[:0], prefixRefund, r.RefundID)
+		sc.val = AppendRefund(sc.val[:0], r)
+		keep(pb.Set(sc.key, sc.val, nil))
+		sc.key = appendRefundIndexKey(sc.key[:0], r.PaymentID, r.RefundID)
+		keep(pb.Set(sc.key, nil, nil))
+	}
+	for _, r := range b.Notifications {
+		sc.key = appendKey(sc.key[:0], prefixNotification, r.PaymentID)
+		sc.val = AppendNotification(sc.val[:0], r)
+		keep(pb.Set(sc.key, sc.val, nil))
+	}
+	for _, id := range b.Delivered {
+		sc.key = appendKey(sc.key[:0], prefixNotification, id)
+		keep(pb.Delete(sc.key, nil))
+	}
+	if setErr != nil { // only a batch too large for Pebble (4 GiB)
+		_ = pb.Close()
+		return fmt.Errorf("%w: %w", ErrInvalid, setErr)
+	}
+	if pb.Empty() {
+		if !sync {
+			_ = pb.Close()
+			return nil
+		}
+		// An empty batch is not written at all; a LogData record makes
+		// the commit go through the WAL and its fsync.
+		_ = pb.LogData(nil, nil)
+	}
+	wo := pebble.NoSync
+	if sync {
+		wo = pebble.Sync
+	}
+	return p.commit(pb, wo)
+}
+
+// commit commits pb and latches any failure. Pebble reports a failed WAL
+// write or sync through Logger.Fatalf (our slogLogger panics with
+// fatalPanic) or, on some paths, with a panic of its own: both are
+// recovered here. The batch is released only on success, as Pebble asks.
+func (p *Pebble) commit(pb *pebble.Batch, wo *pebble.WriteOptions) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicError(r)
+		}
+		if err != nil {
+			err = p.fs.fail(err)
+		}
+	}()
+	if err := pb.Commit(wo); err != nil {
+		return err
+	}
+	_ = pb.Close() // only returns the batch to Pebble's pool
+	return nil
+}
+
+// Load calls fn with the latest version of every payment, refund and
+// pending notification, payments first, each kind in key order. Each
+// record is freshly allocated and fn may keep it. It stops at fn's first
+// error, or at a value that does not decode (a *FieldError naming the
+// key's kind and field), and checks ctx every 1024 records.
+func (p *Pebble) Load(ctx context.Context, fn func(*engine.Record) error) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return ErrClosed
+	}
+	n := 0
+	for _, prefix := range [...]string{prefixPayment, prefixRefund, prefixNotification} {
+		it, err := p.db.NewIter(prefixBounds(prefix))
+		if err != nil {
+			return fmt.Errorf("journal: load: %w", err)
+		}
+		for it.First(); it.Valid(); it.Next() {
+			if n++; n%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					_ = it.Close()
+					return err
+				}
+			}
+			v, err := it.ValueAndErr()
+			if err != nil {
+				_ = it.Close()
+				return fmt.Errorf("journal: load %q: %w", it.Key(), err)
+			}
+			var rec engine.Record
+			if err := DecodeRecord(v, &rec); err != nil {
+				_ = it.Close()
+				return fmt.Errorf("journal: load %q: %w", it.Key(), err)
+			}
+			if !keyMatches(it.Key(), &rec) {
+				_ = it.Close()
+				return fmt.Errorf("journal: load %q: %w", it.Key(),
+					&FieldError{Kind: "record", Field: "id", Err: ErrCorrupt})
+			}
+			if err := fn(&rec); err != nil {
+				_ = it.Close()
+				return err
+			}
+		}
+		if err := it.Close(); err != nil {
+			return fmt.Errorf("journal: load: %w", err)
+		}
+	}
+	return nil
+}
+
+// keyMatches checks that a value sits under its own key.
+func keyMatches(key []byte, rec *engine.Record) bool {
+	switch {
+	case rec.Payment != nil:
+		return string(key[2:]) == rec.Payment.PaymentID && key[0] == KindPayment
+	case rec.Refund != nil:
+		return string(key[2:]) == rec.Refund.RefundID && key[0] == KindRefund
+	case rec.Notification != nil:
+		return string(key[2:]) == rec.Notification.PaymentID && key[0] == KindNotification
+	}
+	return false
+}
+
+func prefixBounds(prefix string) *pebble.IterOptions {
+	upper := []byte(prefix)
+	upper[len(upper)-1]++
+	return &pebble.IterOptions{LowerBound: []byte(prefix), UpperBound: upper}
+}
+
+// Compact deletes every final payment whose Updated is before before,
+// with its refunds, and returns how many payments it removed. A payment
+// is kept, and retried by the next Compact, while it has a pending
+// notification or a refund that is not final or changed since before.
+//
+// Cost: Compact walks the age index (t/…), which holds one entry per
+// final payment version, in time order, and stops at before: it reads
+// only candidates (plus stale index entries, which it deletes), never the
+// whole store. Each chunk of CompactChunk candidates is examined and
+// deleted under the journal's exclusive lock, so Appends wait for at most
+// one chunk (a few milliseconds). Deletions are not synced: a crash can
+// only bring back records that the next Compact removes again.
+func (p *Pebble) Compact(ctx context.Context, before time.Time) (int, error) {
+	if err := p.fs.failed(); err != nil {
+		p.fs.notify()
+		return 0, err
+	}
+	upper := appendAgeKey(nil, before, "")
+	upper = append(upper, 0xff) // whole second of before; records are checked exactly
+	from := []byte(prefixAge)
+	removed := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return removed, err
+		}
+		n, next, err := p.compactChunk(from, upper, before)
+		removed += n
+		if errors.Is(err, engine.ErrJournalFailed) {
+			p.fs.notify()
+		}
+		if err != nil || next == nil {
+			return removed, err
+		}
+		from = next
+	}
+}
+
+// compactChunk examines up to CompactChunk age-index entries from key
+// from (inclusive) and returns where the next chunk starts (nil: done).
+func (p *Pebble) compactChunk(from, upper []byte, before time.Time) (removed int, next []byte, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return 0, nil, ErrClosed
+	}
+	if err := p.fs.failed(); err != nil {
+		return 0, nil, err
+	}
+	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: from, UpperBound: upper})
+	if err != nil {
+		return 0, nil, fmt.Errorf("journal: compact: %w", err)
+	}
+	defer it.Close()
+	// Point reads go through long-lived iterators: a seek on an open
+	// iterator costs far less than a Get, which builds one each time.
+	var its [4]*pebble.Iterator // payments, notifications, refunds, refund index
+	for i, prefix := range [...]string{prefixPayment, prefixNotification, prefixRefund, prefixRefundIndex} {
+		if its[i], err = p.db.NewIter(prefixBounds(prefix)); err != nil {
+			return 0, nil, fmt.Errorf("journal: compact: %w", err)
+		}
+		defer its[i].Close()
+	}
+	pit, nit, rit, xit := its[0], its[1], its[2], its[3]
+	del := p.db.NewBatch()
+	committed := false
+	defer func() {
+		if !committed {
+			_ = del.Close()
+		}
+	}()
+	var pay engine.PaymentRecord
+	var ref engine.RefundRecord
+	var key []byte
+	seen := 0
+	for it.First(); it.Valid(); it.Next() {
+		if seen == p.opts.CompactChunk {
+			next = bytes.Clone(it.Key())
+			break
+		}
+		seen++
+		sec, id, ok := parseAgeKey(it.Key())
+		if !ok {
+			continue
+		}
+		key = appendKey(key[:0], prefixPayment, id)
+		v, err := seekValue(pit, key)
+		if err != nil {
+			return 0, nil, err
+		}
+		stale := v == nil
+		if v != nil {
+			if err := DecodePayment(v, &pay); err != nil {
+				return 0, nil, fmt.Errorf("journal: compact %q: %w", key, err)
+			}
+			stale = !pay.Final() || ageSeconds(pay.Updated) != sec
+		}
+		if stale { // a newer version exists (or none): drop the entry
+			_ = del.Delete(it.Key(), nil)
+			continue
+		}
+		if !paymentDone(&pay, before) {
+			continue
+		}
+		if n, err := seekValue(nit, appendKey(key[:0], prefixNotification, id)); err != nil {
+			return 0, nil, err
+		} else if n != nil {
+			continue // notification pending: keep
+		}
+		refunds, ok, err := refundsDone(xit, rit, id, before, &ref)
+		if err != nil {
+			return 0, nil, err
+		}
+		if !ok {
+			continue
+		}
+		for _, rid := range refunds {
+			_ = del.Delete(appendKey(key[:0], prefixRefund, rid), nil)
+			_ = del.Delete(appendRefundIndexKey(key[:0], id, rid), nil)
+		}
+		_ = del.Delete(appendKey(key[:0], prefixPayment, id), nil)
+		_ = del.Delete(it.Key(), nil)
+		removed++
+	}
+	if err := it.Error(); err != nil {
+		return 0, nil, fmt.Errorf("journal: compact: %w", err)
+	}
+	if del.Empty() {
+		return 0, next, nil
+	}
+	committed = true // commit releases del on success; on failure Pebble keeps it
+	if err := p.commit(del, pebble.NoSync); err != nil {
+		return 0, nil, err
+	}
+	return removed, next, nil
+}
+
+// seekValue returns key's value through it (valid until it moves), or
+// nil if key is absent.
+func seekValue(it *pebble.Iterator, key []byte) ([]byte, error) {
+	if !it.SeekGE(key) || !bytes.Equal(it.Key(), key) {
+		return nil, it.Error()
+	}
+	v, err := it.ValueAndErr()
+	if err != nil {
+		return nil, fmt.Errorf("journal: reading %q: %w", key, err)
+	}
+	return v, nil
+}
+
+// refundsDone lists the refunds of payment id, through xit (over the
+// refund index) and rit (over refunds), and reports whether all are done (final and
+// older than before).
+func refundsDone(xit, rit *pebble.Iterator, id string, before time.Time, ref *engine.RefundRecord) ([]string, bool, error) {
+	prefix := appendRefundIndexKey(nil, id, "")
+	var ids []string
+	var key []byte
+	for xit.SeekGE(prefix); xit.Valid() && bytes.HasPrefix(xit.Key(), prefix); xit.Next() {
+		rid := string(xit.Key()[len(prefix):])
+		key = appendKey(key[:0], prefixRefund, rid)
+		v, err := seekValue(rit, key)
+		if err != nil {
+			return nil, false, err
+		}
+		if v != nil {
+			if err := DecodeRefund(v, ref); err != nil {
+				return nil, false, fmt.Errorf("journal: compact %q: %w", key, err)
+			}
+			if !refundDone(ref, before) {
+				return nil, false, nil
+			}
+		}
+		ids = append(ids, rid)
+	}
+	if err := xit.Error(); err != nil {
+		return nil, false, fmt.Errorf("journal: compact: %w", err)
+	}
+	return ids, true, nil
+}
+
+// Close closes the store; it is idempotent. It waits for in-flight
+// Appends. After a write failure Pebble's commit pipeline may be wedged,
+// so Close then gives up after CloseTimeout and returns the latched
+// failure (the process is expected to exit).
+func (p *Pebble) Close() error {
+	if !p.closing.CompareAndSwap(false, true) {
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- panicError(r)
+			}
+		}()
+		p.mu.Lock()
+		p.closed = true
+		p.mu.Unlock()
+		done <- p.db.Close()
+	}()
+	timer := time.NewTimer(p.opts.CloseTimeout)
+	defer timer.Stop()
+	for {
+		select {
+		case err := <-done:
+			if failed := p.fs.failed(); failed != nil {
+				return failed
+			}
+			if err != nil {
+				return fmt.Errorf("journal: close: %w", err)
+			}
+			return nil
+		case <-timer.C:
+			if failed := p.fs.failed(); failed != nil {
+				return failed
+			}
+			timer.Reset(p.opts.CloseTimeout)
+		}
+	}
+}
+
+// Metrics returns Pebble's metrics, for operators and benchmarks.
+func (p *Pebble) Metrics() *pebble.Metrics { return p.db.Metrics() }

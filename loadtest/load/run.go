@@ -1,0 +1,395 @@
+package load
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"github.com/tsenart/vegeta/v12/lib/plot"
+
+	"github.com/paycode/paycode/engine/httpapi"
+	"github.com/paycode/paycode/loadtest/stack"
+)
+
+// MinAchievedRatio is the least achieved/requested rate a run may have:
+// below it the generator, not the server, set the pace, and latency
+// figures hide coordinated omission.
+const MinAchievedRatio = 0.98
+
+// Output file names inside Options.OutDir.
+const (
+	ResultsFile = "results.bin"  // vegeta's binary (gob) results: vegeta report / plot read it
+	SummaryFile = "summary.json" // Summary as JSON
+	ReportFile  = "report.html"  // self-contained HTML: latency over time, percentile spectrum
+)
+
+// maxOverrun bounds how long past the scenario's duration a generator
+// that fell behind may keep sending (the achieved-rate gate fails it).
+const maxOverrun = 0.25
+
+// Options configure Run.
+type Options struct {
+	Scenario *Scenario // validated, defaults filled
+	BaseURL  string    // paycode's lane API, e.g. http://127.0.0.1:8080
+	// Viewer reads paycode's view of each payment after the run; an
+	// HTTPViewer on BaseURL when nil.
+	Viewer Viewer
+	// Ledgers are the simulated wallets' books for the correctness check.
+	// Nil requires NoCheck.
+	Ledgers LedgerSource
+	// LedgerFilter picks the ledger entries of this run (for orphan
+	// charges); nil means entries created since the run started.
+	LedgerFilter LedgerFilter
+	NoCheck      bool
+	// Settled, when set, reports whether paycode has no follow-up left
+	// (embedded mode reads the engine's queue); the drain waits for it.
+	Settled func() bool
+	Budgets []Budget
+	// OutDir receives ResultsFile, SummaryFile and ReportFile; "" writes
+	// nothing.
+	OutDir string
+	// Live receives a line per second (nil: none); Progress draws a bar
+	// and rewrites one line instead (for a terminal).
+	Live     io.Writer
+	Progress bool
+	// Embedded says paycode runs in this process, so the process CPU
+	// includes it.
+	Embedded  bool
+	TargetPID int // a separate paycode process whose CPU to read (0: none)
+	RunID     int // see TargeterConfig
+	// KeepBodies keeps response bodies in the results file (they are
+	// dropped by default: vegeta report does not need them).
+	KeepBodies bool
+}
+
+// Run attacks paycode with o.Scenario, checks the outcome and returns the
+// summary. It returns an error only when the run could not be made or
+// its outputs not written; a run that was made but broke a gate has
+// Passed false and Failures saying why.
+func Run(ctx context.Context, o Options) (*Summary, error) {
+	sc := o.Scenario
+	if sc == nil {
+		return nil, errors.New("load: no scenario")
+	}
+	if o.Ledgers == nil && !o.NoCheck {
+		return nil, errors.New("load: no ledgers for the correctness check (give the simulated wallets' URLs, or disable the check)")
+	}
+	if o.Viewer == nil {
+		o.Viewer = &HTTPViewer{BaseURL: o.BaseURL}
+	}
+	budgets := o.Budgets
+	for _, b := range sc.Budgets {
+		bs, err := ParseBudgets(b)
+		if err != nil {
+			return nil, err
+		}
+		budgets = append(budgets, bs...)
+	}
+	tr, err := NewTargeter(sc, TargeterConfig{BaseURL: o.BaseURL, RunID: o.RunID})
+	if err != nil {
+		return nil, err
+	}
+	var enc vegeta.Encoder
+	var resultsBuf *bufio.Writer
+	var outputs []string
+	if o.OutDir != "" {
+		if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+			return nil, err
+		}
+		f, err := os.Create(filepath.Join(o.OutDir, ResultsFile))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		resultsBuf = bufio.NewWriterSize(f, 1<<20)
+		enc = vegeta.NewEncoder(resultsBuf)
+		outputs = append(outputs, f.Name())
+	}
+	l := sc.Limits
+	atk := vegeta.NewAttacker(
+		vegeta.Workers(l.Workers), vegeta.MaxWorkers(l.MaxWorkers),
+		vegeta.Connections(l.Connections), vegeta.MaxConnections(l.MaxConnections),
+		vegeta.Timeout(l.Timeout), vegeta.KeepAlive(true), vegeta.Redirects(vegeta.NoFollow),
+	)
+	pacer := NewStagePacer(sc.Stages)
+	planned := sc.Duration()
+	rec := NewRecorder()
+	pl := plot.New(plot.Title("paycode load: "+sc.Name), plot.Downsample(4000), plot.Label(func(r *vegeta.Result) string {
+		if k, _, ok := ParseURL(r.URL); ok {
+			if r.Error != "" {
+				return k.String() + " error"
+			}
+			return k.String()
+		}
+		return "other"
+	}))
+
+	cpu0, err := processCPU()
+	if err != nil {
+		return nil, err
+	}
+	var tcpu0 time.Duration
+	if o.TargetPID > 0 {
+		if tcpu0, err = pidCPU(o.TargetPID); err != nil {
+			return nil, err
+		}
+	}
+	began := time.Now()
+	results := atk.Attack(tr.Func(), pacer, time.Duration(float64(planned)*(1+maxOverrun))+time.Second, sc.Name)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	lastTick := began
+	var lastSend time.Time
+	var count uint64
+	done := ctx.Done()
+loop:
+	for {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				break loop
+			}
+			count++
+			if r.Timestamp.After(lastSend) {
+				lastSend = r.Timestamp
+			}
+			obs := tr.Observe(r)
+			rec.Add(obs, r.Timestamp)
+			pl.Add(r)
+			if enc != nil {
+				if !o.KeepBodies {
+					r.Body = nil
+				}
+				trimHeaders(r)
+				if err := enc.Encode(r); err != nil {
+					atk.Stop()
+					return nil, fmt.Errorf("load: writing results: %w", err)
+				}
+			}
+		case now := <-tick.C:
+			if o.Live != nil {
+				el := now.Sub(began)
+				line := rec.Live(el, now.Sub(lastTick), pacer.Rate(el))
+				if o.Progress {
+					fmt.Fprintf(o.Live, "\r%s %s\x1b[K", bar(el, planned), line)
+				} else {
+					fmt.Fprintln(o.Live, line)
+				}
+			}
+			lastTick = now
+		case <-done:
+			atk.Stop()
+			done = nil // drain what is in flight
+		}
+	}
+	if o.Progress && o.Live != nil {
+		fmt.Fprintln(o.Live)
+	}
+	cpu1, err := processCPU()
+	if err != nil {
+		return nil, err
+	}
+	s := &Summary{Scenario: sc.String(), Target: o.BaseURL, Embedded: o.Embedded, Started: began.UTC()}
+	span := lastSend.Sub(began)
+	s.Duration = span.Seconds()
+	if !rec.last.IsZero() && !lastSend.IsZero() {
+		s.Wait = rec.last.Sub(lastSend).Seconds()
+	}
+	s.Requested.Requests = float64(pacer.Hits())
+	s.Requested.Rate = s.Requested.Requests / planned.Seconds()
+	s.Achieved.Requests = count
+	s.Achieved.Rate = float64(count) / max(span, planned).Seconds()
+	if s.Requested.Rate > 0 {
+		s.Achieved.Ratio = s.Achieved.Rate / s.Requested.Rate
+	}
+	total := s.Duration + s.Wait
+	if total > 0 {
+		s.Throughput = float64(rec.Count()) / total
+	}
+	if rec.Count() > 0 {
+		s.Success = float64(rec.all.ok) / float64(rec.Count())
+	}
+	s.Kinds, s.Results, s.Classes = rec.Rows(max(span, planned).Seconds())
+	s.CPU.Scope = "load generator"
+	if o.Embedded {
+		s.CPU.Scope = "load generator + embedded paycode + wallets (one process)"
+	}
+	s.CPU.ProcessSecs = (cpu1 - cpu0).Seconds()
+	if count > 0 {
+		s.CPU.PerRequestUS = float64((cpu1 - cpu0).Microseconds()) / float64(count)
+	}
+	if o.TargetPID > 0 {
+		if tcpu1, err := pidCPU(o.TargetPID); err == nil {
+			s.CPU.TargetSecs = (tcpu1 - tcpu0).Seconds()
+			if count > 0 {
+				s.CPU.TargetPerRequestUS = float64((tcpu1 - tcpu0).Microseconds()) / float64(count)
+			}
+		}
+	}
+	s.FollowUpsNotSent = tr.Pending()
+
+	if s.Achieved.Ratio < MinAchievedRatio {
+		s.Failures = append(s.Failures, fmt.Sprintf("achieved rate %.1f/s is %.2f%% of the requested %.1f/s (minimum %.0f%%): the generator could not keep the schedule, so latency figures would hide coordinated omission; lower the rate or raise the worker/connection caps",
+			s.Achieved.Rate, 100*s.Achieved.Ratio, s.Requested.Rate, 100*MinAchievedRatio))
+	}
+	if ctx.Err() != nil {
+		s.Failures = append(s.Failures, "interrupted before the end of the scenario")
+	}
+	if !o.NoCheck {
+		filter := o.LedgerFilter
+		if filter == nil {
+			filter = SinceFilter(began.Add(-time.Second))
+		}
+		c, err := drainAndCheck(context.WithoutCancel(ctx), tr, o, filter)
+		if err != nil {
+			s.Failures = append(s.Failures, "correctness check could not run: "+err.Error())
+		} else {
+			s.Check = c
+			if !c.OK() {
+				s.Failures = append(s.Failures, c.failure())
+			}
+		}
+	}
+	s.Budgets = EvalBudgets(budgets, s)
+	for _, b := range s.Budgets {
+		if !b.OK {
+			s.Failures = append(s.Failures, "budget "+b.Message)
+		}
+	}
+	s.Passed = len(s.Failures) == 0
+
+	if o.OutDir != "" {
+		if err := resultsBuf.Flush(); err != nil {
+			return nil, err
+		}
+		pl.Close()
+		s.Outputs = append(outputs, filepath.Join(o.OutDir, SummaryFile), filepath.Join(o.OutDir, ReportFile))
+		js, err := json.MarshalIndent(s, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(s.Outputs[1], append(js, '\n'), 0o644); err != nil {
+			return nil, err
+		}
+		if err := writeHTML(s.Outputs[2], pl, s, rec); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// trimHeaders keeps only paycode's engine-time header in a result, which
+// is all a report needs, so results files stay small.
+func trimHeaders(r *vegeta.Result) {
+	key := http.CanonicalHeaderKey(httpapi.HeaderEngineTime)
+	if v, ok := r.Headers[key]; ok && len(r.Headers) > 1 {
+		r.Headers = http.Header{key: v}
+	} else if !ok {
+		r.Headers = nil
+	}
+}
+
+func bar(el, planned time.Duration) string {
+	const width = 20
+	f := min(el.Seconds()/max(planned.Seconds(), 1e-9), 1)
+	n := int(f * width)
+	return "[" + strings.Repeat("=", n) + strings.Repeat(" ", width-n) + "]" + fmt.Sprintf("%4.0f%%", 100*f)
+}
+
+// drainAndCheck waits for the follow-ups to settle and compares paycode's
+// view of every payment with the ledgers, retrying while something is
+// unsettled or mismatched and the drain time lasts (a reversal or a
+// password confirmation may still be under way).
+func drainAndCheck(ctx context.Context, tr *Targeter, o Options, filter LedgerFilter) (*CheckResult, error) {
+	sc := o.Scenario
+	deadline := time.Now().Add(sc.Drain)
+	n := tr.Minted()
+	exps := make([]Expect, 0, n)
+	ids := make([]string, 0, n)
+	for i := range n {
+		p := tr.Payment(i)
+		id := tr.RequestID(i)
+		exps = append(exps, Expect{RequestID: id, Amount: p.Amount, MustNotExist: p.Kind == KindInvalid, AnsweredID: p.PaymentID, ReplayID: p.ReplayID})
+		ids = append(ids, id)
+	}
+	for {
+		if o.Settled != nil {
+			for !o.Settled() && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		views, err := FetchViews(ctx, o.Viewer, sc.ClientID, ids, 32)
+		if err != nil {
+			return nil, err
+		}
+		// Ask again, for the unsettled ones only, until none is left.
+		for time.Now().Before(deadline) {
+			var again []int
+			for i, v := range views {
+				if v.Found && v.Status == "PROCESSING" {
+					again = append(again, i)
+				}
+			}
+			if len(again) == 0 {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+			sub := make([]string, len(again))
+			for j, i := range again {
+				sub[j] = ids[i]
+			}
+			vs, err := FetchViews(ctx, o.Viewer, sc.ClientID, sub, 32)
+			if err != nil {
+				return nil, err
+			}
+			for j, i := range again {
+				views[i] = vs[j]
+			}
+		}
+		ledgers, err := o.Ledgers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c := Check(exps, views, ledgers, filter)
+		if c.OK() || !time.Now().Add(time.Second).Before(deadline) {
+			return c, nil
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// Embed starts a whole paycode with the default simulated wallets in
+// this process (stack.Start with cfg; its logger defaults to errors only,
+// since a load run's expected wallet failures would flood the log) and
+// points o at it: BaseURL, an EngineViewer, the Sim's ledgers and the
+// engine's follow-up queue as Settled. The caller closes the stack.
+func Embed(o *Options, cfg stack.Config) (*stack.Stack, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	}
+	st, err := stack.Start(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if st.Sim == nil {
+		st.Close()
+		return nil, errors.New("load: embedded mode needs the simulated wallets (no Wallets in the stack config)")
+	}
+	o.BaseURL = st.URL()
+	o.Viewer = EngineViewer{Engine: st.Engine}
+	o.Ledgers = SimLedgers(st.Sim)
+	o.LedgerFilter = nil
+	o.Settled = func() bool { return st.Engine.FollowUps() == 0 }
+	o.Embedded = true
+	return st, nil
+}
