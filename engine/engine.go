@@ -323,6 +323,26 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 		return
 	}
 	if err != nil {
+		if !inquiry && errors.Is(err, ErrNotSent) {
+			// The wallet never got the pay: close it now (the cancel leaves
+			// a tombstone at the wallet, so nothing can charge it later).
+			p.cancelWanted = true
+			p.closeAs = codec.StatusFail
+			if e.persistLocked(context.Background(), p, nil, true) != nil {
+				return
+			}
+		}
+		e.scheduleLocked(p, now)
+		return
+	}
+	if inquiry && res.Outcome == OutcomeNotFound && now.Sub(p.created) > 2*e.cfg.PayTimeout {
+		// The pay call ended long ago and the wallet has no such payment:
+		// it never arrived. Close it now rather than poll to the deadline.
+		p.cancelWanted = true
+		p.closeAs = codec.StatusFail
+		if e.persistLocked(context.Background(), p, nil, true) != nil {
+			return
+		}
 		e.scheduleLocked(p, now)
 		return
 	}

@@ -436,3 +436,55 @@ func TestLateSuccessAfterCancelIsReversed(t *testing.T) {
 		t.Fatalf("reversals %d", n)
 	}
 }
+
+// TestNotSentClosesAtOnce: a pay that never left the process is closed at
+// its wallet right away (a tombstone), not polled until the deadline.
+func TestNotSentClosesAtOnce(t *testing.T) {
+	r := newRig(t)
+	r.w.notSent = true
+	v := r.pay(payReq("p1", code(1, 1), 500))
+	if v.ResultCode != codec.PaymentInProcess {
+		t.Fatalf("answer %v", v.ResultCode)
+	}
+	if n := r.e.ProcessDue(context.Background()); n != 1 {
+		t.Fatalf("ran %d follow-ups at once", n)
+	}
+	if _, iv := r.inquire(v.PaymentID); iv.Status != codec.StatusFail || iv.ResultCode != codec.OrderIsClosed {
+		t.Fatalf("%v %v", iv.Status, iv.ResultCode)
+	}
+	if p := r.w.pay(v.PaymentID); p.state != "closed" {
+		t.Fatalf("wallet: %+v", p)
+	}
+}
+
+// TestNotFoundLongAfterPayCloses: the pay timed out and the wallet, asked
+// well after, has never heard of it: closed without waiting for the deadline.
+func TestNotFoundLongAfterPayCloses(t *testing.T) {
+	r2 := newRig(t)
+	// A pay lost before reaching the wallet: the fake's lost answer (92)
+	// with the wallet's record of it erased.
+	v2 := r2.pay(payReq("p2", code(2, 92), 500))
+	r2.w.mu.Lock()
+	delete(r2.w.pays, v2.PaymentID)
+	r2.w.mu.Unlock()
+	r2.clock.Advance(time.Second) // first poll: not found, but the pay timeout is 5 s
+	r2.e.ProcessDue(context.Background())
+	if _, iv := r2.inquire(v2.PaymentID); iv.Status != codec.StatusProcessing {
+		t.Fatalf("closed too early: %v", iv.Status)
+	}
+	for i := 0; i < 10; i++ {
+		next, _ := r2.e.NextFollowUp()
+		r2.clock.Advance(next.Sub(r2.clock.Now()))
+		r2.e.ProcessDue(context.Background())
+		if _, iv := r2.inquire(v2.PaymentID); iv.Status != codec.StatusProcessing {
+			break
+		}
+	}
+	_, iv := r2.inquire(v2.PaymentID)
+	if iv.Status != codec.StatusFail || iv.ResultCode != codec.OrderIsClosed {
+		t.Fatalf("%v %v", iv.Status, iv.ResultCode)
+	}
+	if elapsed := r2.clock.Now().Sub(t0); elapsed >= engine.DefaultFollowUpDeadline {
+		t.Fatalf("closed only at the deadline (%v)", elapsed)
+	}
+}

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -24,6 +25,8 @@ type fakeWallet struct {
 	// ignoreTombstones makes Pay charge even after a cancel closed the id:
 	// a wallet whose late success the engine must reverse.
 	ignoreTombstones bool
+	// notSent makes Pay fail as if the request never left the process.
+	notSent bool
 }
 
 type fakePay struct {
@@ -56,6 +59,9 @@ func (w *fakeWallet) Pay(ctx context.Context, req *engine.WalletPay) (engine.Wal
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.calls["pay"]++
+	if w.notSent {
+		return engine.WalletResult{}, fmt.Errorf("fake: no connection: %w", engine.ErrNotSent)
+	}
 	p, ok := w.pays[req.PaymentID]
 	if ok && p.state == "closed" && !w.ignoreTombstones {
 		return engine.WalletResult{Outcome: engine.OutcomeFail, Code: codec.OrderIsClosed}, nil

@@ -102,6 +102,9 @@ func (e *Engine) scheduleLocked(p *payment, now time.Time) {
 	if !p.cancelWanted && !p.reverse && due.After(p.deadline) {
 		due = p.deadline
 	}
+	if p.cancelWanted && p.closeAs == codec.StatusFail && p.attempt == 0 {
+		due = now // closing a payment the wallet never got: at once
+	}
 	if p.queued && !due.Before(p.due) {
 		return
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/paycode/paycode/codec"
@@ -25,6 +26,12 @@ type Wallet interface {
 	Cancel(ctx context.Context, paymentID string) (WalletResult, error)
 	Refund(ctx context.Context, req *WalletRefund) (WalletResult, error)
 }
+
+// ErrNotSent is wrapped by a Wallet's error when the request certainly
+// never left the process (no connection, no free slot before the
+// deadline): the wallet cannot have acted on it. The engine then closes
+// the payment at once instead of polling for an answer that cannot come.
+var ErrNotSent = errors.New("engine: wallet request not sent")
 
 // WalletPay is what the engine sends a wallet to charge a code. The byte
 // slices alias the lane's pooled request and are valid only during the

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,13 +33,23 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	identLatency := fs.Duration("ident-latency", 2*time.Millisecond, "added latency of the identification service")
 	seed := fs.Int64("seed", 1, "seed of the latency draws")
 	rules := fs.String("rules", "", "routing rules file served by the identification service (default: built-in rules)")
+	latency := fs.String("latency", "default", "the wallets' answer latency: default (each wallet its profile), zero (capacity runs), typical, or MIN-MAX (e.g. 50ms-300ms: log-normal, median the geometric mean)")
+	passwordDelay := fs.Duration("password-delay", 0, "time the simulated user takes to enter the password (codes ending 80–86); 0: the simulator's default")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	cfg := mppsim.Config{Wallets: stack.DefaultSimWallets(), Seed: *seed}.WithDefaults()
+	wallets := stack.DefaultSimWallets()
+	for i := range wallets {
+		wallets[i].PasswordDelay = *passwordDelay
+	}
+	if err := setSimLatency(wallets, *latency); err != nil {
+		fmt.Fprintln(stderr, "paycode sim:", err)
+		return 2
+	}
+	cfg := mppsim.Config{Wallets: wallets, Seed: *seed}.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(stderr, "paycode sim:", err)
 		return 2
@@ -103,4 +115,29 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	<-ctx.Done()
 	return 0
+}
+
+// setSimLatency sets every wallet's latency per the -latency flag.
+func setSimLatency(wallets []mppsim.WalletConfig, spec string) error {
+	var l mppsim.Latency
+	switch spec {
+	case "default":
+		return nil
+	case "zero":
+	case "typical":
+		l = mppsim.TypicalLatency()
+	default:
+		lo, hi, ok := strings.Cut(spec, "-")
+		mn, err1 := time.ParseDuration(lo)
+		mx, err2 := time.ParseDuration(hi)
+		if !ok || err1 != nil || err2 != nil || mn <= 0 || mx < mn {
+			return fmt.Errorf("-latency %q: want default, zero, typical or MIN-MAX (e.g. 50ms-300ms)", spec)
+		}
+		med := time.Duration(math.Sqrt(float64(mn) * float64(mx)))
+		l = mppsim.Latency{Min: mn, Median: med, P99: mx, Max: mx}
+	}
+	for i := range wallets {
+		wallets[i].Latency = l
+	}
+	return nil
 }

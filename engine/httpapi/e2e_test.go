@@ -399,7 +399,9 @@ func TestConcurrentPaysWithDuplicates(t *testing.T) {
 			defer wg.Done()
 			for j := range jobs {
 				a := e.post("pay", "C1", payBody(j.reqID, j.code, 100))
-				if a.Result.Code != "SUCCESS" {
+				// U is allowed: on a loaded machine (-race) a wallet answer can
+				// miss the test's short pay timeout; the follow-up settles it.
+				if a.Result.Code != "SUCCESS" && a.Result.Code != "PAYMENT_IN_PROCESS" {
 					t.Errorf("%s: %s", j.reqID, a.Result.Code)
 				}
 				mu.Lock()
@@ -421,6 +423,7 @@ func TestConcurrentPaysWithDuplicates(t *testing.T) {
 	}
 	close(jobs)
 	wg.Wait()
+	e.settle()
 	if len(ids) != payments {
 		t.Fatalf("%d request ids answered", len(ids))
 	}

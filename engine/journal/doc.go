@@ -16,6 +16,10 @@
 // package's binary encoding (record.go): a format-version byte, a kind
 // byte, then the fields in order; currencies, result codes and statuses
 // are stored by name, so codec table changes never corrupt old records.
+// Load is strict: a value that does not decode, or that sits under
+// another record's key, stops it with an error (wrapping a *FieldError
+// that names the field, never its value), as the engine must not start
+// on a journal it cannot read.
 //
 // # Key layout
 //
@@ -62,15 +66,17 @@
 // pages, so a retry that succeeds would claim durability for data that is
 // gone. The process is expected to exit and recover from the WAL.
 //
-// What Pebble does to commits already inside it when the WAL fails is
-// Pebble's: they return the error (the common case, the one the tests
-// drive with 64 writers), or, rarely, block for good (Pebble can leave
-// its commit mutex held) or end the process (a WAL rotation after the
-// failure panics with a runtime fatal error). None of them reports
-// success for a batch that is not durable, and each ends in the same
-// fail-stop; Close gives up after Options.CloseTimeout. A panic from a
-// Pebble background goroutine (e.g. a failed MANIFEST write) also ends
-// the process, as Pebble's default logger would.
+// Commits already inside Pebble when the WAL fails normally get the
+// error too. Pebble can, though, panic while holding its commit mutex,
+// leaving the other commits inside it blocked for good; so each commit
+// runs on its own goroutine and its Append returns the latched error as
+// soon as the journal is failed, without waiting for Pebble (the batch
+// may or may not survive; success is never claimed). Rarely, Pebble ends
+// the process itself: a WAL rotation after the failure panics with a
+// runtime fatal error, and a panic on a Pebble background goroutine (e.g.
+// a failed MANIFEST write) is not recovered, as with Pebble's own
+// logger. Both are the same fail-stop, without OnFatal. Close gives up
+// after Options.CloseTimeout.
 //
 // An unsynced Append may return nil although its WAL write later fails;
 // the next Append reports the failure. Errors that are not I/O failures

@@ -13,8 +13,13 @@ import (
 // hears of it exactly once.
 type failState struct {
 	err     atomic.Pointer[error] // wraps engine.ErrJournalFailed and the cause
+	done    chan struct{}         // closed when err is set
 	once    sync.Once
 	onFatal func(error)
+}
+
+func newFailState(onFatal func(error)) *failState {
+	return &failState{done: make(chan struct{}), onFatal: onFatal}
 }
 
 // failed returns the latched error, or nil while the journal is healthy.
@@ -29,7 +34,9 @@ func (f *failState) failed() error {
 // latched error.
 func (f *failState) fail(cause error) error {
 	e := fmt.Errorf("%w: %w", engine.ErrJournalFailed, cause)
-	f.err.CompareAndSwap(nil, &e)
+	if f.err.CompareAndSwap(nil, &e) {
+		close(f.done)
+	}
 	return *f.err.Load()
 }
 

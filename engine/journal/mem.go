@@ -24,7 +24,7 @@ type Mem struct {
 	closed   bool
 	failNext error
 	codeKey  [CodeKeySize]byte
-	fs       failState
+	fs       *failState
 }
 
 var _ engine.Journal = (*Mem)(nil)
@@ -36,6 +36,7 @@ func NewMem() *Mem {
 		refunds:  make(map[string][]byte),
 		byPay:    make(map[string]map[string]struct{}),
 		notes:    make(map[string][]byte),
+		fs:       newFailState(nil),
 	}
 	_, _ = rand.Read(m.codeKey[:])
 	return m

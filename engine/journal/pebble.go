@@ -31,6 +31,7 @@ type Pebble struct {
 	closing atomic.Bool
 
 	scratch sync.Pool // *scratch
+	reqs    sync.Pool // *commitReq
 }
 
 // scratch is an Append's reusable key and value buffers.
@@ -47,7 +48,7 @@ func Open(dir string, opts Options) (*Pebble, error) {
 		return nil, err
 	}
 	opts.EnsureDefaults()
-	fs := &failState{onFatal: opts.OnFatal}
+	fs := newFailState(opts.OnFatal)
 	po := opts.pebbleOptions(fs)
 	po.FS = &latchFS{FS: opts.FS, fs: fs}
 	db, err := openDB(dir, po)
@@ -56,6 +57,11 @@ func Open(dir string, opts Options) (*Pebble, error) {
 		return nil, fmt.Errorf("journal: opening %s: %w", dir, err)
 	}
 	p := &Pebble{db: db, opts: opts, fs: fs}
+	p.reqs.New = func() any {
+		r := &commitReq{fs: fs, done: make(chan error, 1)}
+		r.runFn = r.run
+		return r
+	}
 	p.scratch.New = func() any {
 		return &scratch{key: make([]byte, 0, 64), val: make([]byte, 0, PaymentSizeHint)}
 	}
@@ -220,24 +226,64 @@ func (p *Pebble) append(b *engine.Batch, sync bool) error {
 	return p.commit(pb, wo)
 }
 
-// commit commits pb and latches any failure. Pebble reports a failed WAL
-// write or sync through Logger.Fatalf (our slogLogger panics with
-// fatalPanic) or, on some paths, with a panic of its own: both are
-// recovered here. The batch is released only on success, as Pebble asks.
-func (p *Pebble) commit(pb *pebble.Batch, wo *pebble.WriteOptions) (err error) {
+// commit commits pb and latches any failure.
+//
+// The commit runs on its own goroutine so that the caller can stop
+// waiting once the journal is latched failed: after a WAL failure Pebble
+// may panic while holding its commit mutex, and every commit already
+// inside Pebble then blocks for good. Such a caller gets the latched
+// error (safe: it never claims durability; the batch may or may not
+// survive) and the stuck goroutine goes with the process.
+func (p *Pebble) commit(pb *pebble.Batch, wo *pebble.WriteOptions) error {
+	req := p.reqs.Get().(*commitReq)
+	req.pb, req.wo = pb, wo
+	go req.runFn() // a prebuilt func value: the go statement does not allocate
+	select {
+	case err := <-req.done:
+		req.pb = nil
+		p.reqs.Put(req)
+		return err
+	case <-p.fs.done:
+		select {
+		case err := <-req.done: // finished meanwhile: its own outcome
+			req.pb = nil
+			p.reqs.Put(req)
+			return err
+		default:
+			return p.fs.failed() // req is abandoned, never reused
+		}
+	}
+}
+
+// commitReq is one commit handed to a goroutine; pooled.
+type commitReq struct {
+	pb    *pebble.Batch
+	wo    *pebble.WriteOptions
+	fs    *failState
+	done  chan error // buffered: run never blocks on an abandoned request
+	runFn func()     // r.run, bound once
+}
+
+// run commits. Pebble reports a failed WAL write or sync through
+// Logger.Fatalf (our slogLogger panics with fatalPanic) or, on some paths,
+// with a panic of its own: both are recovered here, in the goroutine that
+// called into Pebble. The batch is released only on success, as Pebble
+// asks.
+func (r *commitReq) run() {
+	fs := r.fs
+	var err error
 	defer func() {
-		if r := recover(); r != nil {
-			err = panicError(r)
+		if v := recover(); v != nil {
+			err = panicError(v)
 		}
 		if err != nil {
-			err = p.fs.fail(err)
+			err = fs.fail(err)
 		}
+		r.done <- err
 	}()
-	if err := pb.Commit(wo); err != nil {
-		return err
+	if err = r.pb.Commit(r.wo); err == nil {
+		_ = r.pb.Close() // only returns the batch to Pebble's pool
 	}
-	_ = pb.Close() // only returns the batch to Pebble's pool
-	return nil
 }
 
 // Load calls fn with the latest version of every payment, refund and
@@ -257,38 +303,41 @@ func (p *Pebble) Load(ctx context.Context, fn func(*engine.Record) error) error 
 		if err != nil {
 			return fmt.Errorf("journal: load: %w", err)
 		}
-		for it.First(); it.Valid(); it.Next() {
-			if n++; n%1024 == 0 {
-				if err := ctx.Err(); err != nil {
-					_ = it.Close()
-					return err
-				}
-			}
-			v, err := it.ValueAndErr()
-			if err != nil {
-				_ = it.Close()
-				return fmt.Errorf("journal: load %q: %w", it.Key(), err)
-			}
-			var rec engine.Record
-			if err := DecodeRecord(v, &rec); err != nil {
-				_ = it.Close()
-				return fmt.Errorf("journal: load %q: %w", it.Key(), err)
-			}
-			if !keyMatches(it.Key(), &rec) {
-				_ = it.Close()
-				return fmt.Errorf("journal: load %q: %w", it.Key(),
-					&FieldError{Kind: "record", Field: "id", Err: ErrCorrupt})
-			}
-			if err := fn(&rec); err != nil {
-				_ = it.Close()
-				return err
-			}
+		err = loadRange(ctx, it, &n, fn)
+		if cerr := it.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("journal: load: %w", cerr)
 		}
-		if err := it.Close(); err != nil {
-			return fmt.Errorf("journal: load: %w", err)
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// loadRange decodes and hands out every value of it; the caller closes it.
+func loadRange(ctx context.Context, it *pebble.Iterator, n *int, fn func(*engine.Record) error) error {
+	for it.First(); it.Valid(); it.Next() {
+		if *n++; *n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return fmt.Errorf("journal: load %q: %w", it.Key(), err)
+		}
+		var rec engine.Record
+		if err := DecodeRecord(v, &rec); err != nil {
+			return fmt.Errorf("journal: load %q: %w", it.Key(), err)
+		}
+		if !keyMatches(it.Key(), &rec) {
+			return fmt.Errorf("journal: load %q: %w", it.Key(), &FieldError{Kind: "record", Field: "id", Err: ErrCorrupt})
+		}
+		if err := fn(&rec); err != nil {
+			return err
+		}
+	}
+	return it.Error()
 }
 
 // keyMatches checks that a value sits under its own key.

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/paycode/paycode/codec"
@@ -258,7 +260,8 @@ func TestPebbleWALFaultConcurrent(t *testing.T) {
 			}
 			// Armed early: the first memtable (256 KiB) must not fill up, as
 			// a WAL rotation after a WAL failure makes Pebble end the
-			// process (see doc.go, Fail-stop).
+			// process (see doc.go, Fail-stop). Commits stuck inside Pebble
+			// must not keep their Appends waiting.
 			for started.Load() < 200 {
 				time.Sleep(time.Millisecond)
 			}
@@ -268,7 +271,9 @@ func TestPebbleWALFaultConcurrent(t *testing.T) {
 			select {
 			case <-done:
 			case <-time.After(20 * time.Second):
-				t.Fatal("Appends still blocked 20s after the WAL failed")
+				var buf bytes.Buffer
+				_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
+				t.Fatalf("Appends still blocked 20s after the WAL failed:\n%s", buf.String())
 			}
 			close(errs)
 			for err := range errs {
@@ -516,4 +521,76 @@ func TestMemFailNext(t *testing.T) {
 		t.Fatalf("OnFatal called %d times", n)
 	}
 	mustEqual(t, "payments", keys(load(t, j).payments), []string{"before"})
+}
+
+// Load refuses a value it cannot decode, or one under another id's key.
+func TestPebbleLoadIsStrict(t *testing.T) {
+	good := journal.AppendPayment(nil, payment("p1", codec.StatusProcessing, t0, 1))
+	for name, kv := range map[string][2]string{
+		"garbled":    {"p/p1", string(good[:len(good)-1])},
+		"wrong key":  {"p/p2", string(good)},
+		"wrong kind": {"r/p1", string(good)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fs := vfs.NewMem()
+			j := openPebble(t, "/j", journal.Options{FS: fs})
+			_ = j.Close()
+			db, err := pebble.Open("/j", &pebble.Options{FS: fs, Logger: quietPebble{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Set([]byte(kv[0]), []byte(kv[1]), pebble.Sync); err != nil {
+				t.Fatal(err)
+			}
+			_ = db.Close()
+			j = openPebble(t, "/j", journal.Options{FS: fs})
+			err = j.Load(context.Background(), func(*engine.Record) error { return nil })
+			var fe *journal.FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("Load: %v", err)
+			}
+			t.Log(err)
+		})
+	}
+}
+
+type quietPebble struct{}
+
+func (quietPebble) Infof(string, ...any)  {}
+func (quietPebble) Errorf(string, ...any) {}
+func (quietPebble) Fatalf(f string, a ...any) {
+	panic(fmt.Sprintf(f, a...))
+}
+
+// The same fault on a real disk (the OS file path of Pebble's syncing
+// WAL file): fail-stop, and a restart on the same directory has every
+// synced batch.
+func TestPebbleWALFaultOnDisk(t *testing.T) {
+	for _, fk := range faultKinds {
+		t.Run(fk.name, func(t *testing.T) {
+			dir := t.TempDir()
+			faults := &walFaults{kinds: fk.kinds}
+			var fatal fatalRecorder
+			j, err := journal.Open(dir, journal.Options{FS: errorfs.Wrap(vfs.Default, faults), Logger: quiet, OnFatal: fatal.onFatal, CloseTimeout: time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			appendOK(t, j, batchOf("before"))
+			faults.armed.Store(true)
+			if err := j.Append(context.Background(), batchOf("failing"), true); !errors.Is(err, errorfs.ErrInjected) || !errors.Is(err, engine.ErrJournalFailed) {
+				t.Fatalf("Append: %v", err)
+			}
+			if n, _ := fatal.get(); n != 1 {
+				t.Fatalf("OnFatal called %d times", n)
+			}
+			faults.armed.Store(false)
+			if err := j.Close(); !errors.Is(err, engine.ErrJournalFailed) {
+				t.Fatalf("Close: %v", err)
+			}
+			l := load(t, openPebble(t, dir, journal.Options{}))
+			if l.payments["before"] == nil {
+				t.Fatalf("after restart: %v", keys(l.payments))
+			}
+		})
+	}
 }

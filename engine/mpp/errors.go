@@ -2,6 +2,7 @@ package mpp
 
 import (
 	"errors"
+	"github.com/paycode/paycode/engine"
 	"strconv"
 	"strings"
 )
@@ -12,7 +13,9 @@ var (
 	// ErrNotSent: no byte of the request left the process, so the wallet
 	// cannot have acted on it. Matched together with the reason (ErrBusy,
 	// ErrTransport for a failed dial, ErrTimeout or a context error).
-	ErrNotSent = errors.New("mpp: request not sent")
+	// It is engine.ErrNotSent, so the engine can tell without importing
+	// this package.
+	ErrNotSent = engine.ErrNotSent
 	// ErrBusy: the wallet's in-flight limit stayed full until the deadline.
 	ErrBusy = errors.New("mpp: wallet in-flight limit reached")
 	// ErrTimeout: the wallet did not answer by the deadline.

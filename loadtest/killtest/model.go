@@ -19,6 +19,9 @@ type Model struct {
 	// Anomalies are answers that break the lane contract on their own
 	// (HTTP status other than 200, an unparsable body).
 	Anomalies []string
+	// Regressions are successes lanes had seen that paycode answered as
+	// not final after a restart (its outcome record was lost).
+	Regressions []string
 }
 
 // PayReq is one paymentRequestId and everything lanes saw about it.
@@ -243,6 +246,27 @@ func (m *Model) Anomaly(s string) {
 		m.Anomalies = append(m.Anomalies, s)
 	}
 	m.mu.Unlock()
+}
+
+// Regressed records a lane-seen success answered as not final.
+func (m *Model) Regressed(s string) {
+	m.mu.Lock()
+	m.Regressions = append(m.Regressions, s)
+	m.mu.Unlock()
+}
+
+// Successes lists the requests a lane saw succeed and never cancelled,
+// with their paymentId.
+func (m *Model) Successes() (reqs []*PayReq, pids []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range m.payOrder {
+		if p.SawSuccess && !p.CancelSent && len(p.PIDs) == 1 {
+			reqs = append(reqs, p)
+			pids = append(pids, p.PID())
+		}
+	}
+	return reqs, pids
 }
 
 // pick returns a random element of s matching ok (nil if none in a few

@@ -128,11 +128,19 @@ func (s *Sim) Alive() bool {
 	}
 }
 
+// Pause stops the sim process (SIGSTOP): every wallet hangs, as in an
+// outage, while the ledgers stay. Resume continues it.
+func (s *Sim) Pause() error { return s.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume continues a paused sim (SIGCONT).
+func (s *Sim) Resume() error { return s.cmd.Process.Signal(syscall.SIGCONT) }
+
 // Close stops the sim (SIGTERM, then SIGKILL after 5 s).
 func (s *Sim) Close() {
 	if s == nil || s.cmd.Process == nil {
 		return
 	}
+	s.cmd.Process.Signal(syscall.SIGCONT)
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-s.done:

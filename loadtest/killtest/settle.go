@@ -177,3 +177,28 @@ func WaitNotified(m *Merchant, pays []*PayReq, views map[string]PaymentView, dea
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// ProbeSuccesses asks paycode, right after a restart, about every payment
+// a lane saw succeed (and never cancelled), and records each one paycode
+// does not answer SUCCESS: an outcome the lane was told but the journal
+// lost. It returns how many it asked and how many regressed.
+func (d *Driver) ProbeSuccesses(ctx context.Context, c *Client, cycle int) (asked, regressed int) {
+	reqs, pids := d.M.Successes()
+	idx := make([]int, len(reqs))
+	for i := range idx {
+		idx[i] = i
+	}
+	var mu sync.Mutex
+	forEach(idx, 8, func(i int) {
+		v, ok := d.inquire(ctx, c, reqs[i].Client, pids[i])
+		if !ok || (v.Found && v.Status == "SUCCESS") {
+			return
+		}
+		mu.Lock()
+		regressed++
+		mu.Unlock()
+		d.M.Regressed(fmt.Sprintf("cycle %d: %s: a lane saw SUCCESS for %s; after the restart paycode answers %s (found %v)",
+			cycle, describe(reqs[i]), pids[i], v.Status, v.Found))
+	})
+	return len(reqs), regressed
+}
