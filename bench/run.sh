@@ -24,7 +24,7 @@ FULL=(. . 'IdentifyHit$|TableLookup|IdentifyMiss|CacheSet' . 'Append|EncodePayme
 GATE=(. . 'IdentifyHit$|TableLookup' . 'Append/(Mem|Pebble/nosync)|EncodePayment|DecodePayment|DecodeRecord' 'Sign$|Verify$|ParseSignatureHeader' 'PayByImageHandler' 'DecodeFast/(qr|code128)/(png|gray)$')
 # Benchmarks whose allocs/op move with scheduling (parallel lanes, real
 # connections, Pebble's background work): reported, never gated.
-WATCH='^bench\.(PayHTTP|PayLanes)|^engine/mpp\.ClientPaySim|^engine/journal\.Append/Pebble/sync'
+WATCH='^bench\.(PayHTTP|PayLanes)|^engine/mpp\.ClientPaySim|^engine/httpapi\.PayByImageHandler|^engine/journal\.Append/Pebble/sync'
 
 mode=full count="" benchtime="" benchstat=1 out=""
 while [ $# -gt 0 ]; do

@@ -81,13 +81,15 @@ type Config struct {
 	Retention time.Duration
 	// OnFatal is called once when the journal fails (fail-stop).
 	OnFatal func(error)
-	// SyncOutcomes makes the journal write of a wallet's final answer
-	// (success or failure of a pay) wait for fsync before the lane is
-	// answered. Off by default: the intent is always synced, and an
-	// outcome lost in a crash is asked again from the wallet at recovery
-	// (the kill tests prove it). Cancels, reversals and refunds are always
-	// synced: they are paycode's own decisions.
-	SyncOutcomes bool
+	// AsyncOutcomes lets the journal write of a wallet's final answer to a
+	// pay (success or failure) skip waiting for fsync before the lane is
+	// answered: one synced write per pay instead of two. Off by default.
+	// The trade, found by the kill tests: after a crash that lost the
+	// write, a lane told SUCCESS can see PROCESSING until the wallet
+	// answers recovery's inquiry (the payment still ends SUCCESS; recovery
+	// asks the wallet before any deadline cancel). Intents, cancels,
+	// reversals and refunds are always synced.
+	AsyncOutcomes bool
 	// Failpoint, when set, is called at the named points (Fail…) so crash
 	// tests can kill the process exactly there.
 	Failpoint func(name string)

@@ -322,6 +322,9 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 		}
 		return
 	}
+	if inquiry && err == nil {
+		p.recovered = false // the wallet answered: deadlines apply again
+	}
 	if err != nil {
 		if !inquiry && errors.Is(err, ErrNotSent) {
 			// The wallet never got the pay: close it now (the cancel leaves
@@ -369,14 +372,9 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 		e.scheduleLocked(p, now)
 		return
 	}
-	// Final. The write is synced only with SyncOutcomes: a wallet's own
-	// outcome is something the wallet tells again on inquiry, and the
-	// journal's WAL is ordered, so this write is durable with the next
-	// synced one anyway. If the process dies first, the record still says
-	// PROCESSING and recovery asks the wallet before anything else (see
-	// Recover), which gives the lane's answer back. Notifications are
-	// queued in the same write.
-	e.persistLocked(context.Background(), p, nil, e.cfg.SyncOutcomes)
+	// Final: durable before the lane is told (unless AsyncOutcomes; see
+	// Config). Notifications are queued in the same write.
+	e.persistLocked(context.Background(), p, nil, !e.cfg.AsyncOutcomes)
 }
 
 var errRefused = errors.New("engine: refund refused")

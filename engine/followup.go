@@ -244,9 +244,11 @@ func (e *Engine) followPayment(ctx context.Context, it fuItem) {
 		p.mu.Unlock()
 		return
 	}
-	firstAfterRecovery := p.recovered
-	p.recovered = false
-	if !p.final() && !p.cancelWanted && !now.Before(p.deadline) && !firstAfterRecovery {
+	// A recovered payment is not cancelled at its deadline before the
+	// wallet has answered an inquiry about it (applyWallet clears the
+	// flag): its outcome may have been lost in the crash, and a success
+	// the lane was told must not be reversed.
+	if !p.final() && !p.cancelWanted && !now.Before(p.deadline) && !p.recovered {
 		// Deadline: stop waiting for the user and close it at the wallet.
 		p.cancelWanted = true
 		p.closeAs = codec.StatusFail

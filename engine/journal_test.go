@@ -136,9 +136,9 @@ func TestIntentJournaledBeforeDispatch(t *testing.T) {
 	if got := j.payment(v.PaymentID); got.Status != codec.StatusSuccess || got.CodeMasked != code(1, 1).String() {
 		t.Fatalf("final record %+v", got)
 	}
-	// The intent is synced; the wallet's outcome is not (SyncOutcomes off).
-	if j.appends != 2 || j.synced != 1 {
-		t.Fatalf("writes %d synced %d, want 2 and 1", j.appends, j.synced)
+	// The intent and the wallet's outcome are both synced by default.
+	if j.appends != 2 || j.synced != 2 {
+		t.Fatalf("writes %d synced %d, want 2 and 2", j.appends, j.synced)
 	}
 }
 
@@ -214,6 +214,14 @@ func TestLostOutcomeFoundAgainPastDeadline(t *testing.T) {
 	}()
 	clock.Advance(engine.DefaultFollowUpDeadline * 3)
 	b := newDurableRig(t, j, w, clock, nil)
+	// The wallet is unreachable at first: the inquiry fails, and the
+	// payment must still not be cancelled at its (long past) deadline.
+	w.errCalls["inquire"] = 2
+	for i := 0; i < 3; i++ {
+		b.e.ProcessDue(context.Background())
+		next, _ := b.e.NextFollowUp()
+		clock.Advance(next.Sub(clock.Now()))
+	}
 	b.e.ProcessDue(context.Background())
 	var v codec.PaymentView
 	b.e.Inquire(context.Background(), client, &codec.IDRequest{PaymentRequestID: []byte("p1")}, &v)

@@ -59,9 +59,10 @@ type payment struct {
 	version uint64
 	updated time.Time // last journal write
 	aborted bool
-	// recovered: loaded from the journal unfinished; its first follow-up
-	// asks the wallet before any deadline cancel, so an outcome the lane
-	// already saw (its journal write lost in the crash) is found again.
+	// recovered: loaded from the journal unfinished; it is not cancelled
+	// at its deadline until the wallet has answered an inquiry, so an
+	// outcome the lane already saw (its write lost in a crash) is found
+	// again.
 	recovered bool
 	// notifiedStatus is the final status last queued for notification;
 	// outbox is the notification in flight, if any.

@@ -41,6 +41,7 @@ type serveConfig struct {
 		PollSchedule      []time.Duration `yaml:"pollSchedule"`
 		NotifySchedule    []time.Duration `yaml:"notifySchedule"`
 		Retention         time.Duration   `yaml:"retention"`
+		AsyncOutcomes     bool            `yaml:"asyncOutcomes"`
 	} `yaml:"engine"`
 	Identification struct {
 		RulesFile     string        `yaml:"rulesFile"`
@@ -156,7 +157,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			RefundWindow: fc.Engine.RefundWindow, FollowUpWorkers: fc.Engine.FollowUpWorkers,
 			MaxFollowUps: fc.Engine.MaxFollowUps,
 			PollSchedule: fc.Engine.PollSchedule, NotifySchedule: fc.Engine.NotifySchedule,
-			Retention: fc.Engine.Retention,
+			Retention: fc.Engine.Retention, AsyncOutcomes: fc.Engine.AsyncOutcomes,
 			Failpoint: failpointFromEnv(log),
 			// Fail-stop: a journal that cannot write ends the process; the
 			// restart recovers from what was synced.

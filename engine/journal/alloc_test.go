@@ -37,7 +37,13 @@ func TestPebbleAppendAllocations(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("allocation counts are not meaningful under -race")
 	}
-	j := openPebble(t, "", journal.Options{FS: vfs.NewMem()})
+	for _, detach := range []bool{false, true} {
+		j := openPebble(t, "", journal.Options{FS: vfs.NewMem(), DetachCommits: detach})
+		appendAllocs(t, j)
+	}
+}
+
+func appendAllocs(t *testing.T, j *journal.Pebble) {
 	p := payment("20261126093000010000000000000001", codec.StatusSuccess, t0, 2)
 	b := &engine.Batch{Payments: []*engine.PaymentRecord{p}, Refunds: []*engine.RefundRecord{refund("r1", p.PaymentID, codec.StatusSuccess, t0)}}
 	ctx := context.Background()

@@ -122,6 +122,7 @@ func TestConformance(t *testing.T) {
 		t.Run("Invalid", func(t *testing.T) {
 			j := open(t)
 			bad := []*engine.Batch{
+				nil,
 				{Payments: []*engine.PaymentRecord{payment("", codec.StatusProcessing, t0, 1)}},
 				{Payments: []*engine.PaymentRecord{nil}},
 				{Payments: []*engine.PaymentRecord{payment("a\x00b", codec.StatusProcessing, t0, 1)}},

@@ -67,16 +67,19 @@
 // gone. The process is expected to exit and recover from the WAL.
 //
 // Commits already inside Pebble when the WAL fails normally get the
-// error too. Pebble can, though, panic while holding its commit mutex,
-// leaving the other commits inside it blocked for good; so each commit
-// runs on its own goroutine and its Append returns the latched error as
-// soon as the journal is failed, without waiting for Pebble (the batch
-// may or may not survive; success is never claimed). Rarely, Pebble ends
-// the process itself: a WAL rotation after the failure panics with a
-// runtime fatal error, and a panic on a Pebble background goroutine (e.g.
-// a failed MANIFEST write) is not recovered, as with Pebble's own
-// logger. Both are the same fail-stop, without OnFatal. Close gives up
-// after Options.CloseTimeout.
+// error too, and at least one Append always reports the failure. Pebble
+// can, though, panic while holding its commit mutex, leaving the commits
+// queued behind it blocked for good; that is harmless when the process
+// exits on the first ErrJournalFailed, as paycode does. With
+// Options.DetachCommits each commit runs on its own goroutine and its
+// Append returns the latched error as soon as the journal is failed,
+// for a process that keeps running (at a cost per Append; see there).
+// Rarely, Pebble ends the process itself: a WAL rotation after the
+// failure panics with a runtime fatal error, and a panic on a Pebble
+// background goroutine (e.g. a failed MANIFEST write) is not recovered,
+// as with Pebble's own logger. Both are the same fail-stop, without
+// OnFatal. Close gives up after Options.CloseTimeout. In no case is
+// success reported for a batch that is not durable.
 //
 // An unsynced Append may return nil although its WAL write later fails;
 // the next Append reports the failure. Errors that are not I/O failures

@@ -54,6 +54,9 @@ func validID(id string) bool {
 // validate checks every id of b before anything is written, so an invalid
 // batch is refused whole and does not fail the journal.
 func validate(b *engine.Batch) error {
+	if b == nil {
+		return ErrInvalid
+	}
 	for _, r := range b.Payments {
 		if r == nil || !validID(r.PaymentID) {
 			return ErrInvalid

@@ -49,6 +49,18 @@ type Options struct {
 	CompactChunk int
 	// CloseTimeout bounds how long Close waits for Pebble after a failure.
 	CloseTimeout time.Duration
+	// DetachCommits runs each commit on its own goroutine, so that an
+	// Append returns the latched error as soon as the journal fails even
+	// if Pebble has wedged its commit pipeline (after a WAL failure it can
+	// panic holding its commit mutex, and the commits queued behind it
+	// then block for good). Without it (the default) those Appends stay
+	// blocked, which is harmless when OnFatal, or the engine on the first
+	// ErrJournalFailed, ends the process; set it if the process keeps
+	// running after a journal failure. It costs a goroutine hand-off per
+	// Append: measured on 2 cores, about -20 % synced appends/s at 64
+	// writers, +20 µs synced p50, and unsynced appends from ~1 µs to
+	// ~2-4 µs with a p99 in milliseconds.
+	DetachCommits bool
 	// Logger receives Pebble's log lines and events (background errors,
 	// slow disks, write stalls). Nil means slog.Default(). Pebble never
 	// writes to stdout or stderr itself.
@@ -118,7 +130,8 @@ func (o *Options) String() string {
 		", MaxOpenFiles: " + strconv.Itoa(o.MaxOpenFiles) +
 		", WALMinSyncInterval: " + o.WALMinSyncInterval.String() +
 		", CompactChunk: " + strconv.Itoa(o.CompactChunk) +
-		", CloseTimeout: " + o.CloseTimeout.String() + "}"
+		", CloseTimeout: " + o.CloseTimeout.String() +
+		", DetachCommits: " + strconv.FormatBool(o.DetachCommits) + "}"
 }
 
 // pebbleOptions builds Pebble's options; the caller must Unref the cache

@@ -226,15 +226,12 @@ func (p *Pebble) append(b *engine.Batch, sync bool) error {
 	return p.commit(pb, wo)
 }
 
-// commit commits pb and latches any failure.
-//
-// The commit runs on its own goroutine so that the caller can stop
-// waiting once the journal is latched failed: after a WAL failure Pebble
-// may panic while holding its commit mutex, and every commit already
-// inside Pebble then blocks for good. Such a caller gets the latched
-// error (safe: it never claims durability; the batch may or may not
-// survive) and the stuck goroutine goes with the process.
+// commit commits pb and latches any failure, on the calling goroutine
+// or, with Options.DetachCommits, on its own one (see there).
 func (p *Pebble) commit(pb *pebble.Batch, wo *pebble.WriteOptions) error {
+	if !p.opts.DetachCommits {
+		return commitBatch(p.fs, pb, wo)
+	}
 	req := p.reqs.Get().(*commitReq)
 	req.pb, req.wo = pb, wo
 	go req.runFn() // a prebuilt func value: the go statement does not allocate
@@ -250,12 +247,35 @@ func (p *Pebble) commit(pb *pebble.Batch, wo *pebble.WriteOptions) error {
 			p.reqs.Put(req)
 			return err
 		default:
-			return p.fs.failed() // req is abandoned, never reused
+			// Pebble may have wedged its pipeline: do not wait. Safe,
+			// as success is not claimed; req is abandoned.
+			return p.fs.failed()
 		}
 	}
 }
 
-// commitReq is one commit handed to a goroutine; pooled.
+// commitBatch commits pb. Pebble reports a failed WAL write or sync
+// through Logger.Fatalf (our slogLogger panics with fatalPanic) or, on
+// some paths, with a panic of its own: both are recovered here, in the
+// goroutine that called into Pebble. The batch is released only on
+// success, as Pebble asks.
+func commitBatch(fs *failState, pb *pebble.Batch, wo *pebble.WriteOptions) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicError(v)
+		}
+		if err != nil {
+			err = fs.fail(err)
+		}
+	}()
+	if err := pb.Commit(wo); err != nil {
+		return err
+	}
+	_ = pb.Close() // only returns the batch to Pebble's pool
+	return nil
+}
+
+// commitReq is one detached commit; pooled.
 type commitReq struct {
 	pb    *pebble.Batch
 	wo    *pebble.WriteOptions
@@ -264,27 +284,7 @@ type commitReq struct {
 	runFn func()     // r.run, bound once
 }
 
-// run commits. Pebble reports a failed WAL write or sync through
-// Logger.Fatalf (our slogLogger panics with fatalPanic) or, on some paths,
-// with a panic of its own: both are recovered here, in the goroutine that
-// called into Pebble. The batch is released only on success, as Pebble
-// asks.
-func (r *commitReq) run() {
-	fs := r.fs
-	var err error
-	defer func() {
-		if v := recover(); v != nil {
-			err = panicError(v)
-		}
-		if err != nil {
-			err = fs.fail(err)
-		}
-		r.done <- err
-	}()
-	if err = r.pb.Commit(r.wo); err == nil {
-		_ = r.pb.Close() // only returns the batch to Pebble's pool
-	}
-}
+func (r *commitReq) run() { r.done <- commitBatch(r.fs, r.pb, r.wo) }
 
 // Load calls fn with the latest version of every payment, refund and
 // pending notification, payments first, each kind in key order. Each

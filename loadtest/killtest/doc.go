@@ -4,7 +4,8 @@
 // drives concurrent lanes of pays, replays, refunds, cancels and
 // inquiries, kills paycode with SIGKILL at random moments and at the
 // engine's named failpoints (PAYCODE_FAILPOINT), restarts it on the same
-// data directory, and finally checks paycode's answers against the
+// data directory (some restarts during a wallet outage: the sim process
+// is SIGSTOPped), and finally checks paycode's answers against the
 // wallets' ledgers and a merchant endpoint's notifications:
 //
 //   - every charge a wallet holds is SUCCESS in paycode (or refunded);

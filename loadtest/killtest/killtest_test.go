@@ -53,32 +53,42 @@ var engineTimes = EngineTimes{
 
 // cyclePlan is how one cycle ends.
 type cyclePlan struct {
-	failpoint    string        // PAYCODE_FAILPOINT, "" for a kill by the harness
-	killAfter    time.Duration // harness kill: after ready (or after start when early)
-	early        bool          // kill during start and recovery, ready or not
-	merchantDown bool          // the merchant endpoint is down for this cycle
+	failpoint string        // PAYCODE_FAILPOINT, "" for a kill by the harness
+	killAfter time.Duration // harness kill: after ready (or after start when early)
+	early     bool          // kill during start and recovery, ready or not
+	// onAnswer: once killAfter has passed, kill the instant a lane is
+	// answered SUCCESS (before that outcome may be durable).
+	onAnswer     bool
+	merchantDown bool // the merchant endpoint is down for this cycle
 	// walletOutage: every wallet hangs (the sim is SIGSTOPped) from before
 	// the start until outage after it, so recovery's first calls fail.
 	walletOutage time.Duration
 }
 
+// planCycle: in every four cycles, a kill right after a lane saw SUCCESS
+// (sometimes an early kill instead), then a restart in a wallet outage
+// ended by a random kill, then two failpoints, in turn.
 func planCycle(rng *rand.Rand, cycle int) cyclePlan {
 	var p cyclePlan
-	if cycle%2 == 0 {
-		fp := failpoints[(cycle/2)%len(failpoints)]
-		p.failpoint = fmt.Sprintf("%s:%d", fp.name, 1+rng.IntN(fp.max))
-		p.killAfter = 6 * time.Second // backstop if the point is not reached
-	} else if cycle%10 == 9 {
-		p.early = true
-		p.killAfter = time.Duration(rng.IntN(300)) * time.Millisecond
-	} else {
-		p.killAfter = 150*time.Millisecond + time.Duration(rng.IntN(2350))*time.Millisecond
-	}
-	p.merchantDown = cycle%8 == 3 // harness-kill cycles only: a notify failpoint needs the merchant
-	if cycle%4 == 1 && !p.early {
+	switch cycle % 4 {
+	case 0:
+		if cycle%12 == 8 {
+			p.early = true
+			p.killAfter = time.Duration(rng.IntN(300)) * time.Millisecond
+		} else {
+			p.onAnswer = true
+			p.killAfter = 100*time.Millisecond + time.Duration(rng.IntN(1400))*time.Millisecond
+		}
+	case 1:
 		// Longer than a wallet call's timeout and than the follow-up
 		// deadline: recovery's first inquiry fails and the deadlines pass.
 		p.walletOutage = max(engineTimes.WalletCallTimeout, engineTimes.FollowUpDeadline) + time.Second
+		p.killAfter = 150*time.Millisecond + time.Duration(rng.IntN(2000))*time.Millisecond
+		p.merchantDown = cycle%8 == 1
+	default:
+		fp := failpoints[(cycle/4*2+cycle%4-2)%len(failpoints)]
+		p.failpoint = fmt.Sprintf("%s:%d", fp.name, 1+rng.IntN(fp.max))
+		p.killAfter = 6 * time.Second // backstop if the point is not reached
 	}
 	return p
 }
@@ -187,7 +197,7 @@ func TestKillRestart(t *testing.T) {
 			c := NewClient(srv.URL, 8*time.Second)
 			if plan.walletOutage > 0 {
 				asked, regressed := d.ProbeSuccesses(ctx, c, cycle)
-				how = fmt.Sprintf("wallet outage %s from start, %d of %d lane-seen successes not SUCCESS right after start; ", plan.walletOutage, regressed, asked)
+				how = fmt.Sprintf("wallet outage %s from start, %d more of %d lane-seen successes not SUCCESS right after start; ", plan.walletOutage, regressed, asked)
 			}
 			lctx, stop := context.WithCancel(ctx)
 			done := make(chan struct{})
@@ -202,20 +212,34 @@ func TestKillRestart(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			timer := time.NewTimer(plan.killAfter)
+			wait := plan.killAfter
+			if plan.onAnswer {
+				select {
+				case <-srv.Done():
+				case <-time.After(plan.killAfter):
+				}
+				d.OnSuccess(srv.KillNow)
+				wait = 5 * time.Second // backstop: no success answered
+			}
+			timer := time.NewTimer(wait)
 			select {
 			case <-srv.Done():
-				how += fmt.Sprintf("failpoint %s hit %s after ready", plan.failpoint, (time.Since(srv.Started) - ready).Round(time.Millisecond))
+				if plan.onAnswer {
+					how += fmt.Sprintf("harness kill the instant a lane saw SUCCESS, %s after ready", (time.Since(srv.Started) - ready).Round(time.Millisecond))
+				} else {
+					how += fmt.Sprintf("failpoint %s hit %s after ready", plan.failpoint, (time.Since(srv.Started) - ready).Round(time.Millisecond))
+				}
 			case <-timer.C:
 				srv.Kill()
-				if plan.failpoint != "" {
-					how += fmt.Sprintf("failpoint %s not reached; harness kill after %s", plan.failpoint, plan.killAfter)
+				if plan.failpoint != "" || plan.onAnswer {
+					how += fmt.Sprintf("failpoint %q not reached; harness kill after %s", plan.failpoint, wait)
 					notReached++
 				} else {
 					how += fmt.Sprintf("harness kill %s after ready", plan.killAfter.Round(time.Millisecond))
 				}
 			}
 			timer.Stop()
+			d.OnSuccess(nil)
 			stop()
 			<-done
 			c.Close()
@@ -290,7 +314,7 @@ func TestKillRestart(t *testing.T) {
 	t.Logf("%d payment requests, %d payments in paycode (%d SUCCESS), %d charges held by the wallets, %d refunds; all final %s after the last start (polling %s)",
 		rep.Requests, rep.Payments, rep.Successes, rep.Charged, rep.Refunds, settled.Round(time.Millisecond), took.Round(time.Millisecond))
 	t.Logf("notifications: %d payments checked, %d deliveries to the merchant (%d refused on purpose, %d payments)", rep.Notified, total, refused, notified)
-	t.Logf("lane-seen successes answered as not final right after a restart during a wallet outage: %d", len(d.M.Regressions))
+	t.Logf("lane-seen successes answered otherwise right after a restart in a wallet outage (outcome record lost): %d", len(d.M.Regressions))
 	for i, r := range d.M.Regressions {
 		if i == 10 {
 			t.Logf("  … %d more", len(d.M.Regressions)-10)

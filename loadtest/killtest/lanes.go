@@ -21,6 +21,19 @@ type Driver struct {
 	seq     atomic.Int64
 	Sent    atomic.Int64 // requests sent, all cycles
 	Unknown atomic.Int64 // of them, without an answer
+	// onSuccess, when set, is called by a lane right after a pay answered
+	// SUCCESS (the harness kills paycode there).
+	onSuccess atomic.Pointer[func()]
+}
+
+// OnSuccess sets (nil: clears) the hook lanes call right after a pay
+// answered SUCCESS.
+func (d *Driver) OnSuccess(f func()) {
+	if f == nil {
+		d.onSuccess.Store(nil)
+		return
+	}
+	d.onSuccess.Store(&f)
 }
 
 // laneRand is lane's random source in a cycle: a pure function of the
@@ -144,6 +157,11 @@ func (d *Driver) sendPay(ctx context.Context, c *Client, p *PayReq) bool {
 		notify = d.NotifyURL
 	}
 	a := d.post(ctx, c, "pay", p.Client, PayBody(p.ReqID, p.Code, p.Amount, notify))
+	if a != nil && a.Code == "SUCCESS" && a.PaymentID != "" {
+		if f := d.onSuccess.Load(); f != nil {
+			(*f)()
+		}
+	}
 	d.M.RecordPay(p, a)
 	return a != nil
 }

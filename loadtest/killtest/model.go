@@ -20,8 +20,10 @@ type Model struct {
 	// (HTTP status other than 200, an unparsable body).
 	Anomalies []string
 	// Regressions are successes lanes had seen that paycode answered as
-	// not final after a restart (its outcome record was lost).
+	// something else after a restart (its outcome record was lost), each
+	// payment once.
 	Regressions []string
+	regressed   map[string]bool
 }
 
 // PayReq is one paymentRequestId and everything lanes saw about it.
@@ -248,11 +250,20 @@ func (m *Model) Anomaly(s string) {
 	m.mu.Unlock()
 }
 
-// Regressed records a lane-seen success answered as not final.
-func (m *Model) Regressed(s string) {
+// Regressed records a lane-seen success of pid answered otherwise; it
+// reports whether pid was new.
+func (m *Model) Regressed(pid, s string) bool {
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.regressed[pid] {
+		return false
+	}
+	if m.regressed == nil {
+		m.regressed = map[string]bool{}
+	}
+	m.regressed[pid] = true
 	m.Regressions = append(m.Regressions, s)
-	m.mu.Unlock()
+	return true
 }
 
 // Successes lists the requests a lane saw succeed and never cancelled,

@@ -310,6 +310,21 @@ func (s *Serve) Kill() {
 	<-s.done
 }
 
+// KillNow sends SIGKILL (once) without waiting: for a lane goroutine
+// that must kill paycode the instant it sees an answer.
+func (s *Serve) KillNow() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.done:
+	default:
+		if !s.killed {
+			s.killed = true
+			s.cmd.Process.Kill()
+		}
+	}
+}
+
 // Exit says how the process ended. Call it after Done.
 type Exit struct {
 	ByHarness bool // the harness sent the SIGKILL

@@ -181,7 +181,7 @@ func WaitNotified(m *Merchant, pays []*PayReq, views map[string]PaymentView, dea
 // ProbeSuccesses asks paycode, right after a restart, about every payment
 // a lane saw succeed (and never cancelled), and records each one paycode
 // does not answer SUCCESS: an outcome the lane was told but the journal
-// lost. It returns how many it asked and how many regressed.
+// lost. It returns how many it asked and how many newly regressed.
 func (d *Driver) ProbeSuccesses(ctx context.Context, c *Client, cycle int) (asked, regressed int) {
 	reqs, pids := d.M.Successes()
 	idx := make([]int, len(reqs))
@@ -194,11 +194,12 @@ func (d *Driver) ProbeSuccesses(ctx context.Context, c *Client, cycle int) (aske
 		if !ok || (v.Found && v.Status == "SUCCESS") {
 			return
 		}
-		mu.Lock()
-		regressed++
-		mu.Unlock()
-		d.M.Regressed(fmt.Sprintf("cycle %d: %s: a lane saw SUCCESS for %s; after the restart paycode answers %s (found %v)",
-			cycle, describe(reqs[i]), pids[i], v.Status, v.Found))
+		if d.M.Regressed(pids[i], fmt.Sprintf("cycle %d: %s: a lane saw SUCCESS for %s; right after the restart paycode answers %s (found %v)",
+			cycle, describe(reqs[i]), pids[i], v.Status, v.Found)) {
+			mu.Lock()
+			regressed++
+			mu.Unlock()
+		}
 	})
 	return len(reqs), regressed
 }

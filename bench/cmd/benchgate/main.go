@@ -231,6 +231,8 @@ func compare(args []string, stdout, stderr io.Writer) int {
 		case ca > ba:
 			verdict = "UP: FAIL"
 			grew = append(grew, fmt.Sprintf("%s %g → %g", r.key, ba, ca))
+		case ca < ba && isWatched:
+			verdict = "down (watched)"
 		case ca < ba:
 			verdict = "down (refresh the baseline)"
 			improved = append(improved, r.key)
