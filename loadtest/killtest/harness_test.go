@@ -195,7 +195,7 @@ func TestMerchant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Stop()
+	defer m.Close()
 	post := func(pid string) (int, error) {
 		body := fmt.Sprintf(`{"notifyType":"PAYMENT_RESULT","result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"ok"},"paymentRequestId":"q","paymentId":%q}`, pid)
 		req, _ := http.NewRequestWithContext(context.Background(), "POST", m.URL(), strings.NewReader(body))

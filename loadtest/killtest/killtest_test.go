@@ -146,7 +146,7 @@ func TestKillRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer merchant.Stop()
+	defer merchant.Close()
 	cfgPath := filepath.Join(dir, "paycode.yaml")
 	if err := os.WriteFile(cfgPath, []byte(ServeConfig(sim.Wallets, engineTimes)), 0o644); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ type Merchant struct {
 	attempts   map[string]int
 	total      int
 	refused    int
+	down       bool // Stop: refuse every delivery
 }
 
 // Delivery is one notifyPayment the merchant received.
@@ -65,8 +66,26 @@ func (m *Merchant) serve(ln net.Listener) {
 	go srv.Serve(ln)
 }
 
-// Stop closes the endpoint: deliveries fail with connection refused.
+// Stop takes the endpoint down: deliveries fail (the connection is
+// closed without an answer). The listener stays open: giving the port up
+// would let the kernel hand it out as an ephemeral port to any process,
+// and Restart could then not bind it again.
 func (m *Merchant) Stop() {
+	m.mu.Lock()
+	m.down = true
+	m.mu.Unlock()
+}
+
+// Restart brings the endpoint back up on the same address.
+func (m *Merchant) Restart() error {
+	m.mu.Lock()
+	m.down = false
+	m.mu.Unlock()
+	return nil
+}
+
+// Close shuts the endpoint for good.
+func (m *Merchant) Close() {
 	m.mu.Lock()
 	srv := m.srv
 	m.srv = nil
@@ -74,21 +93,6 @@ func (m *Merchant) Stop() {
 	if srv != nil {
 		srv.Close()
 	}
-}
-
-// Restart listens again on the same address.
-func (m *Merchant) Restart() error {
-	m.Stop()
-	var ln net.Listener
-	var err error
-	for range 50 { // the port may linger a moment
-		if ln, err = net.Listen("tcp", m.Addr); err == nil {
-			m.serve(ln)
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return err
 }
 
 type notifyBody struct {
@@ -102,6 +106,19 @@ type notifyBody struct {
 }
 
 func (m *Merchant) handle(w http.ResponseWriter, r *http.Request) {
+	m.mu.Lock()
+	down := m.down
+	m.mu.Unlock()
+	if down {
+		if hj, ok := w.(http.Hijacker); ok {
+			if c, _, err := hj.Hijack(); err == nil {
+				c.Close()
+				return
+			}
+		}
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return
+	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
 	if err != nil {
 		return
