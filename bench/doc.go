@@ -6,4 +6,7 @@
 // Run them with:
 //
 //	go test -run '^$' -bench . -benchmem -count 5 ./bench/
+//
+// bench/run.sh runs them with the other packages' hot benchmarks against
+// bench/baseline.txt and fails on any allocs/op increase (README.md here).
 package bench

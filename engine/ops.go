@@ -55,7 +55,9 @@ type CancelResult struct {
 // idempotent: cancelling a cancelled payment answers SUCCESS again. A
 // failed payment answers SUCCESS too (nothing is or will be charged) and
 // stays FAIL. When the wallet's answer is unknown the cancel goes on in
-// the follow-up and the lane gets UNKNOWN_EXCEPTION (U) to retry.
+// the follow-up and the lane gets UNKNOWN_EXCEPTION (U) to retry; until
+// the wallet confirms, inquiries about a cancelled success answer
+// PROCESSING, not SUCCESS (the wallet may have reversed it already).
 func (e *Engine) Cancel(ctx context.Context, clientID []byte, req *codec.IDRequest) CancelResult {
 	p := e.findPayment(clientID, req)
 	if p == nil {

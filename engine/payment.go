@@ -130,7 +130,17 @@ func (p *payment) viewLocked(v *codec.PaymentView, withTxns bool) {
 		CustomerID:       p.customerID,
 		WalletName:       p.brand,
 	}
-	if p.status != codec.StatusSuccess {
+	if p.status == codec.StatusSuccess && p.cancelWanted {
+		// A cancel of this success is durable and paycode will carry it
+		// out (the follow-up, or recovery after a crash, repeats it until
+		// the wallet answers): the wallet may already have reversed it.
+		// Until the wallet confirms (CANCELLED) or refuses (SUCCESS again,
+		// see applyCancel), the outcome is open: answering SUCCESS would
+		// let a merchant hand over goods for money that is going back.
+		v.Status, v.ResultCode = codec.StatusProcessing, codec.PaymentInProcess
+		v.ResultMessage = "a cancel of this payment is in progress; inquire again or repeat the cancel"
+	}
+	if v.Status != codec.StatusSuccess {
 		v.PaymentTime = time.Time{}
 	}
 	if withTxns {
