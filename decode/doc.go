@@ -31,6 +31,10 @@
 //	contrast   1st..99th luminance percentile stretched to 0..255
 //	inverted   black and white swapped (dark-mode screens)
 //
+// In the tryharder and global stages, a QR code whose finder patterns were
+// found but which did not decode is sampled again with its fourth corner
+// searched rather than guessed (keystone.go): strong perspective.
+//
 // Frames above Config.DownscaleAbove pixels are halved (box filter) until
 // they are not, after the fast stage and before the others, which bounds
 // the cost of each later attempt (about 30 ms at the default) whatever the

@@ -177,6 +177,11 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 	if r.qr != nil {
 		res, err := r.qr.Decode(bmp, hints)
 		if err != nil {
+			if st == StageTryHarder || st == StageGlobal { // see keystone.go
+				if f, ok := keystoneQR(bmp, hints, stop); ok {
+					return f, nil
+				}
+			}
 			return found{}, err
 		}
 		if f, ok := convert(res); ok {

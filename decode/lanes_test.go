@@ -1,0 +1,200 @@
+package decode_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paycode/paycode/decode"
+	"github.com/paycode/paycode/decode/internal/lanegen"
+)
+
+// laneSeed fixes the generated images; changing it is a new data set (and
+// may need new floors).
+const laneSeed = 1
+
+// laneFloors is the minimum decode rate, in percent, per generated class
+// (20 images each, seed laneSeed): a little below what the decoder reads
+// (measured 2026-11; the comparison with zbarimg and ZXingReader on the
+// same images is decode/compare/run.sh, figures in the README). Negatives
+// must all come back ErrNotFound.
+var laneFloors = map[string]int{
+	"qr/plain":            95,
+	"qr/tilt":             95,
+	"qr/quarter":          95,
+	"qr/perspective":      85,
+	"qr/blur":             65,
+	"qr/noise":            95,
+	"qr/lowcontrast":      95,
+	"qr/jpeg":             95,
+	"qr/small":            90,
+	"qr/large":            95,
+	"qr/clutter":          95,
+	"code128/plain":       95,
+	"code128/tilt":        95,
+	"code128/quarter":     95,
+	"code128/perspective": 95,
+	"code128/blur":        85,
+	"code128/noise":       85,
+	"code128/lowcontrast": 95,
+	"code128/jpeg":        95,
+	"code128/small":       80,
+	"code128/large":       95,
+	"code128/clutter":     95,
+	"negative":            100,
+}
+
+// TestLaneImages decodes generated lane-like frames (lanegen: codes drawn
+// by boombuler/barcode, not gozxing, then rotated, warped, blurred, made
+// noisy, faint, JPEG-compressed, small, large or cluttered) and fails on
+// any wrong text, on a negative that is not ErrNotFound, and on a class
+// below its floor. Rates and stages are logged (and appended to
+// $PAYCODE_SUMMARY if set).
+//
+// Like the corpus gate, it runs with a budget far above the default, so
+// the rates measure the stages, not the machine's load. Under -race it
+// runs 3 images per class and checks only correctness (wrong text,
+// negatives), not the floors; -short runs 5 per class, floors unchecked.
+func TestLaneImages(t *testing.T) {
+	n := 20
+	switch {
+	case decode.RaceEnabled:
+		n = 3
+	case testing.Short():
+		n = 5
+	}
+	checkFloors := n == 20
+	cfg := decode.Config{Workers: runtime.GOMAXPROCS(0), Budget: time.Minute}
+	d := newDecoder(t, cfg)
+	classes := lanegen.Classes()
+	for _, c := range classes {
+		if _, ok := laneFloors[c.Name]; !ok {
+			t.Fatalf("class %s has no floor in laneFloors", c.Name)
+		}
+	}
+
+	type task struct {
+		class lanegen.Class
+		i     int
+	}
+	type outcome struct {
+		hit   bool
+		stage decode.Stage
+		ms    float64
+	}
+	var (
+		mu       sync.Mutex
+		results  = map[string][]outcome{}
+		wg       sync.WaitGroup
+		tasks    = make(chan task)
+		ctx      = context.Background()
+		failures []string
+	)
+	fail := func(format string, args ...any) {
+		mu.Lock()
+		failures = append(failures, fmt.Sprintf(format, args...))
+		mu.Unlock()
+	}
+	for range cfg.Workers {
+		wg.Go(func() {
+			for tk := range tasks {
+				s, err := lanegen.Generate(tk.class, laneSeed, tk.i)
+				if err != nil {
+					fail("%s #%d: generate: %v", tk.class.Name, tk.i, err)
+					continue
+				}
+				var res decode.Result
+				if s.Lossless() {
+					res, err = d.DecodeImage(ctx, s.Img)
+				} else {
+					data, eerr := s.Encode()
+					if eerr != nil {
+						fail("%s #%d: encode: %v", tk.class.Name, tk.i, eerr)
+						continue
+					}
+					res, err = d.Decode(ctx, data)
+				}
+				o := outcome{stage: res.Stage, ms: float64(res.Elapsed) / 1e6}
+				switch {
+				case tk.class.Negative():
+					if err == nil {
+						fail("%s #%d: read %s %s from a frame without a code", tk.class.Name, tk.i, res.Symbology, decode.Mask(res.Text))
+					} else if !errors.Is(err, decode.ErrNotFound) {
+						fail("%s #%d: %v, want ErrNotFound", tk.class.Name, tk.i, err)
+					} else {
+						o.hit = true
+					}
+				case err != nil:
+					if !errors.Is(err, decode.ErrNotFound) {
+						fail("%s #%d: %v, want a result or ErrNotFound", tk.class.Name, tk.i, err)
+					}
+				case res.Text != s.Text || res.Symbology.String() != tk.class.Symbology:
+					fail("%s #%d: WRONG TEXT: read %s %s, encoded %s %s", tk.class.Name, tk.i,
+						res.Symbology, decode.Mask(res.Text), tk.class.Symbology, decode.Mask(s.Text))
+				default:
+					o.hit = true
+				}
+				mu.Lock()
+				results[tk.class.Name] = append(results[tk.class.Name], o)
+				mu.Unlock()
+			}
+		})
+	}
+	for _, c := range classes {
+		for i := range n {
+			tasks <- task{c, i}
+		}
+	}
+	close(tasks)
+	wg.Wait()
+	for _, f := range failures {
+		t.Error(f)
+	}
+
+	var table strings.Builder
+	fmt.Fprintf(&table, "| class | decoded | floor | stages | max ms |\n|---|---:|---:|---|---:|\n")
+	for _, c := range classes {
+		outs := results[c.Name]
+		hits := 0
+		stages := map[decode.Stage]int{}
+		var maxMs float64
+		for _, o := range outs {
+			if o.hit {
+				hits++
+				if !c.Negative() {
+					stages[o.stage]++
+				}
+			}
+			maxMs = max(maxMs, o.ms)
+		}
+		var st []string
+		for s := decode.StageFast; s <= decode.StageInverted; s++ {
+			if stages[s] > 0 {
+				st = append(st, fmt.Sprintf("%s=%d", s, stages[s]))
+			}
+		}
+		rate := 100 * hits / max(len(outs), 1)
+		fmt.Fprintf(&table, "| %s | %d/%d (%d%%) | %d%% | %s | %.0f |\n", c.Name, hits, len(outs), rate, laneFloors[c.Name], strings.Join(st, " "), maxMs)
+		if checkFloors && rate < laneFloors[c.Name] {
+			t.Errorf("%s: %d of %d decoded (%d%%), floor %d%%", c.Name, hits, len(outs), rate, laneFloors[c.Name])
+		}
+	}
+	fmt.Fprintf(&table, "\n%d images per class, seed %d, race=%v, floors checked=%v\n", n, laneSeed, decode.RaceEnabled, checkFloors)
+	t.Logf("generated lane images:\n%s", table.String())
+	if path := os.Getenv("PAYCODE_SUMMARY"); path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatalf("PAYCODE_SUMMARY: %v", err)
+		}
+		fmt.Fprintf(f, "### decode: generated lane images\n\n%s\n", table.String())
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
