@@ -118,27 +118,46 @@ func newAPI(b testing.TB, w engine.Wallet) *httpapi.Server {
 	return httpapi.New(eng, nil)
 }
 
+// handlerPayer pays through the lane handler with one reused RequestCtx
+// and a fresh request id and code each time.
+type handlerPayer struct {
+	api *httpapi.Server
+	g   *bodyGen
+	ctx fasthttp.RequestCtx
+	n   uint64
+}
+
+func newHandlerPayer(api *httpapi.Server) *handlerPayer {
+	return &handlerPayer{api: api, g: newBodyGen()}
+}
+
+func (h *handlerPayer) pay() {
+	h.n++
+	h.ctx.Request.Reset()
+	h.ctx.Response.Reset()
+	h.ctx.Request.Header.SetMethod("POST")
+	h.ctx.Request.SetRequestURI("/ams/api/v1/payments/pay")
+	h.ctx.Request.Header.Set("client-id", "BENCH_CLIENT")
+	h.ctx.Request.SetBody(h.g.next(h.n))
+	h.api.Handle(&h.ctx)
+}
+
+// succeeded reports whether the last pay was answered SUCCESS.
+func (h *handlerPayer) succeeded() bool {
+	body := h.ctx.Response.Body()
+	return len(body) >= 40 && string(body[:40]) == `{"result":{"resultCode":"SUCCESS","resul`
+}
+
 // runHandler calls the lane handler directly with a reused RequestCtx:
 // everything paycode does for a pay except reading and writing sockets.
 func runHandler(b *testing.B, api *httpapi.Server) {
-	g := newBodyGen()
-	var ctx fasthttp.RequestCtx
-	var n uint64
+	h := newHandlerPayer(api)
 	check := func() {
-		if body := ctx.Response.Body(); len(body) < 40 || string(body[:40]) != `{"result":{"resultCode":"SUCCESS","resul` {
-			b.Fatalf("pay answered %s", body)
+		if !h.succeeded() {
+			b.Fatalf("pay answered %s", h.ctx.Response.Body())
 		}
 	}
-	pay := func() {
-		n++
-		ctx.Request.Reset()
-		ctx.Response.Reset()
-		ctx.Request.Header.SetMethod("POST")
-		ctx.Request.SetRequestURI("/ams/api/v1/payments/pay")
-		ctx.Request.Header.Set("client-id", "BENCH_CLIENT")
-		ctx.Request.SetBody(g.next(n))
-		api.Handle(&ctx)
-	}
+	pay := h.pay
 	for i := 0; i < 100; i++ { // warm pools and the identification cache
 		pay()
 		check()
