@@ -16,6 +16,7 @@ import (
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
+	"github.com/paycode/paycode/engine/metrics"
 	"github.com/paycode/paycode/engine/mpp"
 	"github.com/paycode/paycode/loadtest/mppsim"
 )
@@ -115,7 +116,11 @@ func newAPI(b testing.TB, w engine.Wallet) *httpapi.Server {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return httpapi.New(eng, nil)
+	api := httpapi.New(eng, nil)
+	// Metrics on, as in production: the allocation budget includes them.
+	_, lane := metrics.NewRegistry(eng, id)
+	api.SetMetrics(lane)
+	return api
 }
 
 // handlerPayer pays through the lane handler with one reused RequestCtx

@@ -20,6 +20,7 @@ import (
 
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/ident"
+	"github.com/paycode/paycode/engine/metrics"
 	"github.com/paycode/paycode/loadtest/stack"
 )
 
@@ -232,11 +233,19 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// adminHandler serves the admin listener: health, reload and counters.
+// adminHandler serves the admin listener: health, reload and counters,
+// and (engine/metrics) /metrics, /livez, /readyz, /version and
+// /debug/pprof/. It turns on the lane request metrics of st.
 func adminHandler(st *stack.Stack, reload func(context.Context) error) fasthttp.RequestHandler {
+	reg, lane := metrics.NewRegistry(st.Engine, st.Ident)
+	st.API.SetMetrics(lane)
+	ops := metrics.NewAdmin(st.Engine, reg, versionString())
 	return func(ctx *fasthttp.RequestCtx) {
+		if ops.Handle(ctx) {
+			return
+		}
 		switch string(ctx.Path()) {
-		case "/healthz", "/readyz":
+		case "/healthz":
 			ctx.SetContentType("text/plain")
 			ctx.SetBodyString("ok\n")
 		case "/admin/reload":

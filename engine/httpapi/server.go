@@ -8,12 +8,14 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/metrics"
 )
 
 // Defaults for the lane listener.
@@ -49,9 +51,27 @@ type Server struct {
 	eng   *engine.Engine
 	log   *slog.Logger
 	clock engine.Clock
-	pool  sync.Pool // *reqState
-	img   imageAPI  // decoder for /v1/decode and pay by image (image.go)
-	sec   *guard    // signatures and admission (auth.go); nil: trust client ids
+	pool  sync.Pool                    // *reqState
+	img   imageAPI                     // decoder for /v1/decode and pay by image (image.go)
+	sec   *guard                       // signatures and admission (auth.go); nil: trust client ids
+	lane  atomic.Pointer[metrics.Lane] // request metrics; nil: none
+}
+
+// SetMetrics records lane request metrics in m (nil: none). It may be
+// called while serving.
+func (s *Server) SetMetrics(m *metrics.Lane) { s.lane.Store(m) }
+
+// endpointOf is the metrics endpoint of a lane request path.
+func endpointOf(path []byte) metrics.Endpoint {
+	switch {
+	case bytes.HasPrefix(path, []byte(prodPrefix)):
+		return metrics.EndpointOf(path[len(prodPrefix):])
+	case bytes.HasPrefix(path, []byte(sandboxPrefix)):
+		return metrics.EndpointOf(path[len(sandboxPrefix):])
+	case string(path) == DecodePath:
+		return metrics.EndpointDecode
+	}
+	return metrics.EndpointOther
 }
 
 // reqState is everything one request needs, pooled so a warm request does
@@ -152,6 +172,9 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	st.buf = s.guarded(ctx, st, st.buf[:0])
 	h.SetBytesV(HeaderEngineTime, strconv.AppendInt(tb[:0], (time.Since(start)-st.walletWait).Microseconds(), 10))
 	ctx.SetBody(st.buf)
+	if m := s.lane.Load(); m != nil {
+		m.Observe(endpointOf(ctx.Path()), metrics.ResultOf(st.buf), time.Since(start))
+	}
 	if cap(st.buf) <= 64<<10 {
 		s.pool.Put(st)
 	}

@@ -1,0 +1,190 @@
+// Package metrics exposes paycode's Prometheus metrics and the admin
+// listener's operational endpoints (/metrics, /livez, /readyz, /version,
+// /debug/pprof/).
+//
+// Lane metrics are pre-resolved at construction: a request costs one
+// Counter.Inc and one Histogram.Observe, without allocation. Engine and
+// identification counters are read at scrape time (CounterFunc/GaugeFunc),
+// so they cost nothing on the hot path. Labels are bounded: endpoint (a
+// fixed set) and result (the Antom resultCode table); never codes or ids.
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/paycode/paycode/codec"
+	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/ident"
+)
+
+// Endpoint is the lane endpoint label.
+type Endpoint uint8
+
+// Lane endpoints.
+const (
+	EndpointOther Endpoint = iota
+	EndpointPay
+	EndpointInquiryPayment
+	EndpointCancel
+	EndpointRefund
+	EndpointInquiryRefund
+	EndpointDecode
+	numEndpoints
+)
+
+var endpointNames = [numEndpoints]string{"other", "pay", "inquiryPayment", "cancel", "refund", "inquiryRefund", "decode"}
+
+func (e Endpoint) String() string {
+	if e >= numEndpoints {
+		e = EndpointOther
+	}
+	return endpointNames[e]
+}
+
+// EndpointOf maps an API operation name (the path after the payments
+// prefix) to its Endpoint. It does not allocate.
+func EndpointOf(op []byte) Endpoint {
+	switch string(op) {
+	case "pay":
+		return EndpointPay
+	case "inquiryPayment":
+		return EndpointInquiryPayment
+	case "cancel":
+		return EndpointCancel
+	case "refund":
+		return EndpointRefund
+	case "inquiryRefund":
+		return EndpointInquiryRefund
+	}
+	return EndpointOther
+}
+
+// resultNoneLabel is the result label for responses without a readable
+// resultCode (ResultNone, or a body that is not an Antom result).
+const resultNoneLabel = "NONE"
+
+// Lane holds the lane request metrics, pre-resolved per endpoint and
+// result.
+type Lane struct {
+	reqs [numEndpoints][256]prometheus.Counter
+	dur  [numEndpoints]prometheus.Observer
+}
+
+// NewLane registers the lane metrics on reg.
+func NewLane(reg prometheus.Registerer) *Lane {
+	reqs := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "paycode", Subsystem: "lane", Name: "requests_total",
+		Help: "Lane API requests by endpoint and Antom resultCode.",
+	}, []string{"endpoint", "result"})
+	dur := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "paycode", Subsystem: "lane", Name: "request_duration_seconds",
+		Help:    "Lane API request handling time, wallet wait included.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"endpoint"})
+	reg.MustRegister(reqs, dur)
+	l := &Lane{}
+	for e := Endpoint(0); e < numEndpoints; e++ {
+		l.dur[e] = dur.WithLabelValues(e.String())
+		none := reqs.WithLabelValues(e.String(), resultNoneLabel)
+		for i := range l.reqs[e] {
+			rc := codec.ResultCode(i)
+			if rc == codec.ResultNone || rc.String() == "" {
+				l.reqs[e][i] = none
+				continue
+			}
+			l.reqs[e][i] = reqs.WithLabelValues(e.String(), rc.String())
+		}
+	}
+	return l
+}
+
+// Observe records one lane request. It does not allocate. A nil Lane
+// records nothing.
+func (l *Lane) Observe(e Endpoint, rc codec.ResultCode, d time.Duration) {
+	if l == nil {
+		return
+	}
+	if e >= numEndpoints {
+		e = EndpointOther
+	}
+	l.reqs[e][rc].Inc()
+	l.dur[e].Observe(d.Seconds())
+}
+
+// resultKey is how every lane response body starts (codec.AppendResult
+// inside {"result":...}).
+const resultKey = `{"result":{"resultCode":"`
+
+// ResultOf reads the resultCode from the start of a lane response body
+// without allocating; ResultNone when the body does not start with an
+// Antom result.
+func ResultOf(body []byte) codec.ResultCode {
+	if len(body) < len(resultKey) || string(body[:len(resultKey)]) != resultKey {
+		return codec.ResultNone
+	}
+	rest := body[len(resultKey):]
+	for i := 0; i < len(rest) && i <= codec.MaxResultCodeLen; i++ {
+		if rest[i] == '"' {
+			rc, _ := codec.LookupResult(rest[:i])
+			return rc
+		}
+	}
+	return codec.ResultNone
+}
+
+// RegisterEngine registers engine and identification gauges and counters
+// on reg, read at scrape time. id may be nil.
+func RegisterEngine(reg prometheus.Registerer, eng *engine.Engine, id *ident.Identifier) {
+	st := eng.Stats()
+	counter := func(sub, name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "paycode", Subsystem: sub, Name: name, Help: help}, f)
+	}
+	gauge := func(sub, name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "paycode", Subsystem: sub, Name: name, Help: help}, f)
+	}
+	reg.MustRegister(
+		counter("engine", "pays_total", "Pay requests that reached the engine.", func() float64 { return float64(st.Pays.Load()) }),
+		counter("engine", "dispatched_total", "Pay calls sent to wallets.", func() float64 { return float64(st.Dispatched.Load()) }),
+		counter("engine", "duplicates_total", "Pays answered from an existing payment.", func() float64 { return float64(st.Duplicates.Load()) }),
+		counter("engine", "followups_total", "Follow-up wallet calls made.", func() float64 { return float64(st.FollowUps.Load()) }),
+		counter("engine", "reversals_total", "Late successes reversed at the wallet.", func() float64 { return float64(st.Reversals.Load()) }),
+		counter("engine", "wallet_errors_total", "Wallet calls with an unknown outcome.", func() float64 { return float64(st.WalletError.Load()) }),
+		counter("engine", "notification_attempts_total", "Notification delivery attempts.", func() float64 { return float64(st.Notifications.Load()) }),
+		gauge("engine", "followups_queued", "Follow-ups queued (payments and refunds awaiting a wallet outcome, notifications).", func() float64 { return float64(eng.FollowUps()) }),
+		gauge("engine", "notifications_pending", "Payment notifications not yet delivered.", func() float64 { return float64(eng.PendingNotifications()) }),
+		gauge("engine", "journal_failed", "1 when the journal has failed and the engine refuses new work.", func() float64 {
+			if eng.Failed() {
+				return 1
+			}
+			return 0
+		}),
+	)
+	if id == nil {
+		return
+	}
+	identCounter := func(name, help string, f func(ident.Stats) uint64) prometheus.Collector {
+		return counter("ident", name, help, func() float64 { return float64(f(id.Stats())) })
+	}
+	reg.MustRegister(
+		identCounter("cache_hits_total", "Routes answered from the identification cache.", func(s ident.Stats) uint64 { return s.Hits }),
+		identCounter("cache_negative_hits_total", "No-rule answers from the identification cache.", func(s ident.Stats) uint64 { return s.NegativeHits }),
+		identCounter("cache_misses_total", "Lookups the identification cache could not answer.", func(s ident.Stats) uint64 { return s.Misses }),
+		identCounter("source_calls_total", "Asks of the identification source.", func(s ident.Stats) uint64 { return s.SourceCalls }),
+		identCounter("source_errors_total", "Identification source asks that failed.", func(s ident.Stats) uint64 { return s.SourceErrors }),
+		identCounter("refreshes_total", "Background identification refreshes started.", func(s ident.Stats) uint64 { return s.Refreshes }),
+		identCounter("unroutable_total", "Codes refused by class without a lookup.", func(s ident.Stats) uint64 { return s.Unroutable }),
+		identCounter("reloads_total", "Successful routing rule reloads.", func(s ident.Stats) uint64 { return s.Reloads }),
+	)
+}
+
+// NewRegistry returns a registry with the Go runtime and process
+// collectors, the engine metrics and a Lane.
+func NewRegistry(eng *engine.Engine, id *ident.Identifier) (*prometheus.Registry, *Lane) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	RegisterEngine(reg, eng, id)
+	return reg, NewLane(reg)
+}
