@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paycode/paycode/codec"
@@ -41,6 +42,9 @@ type fuQueue struct {
 	mu   sync.Mutex
 	h    fuHeap
 	wake chan struct{}
+	// n mirrors len(h) so the pay path can check the queue bound without
+	// taking mu, which every follow-up push and pop holds.
+	n atomic.Int64
 }
 
 func (q *fuQueue) init() { q.wake = make(chan struct{}, 1) }
@@ -49,6 +53,7 @@ func (q *fuQueue) push(it fuItem) {
 	q.mu.Lock()
 	first := len(q.h) == 0 || it.due.Before(q.h[0].due)
 	heap.Push(&q.h, it)
+	q.n.Store(int64(len(q.h)))
 	q.mu.Unlock()
 	if first {
 		select {
@@ -58,12 +63,7 @@ func (q *fuQueue) push(it fuItem) {
 	}
 }
 
-func (q *fuQueue) size() int {
-	q.mu.Lock()
-	n := len(q.h)
-	q.mu.Unlock()
-	return n
-}
+func (q *fuQueue) size() int { return int(q.n.Load()) }
 
 // popDue removes and returns the items due at now.
 func (q *fuQueue) popDue(now time.Time, dst []fuItem) []fuItem {
@@ -71,6 +71,7 @@ func (q *fuQueue) popDue(now time.Time, dst []fuItem) []fuItem {
 	for len(q.h) > 0 && !q.h[0].due.After(now) {
 		dst = append(dst, heap.Pop(&q.h).(fuItem))
 	}
+	q.n.Store(int64(len(q.h)))
 	q.mu.Unlock()
 	return dst
 }
