@@ -95,8 +95,6 @@ func All1D() []Symbology {
 
 func (s Symbology) valid() bool { return s > SymbologyUnknown && s < symbologyEnd }
 
-func (s Symbology) is1D() bool { return s.valid() && s != QRCode }
-
 // symbolSet is a bit set of Symbology values, built once per Decoder.
 type symbolSet uint16
 

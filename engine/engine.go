@@ -101,11 +101,19 @@ func appendKey(dst, clientID, reqID []byte) []byte {
 var errCodeUsed = errors.New("engine: payment code already used")
 
 // fail fills out with a synchronous failure (nothing stored).
-func fail(out *codec.PaymentView, reqID []byte, r codec.ResultCode, msg string) {
+// A U answer (retry the same request) records nothing, so it carries no
+// payment status; an F answer is a failed payment.
+func fail(out *codec.PaymentView, r codec.ResultCode, msg string) {
+	status := codec.StatusFail
+	if r.Status() != codec.StatusF {
+		status = codec.StatusNone
+	}
 	txns := out.Transactions[:0]
-	*out = codec.PaymentView{ResultCode: r, ResultMessage: msg, Status: codec.StatusFail, Transactions: txns}
-	_ = reqID
+	*out = codec.PaymentView{ResultCode: r, ResultMessage: msg, Status: status, Transactions: txns}
 }
+
+// msgSuspended answers pays while the journal cannot write.
+const msgSuspended = "payments are suspended: the journal cannot write; retry the same request later"
 
 // Pay handles a pay request from client clientID and fills out with the
 // answer (out.ResultCode and the view). It never blocks longer than the
@@ -120,42 +128,39 @@ func fail(out *codec.PaymentView, reqID []byte, r codec.ResultCode, msg string) 
 func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest, out *codec.PaymentView) (walletWait time.Duration) {
 	e.stats.Pays.Add(1)
 	if req.CodeErr != nil || req.Code.IsZero() {
-		fail(out, req.PaymentRequestID, codec.InvalidPaymentCode, "the payment code is malformed: it must be 16 to 32 digits")
+		fail(out, codec.InvalidPaymentCode, "the payment code is malformed: it must be 16 to 32 digits")
 		return
 	}
 	if req.Amount.Value <= 0 {
-		fail(out, req.PaymentRequestID, codec.ParamIllegal, "paymentAmount.value must be greater than zero")
+		fail(out, codec.ParamIllegal, "paymentAmount.value must be greater than zero")
 		return
 	}
 	if !req.Code.Class().Routable() {
-		fail(out, req.PaymentRequestID, codec.InvalidPaymentCode, "the payment code is not a supported wallet code")
+		fail(out, codec.InvalidPaymentCode, "the payment code is not a supported wallet code")
 		return
 	}
 	walletName, err := e.ident.Identify(ctx, &req.Code)
 	if err != nil {
 		if errors.Is(err, ErrNoIssuer) {
-			fail(out, req.PaymentRequestID, codec.InvalidPaymentCode, "no wallet issues this payment code")
+			fail(out, codec.InvalidPaymentCode, "no wallet issues this payment code")
 		} else {
 			// Nothing is recorded: the lane may retry the same request.
-			fail(out, req.PaymentRequestID, codec.UnknownException, "wallet identification is unavailable, retry the same request")
-			out.Status = codec.StatusNone
+			fail(out, codec.UnknownException, "wallet identification is unavailable, retry the same request")
 		}
 		return
 	}
 	w := e.wallet[walletName]
 	if w == nil {
-		fail(out, req.PaymentRequestID, codec.NoPayOptions, "the wallet that issued this code is not connected")
+		fail(out, codec.NoPayOptions, "the wallet that issued this code is not connected")
 		return
 	}
 	if e.fu.size() >= e.cfg.MaxFollowUps {
-		fail(out, req.PaymentRequestID, codec.RequestTrafficExceedLimit, "too many payments in process, retry the same request later")
-		out.Status = codec.StatusNone
+		fail(out, codec.RequestTrafficExceedLimit, "too many payments in process, retry the same request later")
 		return
 	}
 	if e.failed.Load() {
 		// Fail-stop: the journal cannot write, so nothing may be charged.
-		fail(out, req.PaymentRequestID, codec.UnknownException, "payments are suspended: the journal cannot write; retry the same request later")
-		out.Status = codec.StatusNone
+		fail(out, codec.UnknownException, msgSuspended)
 		return
 	}
 
@@ -194,7 +199,7 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 		return p, nil
 	})
 	if err != nil {
-		fail(out, req.PaymentRequestID, codec.InvalidPaymentCode, "the payment code was already used, ask the customer to refresh it")
+		fail(out, codec.InvalidPaymentCode, "the payment code was already used, ask the customer to refresh it")
 		return
 	}
 	if loaded {
@@ -210,8 +215,7 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 	p.mu.Unlock()
 	if err != nil {
 		e.abort(p, key)
-		fail(out, req.PaymentRequestID, codec.UnknownException, "payments are suspended: the journal cannot write; retry the same request later")
-		out.Status = codec.StatusNone
+		fail(out, codec.UnknownException, msgSuspended)
 		return
 	}
 	e.failpoint(FailAfterIntent)
@@ -248,7 +252,7 @@ func (e *Engine) abort(p *payment, key []byte) {
 // (bounded by the pay timeout), so a duplicate never dispatches again.
 func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.PayRequest, codeHash [CodeHashSize]byte, out *codec.PaymentView) {
 	if !p.sameKeyFields(req, codeHash) {
-		fail(out, req.PaymentRequestID, codec.RepeatReqInconsistent, "")
+		fail(out, codec.RepeatReqInconsistent, "")
 		return
 	}
 	if ch := p.waitDispatched(); ch != nil {
@@ -266,8 +270,7 @@ func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.Pay
 	aborted := p.aborted
 	p.mu.Unlock()
 	if aborted {
-		fail(out, req.PaymentRequestID, codec.UnknownException, "payments are suspended: the journal cannot write; retry the same request later")
-		out.Status = codec.StatusNone
+		fail(out, codec.UnknownException, msgSuspended)
 	}
 }
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -91,7 +92,7 @@ func (e *Engine) deliver(ctx context.Context, o *outboxItem) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := e.clock.Now()
-	if err == nil && sameBytes(body, o.body) {
+	if err == nil && bytes.Equal(body, o.body) {
 		e.failpoint(FailNotifyAck)
 		o.delivered = true
 		if e.journal != nil {
@@ -119,8 +120,6 @@ func (e *Engine) deliver(ctx context.Context, o *outboxItem) {
 	}
 	e.fu.push(fuItem{due: due, n: o})
 }
-
-func sameBytes(a, b []byte) bool { return string(a) == string(b) }
 
 // PendingNotifications counts notifications not yet acknowledged.
 func (e *Engine) PendingNotifications() int {

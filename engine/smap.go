@@ -44,27 +44,6 @@ func (s *smap[V]) get(key []byte) (V, bool) {
 	return v, ok
 }
 
-// getOrPut returns the value under key, or stores mk()'s value and returns
-// it with loaded == false. mk runs under the shard lock: keep it cheap and
-// never call back into the same smap from it.
-func (s *smap[V]) getOrPut(key []byte, mk func() V) (v V, loaded bool) {
-	sh := s.shard(key)
-	sh.mu.RLock()
-	v, ok := sh.m[string(key)]
-	sh.mu.RUnlock()
-	if ok {
-		return v, true
-	}
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if v, ok := sh.m[string(key)]; ok {
-		return v, true
-	}
-	v = mk()
-	sh.m[string(key)] = v
-	return v, false
-}
-
 // put stores v under key, replacing any value.
 func (s *smap[V]) put(key string, v V) {
 	sh := s.shard([]byte(key))
@@ -79,18 +58,6 @@ func (s *smap[V]) del(key string) {
 	sh.mu.Lock()
 	delete(sh.m, key)
 	sh.mu.Unlock()
-}
-
-// len counts the entries (for tests and stats; takes every shard lock).
-func (s *smap[V]) len() int {
-	n := 0
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sh.mu.RLock()
-		n += len(sh.m)
-		sh.mu.RUnlock()
-	}
-	return n
 }
 
 // each calls fn for every entry, one shard at a time, without holding the
@@ -115,8 +82,10 @@ func (s *smap[V]) each(fn func(key string, v V)) {
 	}
 }
 
-// getOrCreate is getOrPut where mk may refuse, and receives the key as
-// the string the map will hold, so a value can keep (slices of) it without
+// getOrCreate returns the value under key, or stores mk's value. mk runs
+// under the shard lock (keep it cheap, never call back into this smap),
+// may refuse with an error, and receives the key as the string the map
+// will hold, so a value can keep (slices of) it without
 // a second allocation. When mk returns an error, nothing is stored.
 func (s *smap[V]) getOrCreate(key []byte, mk func(k string) (V, error)) (v V, loaded bool, err error) {
 	sh := s.shard(key)
@@ -164,7 +133,7 @@ func newCmap[K comparable, V any]() *cmap[K, V] {
 // putIfAbsent stores v under k unless k is present; it returns the value
 // now stored and whether it was already there.
 func (c *cmap[K, V]) putIfAbsent(k K, v V) (V, bool) {
-	sh := &c.shards[maphash.Comparable(c.seed, k)&(shardCount-1)]
+	sh := c.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if old, ok := sh.m[k]; ok {
@@ -174,28 +143,13 @@ func (c *cmap[K, V]) putIfAbsent(k K, v V) (V, bool) {
 	return v, false
 }
 
-func (c *cmap[K, V]) len() int {
-	n := 0
-	for i := range c.shards {
-		sh := &c.shards[i]
-		sh.mu.Lock()
-		n += len(sh.m)
-		sh.mu.Unlock()
-	}
-	return n
+func (c *cmap[K, V]) shard(k K) *cmapShard[K, V] {
+	return &c.shards[maphash.Comparable(c.seed, k)&(shardCount-1)]
 }
 
 func (c *cmap[K, V]) del(k K) {
-	sh := &c.shards[maphash.Comparable(c.seed, k)&(shardCount-1)]
+	sh := c.shard(k)
 	sh.mu.Lock()
 	delete(sh.m, k)
 	sh.mu.Unlock()
-}
-
-func (c *cmap[K, V]) get(k K) (V, bool) {
-	sh := &c.shards[maphash.Comparable(c.seed, k)&(shardCount-1)]
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	v, ok := sh.m[k]
-	return v, ok
 }
