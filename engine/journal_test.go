@@ -148,22 +148,7 @@ func TestIntentJournaledBeforeDispatch(t *testing.T) {
 func TestCrashAfterIntentRecoversWithoutPaying(t *testing.T) {
 	j, w := newMemJournal(), newFakeWallet()
 	clock := enginetest.NewManualClock(t0)
-	crash := errors.New("crash")
-	a := newDurableRig(t, j, w, clock, func(c *engine.Config) {
-		c.Failpoint = func(name string) {
-			if name == engine.FailAfterIntent {
-				panic(crash)
-			}
-		}
-	})
-	func() {
-		defer func() {
-			if recover() != crash {
-				t.Fatal("failpoint did not fire")
-			}
-		}()
-		a.pay(payReq("p1", code(1, 1), 500))
-	}()
+	crashDuringPay(t, newDurableRig(t, j, w, clock, crashAt(engine.FailAfterIntent)), payReq("p1", code(1, 1), 500))
 	b := newDurableRig(t, j, w, clock, nil)
 	if b.e.FollowUps() != 1 {
 		t.Fatalf("recovered follow-ups %d", b.e.FollowUps())
@@ -200,18 +185,7 @@ func TestCrashAfterIntentRecoversWithoutPaying(t *testing.T) {
 func TestLostOutcomeFoundAgainPastDeadline(t *testing.T) {
 	j, w := newMemJournal(), newFakeWallet()
 	clock := enginetest.NewManualClock(t0)
-	crash := errors.New("crash")
-	a := newDurableRig(t, j, w, clock, func(c *engine.Config) {
-		c.Failpoint = func(name string) {
-			if name == engine.FailAfterWallet {
-				panic(crash)
-			}
-		}
-	})
-	func() {
-		defer func() { recover() }()
-		a.pay(payReq("p1", code(1, 1), 500))
-	}()
+	crashDuringPay(t, newDurableRig(t, j, w, clock, crashAt(engine.FailAfterWallet)), payReq("p1", code(1, 1), 500))
 	clock.Advance(engine.DefaultFollowUpDeadline * 3)
 	b := newDurableRig(t, j, w, clock, nil)
 	// The wallet is unreachable at first: the inquiry fails, and the
@@ -238,18 +212,7 @@ func TestLostOutcomeFoundAgainPastDeadline(t *testing.T) {
 func TestCrashAfterWalletCharged(t *testing.T) {
 	j, w := newMemJournal(), newFakeWallet()
 	clock := enginetest.NewManualClock(t0)
-	crash := errors.New("crash")
-	a := newDurableRig(t, j, w, clock, func(c *engine.Config) {
-		c.Failpoint = func(name string) {
-			if name == engine.FailAfterWallet {
-				panic(crash)
-			}
-		}
-	})
-	func() {
-		defer func() { recover() }()
-		a.pay(payReq("p1", code(1, 1), 500))
-	}()
+	crashDuringPay(t, newDurableRig(t, j, w, clock, crashAt(engine.FailAfterWallet)), payReq("p1", code(1, 1), 500))
 	b := newDurableRig(t, j, w, clock, nil)
 	b.e.ProcessDue(context.Background())
 	var v codec.PaymentView
@@ -389,4 +352,30 @@ func TestCompaction(t *testing.T) {
 	if j.payment(v.PaymentID).PaymentID != "" {
 		t.Fatal("journal kept it")
 	}
+}
+
+// errCrash is what a crashAt failpoint panics with: the process "dies"
+// there, abandoning the engine's in-memory state like a SIGKILL would.
+var errCrash = errors.New("crash")
+
+// crashAt returns a config tweak whose failpoint crashes at point.
+func crashAt(point string) func(*engine.Config) {
+	return func(c *engine.Config) {
+		c.Failpoint = func(name string) {
+			if name == point {
+				panic(errCrash)
+			}
+		}
+	}
+}
+
+// crashDuringPay pays req on r, whose failpoint must crash during it.
+func crashDuringPay(t *testing.T, r *rig, req *codec.PayRequest) {
+	t.Helper()
+	defer func() {
+		if recover() != errCrash {
+			t.Fatal("the failpoint did not fire")
+		}
+	}()
+	r.pay(req)
 }
