@@ -128,32 +128,22 @@ const msgSuspended = "payments are suspended: the journal cannot write; retry th
 func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest, out *codec.PaymentView) (walletWait time.Duration) {
 	e.stats.Pays.Add(1)
 	if req.CodeErr != nil || req.Code.IsZero() {
-		fail(out, codec.InvalidPaymentCode, "the payment code is malformed: it must be 16 to 32 digits")
+		fail(out, codec.InvalidPaymentCode, msgMalformedCode)
 		return
 	}
 	if req.Amount.Value <= 0 {
 		fail(out, codec.ParamIllegal, "paymentAmount.value must be greater than zero")
 		return
 	}
-	if !req.Code.Class().Routable() {
-		fail(out, codec.InvalidPaymentCode, "the payment code is not a supported wallet code")
-		return
-	}
-	walletName, err := e.ident.Identify(ctx, &req.Code)
-	if err != nil {
-		if errors.Is(err, ErrNoIssuer) {
-			fail(out, codec.InvalidPaymentCode, "no wallet issues this payment code")
-		} else {
-			// Nothing is recorded: the lane may retry the same request.
-			fail(out, codec.UnknownException, "wallet identification is unavailable, retry the same request")
-		}
+	// The same checks the decode endpoint makes (Identify): routable class,
+	// a known issuer, a connected wallet. A U answer records nothing, so
+	// the lane may retry the same request.
+	walletName, rc, msg := e.Identify(ctx, &req.Code)
+	if rc != codec.Success {
+		fail(out, rc, msg)
 		return
 	}
 	w := e.wallet[walletName]
-	if w == nil {
-		fail(out, codec.NoPayOptions, "the wallet that issued this code is not connected")
-		return
-	}
 	if e.fu.size() >= e.cfg.MaxFollowUps {
 		fail(out, codec.RequestTrafficExceedLimit, "too many payments in process, retry the same request later")
 		return

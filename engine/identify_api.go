@@ -7,6 +7,9 @@ import (
 	"github.com/paycode/paycode/codec"
 )
 
+// msgMalformedCode answers a code that is not 16 to 32 digits.
+const msgMalformedCode = "the payment code is malformed: it must be 16 to 32 digits"
+
 // Identify names the connected wallet a payment with code would be sent
 // to, by the same checks Pay makes before it records anything: the code is
 // well formed, of a routable class, issued by a wallet the routing rules
@@ -18,10 +21,11 @@ import (
 // empty and rc, msg are what Pay would answer: INVALID_PAYMENT_CODE
 // (malformed, unsupported class, no issuer), NO_PAY_OPTIONS (the issuer is
 // not connected) or UNKNOWN_EXCEPTION (identification unavailable,
-// retryable). msg never contains the code.
+// retryable). msg never contains the code. Pay runs the same checks
+// through this method.
 func (e *Engine) Identify(ctx context.Context, code *codec.Code) (wallet string, rc codec.ResultCode, msg string) {
 	if code == nil || code.IsZero() {
-		return "", codec.InvalidPaymentCode, "the payment code is malformed: it must be 16 to 32 digits"
+		return "", codec.InvalidPaymentCode, msgMalformedCode
 	}
 	if !code.Class().Routable() {
 		return "", codec.InvalidPaymentCode, "the payment code is not a supported wallet code"
