@@ -31,6 +31,7 @@ func newJournaledAPIWallet(b *testing.B, j engine.Journal, key []byte, w engine.
 		Identifier: id,
 		Journal:    j,
 		CodeKey:    key,
+		Logger:     quietLog,
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"strconv"
 	"sync/atomic"
@@ -103,7 +105,16 @@ func simWallet(b testing.TB) engine.Wallet {
 	return c
 }
 
+// quietLog drops the per-payment log line, so the pay benchmarks and the
+// allocation budget measure the pay path; BenchmarkPayHandlerLogged
+// measures the line's own cost.
+var quietLog = slog.New(slog.DiscardHandler)
+
 func newAPI(b testing.TB, w engine.Wallet) *httpapi.Server {
+	return newAPILog(b, w, quietLog)
+}
+
+func newAPILog(b testing.TB, w engine.Wallet, log *slog.Logger) *httpapi.Server {
 	id, err := ident.New(ident.Config{})
 	if err != nil {
 		b.Fatal(err)
@@ -112,6 +123,7 @@ func newAPI(b testing.TB, w engine.Wallet) *httpapi.Server {
 	eng, err := engine.New(engine.Config{
 		Wallets:    map[string]engine.Wallet{"mpp-281001": w},
 		Identifier: id,
+		Logger:     log,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -180,6 +192,12 @@ func runHandler(b *testing.B, api *httpapi.Server) {
 // identification, with a wallet that answers in-process at once.
 func BenchmarkPayHandlerInstantWallet(b *testing.B) {
 	runHandler(b, newAPI(b, instantWallet{}))
+}
+
+// BenchmarkPayHandlerLogged: the same with the per-payment log line on,
+// as production runs it (JSON to a discarding writer): the line's cost.
+func BenchmarkPayHandlerLogged(b *testing.B) {
+	runHandler(b, newAPILog(b, instantWallet{}, slog.New(slog.NewJSONHandler(io.Discard, nil))))
 }
 
 // BenchmarkPayHandlerSimWallet: the same plus the wallet connector and a

@@ -90,6 +90,10 @@ type Config struct {
 	// asks the wallet before any deadline cancel). Intents, cancels,
 	// reversals and refunds are always synced.
 	AsyncOutcomes bool
+	// OnOutcome, when set, is called once per payment that reached its
+	// final state (with the payment's lock held: it must not block or call
+	// the engine). Every final payment is also logged at info.
+	OnOutcome func(*FinishedPayment)
 	// Failpoint, when set, is called at the named points (Fail…) so crash
 	// tests can kill the process exactly there.
 	Failpoint func(name string)

@@ -260,6 +260,7 @@ func (e *Engine) followPayment(ctx context.Context, it fuItem) {
 	}
 	cancel := p.cancelWanted || p.reverse
 	p.attempt++
+	p.followUps++
 	p.mu.Unlock()
 	e.failpoint(FailFollowUpCall)
 

@@ -95,6 +95,11 @@ type PaymentRecord struct {
 	CloseAs      codec.PaymentStatus
 	Reverse      bool
 	Refunded     int64
+	// Held: the writing engine still has work on this payment (follow-up,
+	// cancel or reversal, refund in process, notification unacknowledged).
+	// A SharedJournal keeps it leased to the writing node while set and
+	// releases the lease when a write clears it; Pebble does not store it.
+	Held bool
 	// Updated is when this version was written (compaction age).
 	Updated time.Time
 	// Version counts the record's writes, starting at 1.

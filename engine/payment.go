@@ -72,6 +72,12 @@ type payment struct {
 	// never exceeds amount.Value.
 	refunded int64
 	refunds  []*refund
+	// reported: the final state was logged and handed to OnOutcome;
+	// followUps counts follow-up wallet calls; wasRecovered marks a payment
+	// settled after a restart or a takeover.
+	reported     bool
+	followUps    int
+	wasRecovered bool
 }
 
 // waitDispatched returns a channel closed when the first dispatch has

@@ -97,6 +97,7 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 		if notify {
 			e.enqueueNotificationLocked(p, nil)
 		}
+		e.maybeReportLocked(p)
 		return nil
 	}
 	pb := batchPool.Get().(*persistBatch)
@@ -125,7 +126,15 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 	if notify {
 		e.enqueueNotificationLocked(p, pb.buf)
 	}
+	e.maybeReportLocked(p)
 	return nil
+}
+
+// maybeReportLocked reports p once it is final with no wallet work left.
+func (e *Engine) maybeReportLocked(p *payment) {
+	if !p.reported && p.final() && !p.cancelWanted && !p.reverse {
+		e.reportLocked(p, p.updated)
+	}
 }
 
 // fatal stops admitting payments and reports the journal failure once.

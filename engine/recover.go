@@ -126,6 +126,7 @@ func (e *Engine) restorePayment(r *PaymentRecord) *payment {
 		customerID: r.CustomerID, brand: r.Brand, cancelWanted: r.CancelWanted, closeAs: r.CloseAs,
 		reverse: r.Reverse, refunded: r.Refunded, version: r.Version, updated: r.Updated,
 		dispatchDone: true, notifiedStatus: r.Status,
+		reported: r.Final(), wasRecovered: true,
 	}
 	p.codeMasked.n = uint8(copy(p.codeMasked.b[:], r.CodeMasked))
 	e.payByReq.put(key, p)
