@@ -90,6 +90,11 @@ type Config struct {
 	// asks the wallet before any deadline cancel). Intents, cancels,
 	// reversals and refunds are always synced.
 	AsyncOutcomes bool
+	// LeaseCheck (several nodes, a SharedJournal) is how often the node
+	// renews its leases, picks up cancels handed to it and takes over the
+	// work of nodes whose leases expired (default DefaultLeaseCheck; keep
+	// it well under the journal's lease length).
+	LeaseCheck time.Duration
 	// OnOutcome, when set, is called once per payment that reached its
 	// final state (with the payment's lock held: it must not block or call
 	// the engine). Every final payment is also logged at info.
@@ -109,6 +114,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.LeaseCheck == 0 {
+		c.LeaseCheck = DefaultLeaseCheck
 	}
 	if c.PayTimeout == 0 {
 		c.PayTimeout = DefaultPayTimeout

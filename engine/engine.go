@@ -37,8 +37,12 @@ type Engine struct {
 	payPool  sync.Pool // *WalletPay
 	hmacPool *sync.Pool
 	journal  Journal
-	failed   atomic.Bool
-	stats    Stats
+	shared   SharedJournal // set when the journal is shared by several nodes
+	// acquireMu serializes taking a payment's lease for a lane operation,
+	// so a node never holds two copies of one payment.
+	acquireMu sync.Mutex
+	failed    atomic.Bool
+	stats     Stats
 }
 
 // Stats are running counters, for tests and metrics.
@@ -79,6 +83,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.fu.init()
 	e.journal = cfg.Journal
+	if sj, ok := cfg.Journal.(SharedJournal); ok {
+		e.shared = sj
+	}
 	e.hmacPool = newHMACPool(cfg.CodeKey)
 	e.payPool.New = func() any { return new(WalletPay) }
 	return e, nil
@@ -200,21 +207,30 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 	// The intent is durable before the wallet hears of the payment: after
 	// a crash, recovery settles it by inquiry, never by paying again.
 	e.failpoint(FailBeforeIntent)
-	p.mu.Lock()
-	err = e.persistLocked(ctx, p, nil, true)
-	p.mu.Unlock()
-	if err != nil {
-		e.abort(p, key)
-		fail(out, codec.UnknownException, msgSuspended)
-		return
+	if e.shared != nil {
+		// Several nodes: the database decides whether this request (or
+		// this code) is new, in one statement.
+		if e.claim(ctx, p, key, req, codeHash, out) {
+			return
+		}
+	} else {
+		p.mu.Lock()
+		err = e.persistLocked(ctx, p, nil, true)
+		p.mu.Unlock()
+		if err != nil {
+			e.abort(p, key)
+			fail(out, codec.UnknownException, msgSuspended)
+			return
+		}
 	}
 	e.failpoint(FailAfterIntent)
 	walletWait = e.dispatch(ctx, p, req)
 	e.failpoint(FailAfterOutcome)
 	p.mu.Lock()
 	p.viewLocked(out, false)
+	lost := p.lost
 	p.mu.Unlock()
-	if e.failed.Load() {
+	if e.failed.Load() || lost {
 		// The outcome could not be made durable: do not tell the lane it
 		// is final. Recovery after the restart settles it at the wallet.
 		out.ResultCode, out.ResultMessage = codec.UnknownException, "the result could not be recorded; inquire with the same request id"
@@ -230,9 +246,10 @@ func (e *Engine) abort(p *payment, key []byte) {
 	p.aborted = true
 	p.status, p.result, p.msg = codec.StatusNone, codec.UnknownException, "the journal could not record the payment"
 	p.mu.Unlock()
-	e.codes.del(p.codeHash)
-	e.payByID.del(p.id)
-	e.payByReq.del(string(key))
+	isP := func(q *payment) bool { return q == p }
+	e.codes.delIf(p.codeHash, isP)
+	e.payByID.delIf(p.id, isP)
+	e.payByReq.delIf(string(key), isP)
 	p.markDispatched()
 }
 
@@ -259,6 +276,14 @@ func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.Pay
 	p.viewLocked(out, false)
 	aborted := p.aborted
 	p.mu.Unlock()
+	if aborted && e.shared != nil && !e.failed.Load() {
+		// Several nodes: the first request lost its claim to a payment
+		// another node made; answer from that one.
+		if rec, _, err := e.shared.GetPayment(ctx, p.clientID, p.requestID, ""); err == nil && rec != nil {
+			e.answerStored(ctx, rec, req, codeHash, out)
+			return
+		}
+	}
 	if aborted {
 		fail(out, codec.UnknownException, msgSuspended)
 	}

@@ -128,6 +128,22 @@ func (e *Engine) Start(ctx context.Context) {
 	if !e.started.CompareAndSwap(false, true) {
 		return
 	}
+	if e.shared != nil {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			t := time.NewTicker(e.cfg.LeaseCheck)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					e.LeaseTick(ctx)
+				}
+			}
+		}()
+	}
 	e.wg.Add(2)
 	go func() {
 		defer e.wg.Done()
@@ -241,7 +257,7 @@ func (e *Engine) followPayment(ctx context.Context, it fuItem) {
 		return
 	}
 	p.queued = false
-	if p.final() && !p.reverse && !p.cancelWanted {
+	if (p.final() && !p.reverse && !p.cancelWanted) || !e.ownedLocked(p) {
 		p.mu.Unlock()
 		return
 	}
@@ -317,7 +333,9 @@ func (e *Engine) applyCancel(p *payment, res WalletResult, err error) codec.Resu
 			p.result = codec.OrderIsCanceled
 			p.msg = "the payment was cancelled"
 		}
-		p.paidAt = time.Time{}
+		// paidAt stays: a cancelled payment that had been paid was a
+		// charge and its reversal (engine/settle lists both); views show
+		// a payment time only while SUCCESS.
 	}
 	if err := e.persistLocked(context.Background(), p, nil, true); err != nil {
 		return codec.UnknownException
@@ -329,7 +347,7 @@ func (e *Engine) followRefund(ctx context.Context, r *refund) {
 	p := r.p
 	p.mu.Lock()
 	r.queued = false
-	if r.status != codec.StatusProcessing {
+	if r.status != codec.StatusProcessing || !e.ownedLocked(p) {
 		p.mu.Unlock()
 		return
 	}

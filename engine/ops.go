@@ -30,6 +30,9 @@ func (e *Engine) findPayment(clientID []byte, req *codec.IDRequest) *payment {
 // codec.Success when found (out filled, with transactions) or
 // codec.OrderNotExist.
 func (e *Engine) Inquire(ctx context.Context, clientID []byte, req *codec.IDRequest, out *codec.PaymentView) codec.ResultCode {
+	if e.shared != nil {
+		return e.inquireShared(ctx, clientID, req, out)
+	}
 	p := e.findPayment(clientID, req)
 	if p == nil {
 		return codec.OrderNotExist
@@ -59,10 +62,19 @@ type CancelResult struct {
 // the wallet confirms, inquiries about a cancelled success answer
 // PROCESSING, not SUCCESS (the wallet may have reversed it already).
 func (e *Engine) Cancel(ctx context.Context, clientID []byte, req *codec.IDRequest) CancelResult {
+	if e.shared != nil {
+		return e.cancelShared(ctx, clientID, req)
+	}
 	p := e.findPayment(clientID, req)
 	if p == nil {
 		return CancelResult{Result: codec.OrderNotExist}
 	}
+	return e.cancelLocal(ctx, p)
+}
+
+// cancelLocal cancels a payment this node works on.
+func (e *Engine) cancelLocal(ctx context.Context, p *payment) CancelResult {
+	defer e.beginOp(ctx, p)()
 	res := CancelResult{PaymentID: p.id, PaymentRequestID: p.requestID}
 	now := e.clock.Now()
 	p.mu.Lock()
@@ -127,11 +139,24 @@ func (e *Engine) Refund(ctx context.Context, clientID []byte, req *codec.RefundR
 		out.ResultCode, out.ResultMessage = codec.ParamIllegal, "refundAmount.value must be greater than zero"
 		return
 	}
-	p, ok := e.payByID.get(req.PaymentID)
-	if !ok || p.clientID != string(clientID) {
+	var p *payment
+	if e.shared != nil {
+		var answered bool
+		if p, answered = e.refundShared(ctx, clientID, req, out); answered {
+			return
+		}
+	} else {
+		var ok bool
+		p, ok = e.payByID.get(req.PaymentID)
+		if !ok {
+			p = nil
+		}
+	}
+	if p == nil || p.clientID != string(clientID) {
 		out.ResultCode = codec.OrderNotExist
 		return
 	}
+	defer e.beginOp(ctx, p)()
 	var kb [256]byte
 	key := appendKey(kb[:0], clientID, req.RefundRequestID)
 	now := e.clock.Now()
@@ -190,7 +215,15 @@ func (e *Engine) Refund(ctx context.Context, clientID []byte, req *codec.RefundR
 	// The reservation and the refund's intent are durable before the
 	// wallet is asked.
 	p.mu.Lock()
-	if err := e.persistLocked(ctx, p, r, true); err != nil {
+	if e.shared != nil {
+		if err := e.claimRefundLocked(ctx, p, r, req, out); err != nil {
+			p.mu.Unlock()
+			isR := func(q *refund) bool { return q == r }
+			e.refByReq.delIf(string(key), isR)
+			e.refByID.delIf(r.id, isR)
+			return
+		}
+	} else if err := e.persistLocked(ctx, p, r, true); err != nil {
 		r.status, r.result, r.msg = codec.StatusFail, codec.UnknownException, "the journal could not record the refund"
 		p.refunded -= r.amount.Value
 		r.viewLocked(out)
@@ -245,6 +278,9 @@ func (e *Engine) applyRefund(r *refund, res WalletResult, err error) {
 // InquireRefund answers inquiryRefund from the engine's state: it returns
 // codec.Success with out filled, or codec.OrderNotExist.
 func (e *Engine) InquireRefund(ctx context.Context, clientID []byte, req *codec.InquiryRefundRequest, out *codec.RefundView) codec.ResultCode {
+	if e.shared != nil {
+		return e.inquireRefundShared(ctx, clientID, req, out)
+	}
 	var r *refund
 	var ok bool
 	if len(req.RefundID) > 0 {

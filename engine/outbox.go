@@ -75,7 +75,7 @@ func (e *Engine) deliver(ctx context.Context, o *outboxItem) {
 	p := o.p
 	p.mu.Lock()
 	o.queued = false
-	if o.delivered || e.cfg.Notifier == nil {
+	if o.delivered || e.cfg.Notifier == nil || !e.ownedLocked(p) {
 		p.mu.Unlock()
 		return
 	}
@@ -95,7 +95,10 @@ func (e *Engine) deliver(ctx context.Context, o *outboxItem) {
 	if err == nil && bytes.Equal(body, o.body) {
 		e.failpoint(FailNotifyAck)
 		o.delivered = true
-		if e.journal != nil {
+		if e.shared != nil {
+			// With the payment's record: the write may release its lease.
+			e.persist(ctx, p, nil, false, true)
+		} else if e.journal != nil {
 			// Unsynced: if the process dies before this is durable the
 			// notification is sent again — at least once, as promised.
 			b := Batch{Delivered: []string{p.id}}

@@ -78,6 +78,13 @@ type payment struct {
 	reported     bool
 	followUps    int
 	wasRecovered bool
+	// leaseGone (several nodes): this node released the payment or lost
+	// its lease; it no longer works on it and forgets it at the next lease
+	// tick. lost: a write was refused because another node owns it now.
+	leaseGone bool
+	lost      bool
+	idleTicks int // lease ticks this node held p with nothing to do
+	ops       int // lane cancels and refunds running on p (several nodes)
 }
 
 // waitDispatched returns a channel closed when the first dispatch has

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"errors"
 	"hash"
 	"sync"
 	"time"
@@ -81,8 +82,18 @@ type persistBatch struct {
 // so notification and state can never disagree after a crash. Any error
 // is fatal for the engine (fail-stop).
 func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync bool) error {
+	return e.persist(ctx, p, r, sync, false)
+}
+
+// persist is persistLocked; delivered also records that p's notification
+// was acknowledged (several nodes: in the same write as the payment, whose
+// lease it may release).
+func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, delivered bool) error {
 	if e.failed.Load() {
 		return ErrJournalFailed
+	}
+	if e.shared != nil && p.leaseGone {
+		return ErrLeaseLost
 	}
 	p.version++
 	p.updated = e.clock.Now()
@@ -105,7 +116,11 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 	pb.b.Reset()
 	now := e.clock.Now()
 	p.recordLocked(&pb.pr, now)
+	pb.pr.Held = notify || p.heldLocked()
 	pb.b.Payments = append(pb.b.Payments, &pb.pr)
+	if delivered {
+		pb.b.Delivered = append(pb.b.Delivered, p.id)
+	}
 	if r != nil {
 		r.recordLocked(&pb.rr, now)
 		pb.b.Refunds = append(pb.b.Refunds, &pb.rr)
@@ -117,11 +132,22 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 		pb.b.Notifications = append(pb.b.Notifications, &pb.nr)
 	}
 	err := e.journal.Append(ctx, &pb.b, sync)
+	held := pb.pr.Held
 	pb.b.Reset()
 	pb.pr, pb.rr = PaymentRecord{}, RefundRecord{}
 	if err != nil {
+		if e.shared != nil && errors.Is(err, ErrLeaseLost) {
+			// Another node took the payment over (this node's lease
+			// expired): it carries on from the database; this node stops.
+			p.leaseGone, p.lost = true, true
+			e.log.Warn("payment lease lost to another node; leaving it to that node", "payment_id", p.id)
+			return err
+		}
 		e.fatal(err)
 		return err
+	}
+	if e.shared != nil && !held {
+		p.leaseGone = true // released: forgotten at the next lease tick
 	}
 	if notify {
 		e.enqueueNotificationLocked(p, pb.buf)

@@ -29,6 +29,9 @@ func (e *Engine) Recover(ctx context.Context) (RecoverStats, error) {
 	if e.journal == nil {
 		return st, nil
 	}
+	if e.shared != nil {
+		return e.recoverShared(ctx)
+	}
 	now := e.clock.Now()
 	var refunds []*RefundRecord
 	notes := map[string]*NotificationRecord{}

@@ -58,9 +58,11 @@ type SharedJournal interface {
 	// is ErrNotFound.
 	Acquire(ctx context.Context, paymentID string) (l *Leased, ok bool, err error)
 	// TakeOver leases to this node up to limit payments whose lease expired
-	// (their node died), and those this node itself held before a restart,
-	// skipping rows other nodes are taking at the same moment (FOR UPDATE
-	// SKIP LOCKED), and returns them.
+	// (their node died or released them), whoever held them — but never
+	// a live lease, this node's included — skipping rows other nodes are
+	// taking at the same moment (FOR UPDATE SKIP LOCKED), and returns them.
+	// A restarted node calls Release then TakeOver to resume its own work
+	// at once.
 	TakeOver(ctx context.Context, limit int) ([]*Leased, error)
 	// Renew extends every lease this node holds, and returns (and clears)
 	// the ids of its payments that another node asked to cancel.

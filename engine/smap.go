@@ -60,6 +60,16 @@ func (s *smap[V]) del(key string) {
 	sh.mu.Unlock()
 }
 
+// delIf removes key if match accepts the value stored under it.
+func (s *smap[V]) delIf(key string, match func(V) bool) {
+	sh := s.shard([]byte(key))
+	sh.mu.Lock()
+	if v, ok := sh.m[key]; ok && match(v) {
+		delete(sh.m, key)
+	}
+	sh.mu.Unlock()
+}
+
 // each calls fn for every entry, one shard at a time, without holding the
 // shard lock while fn runs.
 func (s *smap[V]) each(fn func(key string, v V)) {
@@ -151,5 +161,15 @@ func (c *cmap[K, V]) del(k K) {
 	sh := c.shard(k)
 	sh.mu.Lock()
 	delete(sh.m, k)
+	sh.mu.Unlock()
+}
+
+// delIf removes k if match accepts the value stored under it.
+func (c *cmap[K, V]) delIf(k K, match func(V) bool) {
+	sh := c.shard(k)
+	sh.mu.Lock()
+	if v, ok := sh.m[k]; ok && match(v) {
+		delete(sh.m, k)
+	}
 	sh.mu.Unlock()
 }
