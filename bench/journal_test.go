@@ -21,18 +21,26 @@ func newJournaledAPI(b *testing.B, j engine.Journal, key []byte) *httpapi.Server
 }
 
 func newJournaledAPIWallet(b *testing.B, j engine.Journal, key []byte, w engine.Wallet) *httpapi.Server {
+	return newJournaledAPIConfig(b, j, key, w, nil)
+}
+
+func newJournaledAPIConfig(b *testing.B, j engine.Journal, key []byte, w engine.Wallet, tweak func(*engine.Config)) *httpapi.Server {
 	id, err := ident.New(ident.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { id.Close() })
-	eng, err := engine.New(engine.Config{
+	cfg := engine.Config{
 		Wallets:    map[string]engine.Wallet{"mpp-281001": w},
 		Identifier: id,
 		Journal:    j,
 		CodeKey:    key,
 		Logger:     quietLog,
-	})
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	eng, err := engine.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,6 +87,27 @@ func BenchmarkPayLanesPebble(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { j.Close() })
+	runParallelPays(b, newJournaledAPI(b, j, j.CodeKey()))
+}
+
+// BenchmarkPayLanesPebbleAsync: Pebble with engine.asyncOutcomes (the
+// outcome is written without waiting for its fsync: one synced write per
+// pay).
+func BenchmarkPayLanesPebbleAsync(b *testing.B) {
+	j, err := journal.Open(b.TempDir(), journal.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { j.Close() })
+	runParallelPays(b, newJournaledAPIConfig(b, j, j.CodeKey(), instantWallet{}, func(c *engine.Config) { c.AsyncOutcomes = true }))
+}
+
+// BenchmarkPayLanesPostgres: the same 64 lanes on the shared PostgreSQL
+// journal (PAYCODE_TEST_POSTGRES; skipped without it): an insert-or-fetch
+// claim and a fenced outcome update, both committed synchronously, per
+// pay; the lease is released in the outcome's write.
+func BenchmarkPayLanesPostgres(b *testing.B) {
+	j := openPostgres(b)
 	runParallelPays(b, newJournaledAPI(b, j, j.CodeKey()))
 }
 

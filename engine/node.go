@@ -362,6 +362,9 @@ func (e *Engine) recoverShared(ctx context.Context) (RecoverStats, error) {
 
 // inquireShared answers inquiryPayment from the database.
 func (e *Engine) inquireShared(ctx context.Context, clientID []byte, req *codec.IDRequest, out *codec.PaymentView) codec.ResultCode {
+	if len(clientID) == 0 {
+		return codec.OrderNotExist // the journal reads an empty client as any
+	}
 	rec, refs, err := e.shared.GetPayment(ctx, string(clientID), string(req.PaymentRequestID), string(req.PaymentID))
 	if err != nil {
 		return codec.UnknownException
@@ -379,6 +382,9 @@ func (e *Engine) inquireShared(ctx context.Context, clientID []byte, req *codec.
 
 // inquireRefundShared answers inquiryRefund from the database.
 func (e *Engine) inquireRefundShared(ctx context.Context, clientID []byte, req *codec.InquiryRefundRequest, out *codec.RefundView) codec.ResultCode {
+	if len(clientID) == 0 {
+		return codec.OrderNotExist
+	}
 	rr, err := e.shared.GetRefund(ctx, string(clientID), string(req.RefundRequestID), string(req.RefundID))
 	if err != nil {
 		return codec.UnknownException
@@ -441,6 +447,9 @@ func (e *Engine) acquireOnce(ctx context.Context, paymentID string) (*payment, b
 
 // cancelShared is Cancel with several nodes.
 func (e *Engine) cancelShared(ctx context.Context, clientID []byte, req *codec.IDRequest) CancelResult {
+	if len(clientID) == 0 {
+		return CancelResult{Result: codec.OrderNotExist}
+	}
 	if p := e.findPayment(clientID, req); p != nil && e.owned(p) {
 		return e.cancelLocal(ctx, p)
 	}
@@ -549,6 +558,10 @@ func (e *Engine) cancellableLocked(p *payment, now time.Time) bool {
 // payment leased to this node to refund. answered is set when out holds
 // the lane's answer.
 func (e *Engine) refundShared(ctx context.Context, clientID []byte, req *codec.RefundRequest, out *codec.RefundView) (p *payment, answered bool) {
+	if len(clientID) == 0 {
+		out.ResultCode = codec.OrderNotExist
+		return nil, true
+	}
 	rr, err := e.shared.GetRefund(ctx, string(clientID), string(req.RefundRequestID), "")
 	if err != nil {
 		out.ResultCode, out.ResultMessage = codec.UnknownException, "the refund could not be looked up; retry the same request"

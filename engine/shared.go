@@ -46,10 +46,13 @@ type SharedJournal interface {
 
 	// GetPayment returns a payment's latest record and its refunds, by
 	// paymentID when it is not empty, else by clientID and requestID; nil
-	// when there is none. A payment of another client is not returned.
+	// when there is none. A payment of another client is not returned; an
+	// empty clientID matches any client (tools; the engine always gives
+	// the lane's).
 	GetPayment(ctx context.Context, clientID, requestID, paymentID string) (*PaymentRecord, []*RefundRecord, error)
 	// GetRefund returns a refund's latest record by refundID when it is
-	// not empty, else by clientID and requestID; nil when there is none.
+	// not empty, else by clientID and requestID; nil when there is none
+	// or it is another client's (clientID not empty).
 	GetRefund(ctx context.Context, clientID, requestID, refundID string) (*RefundRecord, error)
 
 	// Acquire leases one payment to this node unless another node holds a

@@ -35,6 +35,7 @@ type memPay struct {
 	rec        []byte // encoded latest version
 	version    uint64
 	final      bool
+	held       bool // PaymentRecord.Held (not in the record encoding)
 	owner      string // "" when released
 	leaseUntil time.Time
 	cancelReq  bool
@@ -133,7 +134,7 @@ func (n *SharedMemNode) ClaimPayment(ctx context.Context, rec *engine.PaymentRec
 		return s.payment(id)
 	}
 	now := s.now()
-	s.pays[rec.PaymentID] = &memPay{rec: AppendPayment(nil, rec), version: rec.Version, final: rec.Final(),
+	s.pays[rec.PaymentID] = &memPay{rec: AppendPayment(nil, rec), version: rec.Version, final: rec.Final(), held: rec.Held,
 		owner: n.node, leaseUntil: now.Add(n.ttl), updated: rec.Updated}
 	s.byReq[reqKey(rec.ClientID, rec.RequestID)] = rec.PaymentID
 	s.byCode[rec.CodeHash] = rec.PaymentID
@@ -150,6 +151,7 @@ func (s *SharedMem) payment(id string) (*engine.PaymentRecord, error) {
 	if err := DecodePayment(p.rec, r); err != nil {
 		return nil, err
 	}
+	r.Held = p.held
 	return r, nil
 }
 
@@ -181,7 +183,7 @@ func (n *SharedMemNode) writePayment(r *engine.PaymentRecord, now time.Time) err
 	if r.Version < p.version {
 		return nil
 	}
-	p.rec, p.version, p.final, p.updated = AppendPayment(nil, r), r.Version, r.Final(), r.Updated
+	p.rec, p.version, p.final, p.held, p.updated = AppendPayment(nil, r), r.Version, r.Final(), r.Held, r.Updated
 	if r.Held {
 		p.leaseUntil = now.Add(n.ttl)
 	} else {
@@ -203,6 +205,9 @@ func (n *SharedMemNode) fenced(b *engine.Batch) bool {
 func (n *SharedMemNode) writeRest(b *engine.Batch) {
 	s := n.db
 	for _, r := range b.Refunds {
+		if old, err := s.refund(r.RefundID); err == nil && old != nil && r.Version < old.Version {
+			continue // versions never go backwards
+		}
 		s.refunds[r.RefundID] = AppendRefund(nil, r)
 		s.refByReq[reqKey(r.ClientID, r.RequestID)] = r.RefundID
 		set := s.byPay[r.PaymentID]
@@ -285,7 +290,7 @@ func (n *SharedMemNode) GetPayment(ctx context.Context, clientID, requestID, pay
 		id = s.byReq[reqKey(clientID, requestID)]
 	}
 	p, err := s.payment(id)
-	if err != nil || p == nil || p.ClientID != clientID {
+	if err != nil || p == nil || (clientID != "" && p.ClientID != clientID) {
 		return nil, nil, err
 	}
 	refs, err := s.refundsOf(id)
@@ -324,7 +329,7 @@ func (n *SharedMemNode) GetRefund(ctx context.Context, clientID, requestID, refu
 		id = s.refByReq[reqKey(clientID, requestID)]
 	}
 	r, err := s.refund(id)
-	if err != nil || r == nil || r.ClientID != clientID {
+	if err != nil || r == nil || (clientID != "" && r.ClientID != clientID) {
 		return nil, err
 	}
 	return r, nil
@@ -470,12 +475,14 @@ func (n *SharedMemNode) Load(ctx context.Context, fn func(*engine.Record) error)
 	s := n.db
 	s.mu.Lock()
 	var values [][]byte
+	held := map[int]bool{}
 	ids := make([]string, 0, len(s.pays))
 	for id := range s.pays {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
+		held[len(values)] = s.pays[id].held
 		values = append(values, s.pays[id].rec)
 	}
 	for _, mp := range [...]map[string][]byte{s.refunds, s.notes} {
@@ -484,10 +491,13 @@ func (n *SharedMemNode) Load(ctx context.Context, fn func(*engine.Record) error)
 		}
 	}
 	s.mu.Unlock()
-	for _, v := range values {
+	for i, v := range values {
 		var rec engine.Record
 		if err := DecodeRecord(v, &rec); err != nil {
 			return err
+		}
+		if rec.Payment != nil {
+			rec.Payment.Held = held[i]
 		}
 		if err := fn(&rec); err != nil {
 			return err
@@ -516,6 +526,19 @@ func (n *SharedMemNode) Compact(ctx context.Context, before time.Time) (int, err
 		rec, err := s.payment(id)
 		if err != nil {
 			return removed, err
+		}
+		busy := false
+		for rid := range s.byPay[id] {
+			r, err := s.refund(rid)
+			if err != nil {
+				return removed, err
+			}
+			if r != nil && !refundDone(r, before) {
+				busy = true
+			}
+		}
+		if busy {
+			continue
 		}
 		for rid := range s.byPay[id] {
 			if r, err := s.refund(rid); err == nil && r != nil {
