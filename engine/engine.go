@@ -345,8 +345,12 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 	}
 	if err != nil {
 		if !inquiry && errors.Is(err, ErrNotSent) {
-			// The wallet never got the pay: close it now (the cancel leaves
-			// a tombstone at the wallet, so nothing can charge it later).
+			// The wallet never got the pay (no byte left the process: no
+			// connection, no slot, an open circuit breaker), so nothing can
+			// be charged: the lane is told FAIL at once. A cancel still
+			// leaves a tombstone at the wallet, belt and braces.
+			p.status, p.result = codec.StatusFail, codec.ProcessFail
+			p.msg = "the wallet could not be reached; nothing was charged"
 			p.cancelWanted = true
 			p.closeAs = codec.StatusFail
 			if e.persistLocked(context.Background(), p, nil, true) != nil {

@@ -443,13 +443,13 @@ func TestNotSentClosesAtOnce(t *testing.T) {
 	r := newRig(t)
 	r.w.notSent = true
 	v := r.pay(payReq("p1", code(1, 1), 500))
-	if v.ResultCode != codec.PaymentInProcess {
-		t.Fatalf("answer %v", v.ResultCode)
+	if v.ResultCode != codec.ProcessFail || v.Status != codec.StatusFail {
+		t.Fatalf("answer %v %v, want FAIL at once: nothing was sent", v.ResultCode, v.Status)
 	}
 	if n := r.e.ProcessDue(context.Background()); n != 1 {
 		t.Fatalf("ran %d follow-ups at once", n)
 	}
-	if _, iv := r.inquire(v.PaymentID); iv.Status != codec.StatusFail || iv.ResultCode != codec.OrderIsClosed {
+	if _, iv := r.inquire(v.PaymentID); iv.Status != codec.StatusFail || iv.ResultCode != codec.ProcessFail {
 		t.Fatalf("%v %v", iv.Status, iv.ResultCode)
 	}
 	if p := r.w.pay(v.PaymentID); p.state != "closed" {

@@ -35,7 +35,7 @@ type memPay struct {
 	rec        []byte // encoded latest version
 	version    uint64
 	final      bool
-	held       bool // PaymentRecord.Held (not in the record encoding)
+	held       bool   // PaymentRecord.Held (not in the record encoding)
 	owner      string // "" when released
 	leaseUntil time.Time
 	cancelReq  bool

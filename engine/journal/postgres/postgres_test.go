@@ -26,6 +26,9 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 func dsn(t testing.TB) string {
 	t.Helper()
 	d := os.Getenv("PAYCODE_TEST_POSTGRES")
+	if d == "" && os.Getenv("PAYCODE_REQUIRE_SERVICES") != "" {
+		t.Fatal("PAYCODE_TEST_POSTGRES is not set, and PAYCODE_REQUIRE_SERVICES says these tests must run (.ci/run sets both)")
+	}
 	if d == "" {
 		t.Skip("PostgreSQL tests skipped: set PAYCODE_TEST_POSTGRES=postgres://user:pass@127.0.0.1:5432/db (.ci/postgres.sh starts one)")
 	}
