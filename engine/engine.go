@@ -346,16 +346,13 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 	if err != nil {
 		if !inquiry && errors.Is(err, ErrNotSent) {
 			// The wallet never got the pay (no byte left the process: no
-			// connection, no slot, an open circuit breaker), so nothing can
-			// be charged: the lane is told FAIL at once. A cancel still
-			// leaves a tombstone at the wallet, belt and braces.
+			// connection, no slot, an open circuit breaker), and paycode
+			// never sends a payment's pay twice, so nothing can be charged:
+			// it fails now, and the lane is told at once.
 			p.status, p.result = codec.StatusFail, codec.ProcessFail
 			p.msg = "the wallet could not be reached; nothing was charged"
-			p.cancelWanted = true
-			p.closeAs = codec.StatusFail
-			if e.persistLocked(context.Background(), p, nil, true) != nil {
-				return
-			}
+			e.persistLocked(context.Background(), p, nil, !e.cfg.AsyncOutcomes)
+			return
 		}
 		e.scheduleLocked(p, now)
 		return

@@ -437,23 +437,23 @@ func TestLateSuccessAfterCancelIsReversed(t *testing.T) {
 	}
 }
 
-// TestNotSentClosesAtOnce: a pay that never left the process is closed at
-// its wallet right away (a tombstone), not polled until the deadline.
-func TestNotSentClosesAtOnce(t *testing.T) {
+// TestNotSentFailsAtOnce: a pay that never left the process fails at once
+// (nothing can be charged), instead of being polled until the deadline.
+func TestNotSentFailsAtOnce(t *testing.T) {
 	r := newRig(t)
 	r.w.notSent = true
 	v := r.pay(payReq("p1", code(1, 1), 500))
 	if v.ResultCode != codec.ProcessFail || v.Status != codec.StatusFail {
 		t.Fatalf("answer %v %v, want FAIL at once: nothing was sent", v.ResultCode, v.Status)
 	}
-	if n := r.e.ProcessDue(context.Background()); n != 1 {
-		t.Fatalf("ran %d follow-ups at once", n)
+	if n := r.e.FollowUps(); n != 0 {
+		t.Fatalf("%d follow-ups queued for a payment that is over", n)
 	}
 	if _, iv := r.inquire(v.PaymentID); iv.Status != codec.StatusFail || iv.ResultCode != codec.ProcessFail {
 		t.Fatalf("%v %v", iv.Status, iv.ResultCode)
 	}
-	if p := r.w.pay(v.PaymentID); p.state != "closed" {
-		t.Fatalf("wallet: %+v", p)
+	if p := r.w.pay(v.PaymentID); p.state != "" {
+		t.Fatalf("the wallet knows a payment it never got: %+v", p)
 	}
 }
 

@@ -324,9 +324,7 @@ func (e *Engine) applyCancel(p *payment, res WalletResult, err error) codec.Resu
 	if p.cancelWanted {
 		p.cancelWanted = false
 		p.cancelledAt = now
-		if p.status == codec.StatusFail {
-			// Failed already (never sent): the tombstone keeps its result.
-		} else if p.closeAs == codec.StatusFail {
+		if p.closeAs == codec.StatusFail {
 			p.status = codec.StatusFail
 			p.result = codec.OrderIsClosed
 			p.msg = "the payment was not confirmed in time and was closed"
