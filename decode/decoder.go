@@ -32,6 +32,10 @@ type Decoder struct {
 	// hook, if set (by tests, before the first call), runs on the worker
 	// before every attempt.
 	hook func(Stage)
+
+	// rejected counts ErrBusy answers; onDecoded is OnDecoded's (metrics.go).
+	rejected  atomic.Uint64
+	onDecoded atomic.Pointer[func(time.Duration, error)]
 }
 
 // New validates cfg (after EnsureDefaults) and starts the workers.
@@ -189,6 +193,7 @@ func (d *Decoder) run(ctx context.Context, j *job) (Result, error) {
 	default:
 		d.mu.RUnlock()
 		d.release(j)
+		d.rejected.Add(1)
 		return Result{}, ErrBusy
 	}
 	j.state.Store(jobQueued)
@@ -211,6 +216,9 @@ func (d *Decoder) run(ctx context.Context, j *job) (Result, error) {
 	start := j.start
 	d.release(j)
 	res.Elapsed = time.Since(start)
+	if f := d.onDecoded.Load(); f != nil {
+		(*f)(res.Elapsed, err)
+	}
 	return res, err
 }
 

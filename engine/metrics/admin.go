@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strings"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -20,7 +21,20 @@ type Admin struct {
 	Version string
 	metrics fasthttp.RequestHandler
 	pprof   fasthttp.RequestHandler
+	// draining: a graceful shutdown has begun (SetDraining).
+	draining atomic.Bool
+	// walletsUp, when set, counts the wallets that can take a pay now.
+	walletsUp func() (n, total int)
 }
+
+// SetWalletsUp makes /readyz also require at least one reachable wallet:
+// up reports how many wallets can take a pay now (their circuit breaker
+// is not open) out of how many there are.
+func (a *Admin) SetWalletsUp(up func() (n, total int)) { a.walletsUp = up }
+
+// SetDraining turns /readyz not ready ("draining", 503) from now on, so a
+// load balancer stops sending new lanes while requests in flight finish.
+func (a *Admin) SetDraining(on bool) { a.draining.Store(on) }
 
 // NewAdmin returns the admin endpoints over eng, serving g at /metrics.
 func NewAdmin(eng *engine.Engine, g prometheus.Gatherer, version string) *Admin {
@@ -50,10 +64,22 @@ func (a *Admin) Handle(ctx *fasthttp.RequestCtx) bool {
 		ctx.SetBodyString("ok\n")
 	case path == "/readyz":
 		ctx.SetContentType("text/plain")
+		if a.draining.Load() {
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+			ctx.SetBodyString("draining\n")
+			return true
+		}
 		if a.Engine != nil && a.Engine.Failed() {
 			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
 			ctx.SetBodyString("not ready: journal failed\n")
 			return true
+		}
+		if a.walletsUp != nil {
+			if n, total := a.walletsUp(); n == 0 && total > 0 {
+				ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+				ctx.SetBodyString("not ready: no wallet reachable (every circuit breaker is open)\n")
+				return true
+			}
 		}
 		ctx.SetBodyString("ok\n")
 	case path == "/version":

@@ -7,6 +7,10 @@
 // identification counters are read at scrape time (CounterFunc/GaugeFunc),
 // so they cost nothing on the hot path. Labels are bounded: endpoint (a
 // fixed set) and result (the Antom resultCode table); never codes or ids.
+//
+// wallet.go adds the connectors' metrics (per wallet and operation,
+// pre-resolved, wallet names from configuration), the decoder's and the
+// follow-up queue's lateness.
 package metrics
 
 import (

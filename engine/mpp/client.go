@@ -13,22 +13,28 @@ import (
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/sign"
+	"github.com/sony/gobreaker/v2"
 	"github.com/valyala/fasthttp"
 )
 
-type op uint8
+// Op is a wallet API operation, for metrics and errors.
+type Op uint8
 
+// The wallet operations.
 const (
-	opPay op = iota
-	opInquiry
-	opCancel
-	opRefund
-	opCount
+	OpPay Op = iota
+	OpInquiry
+	OpCancel
+	OpRefund
+	NumOps
 )
 
 var (
-	opNames = [opCount]string{"pay", "inquiryPayment", "cancelPayment", "refund"}
-	opPaths = [opCount]string{codec.MPPPayPath, codec.MPPInquiryPath, codec.MPPCancelPath, codec.MPPRefundPath}
+	// opNames name operations in errors (Error.Op): the API's own names.
+	opNames = [NumOps]string{"pay", "inquiryPayment", "cancelPayment", "refund"}
+	// opLabels name them in metrics (the op label).
+	opLabels = [NumOps]string{"pay", "inquiry", "cancel", "refund"}
+	opPaths  = [NumOps]string{codec.MPPPayPath, codec.MPPInquiryPath, codec.MPPCancelPath, codec.MPPRefundPath}
 )
 
 // Client talks to one wallet. It is safe for concurrent use; it shares
@@ -38,14 +44,18 @@ type Client struct {
 	cfg  Config
 	hc   *fasthttp.HostClient
 	sem  chan struct{} // in-flight slots
-	urls [opCount]string
+	urls [NumOps]string
 	// paths are the request paths as signed: BaseURL's path prefix and
 	// the operation's path.
-	paths    [opCount][]byte
+	paths    [NumOps][]byte
 	clientID []byte
 	// brand caches the last walletBrandName as a string: it rarely changes,
 	// so the pay path need not allocate it.
 	brand atomic.Pointer[string]
+	// cb is the wallet's circuit breaker (nil when disabled, see
+	// breaker.go); obs receives per-call measurements (observe.go).
+	cb  *gobreaker.CircuitBreaker[engine.WalletResult]
+	obs atomic.Pointer[observerBox]
 }
 
 // New validates cfg (after WithDefaults) and makes a Client. It does not
@@ -85,6 +95,7 @@ func New(cfg Config) (*Client, error) {
 		c.urls[i] = cfg.BaseURL + opPaths[i]
 		c.paths[i] = []byte(prefix + opPaths[i])
 	}
+	c.cb = newBreaker(cfg.Name, cfg.Breaker)
 	return c, nil
 }
 
@@ -137,6 +148,10 @@ func putCall(x *call) {
 // Pay asks the wallet to charge p.Code. A non-nil error means the outcome
 // is unknown unless it matches ErrNotSent.
 func (c *Client) Pay(ctx context.Context, p *engine.WalletPay) (engine.WalletResult, error) {
+	return c.call(OpPay, func() (engine.WalletResult, error) { return c.pay(ctx, p) })
+}
+
+func (c *Client) pay(ctx context.Context, p *engine.WalletPay) (engine.WalletResult, error) {
 	x := getCall()
 	defer putCall(x)
 	r := &x.pay
@@ -152,12 +167,12 @@ func (c *Client) Pay(ctx context.Context, p *engine.WalletPay) (engine.WalletRes
 	r.TerminalID = append(r.TerminalID, p.TerminalID...)
 	r.ExpiryTime = p.ExpiresAt
 	x.buf = codec.AppendMPPPayRequest(x.buf[:0], r)
-	if err := c.do(ctx, opPay, x, p.Deadline); err != nil {
+	if err := c.do(ctx, OpPay, x, p.Deadline); err != nil {
 		return engine.WalletResult{}, err
 	}
 	a := &x.payResp
 	if err := codec.ParseMPPPayResponse(x.resp.Body(), a); err != nil {
-		return engine.WalletResult{}, c.badAnswer(opPay, err)
+		return engine.WalletResult{}, c.badAnswer(OpPay, err)
 	}
 	out := outcome(&a.Result)
 	if len(a.PaymentID) > 0 {
@@ -172,24 +187,28 @@ func (c *Client) Pay(ctx context.Context, p *engine.WalletPay) (engine.WalletRes
 // Inquire asks for the payment's current outcome (see the package doc for
 // the mapping).
 func (c *Client) Inquire(ctx context.Context, paymentID string) (engine.WalletResult, error) {
+	return c.call(OpInquiry, func() (engine.WalletResult, error) { return c.inquire(ctx, paymentID) })
+}
+
+func (c *Client) inquire(ctx context.Context, paymentID string) (engine.WalletResult, error) {
 	x := getCall()
 	defer putCall(x)
 	x.id.Reset()
 	x.id.PaymentRequestID = append(x.id.PaymentRequestID, paymentID...)
 	x.buf = codec.AppendMPPIDRequest(x.buf[:0], &x.id)
-	if err := c.do(ctx, opInquiry, x, time.Time{}); err != nil {
+	if err := c.do(ctx, OpInquiry, x, time.Time{}); err != nil {
 		return engine.WalletResult{}, err
 	}
 	a := &x.inq
 	if err := codec.ParseMPPInquiryResponse(x.resp.Body(), a); err != nil {
-		return engine.WalletResult{}, c.badAnswer(opInquiry, err)
+		return engine.WalletResult{}, c.badAnswer(OpInquiry, err)
 	}
 	switch a.Result.Status {
 	case codec.StatusF:
 		if a.Result.Code == codec.OrderNotExist {
 			return engine.WalletResult{Outcome: engine.OutcomeNotFound, Code: codec.OrderNotExist, Message: message(&a.Result)}, nil
 		}
-		return engine.WalletResult{}, &Error{Wallet: c.cfg.Name, Op: opNames[opInquiry], Kind: ErrRefused, Result: string(a.Result.Name)}
+		return engine.WalletResult{}, &Error{Wallet: c.cfg.Name, Op: opNames[OpInquiry], Kind: ErrRefused, Result: string(a.Result.Name)}
 	case codec.StatusU:
 		return outcome(&a.Result), nil // the query itself is in trouble: ask again
 	}
@@ -208,17 +227,21 @@ func (c *Client) Inquire(ctx context.Context, paymentID string) (engine.WalletRe
 
 // Cancel closes (or reverses) the payment at the wallet.
 func (c *Client) Cancel(ctx context.Context, paymentID string) (engine.WalletResult, error) {
+	return c.call(OpCancel, func() (engine.WalletResult, error) { return c.cancel(ctx, paymentID) })
+}
+
+func (c *Client) cancel(ctx context.Context, paymentID string) (engine.WalletResult, error) {
 	x := getCall()
 	defer putCall(x)
 	x.id.Reset()
 	x.id.PaymentRequestID = append(x.id.PaymentRequestID, paymentID...)
 	x.buf = codec.AppendMPPIDRequest(x.buf[:0], &x.id)
-	if err := c.do(ctx, opCancel, x, time.Time{}); err != nil {
+	if err := c.do(ctx, OpCancel, x, time.Time{}); err != nil {
 		return engine.WalletResult{}, err
 	}
 	a := &x.cancel
 	if err := codec.ParseMPPCancelResponse(x.resp.Body(), a); err != nil {
-		return engine.WalletResult{}, c.badAnswer(opCancel, err)
+		return engine.WalletResult{}, c.badAnswer(OpCancel, err)
 	}
 	out := outcome(&a.Result)
 	if out.Outcome == engine.OutcomeFail && a.Result.Code == codec.OrderNotExist {
@@ -229,6 +252,10 @@ func (c *Client) Cancel(ctx context.Context, paymentID string) (engine.WalletRes
 
 // Refund refunds part or all of a successful payment.
 func (c *Client) Refund(ctx context.Context, p *engine.WalletRefund) (engine.WalletResult, error) {
+	return c.call(OpRefund, func() (engine.WalletResult, error) { return c.refund(ctx, p) })
+}
+
+func (c *Client) refund(ctx context.Context, p *engine.WalletRefund) (engine.WalletResult, error) {
 	x := getCall()
 	defer putCall(x)
 	r := &x.refund
@@ -238,12 +265,12 @@ func (c *Client) Refund(ctx context.Context, p *engine.WalletRefund) (engine.Wal
 	r.Amount = p.Amount
 	r.Reason = append(r.Reason, p.Reason...)
 	x.buf = codec.AppendMPPRefundRequest(x.buf[:0], r)
-	if err := c.do(ctx, opRefund, x, time.Time{}); err != nil {
+	if err := c.do(ctx, OpRefund, x, time.Time{}); err != nil {
 		return engine.WalletResult{}, err
 	}
 	a := &x.refundResp
 	if err := codec.ParseMPPRefundResponse(x.resp.Body(), a); err != nil {
-		return engine.WalletResult{}, c.badAnswer(opRefund, err)
+		return engine.WalletResult{}, c.badAnswer(OpRefund, err)
 	}
 	out := outcome(&a.Result)
 	if out.Outcome == engine.OutcomeSuccess {
@@ -256,7 +283,7 @@ func (c *Client) Refund(ctx context.Context, p *engine.WalletRefund) (engine.Wal
 // x.resp. It takes an in-flight slot first, waiting until the call's
 // deadline at most: the earliest of now+Timeout, ctx's deadline and
 // callDeadline (WalletPay.Deadline; zero for none).
-func (c *Client) do(ctx context.Context, o op, x *call, callDeadline time.Time) error {
+func (c *Client) do(ctx context.Context, o Op, x *call, callDeadline time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return &Error{Wallet: c.cfg.Name, Op: opNames[o], NotSent: true, Kind: err}
 	}
@@ -311,7 +338,7 @@ var ErrWrongClient = errors.New("mpp: the answer's client-id is not paycode's")
 
 // signRequest sets client-id, request-time (epoch ms, as the Go and Java
 // SDKs send) and signature over POST <path>\n<client-id>.<time>.<body>.
-func (c *Client) signRequest(o op, req *fasthttp.Request, body []byte) error {
+func (c *Client) signRequest(o Op, req *fasthttp.Request, body []byte) error {
 	var tb [24]byte
 	t := sign.AppendEpochMillis(tb[:0], time.Now())
 	var hb [512]byte
@@ -328,7 +355,7 @@ func (c *Client) signRequest(o op, req *fasthttp.Request, body []byte) error {
 
 // verifyAnswer checks the answer's signature over POST <path>\n<its
 // client-id>.<its response-time>.<body>, and that it is addressed to us.
-func (c *Client) verifyAnswer(o op, resp *fasthttp.Response) error {
+func (c *Client) verifyAnswer(o Op, resp *fasthttp.Response) error {
 	cid := resp.Header.Peek(hdrClientID)
 	if string(cid) != c.cfg.ClientID {
 		return ErrWrongClient
@@ -364,7 +391,7 @@ func (c *Client) release() { <-c.sem }
 // transportError classifies a fasthttp failure. Only a failed dial (our
 // wrapped dial function) and an exhausted pool are known to have sent
 // nothing; everything else may have reached the wallet.
-func (c *Client) transportError(o op, err error) error {
+func (c *Client) transportError(o Op, err error) error {
 	e := &Error{Wallet: c.cfg.Name, Op: opNames[o], Kind: ErrTransport, Cause: err}
 	var de *dialError
 	switch {
@@ -383,7 +410,7 @@ func (c *Client) transportError(o op, err error) error {
 	return e
 }
 
-func (c *Client) badAnswer(o op, err error) error {
+func (c *Client) badAnswer(o Op, err error) error {
 	return &Error{Wallet: c.cfg.Name, Op: opNames[o], Kind: ErrBadAnswer, Cause: err}
 }
 

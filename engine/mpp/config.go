@@ -54,6 +54,9 @@ type Config struct {
 	Signer   *sign.Signer
 	Verifier *sign.Verifier
 	ClientID string
+	// Breaker is the wallet's circuit breaker (breaker.go); on with the
+	// defaults when zero.
+	Breaker BreakerConfig
 }
 
 // WithDefaults fills the zero fields.
@@ -70,6 +73,7 @@ func (c Config) WithDefaults() Config {
 		c.Timeout = DefaultTimeout
 	}
 	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
+	c.Breaker = c.Breaker.WithDefaults()
 	return c
 }
 
@@ -96,6 +100,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("mpp: config %s: signing needs both paycode's private key and the wallet's public key", c.Name)
 	case c.Signer != nil && (c.ClientID == "" || len(c.ClientID) > 128):
 		return fmt.Errorf("mpp: config %s: signing needs a ClientID of 1 to 128 bytes", c.Name)
+	}
+	if err := c.Breaker.Validate(); err != nil {
+		return fmt.Errorf("mpp: config %s: %w", c.Name, err)
 	}
 	return nil
 }
@@ -130,6 +137,6 @@ func (c Config) String() string {
 	if c.Signer != nil {
 		signing = "rsa256 as " + c.ClientID
 	}
-	return fmt.Sprintf("mpp.Config{Name: %s, BaseURL: %s, MaxConns: %d, MaxInFlight: %d, Timeout: %v, AcquirerID: %s, PSPID: %s, Dial: %s, Signing: %s}",
-		c.Name, c.BaseURL, c.MaxConns, c.MaxInFlight, c.Timeout, c.AcquirerID, c.PSPID, dial, signing)
+	return fmt.Sprintf("mpp.Config{Name: %s, BaseURL: %s, MaxConns: %d, MaxInFlight: %d, Timeout: %v, AcquirerID: %s, PSPID: %s, Dial: %s, Signing: %s, Breaker: %s}",
+		c.Name, c.BaseURL, c.MaxConns, c.MaxInFlight, c.Timeout, c.AcquirerID, c.PSPID, dial, signing, c.Breaker)
 }

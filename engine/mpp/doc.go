@@ -15,6 +15,16 @@
 //     dial failed, context already done), so nothing can have been charged.
 //   - No secrets in errors: errors name the wallet and the operation, never
 //     the request body, so a payment code cannot leak through them.
+//   - A circuit breaker per Client (breaker.go, sony/gobreaker): when the
+//     wallet keeps timing out, dropping connections or answering 5xx, the
+//     breaker opens and calls fail at once with ErrBreakerOpen and
+//     ErrNotSent (nothing sent: the engine closes such a pay, and retries
+//     follow-up calls later); after BreakerConfig.OpenTimeout a few probe
+//     calls decide whether it closes again. Business failures, 4xx and
+//     unreadable answers never open it. BreakerState reports it.
+//   - Measured calls: an Observer (SetObserver; engine/metrics implements
+//     it over Prometheus) sees every call's operation, duration and error
+//     Kind, a bounded classification, without allocation.
 //
 // Outcome mapping (result.resultStatus drives it; an unknown resultCode is
 // codec.ProcessFail with the wallet's message kept):

@@ -30,6 +30,11 @@ var (
 	// ErrRefused: the wallet refused an inquiry itself (result F other than
 	// ORDER_NOT_EXIST, e.g. PARAM_ILLEGAL): it says nothing of the payment.
 	ErrRefused = errors.New("mpp: wallet refused the inquiry")
+	// ErrBreakerOpen: the wallet's circuit breaker is open (or half-open
+	// with its probes taken), so the call was not made; always with
+	// ErrNotSent. Retry later: the breaker lets probes through after
+	// BreakerConfig.OpenTimeout.
+	ErrBreakerOpen = errors.New("mpp: wallet circuit breaker open")
 )
 
 // Error is a failed wallet call: where (wallet, operation) and what (Kind,
