@@ -100,6 +100,9 @@ func (c *Security) EnsureDefaults() {
 	if c.Window == 0 {
 		c.Window = sign.DefaultWindow
 	}
+	if c.ReplayEntries == 0 {
+		c.ReplayEntries = sign.DefaultReplayEntries
+	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = DefaultMaxInFlight
 	}
@@ -169,9 +172,19 @@ func (c *Security) AllowsNone() bool {
 	return false
 }
 
-// guard is the Server's security state (see SetSecurity).
+// guard is the Server's security state (see SetSecurity): the clients
+// and policies, replaced as a whole on reload, over the state that
+// outlives reloads.
 type guard struct {
-	cfg     Security
+	cfg Security
+	*guardState
+}
+
+// guardState is what a reload keeps: the replay cache (a reload must not
+// let a used signature in again), the in-flight limiter (requests admitted
+// under the old guard release into the same count), the signed-answer
+// cache (same signer) and the counters.
+type guardState struct {
 	replay  *sign.Replay
 	lim     limiter
 	answers answerCache
@@ -183,28 +196,69 @@ type guard struct {
 	Shed, Rejected atomic.Int64
 }
 
-// SetSecurity installs lane authentication and admission. Call it before
-// serving; without it every client id is trusted, nothing is signed and
-// DefaultMaxInFlight applies.
+// ErrSecurityRestart: a SetSecurity while serving changed a setting that
+// only a restart applies (paycode's own key, MaxInFlight,
+// FollowUpReserve, ReplayEntries); the old security stays.
+var ErrSecurityRestart = errors.New("httpapi: this security change needs a restart")
+
+// SetSecurity installs lane authentication and admission; without it
+// every client id is trusted, nothing is signed and DefaultMaxInFlight
+// applies. It may be called again while serving (a reload of the client
+// keys): the clients, policies, default, Window and ReuseSignedFor are
+// swapped atomically, requests in flight finish under the old ones, and
+// the replay cache, in-flight count and signed answers carry over. A
+// change of Signer, MaxInFlight, FollowUpReserve or ReplayEntries is
+// refused with ErrSecurityRestart, and an invalid cfg with Validate's
+// error; either way the old security stays.
 func (s *Server) SetSecurity(cfg Security) error {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	g := &guard{cfg: cfg, replay: sign.NewReplay(cfg.ReplayEntries), shedSign: make(chan struct{}, runtime.GOMAXPROCS(0))}
-	g.lim.max, g.lim.newMax = int64(cfg.MaxInFlight), int64(cfg.MaxInFlight-cfg.FollowUpReserve)
-	g.answers.init()
-	s.sec = g
+	s.secMu.Lock()
+	defer s.secMu.Unlock()
+	if old := s.sec.Load(); old != nil {
+		o := &old.cfg
+		var changed []string
+		if !sameSigner(o.Signer, cfg.Signer) {
+			changed = append(changed, "paycode's private key")
+		}
+		if o.MaxInFlight != cfg.MaxInFlight || o.FollowUpReserve != cfg.FollowUpReserve {
+			changed = append(changed, "maxInFlight/followUpReserve")
+		}
+		if o.ReplayEntries != cfg.ReplayEntries {
+			changed = append(changed, "replayEntries")
+		}
+		if len(changed) > 0 {
+			return fmt.Errorf("%w: %v changed", ErrSecurityRestart, changed)
+		}
+		cfg.Signer = o.Signer
+		s.sec.Store(&guard{cfg: cfg, guardState: old.guardState})
+		return nil
+	}
+	gs := &guardState{replay: sign.NewReplay(cfg.ReplayEntries), shedSign: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	gs.lim.max, gs.lim.newMax = int64(cfg.MaxInFlight), int64(cfg.MaxInFlight-cfg.FollowUpReserve)
+	gs.answers.init()
+	s.sec.Store(&guard{cfg: cfg, guardState: gs})
 	return nil
+}
+
+// sameSigner reports whether a and b sign with the same key and version.
+func sameSigner(a, b *sign.Signer) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Public().Equal(b.Public()) && a.KeyVersion() == b.KeyVersion()
 }
 
 // SecurityStats are the guard's counters: requests shed by the in-flight
 // limit, requests refused by authentication.
 func (s *Server) SecurityStats() (shed, rejected int64) {
-	if s.sec == nil {
+	g := s.sec.Load()
+	if g == nil {
 		return 0, 0
 	}
-	return s.sec.Shed.Load(), s.sec.Rejected.Load()
+	return g.Shed.Load(), g.Rejected.Load()
 }
 
 // limiter admits requests up to max at once; new pays only up to newMax,
@@ -236,7 +290,7 @@ func (l *limiter) release() { l.n.Add(-1) }
 // authentication, then the API, then the answer's signature over the
 // response-time header already set (a cached answer replaces it).
 func (s *Server) guarded(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) []byte {
-	g := s.sec
+	g := s.sec.Load()
 	if g == nil {
 		return s.serve(ctx, st, dst)
 	}
@@ -476,7 +530,7 @@ func isFollowUp(path []byte) bool {
 // The request was never authenticated, so it is signed like an unknown
 // client's: from the reuse cache.
 func (s *Server) signReadError(ctx *fasthttp.RequestCtx) {
-	g := s.sec
+	g := s.sec.Load()
 	h := &ctx.Response.Header
 	if cid := ctx.Request.Header.Peek(HeaderClientID); len(cid) > 0 && len(cid) <= maxClientIDLen {
 		h.SetBytesV(HeaderClientID, cid)

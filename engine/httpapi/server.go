@@ -53,7 +53,8 @@ type Server struct {
 	clock engine.Clock
 	pool  sync.Pool                    // *reqState
 	img   imageAPI                     // decoder for /v1/decode and pay by image (image.go)
-	sec   *guard                       // signatures and admission (auth.go); nil: trust client ids
+	sec   atomic.Pointer[guard]        // signatures and admission (auth.go); nil: trust client ids
+	secMu sync.Mutex                   // serialises SetSecurity
 	lane  atomic.Pointer[metrics.Lane] // request metrics; nil: none
 }
 
@@ -124,6 +125,10 @@ func (s *Server) NewFastHTTPServer() *fasthttp.Server {
 		// body may hold a payment code).
 		ReadBufferSize:        DefaultMaxHeaderSize,
 		SecureErrorLogMessage: true,
+
+		// Graceful shutdown (ShutdownWithContext): answers in flight say
+		// Connection: close, so lanes do not send on a closing connection.
+		CloseOnShutdown: true,
 	}
 }
 
