@@ -24,7 +24,7 @@ import (
 func adminStack(t *testing.T) (st *stack.Stack, j *journal.Mem, admin string) {
 	t.Helper()
 	j = journal.NewMem()
-	st, err := stack.Start(stack.Config{Journal: j, NoDecoder: true})
+	st, err := stack.Start(stack.Config{Journal: j})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +68,15 @@ func lanePay(t *testing.T, base, reqID, code string) string {
 // goldenMetrics is every paycode metric family with its label names. A
 // change here is a change to dashboards and alerts: update them too.
 var goldenMetrics = []string{
+	"paycode_decode_duration_seconds_bucket{le}",
+	"paycode_decode_duration_seconds_count{}",
+	"paycode_decode_duration_seconds_sum{}",
+	"paycode_decode_pool_capacity{}",
+	"paycode_decode_pool_in_use{}",
+	"paycode_decode_rejected_total{}",
 	"paycode_engine_dispatched_total{}",
 	"paycode_engine_duplicates_total{}",
+	"paycode_engine_followup_overdue_seconds{}",
 	"paycode_engine_followups_queued{}",
 	"paycode_engine_followups_total{}",
 	"paycode_engine_journal_failed{}",
@@ -90,6 +97,12 @@ var goldenMetrics = []string{
 	"paycode_lane_request_duration_seconds_count{endpoint}",
 	"paycode_lane_request_duration_seconds_sum{endpoint}",
 	"paycode_lane_requests_total{endpoint,result}",
+	"paycode_wallet_breaker_state{wallet}",
+	"paycode_wallet_errors_total{kind,op,wallet}",
+	"paycode_wallet_request_duration_seconds_bucket{le,op,wallet}",
+	"paycode_wallet_request_duration_seconds_count{op,wallet}",
+	"paycode_wallet_request_duration_seconds_sum{op,wallet}",
+	"paycode_wallet_requests_in_flight{op,wallet}",
 }
 
 var sampleRE = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$`)
@@ -145,11 +158,17 @@ func TestAdminMetricsGolden(t *testing.T) {
 		t.Errorf("metric families:\n%s\nwant:\n%s", strings.Join(fams, "\n"), strings.Join(goldenMetrics, "\n"))
 	}
 	for series, want := range map[string]string{
-		`paycode_lane_requests_total{endpoint="pay",result="SUCCESS"}`:         "3",
-		`paycode_lane_request_duration_seconds_count{endpoint="pay"}`:          "3",
-		`paycode_engine_pays_total{}`:                                          "3",
-		`paycode_engine_journal_failed{}`:                                      "0",
-		`paycode_lane_requests_total{endpoint="inquiryPayment",result="NONE"}`: "0",
+		`paycode_lane_requests_total{endpoint="pay",result="SUCCESS"}`:                "3",
+		`paycode_lane_request_duration_seconds_count{endpoint="pay"}`:                 "3",
+		`paycode_engine_pays_total{}`:                                                 "3",
+		`paycode_engine_journal_failed{}`:                                             "0",
+		`paycode_lane_requests_total{endpoint="inquiryPayment",result="NONE"}`:        "0",
+		`paycode_wallet_request_duration_seconds_count{op="pay",wallet="mpp-281001"}`: "3",
+		`paycode_wallet_requests_in_flight{op="pay",wallet="mpp-281001"}`:             "0",
+		`paycode_wallet_errors_total{kind="timeout",op="pay",wallet="mpp-281001"}`:    "0",
+		`paycode_wallet_breaker_state{wallet="mpp-281001"}`:                           "0",
+		`paycode_decode_pool_in_use{}`:                                                "0",
+		`paycode_decode_rejected_total{}`:                                             "0",
 	} {
 		if got := vals[series]; got != want {
 			t.Errorf("%s = %q, want %q", series, got, want)

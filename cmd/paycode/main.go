@@ -25,6 +25,9 @@ commands:
   keys      generate an RSA key pair for signed messages (Antom SDK formats)
   load      open-loop load run of a scenario file, with report, budgets and correctness check
   demo      20-second embedded peak-hour load run with its report
+  settle    write a day's transaction-details file (Antom layout) from the journal
+  reconcile compare two transaction-details files; exit 1 on any mismatch
+  config    check a config file, or print the effective configuration
   version   print the version
 
 Run 'paycode <command> -h' for a command's flags.
@@ -52,6 +55,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runLoad(args[1:], stdout, stderr)
 	case "demo":
 		return runDemo(args[1:], stdout, stderr)
+	case "settle":
+		return runSettle(args[1:], stdout, stderr)
+	case "reconcile":
+		return runReconcile(args[1:], stdout, stderr)
+	case "config":
+		return runConfig(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "paycode", versionString())
 		return 0

@@ -53,7 +53,39 @@ type clientConfig struct {
 	TLSNames []string `yaml:"tlsNames"`
 }
 
-// secFlags are the command-line overrides of keysConfig.
+// authConfigured reports whether the keys section configures lane
+// authentication: paycode's key, a default policy or clients. A keys
+// section with only TLS and limits keeps every client id trusted, as
+// without one (the -tls-cert flags alone never turned authentication on).
+func (kc *keysConfig) authConfigured() bool {
+	return kc.PrivateKey != "" || kc.PrivateKeyFile != "" || kc.KeyVersion != "" || kc.DefaultPolicy != "" || len(kc.Clients) > 0
+}
+
+// security builds the lane's Security, TLS config and paycode's signer
+// from the keys section (buildSecurity). Without authentication settings
+// the Security trusts every client id under the section's limits, or is
+// nil without a section: stack's default.
+func (c *serveConfig) security() (*httpapi.Security, *tls.Config, *sign.Signer, error) {
+	if c.Keys == nil {
+		return buildSecurity(keysConfig{}, secFlags{}, c.Listen, false)
+	}
+	kc := *c.Keys
+	sec, tc, signer, err := buildSecurity(kc, secFlags{}, c.Listen, kc.authConfigured())
+	if err != nil || sec != nil {
+		return sec, tc, signer, err
+	}
+	sec = &httpapi.Security{Default: &httpapi.Client{Policy: httpapi.PolicyNone}, Window: kc.Window,
+		ReplayEntries: kc.ReplayEntries, MaxInFlight: kc.MaxInFlight, FollowUpReserve: kc.FollowUpReserve}
+	sec.EnsureDefaults()
+	if err := sec.Validate(); err != nil {
+		return nil, nil, nil, err
+	}
+	return sec, tc, nil, nil
+}
+
+// secFlags override keysConfig's TLS settings in buildSecurity. serve's
+// flags (-tls-cert and the others, config.go) now set keysConfig itself,
+// so serve passes none.
 type secFlags struct {
 	tlsCert, tlsKey, clientCA string
 	allowNone                 bool

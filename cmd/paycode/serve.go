@@ -11,116 +11,60 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/valyala/fasthttp"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/paycode/paycode/engine"
-	"github.com/paycode/paycode/engine/ident"
+	"github.com/paycode/paycode/engine/httpapi"
+	"github.com/paycode/paycode/engine/metrics"
 	"github.com/paycode/paycode/loadtest/stack"
 )
 
-// serveConfig is the -config file (YAML). Every field is optional; flags
-// given on the command line win over the file.
-type serveConfig struct {
-	Listen string `yaml:"listen"`
-	Admin  string `yaml:"admin"`
-	Data   string `yaml:"data"`
-	Node   int    `yaml:"node"`
-	Engine struct {
-		PayTimeout        time.Duration   `yaml:"payTimeout"`
-		WalletCallTimeout time.Duration   `yaml:"walletCallTimeout"`
-		FollowUpDeadline  time.Duration   `yaml:"followUpDeadline"`
-		CancelWindow      time.Duration   `yaml:"cancelWindow"`
-		RefundWindow      time.Duration   `yaml:"refundWindow"`
-		FollowUpWorkers   int             `yaml:"followUpWorkers"`
-		MaxFollowUps      int             `yaml:"maxFollowUps"`
-		PollSchedule      []time.Duration `yaml:"pollSchedule"`
-		NotifySchedule    []time.Duration `yaml:"notifySchedule"`
-		Retention         time.Duration   `yaml:"retention"`
-		AsyncOutcomes     bool            `yaml:"asyncOutcomes"`
-	} `yaml:"engine"`
-	Identification struct {
-		RulesFile     string        `yaml:"rulesFile"`
-		ServiceURL    string        `yaml:"serviceURL"`
-		TTL           time.Duration `yaml:"ttl"`
-		NegativeTTL   time.Duration `yaml:"negativeTTL"`
-		SourceTimeout time.Duration `yaml:"sourceTimeout"`
-		MaxEntries    int64         `yaml:"maxEntries"`
-	} `yaml:"identification"`
-	// Wallets to connect to; none means the embedded simulated wallets.
-	Wallets []stack.WalletConfig `yaml:"wallets"`
-	// Keys: signatures, lane clients, TLS (security.go). Absent: every
-	// client id is trusted, allowed on loopback only.
-	Keys *keysConfig `yaml:"keys"`
-}
+const serveUsage = `usage: paycode serve [-config FILE] [flags]
 
-func loadServeConfig(path string) (*serveConfig, error) {
-	c := &serveConfig{}
-	if path == "" {
-		return c, nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	dec := yaml.NewDecoder(strings.NewReader(string(b)))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("config %s: %w", path, err)
-	}
-	return c, nil
-}
+Runs the payment engine. Every setting is a flag, a PAYCODE_… environment
+variable and a key of the config file (precedence in that order; see
+testdata/paycode.example.yaml and 'paycode config print').
+
+SIGHUP (or POST /admin/reload on the admin listener) reloads the routing
+rules and the lane clients' keys. SIGTERM or SIGINT drains: /readyz turns
+503, the lane listener closes, requests in flight finish within
+shutdown.drainTimeout, the journal is closed, and paycode exits 0.
+
+`
 
 func runServe(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:8080", "lane API address")
-	admin := fs.String("admin", "127.0.0.1:9090", "admin address (health, reload, stats); empty disables it")
-	cfgPath := fs.String("config", "", "config file (YAML); without it paycode runs the embedded default with simulated wallets")
-	data := fs.String("data", "paycode-data", "directory of the durable journal (Pebble); created if missing")
-	memOnly := fs.Bool("memory", false, "keep payments in memory only (no journal): for experiments, never for real money")
-	var sf secFlags
-	fs.StringVar(&sf.tlsCert, "tls-cert", "", "TLS certificate (PEM) for the lane listener; the Java and Python SDKs speak only HTTPS")
-	fs.StringVar(&sf.tlsKey, "tls-key", "", "TLS private key (PEM) for -tls-cert")
-	fs.StringVar(&sf.clientCA, "client-ca", "", "CA certificates (PEM): require lane client certificates signed by them (mTLS)")
-	fs.BoolVar(&sf.allowNone, "allow-none", false, "allow client ids without signatures (policy none) on a non-loopback lane listener")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: paycode serve [flags]\n\nRuns the payment engine. SIGHUP (or POST /admin/reload on the admin\nlistener) reloads the routing rules and drops the identification cache.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, args, stdout, stderr)
+}
+
+// serve runs paycode until ctx is done (SIGTERM, SIGINT), then shuts down
+// gracefully. It returns the exit status: 0 after a clean shutdown, 2 for
+// a configuration error, 1 when it could not start or stop cleanly.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, cfgPath, err := parseServeConfig("serve", args, stderr, serveUsage)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		return 2
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	fc, err := loadServeConfig(*cfgPath)
-	if err != nil {
 		fmt.Fprintln(stderr, "paycode serve:", err)
 		return 2
 	}
-	if fc.Listen != "" && !set["listen"] {
-		*listen = fc.Listen
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprint(stderr, problems("paycode serve: invalid configuration", err))
+		return 2
 	}
-	if fc.Admin != "" && !set["admin"] {
-		*admin = fc.Admin
+	log := newLogger(stderr, cfg.Log.Format, cfg.Log.Level)
+	if cfg.Shutdown.DrainTimeout < cfg.Engine.PayTimeout {
+		log.Warn("shutdown.drainTimeout is shorter than engine.payTimeout: a drain may cut pays in flight",
+			"drain_timeout", cfg.Shutdown.DrainTimeout, "pay_timeout", cfg.Engine.PayTimeout)
 	}
-	if fc.Data != "" && !set["data"] {
-		*data = fc.Data
-	}
-	var kc keysConfig
-	if fc.Keys != nil {
-		kc = *fc.Keys
-	}
-	sec, laneTLS, signer, err := buildSecurity(kc, sf, *listen, fc.Keys != nil)
+	sec, laneTLS, signer, err := cfg.security()
 	if err != nil {
 		fmt.Fprintln(stderr, "paycode serve:", err)
 		return 2
@@ -128,74 +72,65 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 
 	var jr engine.Journal
 	var codeKey []byte
-	if *memOnly {
-		log.Warn("-memory: payments are kept in memory only; a restart forgets them")
+	if cfg.Memory {
+		log.Warn("memory: payments are kept in memory only; a restart forgets them")
 	} else {
-		j, err := openJournal(*data, log)
+		j, key, err := openStore(ctx, journalSpec{DSN: cfg.Journal, Data: cfg.Data, Node: cfg.Node, LeaseTTL: cfg.LeaseTTL}, log)
 		if err != nil {
 			fmt.Fprintln(stderr, "paycode serve:", err)
 			return 1
 		}
-		jr, codeKey = j, j.CodeKey()
+		if sj, ok := j.(engine.SharedJournal); ok {
+			j = releasingJournal{SharedJournal: sj, log: log}
+		}
+		jr, codeKey = j, key
 	}
 
-	cfg := stack.Config{
-		Listen:  *listen,
-		Wallets: fc.Wallets,
-		Logger:  log,
-		Journal: jr,
-		CodeKey: codeKey,
-		Ident: ident.Config{
-			RulesFile: fc.Identification.RulesFile, ServiceURL: fc.Identification.ServiceURL,
-			TTL: fc.Identification.TTL, NegativeTTL: fc.Identification.NegativeTTL,
-			SourceTimeout: fc.Identification.SourceTimeout, MaxEntries: fc.Identification.MaxEntries,
-		},
-		Engine: engine.Config{
-			Node:       fc.Node,
-			PayTimeout: fc.Engine.PayTimeout, WalletCallTimeout: fc.Engine.WalletCallTimeout,
-			FollowUpDeadline: fc.Engine.FollowUpDeadline, CancelWindow: fc.Engine.CancelWindow,
-			RefundWindow: fc.Engine.RefundWindow, FollowUpWorkers: fc.Engine.FollowUpWorkers,
-			MaxFollowUps: fc.Engine.MaxFollowUps,
-			PollSchedule: fc.Engine.PollSchedule, NotifySchedule: fc.Engine.NotifySchedule,
-			Retention: fc.Engine.Retention, AsyncOutcomes: fc.Engine.AsyncOutcomes,
-			Failpoint: failpointFromEnv(log),
-			// Fail-stop: a journal that cannot write ends the process; the
-			// restart recovers from what was synced.
-			OnFatal: func(err error) {
-				log.Error("fatal journal error: exiting", "err", err)
-				os.Exit(3)
-			},
-		},
+	ec := cfg.engineConfig()
+	ec.Failpoint = failpointFromEnv(log)
+	// Fail-stop: a journal that cannot write ends the process; the
+	// restart recovers from what was synced.
+	// During shutdown, the journal is closed under pays that outlived the
+	// drain timeout: their intents are durable and the restart asks their
+	// wallets, so that is no reason to exit 3 (serve returns 1 for it).
+	var closing atomic.Bool
+	ec.OnFatal = func(err error) {
+		if closing.Load() {
+			log.Warn("a pay in flight past the drain timeout could not journal its outcome; the restart recovers it", "err", err)
+			return
+		}
+		log.Error("fatal journal error: exiting", "err", err)
+		os.Exit(3)
 	}
-	cfg.Security, cfg.TLS, cfg.WalletSigner = sec, laneTLS, signer
-	st, err := stack.Start(cfg)
+	outcomes := newOutcomes() // the status page's recent outcomes (admin.go)
+	ec.OnOutcome = outcomes.Outcome
+	st, err := stack.Start(stack.Config{
+		Listen:       cfg.Listen,
+		Wallets:      cfg.Wallets,
+		Logger:       log,
+		Journal:      jr,
+		CodeKey:      codeKey,
+		Ident:        cfg.identConfig(),
+		Engine:       ec,
+		Security:     sec,
+		TLS:          laneTLS,
+		WalletSigner: signer,
+	})
 	if err != nil {
 		fmt.Fprintln(stderr, "paycode serve:", err)
 		return 1
 	}
-	defer st.Close()
-	ec := st.Engine.Config()
-	if jr != nil {
-		log.Info("journal open", "data", *data, "recovered_payments", st.Recovered.Payments, "pending", st.Recovered.Pending)
-	}
-	log.Info("paycode serving", "version", versionString(), "lane", st.URL(), "engine", ec.String())
-	if st.Sim != nil {
-		for _, n := range st.Sim.Names() {
-			log.Info("simulated wallet", "name", n, "url", st.Sim.URL(n))
+	closed := false
+	defer func() {
+		if !closed {
+			st.Close()
 		}
+	}()
+	if jr != nil {
+		log.Info("journal open", "journal", journalName(cfg), "recovered_payments", st.Recovered.Payments, "pending", st.Recovered.Pending)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	reload := func(ctx context.Context) error {
-		err := st.Ident.Reload(ctx)
-		if err != nil {
-			log.Error("routing rules reload failed; the old rules stay", "err", err)
-		} else {
-			log.Info("routing rules reloaded; identification cache dropped")
-		}
-		return err
-	}
+	reload := reloader(cfg, cfgPath, args, st, log)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -205,31 +140,168 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 
-	var adminSrv *fasthttp.Server
-	if *admin != "" {
-		ln, err := net.Listen("tcp", *admin)
+	var ops *metrics.Admin
+	if cfg.Admin != "" {
+		ln, err := net.Listen("tcp", cfg.Admin)
 		if err != nil {
 			fmt.Fprintln(stderr, "paycode serve: admin:", err)
 			return 1
 		}
-		adminSrv = &fasthttp.Server{Handler: adminHandler(st, reload), Name: "paycode-admin", ReadTimeout: 10 * time.Second}
+		var h fasthttp.RequestHandler
+		ops, h = newAdmin(st, reload, outcomes)
+		adminSrv := &fasthttp.Server{Handler: h, Name: "paycode-admin", ReadTimeout: 10 * time.Second}
 		go adminSrv.Serve(ln)
 		defer adminSrv.Shutdown()
 		log.Info("admin listening", "addr", ln.Addr().String())
 	}
 
+	log.Info("paycode serving", "version", versionString(), "lane", st.URL(), "engine", engineString(st.Engine))
+	if st.Sim != nil {
+		for _, n := range st.Sim.Names() {
+			log.Info("simulated wallet", "name", n, "url", st.Sim.URL(n))
+		}
+	}
 	fmt.Fprint(stdout, curlExample(st.URL()))
 
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down")
 	case err := <-st.Err():
-		if err != nil {
-			log.Error("lane server stopped", "err", err)
-			return 1
-		}
+		log.Error("lane server stopped", "err", err)
+		return 1
+	}
+
+	// Graceful shutdown: not ready at once, stop accepting, let requests
+	// in flight finish, then stop the follow-up loop and close the journal
+	// (pending follow-ups are in it already; a shared journal releases
+	// their leases first, see releasingJournal).
+	start := time.Now()
+	log.Info("shutting down: draining lane requests", "drain_timeout", cfg.Shutdown.DrainTimeout)
+	if ops != nil {
+		ops.SetDraining(true)
+	}
+	dctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.DrainTimeout)
+	drainErr := st.Server.ShutdownWithContext(dctx)
+	cancel()
+	if drainErr != nil {
+		log.Error("drain timeout passed with lane requests in flight: closing under them", "err", drainErr)
+	}
+	pending := st.Engine.FollowUps()
+	closed = true
+	closing.Store(true)
+	if err := st.Close(); err != nil {
+		log.Error("shutdown", "err", err)
+		return 1
+	}
+	log.Info("stopped", "drained_in", time.Since(start).Round(time.Millisecond), "follow_ups_left_in_journal", pending)
+	if drainErr != nil {
+		return 1
 	}
 	return 0
+}
+
+// reloader returns the reload of SIGHUP and POST /admin/reload: the
+// routing rules, then the lane clients' keys from the config file read
+// again (with the same flags and environment). Each part that fails
+// keeps what it had and is logged; the errors are returned joined.
+func reloader(cfg *serveConfig, cfgPath string, args []string, st *stack.Stack, log *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		var errs []error
+		if err := st.Ident.Reload(ctx); err != nil {
+			log.Error("routing rules reload failed; the old rules stay", "err", err)
+			errs = append(errs, err)
+		} else {
+			log.Info("routing rules reloaded; identification cache dropped")
+		}
+		if cfgPath == "" {
+			return errors.Join(errs...)
+		}
+		if err := reloadKeys(cfg, args, st.API); err != nil {
+			log.Error("client keys reload failed; the old keys stay", "err", err)
+			errs = append(errs, err)
+		} else {
+			log.Info("client keys reloaded", "config", cfgPath)
+		}
+		return errors.Join(errs...)
+	}
+}
+
+// reloadKeys reads the configuration again and swaps the lane's security
+// (clients, policies, keys). Requests in flight finish with the old one.
+// Settings other than the keys take effect at the next start only; a
+// change of paycode's own key or of the admission limits is refused.
+func reloadKeys(old *serveConfig, args []string, api *httpapi.Server) error {
+	c, _, err := parseServeConfig("serve", args, io.Discard, "")
+	if err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("%s", problems("invalid configuration", err))
+	}
+	if c.Listen != old.Listen {
+		return errors.New("listen changed: restart to apply it")
+	}
+	sec, _, _, err := c.security()
+	if err != nil {
+		return err
+	}
+	if sec == nil {
+		sec = &httpapi.Security{Default: &httpapi.Client{Policy: httpapi.PolicyNone}} // as stack.Start
+	}
+	return api.SetSecurity(*sec)
+}
+
+// releasingJournal is a shared journal whose Close first releases this
+// node's leases, so other nodes take the pending work over at once
+// instead of after the lease expires. Close comes after the follow-up
+// loop stopped (stack.Close), so no lease is taken again.
+type releasingJournal struct {
+	engine.SharedJournal
+	log *slog.Logger
+}
+
+func (j releasingJournal) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := j.Release(ctx)
+	if err != nil {
+		j.log.Error("releasing leases failed: other nodes take this node's payments over after the lease", "err", err)
+	} else {
+		j.log.Info("leases released to the other nodes")
+	}
+	return errors.Join(err, j.SharedJournal.Close())
+}
+
+// journalName describes the journal for logs, without secrets.
+func journalName(c *serveConfig) string {
+	if c.Journal != "" {
+		return redactDSN(c.Journal)
+	}
+	return "pebble:" + c.Data
+}
+
+// newLogger returns serve's logger on w: JSON, or text when format is
+// text, or auto and w is a terminal. The level was validated.
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	lvl, _ := parseLevel(level)
+	opts := &slog.HandlerOptions{Level: lvl}
+	if format == "text" || (format == "auto" && isTerminal(w)) {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// problems lists the errors of a joined error, one a line.
+func problems(title string, err error) string {
+	s := title + ":\n"
+	for _, e := range unjoin(err) {
+		s += "  - " + e.Error() + "\n"
+	}
+	return s
 }
 
 // curlExample prints a pay request with a fresh test code ending in 00
@@ -248,4 +320,10 @@ then ask for it:
 curl -s %s/ams/api/v1/payments/inquiryPayment -H 'content-type: application/json' -H 'client-id: DEMO_CLIENT' -d '{"paymentRequestId":"%s"}'
 
 `, base, body, base, reqID)
+}
+
+// engineString prints the engine's configuration.
+func engineString(e *engine.Engine) string {
+	c := e.Config()
+	return c.String()
 }

@@ -25,8 +25,18 @@ import (
 // remote identification service, each on its own loopback port, so a
 // paycode in another process (or a real one under test) can use them.
 func runSim(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "settlement" {
+		return runSimSettlement(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: paycode sim [flags]\n       paycode sim settlement -date YYYY-MM-DD [-from URL] [-tz UTC] [-o FILE]\n\n"+
+			"Serves the simulated wallets and the identification service. Each wallet, and the\n"+
+			"identification port for all wallets together, serves its settlement file for a day on\n"+
+			"GET %s?date=YYYY-MM-DD[&tz=ZONE]; 'paycode sim settlement' fetches it.\n\n", mppsim.SettlementPath)
+		fs.PrintDefaults()
+	}
 	host := fs.String("host", "127.0.0.1", "address to listen on (loopback only in tests)")
 	port := fs.Int("port", 7001, "first wallet port; wallets take consecutive ports (0: any free port)")
 	identPort := fs.Int("ident-port", 7000, "identification service port (0: any free port, -1: none)")
@@ -83,6 +93,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "# simulated wallets; paste into a paycode serve -config file:")
 	fmt.Fprintln(stdout, "wallets:")
+	var simWallets []*mppsim.Wallet
 	for i, wc := range cfg.Wallets {
 		w, err := mppsim.NewWallet(wc, cfg)
 		if err != nil {
@@ -90,11 +101,12 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer w.Close()
+		simWallets = append(simWallets, w)
 		p := 0
 		if *port != 0 {
 			p = *port + i
 		}
-		url, err := serve(net.JoinHostPort(*host, fmt.Sprint(p)), nil, mppsim.NewServer(w))
+		url, err := serve(net.JoinHostPort(*host, fmt.Sprint(p)), nil, withSettlement(mppsim.NewServer(w), w))
 		if err != nil {
 			fmt.Fprintln(stderr, "paycode sim:", err)
 			return 1
@@ -104,7 +116,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	if *identPort >= 0 {
 		lat := *identLatency
 		url, err := serve(net.JoinHostPort(*host, fmt.Sprint(*identPort)),
-			ident.NewServiceHandler(func() *ident.Table { return table }, func() time.Duration { return lat }), nil)
+			settlementOr(ident.NewServiceHandler(func() *ident.Table { return table }, func() time.Duration { return lat }), simWallets...), nil)
 		if err != nil {
 			fmt.Fprintln(stderr, "paycode sim:", err)
 			return 1

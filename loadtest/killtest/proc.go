@@ -199,7 +199,7 @@ type Serve struct {
 	killed bool // the harness sent SIGKILL
 }
 
-var laneURL = regexp.MustCompile(`msg="paycode serving".*\blane=(http://127\.0\.0\.1:\d+)`)
+var laneURL = regexp.MustCompile(`(?:msg="paycode serving".*\blane=|"msg":"paycode serving".*"lane":")(http://127\.0\.0\.1:\d+)`)
 
 // ParseServingLine returns the lane URL of the "paycode serving" log line.
 func ParseServingLine(line string) (string, bool) {

@@ -1,0 +1,231 @@
+package killtest
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// clusterLease is the lease length of the two-node test: a dead node's
+// work moves to the other within about this (plus a lease tick).
+const clusterLease = 2 * time.Second
+
+// pgSchemaDSN returns the test database's DSN pointed at a fresh schema
+// (dropped when t ends), or skips t when PAYCODE_TEST_POSTGRES is unset.
+func pgSchemaDSN(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("PAYCODE_TEST_POSTGRES")
+	if base == "" && os.Getenv("PAYCODE_REQUIRE_SERVICES") != "" {
+		t.Fatal("PAYCODE_TEST_POSTGRES is not set, and PAYCODE_REQUIRE_SERVICES says this test must run (.ci/run sets both)")
+	}
+	if base == "" {
+		t.Skip("two-node test skipped: set PAYCODE_TEST_POSTGRES=postgres://user:pass@127.0.0.1:5432/db (.ci/postgres.sh starts one)")
+	}
+	var b [6]byte
+	_, _ = crand.Read(b[:])
+	schema := "paycode_cluster_" + hex.EncodeToString(b[:])
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("PostgreSQL at PAYCODE_TEST_POSTGRES: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if conn, err := pgx.Connect(ctx, base); err == nil {
+			conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+			conn.Close(ctx)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// TestTwoNodes runs two real paycode processes on one PostgreSQL journal
+// with the simulated wallets in a third: the same paymentRequestId sent
+// to both nodes at once is dispatched once; lanes on both nodes pay,
+// refund and cancel; one node is killed with payments still in follow-up
+// and notifications undelivered; the other takes them over when the
+// dead node's leases expire and finishes them. The wallets' ledgers and
+// the lanes' answers are then checked as in the kill test.
+func TestTwoNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two-node test: runs real processes for ~20 s; skipped with -short")
+	}
+	dsn := pgSchemaDSN(t)
+	seed := *flagSeed
+	if seed == 0 {
+		seed = time.Now().UnixNano() % 1e9
+	}
+	t.Logf("two-node test: seed %d (replay: go test ./loadtest/killtest/ -run TestTwoNodes -v -killtest.seed=%d)", seed, seed)
+	start := time.Now()
+	dir := *flagDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin := *flagBin
+	if bin == "" {
+		var err error
+		if bin, err = BuildBinary(ctx, ".", dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sim, err := StartSim(bin, seed, filepath.Join(dir, "sim.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	merchant, err := StartMerchant()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer merchant.Close()
+
+	var nodes [2]*Serve
+	defer func() {
+		for _, n := range nodes {
+			if n != nil {
+				n.Kill()
+			}
+		}
+	}()
+	var logs []string
+	for i := range nodes {
+		cfg := ServeConfig(sim.Wallets, engineTimes) +
+			fmt.Sprintf("journal: %q\nnode: %d\nleaseTTL: %s\n", dsn, i+1, clusterLease)
+		cfgPath := filepath.Join(dir, fmt.Sprintf("node%d.yaml", i+1))
+		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		logPath := filepath.Join(dir, fmt.Sprintf("node%d.log", i+1))
+		logs = append(logs, logPath)
+		n, err := StartServe(bin, cfgPath, filepath.Join(dir, fmt.Sprintf("data%d", i+1)), logPath, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes[i] = n
+	}
+	for i, n := range nodes {
+		if err := n.WaitReady(60 * time.Second); err != nil {
+			t.Fatalf("node %d: %v", i+1, err)
+		}
+	}
+	c1, c2 := NewClient(nodes[0].URL, 8*time.Second), NewClient(nodes[1].URL, 8*time.Second)
+	defer c1.Close()
+	defer c2.Close()
+	d := &Driver{M: NewModel(), Wallets: sim.Wallets, NotifyURL: merchant.URL(),
+		Clients: []string{"NODE_CLIENT_A", "NODE_CLIENT_B"}, Seed: uint64(seed)}
+	rng := rand.New(rand.NewPCG(uint64(seed), 1))
+
+	// 1. The same request to both nodes at the same moment, 40 times, with
+	// every kind of wallet behaviour.
+	var wg sync.WaitGroup
+	dups := make([]*PayReq, 40)
+	for i := range dups {
+		last2 := Last2(rng)
+		p := &PayReq{ReqID: fmt.Sprintf("dup%d-%d", seed%100000, i), Client: d.Clients[i%2],
+			Code: d.newCode(rng, last2), Last2: last2, Amount: 100 + rng.Int64N(9900), Notify: i%3 == 0}
+		d.M.AddPay(p)
+		dups[i] = p
+		wg.Add(2)
+		go func() { defer wg.Done(); d.sendPay(ctx, c1, p) }()
+		go func() { defer wg.Done(); d.sendPay(ctx, c2, p) }()
+	}
+	wg.Wait()
+	for _, p := range dups {
+		if len(p.PIDs) > 1 {
+			t.Errorf("request %s got %d payment ids from the two nodes", p.ReqID, len(p.PIDs))
+		}
+	}
+
+	// 2. Lanes on both nodes; node 1 dies under them.
+	lctx, stop := context.WithCancel(ctx)
+	var lanes sync.WaitGroup
+	lanes.Add(2)
+	go func() { defer lanes.Done(); d.Lanes(lctx, c1, 1, 6) }()
+	go func() { defer lanes.Done(); d.Lanes(lctx, c2, 2, 6) }()
+	select {
+	case <-time.After(4 * time.Second):
+	case <-nodes[0].Done():
+		t.Fatalf("node 1 ended on its own: %s", nodes[0].ExitString())
+	}
+	nodes[0].Kill()
+	killedAt := time.Now()
+	// Node 2's lanes go on while node 1's leases run out.
+	select {
+	case <-time.After(clusterLease):
+	case <-nodes[1].Done():
+		t.Fatalf("node 2 ended on its own: %s", nodes[1].ExitString())
+	}
+	stop()
+	lanes.Wait()
+	if ex := nodes[0].Exit(); !ex.ByHarness {
+		t.Fatalf("node 1 was not killed by the harness: %s", nodes[0].ExitString())
+	}
+
+	// 3. Everything must end final through node 2 alone: lanes retry what
+	// got no answer there, then poll until all is settled.
+	d.ReplayUnanswered(ctx, c2, 5)
+	bound := engineTimes.FollowUpDeadline + 2*engineTimes.WalletCallTimeout + clusterLease + 8*time.Second
+	views, refundViews, took := d.WaitFinal(ctx, c2, bound)
+	ledgers, err := FetchLedgers(sim.Wallets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Resolve(ctx, c2, ledgers, views)
+	pays := d.M.Pays()
+	WaitNotified(merchant, pays, views, 20*time.Second)
+	rep := Check(&Evidence{
+		Pays: pays, Refunds: d.M.Refunds(), Ledgers: ledgers, Payments: views, RefundViews: refundViews,
+		Notified: merchant.Deliveries, Anomalies: d.M.Anomalies,
+	})
+	nodes[1].Stop()
+	if ex := nodes[1].Exit(); ex.Code != 0 {
+		t.Errorf("node 2 did not shut down cleanly on SIGTERM: %s", nodes[1].ExitString())
+	}
+	taken := countLines(t, logs[1], "payment taken over")
+	if taken == 0 {
+		t.Errorf("node 2 took over none of node 1's payments (log %s)", logs[1])
+	}
+	if leaks := scanLogsForCodes(append(logs, filepath.Join(dir, "sim.log")), pays); len(leaks) > 0 {
+		t.Errorf("full payment codes in the logs: %v", leaks)
+	}
+	t.Logf("%d requests sent (%d unanswered); node 1 killed, node 2 took over %d payments; all final %s after the kill (polling %s)",
+		d.Sent.Load(), d.Unknown.Load(), taken, time.Since(killedAt).Round(time.Millisecond), took.Round(time.Millisecond))
+	t.Logf("2 nodes, 1 kill, %d payments, %d lost, %d duplicated (%s)", rep.Payments, rep.Count(KindLost), rep.Count(KindDuplicate), time.Since(start).Round(time.Second))
+	if len(rep.Violations) > 0 {
+		t.Errorf("seed %d: %d violations:\n%s", seed, len(rep.Violations), rep.String(15))
+	}
+}
+
+func countLines(t *testing.T, path, substr string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), substr)
+}
