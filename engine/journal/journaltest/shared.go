@@ -789,15 +789,17 @@ func testTakeOverDisjoint(t *testing.T, open OpenFunc) {
 		claim(t, dead, Payment(fmt.Sprintf("p%02d", i), fmt.Sprintf("c%02d", i)))
 	}
 	nodes := []engine.SharedJournal{open(t, "b", Long), open(t, "c", Long), open(t, "d", Long)}
-	// Wait for the dead node's leases to expire (Acquire reports it).
+	// Wait for all the dead node's leases to expire: the last one claimed
+	// expires last (Acquire reports it, and b keeps that one).
+	last := fmt.Sprintf("p%02d", n-1)
 	eventually(t, "dead node's leases expire", func() bool {
-		_, ok, err := nodes[0].Acquire(bg, "p00")
+		_, ok, err := nodes[0].Acquire(bg, last)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return ok
 	})
-	taken := map[string]string{"p00": "b"}
+	taken := map[string]string{last: "b"}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for i, j := range nodes {
