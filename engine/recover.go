@@ -119,20 +119,8 @@ func (e *Engine) Recover(ctx context.Context) (RecoverStats, error) {
 
 // restorePayment rebuilds a payment and its indexes from its record.
 func (e *Engine) restorePayment(r *PaymentRecord) *payment {
-	key := r.ClientID + "\x00" + r.RequestID
-	p := &payment{
-		clientID: key[:len(r.ClientID)], requestID: key[len(r.ClientID)+1:], id: r.PaymentID,
-		codeHash: r.CodeHash, amount: r.Amount, methodType: r.MethodType, scenario: r.Scenario,
-		settlement: r.Settlement, walletName: r.Wallet, wallet: e.wallet[r.Wallet],
-		created: r.Created, deadline: r.Deadline, notifyURL: r.NotifyURL,
-		status: r.Status, result: r.Result, msg: r.Message, paidAt: r.PaidAt, cancelledAt: r.CancelledAt,
-		customerID: r.CustomerID, brand: r.Brand, cancelWanted: r.CancelWanted, closeAs: r.CloseAs,
-		reverse: r.Reverse, refunded: r.Refunded, version: r.Version, updated: r.Updated,
-		dispatchDone: true, notifiedStatus: r.Status,
-		reported: r.Final(), wasRecovered: true,
-	}
-	p.codeMasked.n = uint8(copy(p.codeMasked.b[:], r.CodeMasked))
-	e.payByReq.put(key, p)
+	p := e.paymentFromRecord(r)
+	e.payByReq.put(p.clientID+"\x00"+p.requestID, p)
 	e.payByID.put(p.id, p)
 	e.codes.putIfAbsent(p.codeHash, p)
 	return p
