@@ -82,7 +82,7 @@ func BenchmarkPayLanesMemory(b *testing.B) {
 // an intent and an outcome, both synced, per pay. Compare its ns/op with
 // BenchmarkPayLanesMemory from the same run for the cost of durability.
 func BenchmarkPayLanesPebble(b *testing.B) {
-	j, err := journal.Open(b.TempDir(), journal.Options{})
+	j, err := journal.Open(b.TempDir(), journal.Options{Logger: quietLog})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func BenchmarkPayLanesPebble(b *testing.B) {
 // outcome is written without waiting for its fsync: one synced write per
 // pay).
 func BenchmarkPayLanesPebbleAsync(b *testing.B) {
-	j, err := journal.Open(b.TempDir(), journal.Options{})
+	j, err := journal.Open(b.TempDir(), journal.Options{Logger: quietLog})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -111,6 +111,13 @@ func BenchmarkPayLanesPostgres(b *testing.B) {
 	runParallelPays(b, newJournaledAPI(b, j, j.CodeKey()))
 }
 
+// BenchmarkPayLanesPostgresAsync: PostgreSQL with engine.asyncOutcomes
+// (the outcome's commit does not wait for the WAL flush).
+func BenchmarkPayLanesPostgresAsync(b *testing.B) {
+	j := openPostgres(b)
+	runParallelPays(b, newJournaledAPIConfig(b, j, j.CodeKey(), instantWallet{}, func(c *engine.Config) { c.AsyncOutcomes = true }))
+}
+
 // BenchmarkPayLanesHTTPMemory and …Pebble: the whole path — lane HTTP
 // over an in-memory listener, engine, connector, simulated wallet — from
 // 64 lanes, without and with the journal.
@@ -119,7 +126,7 @@ func BenchmarkPayLanesHTTPMemory(b *testing.B) {
 }
 
 func BenchmarkPayLanesHTTPPebble(b *testing.B) {
-	j, err := journal.Open(b.TempDir(), journal.Options{})
+	j, err := journal.Open(b.TempDir(), journal.Options{Logger: quietLog})
 	if err != nil {
 		b.Fatal(err)
 	}
