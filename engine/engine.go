@@ -244,6 +244,10 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 func (e *Engine) abort(p *payment, key []byte) {
 	p.mu.Lock()
 	p.aborted = true
+	// A lane that found p just before it left the indexes (a cancel, say)
+	// must not write it: it was never stored, or (several nodes) the
+	// request belongs to a payment another node stored.
+	p.leaseGone, p.lost = true, true
 	p.status, p.result, p.msg = codec.StatusNone, codec.UnknownException, "the journal could not record the payment"
 	p.mu.Unlock()
 	isP := func(q *payment) bool { return q == p }
@@ -313,7 +317,7 @@ func (e *Engine) dispatch(ctx context.Context, p *payment, req *codec.PayRequest
 	e.payPool.Put(wp)
 	if err != nil {
 		e.stats.WalletError.Add(1)
-		e.log.Warn("pay outcome unknown, following up", "payment_id", p.id, "wallet", p.walletName, "code", p.codeMasked, "err", err)
+		e.log.Warn("pay outcome unknown, following up", "payment_id", p.id, "wallet", p.walletName, "code", p.codeMasked.String(), "err", err)
 	}
 	e.failpoint(FailAfterWallet)
 	e.applyWallet(p, res, err, false)

@@ -8,19 +8,25 @@ import (
 
 // idGen makes payment and refund ids: 32 digits, like Antom's, made of the
 // process start time (yyyyMMddHHmmss, UTC), the two-digit node number and a
-// 16-digit sequence. Ids are unique per node across restarts as long as a
-// node does not restart twice within one second; issue-3's journal seeds
-// the sequence past what it recovered.
+// 16-digit sequence whose first three digits are the start's millisecond.
+// Ids are unique per node across restarts, even two restarts within one
+// second (a process does not start twice in one millisecond), as long as
+// a process makes fewer than 10^13 of them; recovery also moves the
+// sequence past the ids it finds with its own prefix.
 type idGen struct {
 	prefix [16]byte
 	seq    atomic.Uint64
 }
+
+// msSeqBase spaces the sequences of processes started within one second.
+const msSeqBase = 1e13
 
 func newIDGen(start time.Time, node int) *idGen {
 	g := &idGen{}
 	b := start.UTC().AppendFormat(g.prefix[:0], "20060102150405")
 	b = append(b, byte('0'+node/10), byte('0'+node%10))
 	copy(g.prefix[:], b)
+	g.seq.Store(uint64(start.Nanosecond()/1e6) * msSeqBase)
 	return g
 }
 

@@ -53,6 +53,30 @@ func (p *payment) heldLocked() bool {
 	return false
 }
 
+// reacquireLocked takes back the lease of a payment this node released
+// (nothing was pending) that has work again — a wallet's late answer, say
+// — unless another node has it or changed it since. Caller holds p.mu.
+func (e *Engine) reacquireLocked(ctx context.Context, p *payment) error {
+	if p.lost {
+		return ErrLeaseLost
+	}
+	cur, found := e.payByID.get([]byte(p.id))
+	if found && cur != p {
+		return ErrLeaseLost // a fresher copy is in memory
+	}
+	l, ok, err := e.shared.Acquire(ctx, p.id)
+	if err != nil || !ok || l.Payment.Version != p.version {
+		return ErrLeaseLost
+	}
+	p.leaseGone = false
+	if !found {
+		e.payByReq.put(p.clientID+"\x00"+p.requestID, p)
+		e.payByID.put(p.id, p)
+		e.codes.putIfAbsent(p.codeHash, p)
+	}
+	return nil
+}
+
 // ownedLocked reports whether this node may work on p. Caller holds p.mu.
 func (e *Engine) ownedLocked(p *payment) bool {
 	return e.shared == nil || !p.leaseGone

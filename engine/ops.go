@@ -79,6 +79,10 @@ func (e *Engine) cancelLocal(ctx context.Context, p *payment) CancelResult {
 	now := e.clock.Now()
 	p.mu.Lock()
 	switch {
+	case p.aborted:
+		// Never stored (found just before it left the indexes): ask again.
+		p.mu.Unlock()
+		return CancelResult{Result: codec.UnknownException, Message: "retry the cancel"}
 	case p.status == codec.StatusCancelled:
 		res.Result, res.CancelTime = codec.Success, p.cancelledAt
 		p.mu.Unlock()

@@ -124,6 +124,16 @@ func (e *Engine) deliver(ctx context.Context, o *outboxItem) {
 	e.fu.push(fuItem{due: due, n: o})
 }
 
+// Resident counts the payments held in memory: every retained payment
+// with a journal that cannot look them up, only those the engine is
+// working on (and not yet swept) with one that can (SharedJournal: the
+// Pebble journal or PostgreSQL).
+func (e *Engine) Resident() int {
+	n := 0
+	e.payByID.each(func(string, *payment) { n++ })
+	return n
+}
+
 // PendingNotifications counts notifications not yet acknowledged.
 func (e *Engine) PendingNotifications() int {
 	n := 0

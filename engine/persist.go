@@ -93,7 +93,9 @@ func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, deliv
 		return ErrJournalFailed
 	}
 	if e.shared != nil && p.leaseGone {
-		return ErrLeaseLost
+		if err := e.reacquireLocked(ctx, p); err != nil {
+			return err
+		}
 	}
 	p.version++
 	p.updated = e.clock.Now()

@@ -82,6 +82,7 @@ var goldenMetrics = []string{
 	"paycode_engine_journal_failed{}",
 	"paycode_engine_notification_attempts_total{}",
 	"paycode_engine_notifications_pending{}",
+	"paycode_engine_payments_resident{}",
 	"paycode_engine_pays_total{}",
 	"paycode_engine_reversals_total{}",
 	"paycode_engine_wallet_errors_total{}",

@@ -19,6 +19,7 @@ import (
 //	n/<paymentId>                pending NotificationRecord
 //	x/<paymentId> 0x00 <refundId>  empty: refunds of a payment (compaction)
 //	t/<be64 seconds> <paymentId> empty: a final payment version by age (compaction)
+//	q/, h/, s/, l/               lookup indexes (layout 2, see pebble_shared.go)
 const (
 	prefixMeta         = "m/"
 	prefixPayment      = "p/"
@@ -32,7 +33,7 @@ const (
 
 	// layoutVersion is the key layout's version, stored under m/layout on
 	// creation; Open refuses a store with another layout.
-	layoutVersion = 1
+	layoutVersion = 2
 )
 
 // CodeKeySize is the size of the key CodeKey returns.

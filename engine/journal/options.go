@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -163,6 +164,10 @@ func (o *Options) pebbleOptions(fs *failState) *pebble.Options {
 	if d := o.WALMinSyncInterval; d > 0 {
 		po.WALMinSyncInterval = func() time.Duration { return d }
 	}
+	// Bloom filters on every level (later levels inherit L0's): the
+	// engine's claims look up request and code keys that are almost always
+	// absent, and a filter answers those without reading data blocks.
+	po.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
 	return po
 }
 

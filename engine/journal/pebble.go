@@ -32,6 +32,7 @@ type Pebble struct {
 
 	scratch sync.Pool // *scratch
 	reqs    sync.Pool // *commitReq
+	take    takeBack  // TakeOver after Release (pebble_shared.go)
 }
 
 // scratch is an Append's reusable key and value buffers.
@@ -105,6 +106,11 @@ func (p *Pebble) initMeta() error {
 			return fmt.Errorf("journal: writing meta keys: %w", err)
 		}
 		return b.Close()
+	case len(layout) == 1 && layout[0] == 1 && len(key) == CodeKeySize:
+		// Layout 1: add the indexes the engine's lookups need.
+		if err := p.migrateIndexes(); err != nil {
+			return fmt.Errorf("journal: adding the layout-%d indexes: %w", layoutVersion, err)
+		}
 	case len(layout) != 1 || layout[0] != layoutVersion:
 		return fmt.Errorf("journal: store layout %v is not version %d", layout, layoutVersion)
 	case len(key) != CodeKeySize:
@@ -189,6 +195,7 @@ func (p *Pebble) append(b *engine.Batch, sync bool) error {
 			sc.key = appendAgeKey(sc.key[:0], r.Updated, r.PaymentID)
 			keep(pb.Set(sc.key, nil, nil))
 		}
+		indexPayment(pb, sc, r, keep)
 	}
 	for _, r := range b.Refunds {
 		sc.key = appendKey(sc.key[:0], prefixRefund, r.RefundID)
@@ -196,6 +203,7 @@ func (p *Pebble) append(b *engine.Batch, sync bool) error {
 		keep(pb.Set(sc.key, sc.val, nil))
 		sc.key = appendRefundIndexKey(sc.key[:0], r.PaymentID, r.RefundID)
 		keep(pb.Set(sc.key, nil, nil))
+		indexRefund(pb, sc, r, keep)
 	}
 	for _, r := range b.Notifications {
 		sc.key = appendKey(sc.key[:0], prefixNotification, r.PaymentID)
@@ -474,11 +482,17 @@ func (p *Pebble) compactChunk(from, upper []byte, before time.Time) (removed int
 		if !ok {
 			continue
 		}
-		for _, rid := range refunds {
-			_ = del.Delete(appendKey(key[:0], prefixRefund, rid), nil)
-			_ = del.Delete(appendRefundIndexKey(key[:0], id, rid), nil)
+		for _, r := range refunds {
+			_ = del.Delete(appendKey(key[:0], prefixRefund, r.id), nil)
+			_ = del.Delete(appendRefundIndexKey(key[:0], id, r.id), nil)
+			if r.client != "" || r.req != "" {
+				_ = del.Delete(appendReqKey(key[:0], prefixRefReq, r.client, r.req), nil)
+			}
 		}
 		_ = del.Delete(appendKey(key[:0], prefixPayment, id), nil)
+		_ = del.Delete(appendReqKey(key[:0], prefixPayReq, pay.ClientID, pay.RequestID), nil)
+		_ = del.Delete(appendCodeKey(key[:0], &pay.CodeHash), nil)
+		_ = del.Delete(appendKey(key[:0], prefixHeld, id), nil)
 		_ = del.Delete(it.Key(), nil)
 		removed++
 	}
@@ -511,9 +525,12 @@ func seekValue(it *pebble.Iterator, key []byte) ([]byte, error) {
 // refundsDone lists the refunds of payment id, through xit (over the
 // refund index) and rit (over refunds), and reports whether all are done (final and
 // older than before).
-func refundsDone(xit, rit *pebble.Iterator, id string, before time.Time, ref *engine.RefundRecord) ([]string, bool, error) {
+// refundKey names a refund to delete with its request index entry.
+type refundKey struct{ id, client, req string }
+
+func refundsDone(xit, rit *pebble.Iterator, id string, before time.Time, ref *engine.RefundRecord) ([]refundKey, bool, error) {
 	prefix := appendRefundIndexKey(nil, id, "")
-	var ids []string
+	var ids []refundKey
 	var key []byte
 	for xit.SeekGE(prefix); xit.Valid() && bytes.HasPrefix(xit.Key(), prefix); xit.Next() {
 		rid := string(xit.Key()[len(prefix):])
@@ -522,6 +539,7 @@ func refundsDone(xit, rit *pebble.Iterator, id string, before time.Time, ref *en
 		if err != nil {
 			return nil, false, err
 		}
+		k := refundKey{id: rid}
 		if v != nil {
 			if err := DecodeRefund(v, ref); err != nil {
 				return nil, false, fmt.Errorf("journal: compact %q: %w", key, err)
@@ -529,8 +547,9 @@ func refundsDone(xit, rit *pebble.Iterator, id string, before time.Time, ref *en
 			if !refundDone(ref, before) {
 				return nil, false, nil
 			}
+			k.client, k.req = ref.ClientID, ref.RequestID
 		}
-		ids = append(ids, rid)
+		ids = append(ids, k)
 	}
 	if err := xit.Error(); err != nil {
 		return nil, false, fmt.Errorf("journal: compact: %w", err)

@@ -159,6 +159,7 @@ func RegisterEngine(reg prometheus.Registerer, eng *engine.Engine, id *ident.Ide
 		counter("engine", "notification_attempts_total", "Notification delivery attempts.", func() float64 { return float64(st.Notifications.Load()) }),
 		gauge("engine", "followups_queued", "Follow-ups queued (payments and refunds awaiting a wallet outcome, notifications).", func() float64 { return float64(eng.FollowUps()) }),
 		gauge("engine", "notifications_pending", "Payment notifications not yet delivered.", func() float64 { return float64(eng.PendingNotifications()) }),
+		gauge("engine", "payments_resident", "Payments held in memory (the working set; the rest is read from the journal).", func() float64 { return float64(eng.Resident()) }),
 		gauge("engine", "journal_failed", "1 when the journal has failed and the engine refuses new work.", func() float64 {
 			if eng.Failed() {
 				return 1

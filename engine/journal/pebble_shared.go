@@ -1,0 +1,429 @@
+package journal
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/paycode/paycode/engine"
+)
+
+// The Pebble journal is also an engine.SharedJournal for exactly one
+// node, so the engine keeps in memory only the payments it is working on
+// and reads everything else from here (a week of retained payments at
+// thousands per second does not fit in RAM; their index entries do fit
+// on disk). With one writer there are no other nodes: leases are always
+// this node's, Acquire always succeeds and TakeOver hands back, after a
+// Release (a restart), the payments this node still has work on.
+//
+// Claims are "check, then insert" here, which is safe only because one
+// engine writes: its own in-memory indexes already serialize requests
+// with the same request key or the same code (Pebble's directory lock
+// keeps a second process out).
+//
+// Index keys (layout 2; Open adds them to a layout-1 store):
+//
+//	q/<uvarint len(client)><client><paymentRequestId>  → paymentId
+//	h/<code hash>                                      → paymentId
+//	s/<uvarint len(client)><client><refundRequestId>   → refundId
+//	l/<paymentId>                                      empty: the payment has work left (Held)
+const (
+	prefixPayReq   = "q/"
+	prefixCodeHash = "h/"
+	prefixRefReq   = "s/"
+	prefixHeld     = "l/"
+)
+
+var _ engine.SharedJournal = (*Pebble)(nil)
+
+func appendReqKey(dst []byte, prefix, client, req string) []byte {
+	dst = append(dst, prefix...)
+	dst = binary.AppendUvarint(dst, uint64(len(client)))
+	dst = append(dst, client...)
+	return append(dst, req...)
+}
+
+func appendCodeKey(dst []byte, h *[engine.CodeHashSize]byte) []byte {
+	dst = append(dst, prefixCodeHash...)
+	return append(dst, h[:]...)
+}
+
+// indexPayment adds r's index entries to pb: the request and code
+// entries with its first version (they never change), the held mark with
+// every version.
+func indexPayment(pb *pebble.Batch, sc *scratch, r *engine.PaymentRecord, keep func(error)) {
+	if r.Version <= 1 {
+		sc.key = appendReqKey(sc.key[:0], prefixPayReq, r.ClientID, r.RequestID)
+		keep(pb.Set(sc.key, []byte(r.PaymentID), nil))
+		sc.key = appendCodeKey(sc.key[:0], &r.CodeHash)
+		keep(pb.Set(sc.key, []byte(r.PaymentID), nil))
+	}
+	sc.key = appendKey(sc.key[:0], prefixHeld, r.PaymentID)
+	if r.Held {
+		keep(pb.Set(sc.key, nil, nil))
+	} else {
+		keep(pb.Delete(sc.key, nil))
+	}
+}
+
+func indexRefund(pb *pebble.Batch, sc *scratch, r *engine.RefundRecord, keep func(error)) {
+	sc.key = appendReqKey(sc.key[:0], prefixRefReq, r.ClientID, r.RequestID)
+	keep(pb.Set(sc.key, []byte(r.RefundID), nil))
+}
+
+// readPayment returns payment id's latest record, or nil.
+func (p *Pebble) readPayment(id string) (*engine.PaymentRecord, error) {
+	v, err := p.get(appendKey(nil, prefixPayment, id))
+	if err != nil || v == nil {
+		return nil, err
+	}
+	r := new(engine.PaymentRecord)
+	if err := DecodePayment(v, r); err != nil {
+		return nil, fmt.Errorf("journal: payment %q: %w", id, err)
+	}
+	held, err := p.get(appendKey(nil, prefixHeld, id))
+	if err != nil {
+		return nil, err
+	}
+	r.Held = held != nil
+	return r, nil
+}
+
+func (p *Pebble) readRefund(id string) (*engine.RefundRecord, error) {
+	v, err := p.get(appendKey(nil, prefixRefund, id))
+	if err != nil || v == nil {
+		return nil, err
+	}
+	r := new(engine.RefundRecord)
+	if err := DecodeRefund(v, r); err != nil {
+		return nil, fmt.Errorf("journal: refund %q: %w", id, err)
+	}
+	return r, nil
+}
+
+// refundsOf returns payment id's refunds, in refund id order.
+func (p *Pebble) refundsOf(id string) ([]*engine.RefundRecord, error) {
+	prefix := appendRefundIndexKey(nil, id, "")
+	upper := append(bytes.Clone(prefix[:len(prefix)-1]), prefix[len(prefix)-1]+1)
+	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: upper})
+	if err != nil {
+		return nil, fmt.Errorf("journal: refunds of %q: %w", id, err)
+	}
+	var ids []string
+	for it.First(); it.Valid(); it.Next() {
+		ids = append(ids, string(it.Key()[len(prefix):]))
+	}
+	err = it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: refunds of %q: %w", id, err)
+	}
+	var out []*engine.RefundRecord
+	for _, rid := range ids {
+		r, err := p.readRefund(rid)
+		if err != nil {
+			return nil, err
+		}
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// reading takes the read side of p.mu for a lookup.
+func (p *Pebble) reading(ctx context.Context) (func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p.mu.RLock()
+	if p.closed {
+		p.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	return p.mu.RUnlock, nil
+}
+
+// ClaimPayment implements engine.SharedJournal for one writer: the
+// payment stored under the same request key, else the one holding the
+// code; or rec, appended and synced.
+func (p *Pebble) ClaimPayment(ctx context.Context, rec *engine.PaymentRecord) (*engine.PaymentRecord, error) {
+	if rec == nil || !validID(rec.PaymentID) {
+		return nil, ErrInvalid
+	}
+	done, err := p.reading(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var existing *engine.PaymentRecord
+	for _, k := range [][]byte{
+		appendReqKey(nil, prefixPayReq, rec.ClientID, rec.RequestID),
+		appendCodeKey(nil, &rec.CodeHash),
+	} {
+		id, err := p.get(k)
+		if err == nil && id != nil {
+			existing, err = p.readPayment(string(id))
+		}
+		if err != nil || existing != nil {
+			done()
+			return existing, err
+		}
+	}
+	done()
+	// The payment id itself is not looked up: the engine's ids are unique
+	// per process start (see engine's idGen), and a third lookup per pay
+	// costs more than the collision it would catch.
+	return nil, p.Append(ctx, &engine.Batch{Payments: []*engine.PaymentRecord{rec}}, true)
+}
+
+// ClaimRefund implements engine.SharedJournal for one writer.
+func (p *Pebble) ClaimRefund(ctx context.Context, b *engine.Batch) (*engine.RefundRecord, error) {
+	if b == nil || len(b.Payments) != 1 || len(b.Refunds) != 1 {
+		return nil, ErrInvalid
+	}
+	r := b.Refunds[0]
+	done, err := p.reading(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := p.get(appendReqKey(nil, prefixRefReq, r.ClientID, r.RequestID))
+	var existing *engine.RefundRecord
+	if err == nil && id != nil {
+		existing, err = p.readRefund(string(id))
+	}
+	done()
+	if err != nil || existing != nil {
+		return existing, err
+	}
+	return nil, p.Append(ctx, b, true)
+}
+
+// GetPayment implements engine.SharedJournal.
+func (p *Pebble) GetPayment(ctx context.Context, clientID, requestID, paymentID string) (*engine.PaymentRecord, []*engine.RefundRecord, error) {
+	done, err := p.reading(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer done()
+	if paymentID == "" {
+		id, err := p.get(appendReqKey(nil, prefixPayReq, clientID, requestID))
+		if err != nil || id == nil {
+			return nil, nil, err
+		}
+		paymentID = string(id)
+	}
+	rec, err := p.readPayment(paymentID)
+	if err != nil || rec == nil || (clientID != "" && rec.ClientID != clientID) {
+		return nil, nil, err
+	}
+	refs, err := p.refundsOf(paymentID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, refs, nil
+}
+
+// GetRefund implements engine.SharedJournal.
+func (p *Pebble) GetRefund(ctx context.Context, clientID, requestID, refundID string) (*engine.RefundRecord, error) {
+	done, err := p.reading(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if refundID == "" {
+		id, err := p.get(appendReqKey(nil, prefixRefReq, clientID, requestID))
+		if err != nil || id == nil {
+			return nil, err
+		}
+		refundID = string(id)
+	}
+	r, err := p.readRefund(refundID)
+	if err != nil || r == nil || (clientID != "" && r.ClientID != clientID) {
+		return nil, err
+	}
+	return r, nil
+}
+
+// leased reads payment id with its refunds and pending notification.
+func (p *Pebble) leased(id string) (*engine.Leased, error) {
+	rec, err := p.readPayment(id)
+	if err != nil || rec == nil {
+		return nil, err
+	}
+	refs, err := p.refundsOf(id)
+	if err != nil {
+		return nil, err
+	}
+	l := &engine.Leased{Payment: rec, Refunds: refs}
+	v, err := p.get(appendKey(nil, prefixNotification, id))
+	if err != nil {
+		return nil, err
+	}
+	if v != nil {
+		n := new(engine.NotificationRecord)
+		if err := DecodeNotification(v, n); err != nil {
+			return nil, fmt.Errorf("journal: notification %q: %w", id, err)
+		}
+		l.Notification = n
+	}
+	return l, nil
+}
+
+// Acquire implements engine.SharedJournal: with one node, always this
+// node's.
+func (p *Pebble) Acquire(ctx context.Context, paymentID string) (*engine.Leased, bool, error) {
+	done, err := p.reading(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer done()
+	l, err := p.leased(paymentID)
+	if err != nil {
+		return nil, false, err
+	}
+	if l == nil {
+		return nil, false, engine.ErrNotFound
+	}
+	return l, true, nil
+}
+
+// takeBack is the state of a TakeOver pass after a Release.
+type takeBack struct {
+	mu     sync.Mutex
+	active bool
+	next   []byte // the next l/ key to read
+}
+
+// Release implements engine.SharedJournal: the next TakeOver calls hand
+// back every payment with work left (the node's own, after a restart).
+func (p *Pebble) Release(ctx context.Context) error {
+	p.take.mu.Lock()
+	p.take.active, p.take.next = true, []byte(prefixHeld)
+	p.take.mu.Unlock()
+	return nil
+}
+
+// TakeOver implements engine.SharedJournal: after a Release, up to limit
+// payments with work left per call, in id order, until all were handed
+// back; otherwise none (no other node's lease can expire).
+func (p *Pebble) TakeOver(ctx context.Context, limit int) ([]*engine.Leased, error) {
+	p.take.mu.Lock()
+	defer p.take.mu.Unlock()
+	if !p.take.active || limit <= 0 {
+		return nil, nil
+	}
+	done, err := p.reading(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: p.take.next, UpperBound: prefixBounds(prefixHeld).UpperBound})
+	if err != nil {
+		return nil, fmt.Errorf("journal: take over: %w", err)
+	}
+	var ids []string
+	for it.First(); it.Valid() && len(ids) < limit; it.Next() {
+		ids = append(ids, string(it.Key()[len(prefixHeld):]))
+	}
+	more := it.Valid()
+	err = it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: take over: %w", err)
+	}
+	out := make([]*engine.Leased, 0, len(ids))
+	for _, id := range ids {
+		l, err := p.leased(id)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil {
+			out = append(out, l)
+		}
+	}
+	if more && len(ids) > 0 {
+		p.take.next = append(appendKey(nil, prefixHeld, ids[len(ids)-1]), 0)
+	} else {
+		p.take.active = false
+	}
+	return out, nil
+}
+
+// Renew implements engine.SharedJournal: one node's leases never expire.
+func (p *Pebble) Renew(ctx context.Context) ([]string, error) { return nil, ctx.Err() }
+
+// RequestCancel implements engine.SharedJournal: with one node every
+// payment is this node's (Acquire always succeeds), so the engine never
+// hands a cancel over; it is refused if asked.
+func (p *Pebble) RequestCancel(ctx context.Context, paymentID string) error {
+	return errors.New("journal: the Pebble journal has one node: cancels are never handed over")
+}
+
+// migrateIndexes adds the layout-2 index entries to a layout-1 store (a
+// store written before the engine read payments from the journal).
+func (p *Pebble) migrateIndexes() error {
+	pb := p.db.NewBatch()
+	defer pb.Close()
+	var sc scratch
+	var setErr error
+	keep := func(err error) {
+		if setErr == nil {
+			setErr = err
+		}
+	}
+	open := map[string]bool{} // payments with a refund in process
+	it, err := p.db.NewIter(prefixBounds(prefixRefund))
+	if err != nil {
+		return err
+	}
+	var ref engine.RefundRecord
+	for it.First(); it.Valid(); it.Next() {
+		if err := DecodeRefund(it.Value(), &ref); err != nil {
+			it.Close()
+			return fmt.Errorf("journal: migrating %q: %w", it.Key(), err)
+		}
+		indexRefund(pb, &sc, &ref, keep)
+		if !refundFinal(&ref) {
+			open[ref.PaymentID] = true
+		}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	it, err = p.db.NewIter(prefixBounds(prefixPayment))
+	if err != nil {
+		return err
+	}
+	var pay engine.PaymentRecord
+	for it.First(); it.Valid(); it.Next() {
+		if err := DecodePayment(it.Value(), &pay); err != nil {
+			it.Close()
+			return fmt.Errorf("journal: migrating %q: %w", it.Key(), err)
+		}
+		note, err := p.get(appendKey(nil, prefixNotification, pay.PaymentID))
+		if err != nil {
+			it.Close()
+			return err
+		}
+		pay.Held = !pay.Final() || open[pay.PaymentID] || note != nil
+		pay.Version = 1 // index entries are written with a first version
+		indexPayment(pb, &sc, &pay, keep)
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	if setErr != nil {
+		return setErr
+	}
+	_ = pb.Set([]byte(keyLayout), []byte{layoutVersion}, nil)
+	return pb.Commit(pebble.Sync)
+}

@@ -1,0 +1,104 @@
+package journal
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/paycode/paycode/codec"
+	"github.com/paycode/paycode/engine"
+)
+
+func sharedPayment(id, req string, status codec.PaymentStatus, hash byte) *engine.PaymentRecord {
+	t0 := time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+	p := &engine.PaymentRecord{PaymentID: id, ClientID: "C1", RequestID: req, CodeMasked: "281001**************0000",
+		Amount: codec.Amount{Value: 500, Currency: codec.MustCurrency("HKD")}, Wallet: "w1",
+		Created: t0, Deadline: t0.Add(time.Minute), Status: status, Updated: t0, Version: 1}
+	p.CodeHash[0] = hash
+	p.Held = !p.Final()
+	return p
+}
+
+// TestPebbleLookups: the single-node SharedJournal side of the Pebble
+// journal — claims by request and by code, reads, and hand-back after a
+// Release — and the migration that indexes a layout-1 store.
+func TestPebbleLookups(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	j, err := Open(dir, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := sharedPayment("p1", "r1", codec.StatusSuccess, 1)
+	open := sharedPayment("p2", "r2", codec.StatusProcessing, 2)
+	for _, p := range []*engine.PaymentRecord{done, open} {
+		if ex, err := j.ClaimPayment(ctx, p); err != nil || ex != nil {
+			t.Fatalf("claim %s: %v %v", p.PaymentID, ex, err)
+		}
+	}
+	ref := &engine.RefundRecord{RefundID: "f1", ClientID: "C1", RequestID: "rr1", PaymentID: "p1",
+		Amount: done.Amount, Status: codec.StatusSuccess, Version: 1}
+	if ex, err := j.ClaimRefund(ctx, &engine.Batch{Payments: []*engine.PaymentRecord{done}, Refunds: []*engine.RefundRecord{ref}}); err != nil || ex != nil {
+		t.Fatalf("claim refund: %v %v", ex, err)
+	}
+	check := func(j *Pebble) {
+		t.Helper()
+		if ex, err := j.ClaimPayment(ctx, sharedPayment("p3", "r1", codec.StatusProcessing, 9)); err != nil || ex == nil || ex.PaymentID != "p1" {
+			t.Fatalf("same request: %v %v, want p1", ex, err)
+		}
+		if ex, err := j.ClaimPayment(ctx, sharedPayment("p3", "r3", codec.StatusProcessing, 2)); err != nil || ex == nil || ex.PaymentID != "p2" {
+			t.Fatalf("same code: %v %v, want p2", ex, err)
+		}
+		rec, refs, err := j.GetPayment(ctx, "C1", "r1", "")
+		if err != nil || rec == nil || rec.PaymentID != "p1" || len(refs) != 1 || refs[0].RefundID != "f1" {
+			t.Fatalf("GetPayment by request: %+v %v %v", rec, refs, err)
+		}
+		if rec, _, _ := j.GetPayment(ctx, "C2", "", "p1"); rec != nil {
+			t.Fatal("another client's payment was returned")
+		}
+		if r, err := j.GetRefund(ctx, "C1", "rr1", ""); err != nil || r == nil || r.RefundID != "f1" {
+			t.Fatalf("GetRefund: %v %v", r, err)
+		}
+		if ex, err := j.ClaimRefund(ctx, &engine.Batch{Payments: []*engine.PaymentRecord{done}, Refunds: []*engine.RefundRecord{{RefundID: "f2", ClientID: "C1", RequestID: "rr1", PaymentID: "p1"}}}); err != nil || ex == nil || ex.RefundID != "f1" {
+			t.Fatalf("same refund request: %v %v", ex, err)
+		}
+		if ls, _ := j.TakeOver(ctx, 10); len(ls) != 0 {
+			t.Fatalf("TakeOver without Release: %d", len(ls))
+		}
+		if err := j.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ls, err := j.TakeOver(ctx, 10)
+		if err != nil || len(ls) != 1 || ls[0].Payment.PaymentID != "p2" || !ls[0].Payment.Held {
+			t.Fatalf("TakeOver after Release: %v %v, want only p2 (held)", ls, err)
+		}
+		if ls, _ := j.TakeOver(ctx, 10); len(ls) != 0 {
+			t.Fatalf("second TakeOver: %d", len(ls))
+		}
+	}
+	check(j)
+
+	// Make it a layout-1 store (no index entries), reopen: migrated.
+	b := j.db.NewBatch()
+	for _, prefix := range []string{prefixPayReq, prefixCodeHash, prefixRefReq, prefixHeld} {
+		bounds := prefixBounds(prefix)
+		_ = b.DeleteRange(bounds.LowerBound, bounds.UpperBound, nil)
+	}
+	_ = b.Set([]byte(keyLayout), []byte{1}, nil)
+	if err := b.Commit(pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _, _ := j.GetPayment(ctx, "C1", "r1", ""); rec != nil {
+		t.Fatal("index entries still there")
+	}
+	j.Close()
+	j, err = Open(dir, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	check(j)
+}
