@@ -33,6 +33,7 @@ type Pebble struct {
 	scratch sync.Pool // *scratch
 	reqs    sync.Pool // *commitReq
 	take    takeBack  // TakeOver after Release (pebble_shared.go)
+	filter  keyFilter // index keys present (pebble_shared.go)
 }
 
 // scratch is an Append's reusable key and value buffers.
@@ -69,6 +70,10 @@ func Open(dir string, opts Options) (*Pebble, error) {
 	if err := p.initMeta(); err != nil {
 		_ = db.Close()
 		return nil, err
+	}
+	if err := p.buildFilter(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("journal: reading the index: %w", err)
 	}
 	return p, nil
 }
@@ -195,7 +200,7 @@ func (p *Pebble) append(b *engine.Batch, sync bool) error {
 			sc.key = appendAgeKey(sc.key[:0], r.Updated, r.PaymentID)
 			keep(pb.Set(sc.key, nil, nil))
 		}
-		indexPayment(pb, sc, r, keep)
+		indexPayment(pb, sc, r, keep, &p.filter)
 	}
 	for _, r := range b.Refunds {
 		sc.key = appendKey(sc.key[:0], prefixRefund, r.RefundID)
@@ -203,7 +208,7 @@ func (p *Pebble) append(b *engine.Batch, sync bool) error {
 		keep(pb.Set(sc.key, sc.val, nil))
 		sc.key = appendRefundIndexKey(sc.key[:0], r.PaymentID, r.RefundID)
 		keep(pb.Set(sc.key, nil, nil))
-		indexRefund(pb, sc, r, keep)
+		indexRefund(pb, sc, r, keep, &p.filter)
 	}
 	for _, r := range b.Notifications {
 		sc.key = appendKey(sc.key[:0], prefixNotification, r.PaymentID)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/paycode/paycode/engine"
@@ -53,15 +54,80 @@ func appendCodeKey(dst []byte, h *[engine.CodeHashSize]byte) []byte {
 	return append(dst, h[:]...)
 }
 
-// indexPayment adds r's index entries to pb: the request and code
-// entries with its first version (they never change), the held mark with
-// every version.
-func indexPayment(pb *pebble.Batch, sc *scratch, r *engine.PaymentRecord, keep func(error)) {
+// keyFilter is an in-memory Bloom filter of the request and code index
+// keys (bits-and-blooms): a new pay's two lookups are almost always of
+// absent keys, and Pebble answers those with a walk over its memtables
+// and files (~7 µs each with 100 k payments here), the filter in ~100 ns.
+// A "maybe" falls through to Pebble, so a false positive costs a lookup,
+// never a wrong answer. It is filled from the index at Open, sized for
+// four times what it holds then (at least a million keys); past that its
+// false-positive rate grows until the next Open resizes it. Keys are
+// never removed (compaction leaves stale bits: more false positives).
+type keyFilter struct {
+	mu sync.RWMutex
+	f  *bloom.BloomFilter
+}
+
+func (k *keyFilter) add(key []byte) {
+	if k == nil || k.f == nil {
+		return
+	}
+	k.mu.Lock()
+	k.f.Add(key)
+	k.mu.Unlock()
+}
+
+// mayHave reports whether key may be in the index (false: certainly not).
+func (k *keyFilter) mayHave(key []byte) bool {
+	if k == nil || k.f == nil {
+		return true
+	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.f.Test(key)
+}
+
+// buildFilter fills the filter from the index keys: one pass to count
+// them, one to add them.
+func (p *Pebble) buildFilter() error {
+	var f *bloom.BloomFilter
+	n := uint(0)
+	for pass := 0; pass < 2; pass++ {
+		if pass == 1 {
+			f = bloom.NewWithEstimates(max(4*n, 1<<20), 0.01)
+		}
+		for _, prefix := range []string{prefixPayReq, prefixCodeHash, prefixRefReq} {
+			it, err := p.db.NewIter(prefixBounds(prefix))
+			if err != nil {
+				return err
+			}
+			for it.First(); it.Valid(); it.Next() {
+				if pass == 0 {
+					n++
+				} else {
+					f.Add(it.Key())
+				}
+			}
+			if err := it.Close(); err != nil {
+				return err
+			}
+		}
+	}
+	p.filter.f = f
+	return nil
+}
+
+// indexPayment adds r's index entries to pb (and to kf): the request and
+// code entries with its first version (they never change), the held mark
+// with every version.
+func indexPayment(pb *pebble.Batch, sc *scratch, r *engine.PaymentRecord, keep func(error), kf *keyFilter) {
 	if r.Version <= 1 {
 		sc.key = appendReqKey(sc.key[:0], prefixPayReq, r.ClientID, r.RequestID)
 		keep(pb.Set(sc.key, []byte(r.PaymentID), nil))
+		kf.add(sc.key)
 		sc.key = appendCodeKey(sc.key[:0], &r.CodeHash)
 		keep(pb.Set(sc.key, []byte(r.PaymentID), nil))
+		kf.add(sc.key)
 	}
 	sc.key = appendKey(sc.key[:0], prefixHeld, r.PaymentID)
 	if r.Held {
@@ -71,9 +137,10 @@ func indexPayment(pb *pebble.Batch, sc *scratch, r *engine.PaymentRecord, keep f
 	}
 }
 
-func indexRefund(pb *pebble.Batch, sc *scratch, r *engine.RefundRecord, keep func(error)) {
+func indexRefund(pb *pebble.Batch, sc *scratch, r *engine.RefundRecord, keep func(error), kf *keyFilter) {
 	sc.key = appendReqKey(sc.key[:0], prefixRefReq, r.ClientID, r.RequestID)
 	keep(pb.Set(sc.key, []byte(r.RefundID), nil))
+	kf.add(sc.key)
 }
 
 // readPayment returns payment id's latest record, or nil.
@@ -167,6 +234,9 @@ func (p *Pebble) ClaimPayment(ctx context.Context, rec *engine.PaymentRecord) (*
 		appendReqKey(nil, prefixPayReq, rec.ClientID, rec.RequestID),
 		appendCodeKey(nil, &rec.CodeHash),
 	} {
+		if !p.filter.mayHave(k) {
+			continue
+		}
 		id, err := p.get(k)
 		if err == nil && id != nil {
 			existing, err = p.readPayment(string(id))
@@ -193,7 +263,11 @@ func (p *Pebble) ClaimRefund(ctx context.Context, b *engine.Batch) (*engine.Refu
 	if err != nil {
 		return nil, err
 	}
-	id, err := p.get(appendReqKey(nil, prefixRefReq, r.ClientID, r.RequestID))
+	k := appendReqKey(nil, prefixRefReq, r.ClientID, r.RequestID)
+	var id []byte
+	if p.filter.mayHave(k) {
+		id, err = p.get(k)
+	}
 	var existing *engine.RefundRecord
 	if err == nil && id != nil {
 		existing, err = p.readRefund(string(id))
@@ -213,7 +287,11 @@ func (p *Pebble) GetPayment(ctx context.Context, clientID, requestID, paymentID 
 	}
 	defer done()
 	if paymentID == "" {
-		id, err := p.get(appendReqKey(nil, prefixPayReq, clientID, requestID))
+		k := appendReqKey(nil, prefixPayReq, clientID, requestID)
+		if !p.filter.mayHave(k) {
+			return nil, nil, nil
+		}
+		id, err := p.get(k)
 		if err != nil || id == nil {
 			return nil, nil, err
 		}
@@ -238,7 +316,11 @@ func (p *Pebble) GetRefund(ctx context.Context, clientID, requestID, refundID st
 	}
 	defer done()
 	if refundID == "" {
-		id, err := p.get(appendReqKey(nil, prefixRefReq, clientID, requestID))
+		k := appendReqKey(nil, prefixRefReq, clientID, requestID)
+		if !p.filter.mayHave(k) {
+			return nil, nil
+		}
+		id, err := p.get(k)
 		if err != nil || id == nil {
 			return nil, err
 		}
@@ -391,7 +473,7 @@ func (p *Pebble) migrateIndexes() error {
 			it.Close()
 			return fmt.Errorf("journal: migrating %q: %w", it.Key(), err)
 		}
-		indexRefund(pb, &sc, &ref, keep)
+		indexRefund(pb, &sc, &ref, keep, nil)
 		if !refundFinal(&ref) {
 			open[ref.PaymentID] = true
 		}
@@ -416,7 +498,7 @@ func (p *Pebble) migrateIndexes() error {
 		}
 		pay.Held = !pay.Final() || open[pay.PaymentID] || note != nil
 		pay.Version = 1 // index entries are written with a first version
-		indexPayment(pb, &sc, &pay, keep)
+		indexPayment(pb, &sc, &pay, keep, nil)
 	}
 	if err := it.Close(); err != nil {
 		return err
