@@ -29,18 +29,27 @@ func (e *Engine) findPayment(clientID []byte, req *codec.IDRequest) *payment {
 // calls the wallet, so lane polling storms stay inside paycode. It returns
 // codec.Success when found (out filled, with transactions) or
 // codec.OrderNotExist.
+//
+// A payment this node works on is answered from memory, which is never
+// behind the journal (every change is written by this node, before it is
+// shown); any other is read from the journal (SharedJournal).
 func (e *Engine) Inquire(ctx context.Context, clientID []byte, req *codec.IDRequest, out *codec.PaymentView) codec.ResultCode {
+	p := e.findPayment(clientID, req)
+	if p != nil {
+		p.mu.Lock()
+		owned := e.ownedLocked(p)
+		if owned {
+			p.viewLocked(out, true)
+		}
+		p.mu.Unlock()
+		if owned {
+			return codec.Success
+		}
+	}
 	if e.shared != nil {
 		return e.inquireShared(ctx, clientID, req, out)
 	}
-	p := e.findPayment(clientID, req)
-	if p == nil {
-		return codec.OrderNotExist
-	}
-	p.mu.Lock()
-	p.viewLocked(out, true)
-	p.mu.Unlock()
-	return codec.Success
+	return codec.OrderNotExist
 }
 
 // CancelResult is the answer to a cancel.
@@ -283,6 +292,8 @@ func (e *Engine) applyRefund(r *refund, res WalletResult, err error) {
 // codec.Success with out filled, or codec.OrderNotExist.
 func (e *Engine) InquireRefund(ctx context.Context, clientID []byte, req *codec.InquiryRefundRequest, out *codec.RefundView) codec.ResultCode {
 	if e.shared != nil {
+		// Refunds are rarely polled: the journal answers (a refund of a
+		// payment another node works on may be newer there).
 		return e.inquireRefundShared(ctx, clientID, req, out)
 	}
 	var r *refund
