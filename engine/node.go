@@ -98,14 +98,16 @@ func (e *Engine) owned(p *payment) bool {
 // journal failed.
 func (e *Engine) claim(ctx context.Context, p *payment, key []byte, req *codec.PayRequest, codeHash [CodeHashSize]byte, out *codec.PaymentView) bool {
 	now := e.clock.Now()
-	var rec PaymentRecord
+	pb := batchPool.Get().(*persistBatch) // its record: no allocation per pay
 	p.mu.Lock()
 	p.version++
 	p.updated = now
-	p.recordLocked(&rec, now)
-	rec.Held = true
+	p.recordLocked(&pb.pr, now)
+	pb.pr.Held = true
 	p.mu.Unlock()
-	existing, err := e.shared.ClaimPayment(ctx, &rec)
+	existing, err := e.shared.ClaimPayment(ctx, &pb.pr)
+	pb.pr = PaymentRecord{}
+	batchPool.Put(pb)
 	if err != nil {
 		// The claim's outcome may be unknown (a commit lost with its
 		// connection): fail-stop, so the restart takes over whatever was
@@ -133,10 +135,7 @@ func (e *Engine) claim(ctx context.Context, p *payment, key []byte, req *codec.P
 // key fields differ, else its state, waiting (up to the pay timeout) for
 // a payment in process to settle, as a local duplicate would.
 func (e *Engine) answerStored(ctx context.Context, rec *PaymentRecord, req *codec.PayRequest, codeHash [CodeHashSize]byte, out *codec.PaymentView) {
-	same := rec.Amount == req.Amount && rec.CodeHash == codeHash &&
-		rec.MethodType == string(req.PaymentMethodType) && rec.Scenario == string(req.Scenario) &&
-		rec.Settlement == req.SettlementCurrency
-	if !same {
+	if !e.paymentFromRecord(rec).sameKeyFields(req, codeHash) {
 		fail(out, codec.RepeatReqInconsistent, "")
 		return
 	}
