@@ -362,17 +362,7 @@ func (e *Engine) recoverShared(ctx context.Context) (RecoverStats, error) {
 			return st, err
 		}
 		for _, l := range ls {
-			p := e.adopt(l, now)
-			st.Payments++
-			st.Refunds += len(l.Refunds)
-			if l.Notification != nil {
-				st.Notifications++
-			}
-			p.mu.Lock()
-			if p.queued {
-				st.Pending++
-			}
-			p.mu.Unlock()
+			st.add(e.adopt(l, now), l)
 		}
 		if len(ls) < takeOverBatch {
 			break

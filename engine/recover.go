@@ -24,6 +24,10 @@ type RecoverStats struct {
 // it), by cancel — never by paying again; refunds in process are retried
 // (refunds are idempotent at the wallet); unacknowledged notifications
 // are sent again. Call it once, after New and before serving.
+//
+// A journal that can look payments up (SharedJournal: Pebble, PostgreSQL)
+// hands back only the payments with work left; any other is read whole,
+// and each payment is put back as adopt does for a taken-over one.
 func (e *Engine) Recover(ctx context.Context) (RecoverStats, error) {
 	var st RecoverStats
 	if e.journal == nil {
@@ -32,98 +36,70 @@ func (e *Engine) Recover(ctx context.Context) (RecoverStats, error) {
 	if e.shared != nil {
 		return e.recoverShared(ctx)
 	}
-	now := e.clock.Now()
+	var leased []*Leased
+	byID := map[string]*Leased{}
 	var refunds []*RefundRecord
-	notes := map[string]*NotificationRecord{}
-	var maxSeq uint64
+	var notes []*NotificationRecord
 	err := e.journal.Load(ctx, func(rec *Record) error {
 		switch {
 		case rec.Payment != nil:
-			p := e.restorePayment(rec.Payment)
-			st.Payments++
-			if seq, ok := e.ids.seqOf(p.id); ok && seq > maxSeq {
-				maxSeq = seq
-			}
+			r := *rec.Payment
+			l := &Leased{Payment: &r}
+			leased = append(leased, l)
+			byID[r.PaymentID] = l
 		case rec.Refund != nil:
 			r := *rec.Refund
 			refunds = append(refunds, &r)
 		case rec.Notification != nil:
 			n := *rec.Notification
 			n.Body = append([]byte(nil), n.Body...)
-			notes[n.PaymentID] = &n
+			notes = append(notes, &n)
 		}
 		return nil
 	})
 	if err != nil {
 		return st, fmt.Errorf("engine: recover: %w", err)
 	}
-	for _, rr := range refunds {
-		p, ok := e.payByID.get([]byte(rr.PaymentID))
-		if !ok {
-			continue // its payment was compacted
-		}
-		r := &refund{
-			clientID: rr.ClientID, requestID: rr.RequestID, id: rr.RefundID, p: p,
-			amount: rr.Amount, reason: rr.Reason, created: rr.Created,
-			status: rr.Status, result: rr.Result, msg: rr.Message, doneAt: rr.DoneAt, version: rr.Version,
-		}
-		p.refunds = append(p.refunds, r)
-		e.refByReq.put(rr.ClientID+"\x00"+rr.RequestID, r)
-		e.refByID.put(r.id, r)
-		st.Refunds++
-		if seq, ok := e.ids.seqOf(r.id); ok && seq > maxSeq {
-			maxSeq = seq
-		}
-		if r.status == codec.StatusProcessing {
-			st.PendingRefund++
-			p.mu.Lock()
-			r.queued = true
-			e.fu.push(fuItem{due: now, r: r})
-			p.mu.Unlock()
+	for _, r := range refunds {
+		if l := byID[r.PaymentID]; l != nil { // else its payment was compacted
+			l.Refunds = append(l.Refunds, r)
 		}
 	}
-	e.ids.atLeast(maxSeq)
-	e.payByID.each(func(_ string, p *payment) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if n := notes[p.id]; n != nil {
-			p.notifiedStatus = p.status
-			o := &outboxItem{p: p, body: n.Body, attempts: n.Attempts, queued: true}
-			p.outbox = o
-			due := n.Due
-			if due.Before(now) {
-				due = now
-			}
-			e.fu.push(fuItem{due: due, n: o})
-			st.Notifications++
+	for _, n := range notes {
+		if l := byID[n.PaymentID]; l != nil {
+			l.Notification = n
 		}
-		if p.final() && !p.cancelWanted && !p.reverse {
-			return
-		}
-		if p.wallet == nil {
-			st.NoWallet++
-			e.log.Error("recovered payment's wallet is not configured; it cannot be settled", "payment_id", p.id, "wallet", p.walletName)
-			return
-		}
-		st.Pending++
-		p.recovered = !p.final() && !p.cancelWanted
-		p.queued = true
-		p.due = now
-		e.fu.push(fuItem{due: now, p: p})
-	})
+	}
+	now := e.clock.Now()
+	for _, l := range leased {
+		st.add(e.adopt(l, now), l)
+	}
 	e.stats.Recovered.Add(int64(st.Payments))
 	e.log.Info("journal recovered", "payments", st.Payments, "pending", st.Pending, "refunds", st.Refunds,
 		"pending_refunds", st.PendingRefund, "notifications", st.Notifications, "no_wallet", st.NoWallet)
 	return st, nil
 }
 
-// restorePayment rebuilds a payment and its indexes from its record.
-func (e *Engine) restorePayment(r *PaymentRecord) *payment {
-	p := e.paymentFromRecord(r)
-	e.payByReq.put(p.clientID+"\x00"+p.requestID, p)
-	e.payByID.put(p.id, p)
-	e.codes.putIfAbsent(p.codeHash, p)
-	return p
+// add counts a payment put back by adopt.
+func (st *RecoverStats) add(p *payment, l *Leased) {
+	st.Payments++
+	st.Refunds += len(l.Refunds)
+	for _, r := range l.Refunds {
+		if r.Status == codec.StatusProcessing {
+			st.PendingRefund++
+		}
+	}
+	if l.Notification != nil {
+		st.Notifications++
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.queued:
+		st.Pending++
+	case p.wallet == nil && (!p.final() || p.cancelWanted || p.reverse):
+		st.NoWallet++
+	}
 }
 
 // Compact forgets final payments whose last change is older than the
