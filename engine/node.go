@@ -139,22 +139,30 @@ func (e *Engine) answerStored(ctx context.Context, rec *PaymentRecord, req *code
 		fail(out, codec.RepeatReqInconsistent, "")
 		return
 	}
+	rec = e.watchPayment(ctx, rec, func(r *PaymentRecord) bool { return r.Status != codec.StatusProcessing })
+	e.paymentFromRecord(rec).viewLocked(out, false)
+}
+
+// watchPayment re-reads a payment another node works on, every
+// sharedPoll, until done accepts it, the pay timeout passes or ctx ends,
+// and returns the last version read.
+func (e *Engine) watchPayment(ctx context.Context, rec *PaymentRecord, done func(*PaymentRecord) bool) *PaymentRecord {
 	deadline := time.Now().Add(e.cfg.PayTimeout)
-	for rec.Status == codec.StatusProcessing && time.Now().Before(deadline) && ctx.Err() == nil {
+	for !done(rec) && time.Now().Before(deadline) {
 		t := time.NewTimer(sharedPoll)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
+			t.Stop()
+			return rec
 		}
-		t.Stop()
 		next, _, err := e.shared.GetPayment(ctx, rec.ClientID, "", rec.PaymentID)
 		if err != nil || next == nil {
-			break
+			return rec
 		}
 		rec = next
 	}
-	p := e.paymentFromRecord(rec)
-	p.viewLocked(out, false)
+	return rec
 }
 
 // paymentFromRecord builds a payment from its record, without indexing
@@ -493,26 +501,14 @@ func (e *Engine) cancelShared(ctx context.Context, clientID []byte, req *codec.I
 		res.Result = codec.UnknownException
 		return res
 	}
-	deadline := time.Now().Add(e.cfg.PayTimeout)
-	for time.Now().Before(deadline) {
-		t := time.NewTimer(sharedPoll)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			res.Result = codec.UnknownException
-			return res
-		}
-		next, _, err := e.shared.GetPayment(ctx, rec.ClientID, "", rec.PaymentID)
-		if err != nil || next == nil {
-			break
-		}
-		if next.Status == codec.StatusCancelled || next.Status == codec.StatusFail {
-			if r, done := e.cancelDecided(next); done {
-				res.Result, res.Message, res.CancelTime = r.Result, r.Message, r.CancelTime
-				return res
-			}
-		}
+	closed := func(r *PaymentRecord) bool {
+		_, decided := e.cancelDecided(r)
+		return decided && (r.Status == codec.StatusCancelled || r.Status == codec.StatusFail)
+	}
+	if last := e.watchPayment(ctx, rec, closed); closed(last) {
+		r, _ := e.cancelDecided(last)
+		res.Result, res.Message, res.CancelTime = r.Result, r.Message, r.CancelTime
+		return res
 	}
 	res.Result = codec.UnknownException
 	res.Message = "the cancel was handed to the node processing this payment; repeat the cancel to learn its result"
