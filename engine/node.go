@@ -181,6 +181,7 @@ func (e *Engine) paymentFromRecord(r *PaymentRecord) *payment {
 		reported: r.Final(), wasRecovered: true,
 	}
 	p.codeMasked.n = uint8(copy(p.codeMasked.b[:], r.CodeMasked))
+	p.maskedStr = r.CodeMasked
 	return p
 }
 

@@ -47,7 +47,7 @@ func (e *Engine) reportLocked(p *payment, now time.Time) {
 	}
 	o := FinishedPayment{
 		PaymentID: p.id, ClientID: p.clientID, RequestID: p.requestID, Wallet: p.walletName,
-		Code: p.codeMasked.String(), Amount: p.amount, Status: p.status, Result: p.result,
+		Code: p.maskedLocked(), Amount: p.amount, Status: p.status, Result: p.result,
 		Message: p.msg, Created: p.created, Finished: now, FollowUps: p.followUps, Recovered: p.wasRecovered,
 	}
 	if logOn {

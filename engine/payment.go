@@ -84,6 +84,9 @@ type payment struct {
 	leaseGone bool
 	lost      bool
 	idleTicks int // lease ticks this node held p with nothing to do
+	// maskedStr is codeMasked as a string, made once by the first journal
+	// write or the final log line (see maskedLocked), not per write.
+	maskedStr string
 	ops       int // lane cancels and refunds running on p (several nodes)
 }
 
@@ -220,3 +223,11 @@ func newMaskedCode(c *codec.Code) maskedCode {
 }
 
 func (m maskedCode) String() string { return string(m.b[:m.n]) }
+
+// maskedLocked returns p's masked code as a string. Caller holds p.mu.
+func (p *payment) maskedLocked() string {
+	if p.maskedStr == "" {
+		p.maskedStr = p.codeMasked.String()
+	}
+	return p.maskedStr
+}

@@ -181,7 +181,7 @@ func (e *Engine) Failed() bool { return e.failed.Load() }
 func (p *payment) recordLocked(r *PaymentRecord, now time.Time) {
 	*r = PaymentRecord{
 		PaymentID: p.id, ClientID: p.clientID, RequestID: p.requestID,
-		CodeHash: p.codeHash, CodeMasked: p.codeMasked.String(),
+		CodeHash: p.codeHash, CodeMasked: p.maskedLocked(),
 		Amount: p.amount, MethodType: p.methodType, Scenario: p.scenario, Settlement: p.settlement,
 		Wallet: p.walletName, NotifyURL: p.notifyURL, Created: p.created, Deadline: p.deadline,
 		Status: p.status, Result: p.result, Message: p.msg, PaidAt: p.paidAt, CancelledAt: p.cancelledAt,
