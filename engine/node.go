@@ -121,11 +121,11 @@ func (e *Engine) claim(ctx context.Context, p *payment, key []byte, req *codec.P
 		return false
 	}
 	e.abort(p, key)
-	e.stats.Duplicates.Add(1)
 	if existing.ClientID != p.clientID || existing.RequestID != p.requestID {
 		fail(out, codec.InvalidPaymentCode, "the payment code was already used, ask the customer to refresh it")
 		return true
 	}
+	e.stats.Duplicates.Add(1) // as for a local duplicate; a reused code is not one
 	e.answerStored(ctx, existing, req, codeHash, out)
 	return true
 }
