@@ -2,6 +2,7 @@ package codec
 
 import (
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -86,6 +87,37 @@ func AppendKey(dst []byte, key string) []byte {
 // AppendStringField appends `,"key":"value"`.
 func AppendStringField[S ~string | ~[]byte](dst []byte, key string, v S) []byte {
 	return AppendJSONString(AppendKey(dst, key), v)
+}
+
+// optStringField appends `,"key":"v"`, or nothing when v is empty: both
+// APIs leave optional fields out rather than send them as "" (see the
+// lane writers and the MPP messages for why).
+func optStringField[S ~string | ~[]byte](dst []byte, key string, v S) []byte {
+	if len(v) == 0 {
+		return dst
+	}
+	return AppendStringField(dst, key, v)
+}
+
+// optAmountField appends `,"key":{amount}`, or nothing when a has no
+// currency.
+func optAmountField(dst []byte, key string, a Amount) []byte {
+	if !a.Currency.Valid() {
+		return dst
+	}
+	return AppendAmountField(dst, key, a)
+}
+
+// optTimeField appends t as an RFC 3339 datetime in its own offset (spec
+// §1.4), to the second, e.g. "2019-11-27T12:01:01+08:00", or nothing for
+// the zero time.
+func optTimeField(dst []byte, key string, t time.Time) []byte {
+	if t.IsZero() {
+		return dst
+	}
+	dst = append(AppendKey(dst, key), '"')
+	dst = t.AppendFormat(dst, time.RFC3339)
+	return append(dst, '"')
 }
 
 // AppendAmount appends an Amount object `{"currency":"HKD","value":"100"}`

@@ -2,6 +2,7 @@ package codec
 
 import (
 	"fmt"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -234,7 +235,7 @@ func AppendMPPPayRequest(dst []byte, r *MPPPayRequest) []byte {
 	dst = append(dst, `,"paymentMethod":{"paymentMethodType":"`+MPPPaymentMethodType+`","paymentMethodId":"`...)
 	dst = r.Code.AppendDigits(dst)
 	dst = append(dst, `"},"paymentFactor":{"inStorePaymentScenario":"`+MPPScenario+`","isInStorePayment":"true"},"order":{`...)
-	dst = mppOptString(dst, "orderDescription", r.OrderDescription)
+	dst = optStringField(dst, "orderDescription", r.OrderDescription)
 	dst = AppendKey(dst, "merchant")
 	dst = append(dst, '{')
 	dst = AppendStringField(dst, "referenceMerchantId", r.MerchantID)
@@ -247,7 +248,7 @@ func AppendMPPPayRequest(dst []byte, r *MPPPayRequest) []byte {
 		dst = append(dst, '}')
 	}
 	dst = append(dst, '}')
-	dst = mppOptTime(dst, "paymentExpiryTime", r.ExpiryTime)
+	dst = optTimeField(dst, "paymentExpiryTime", r.ExpiryTime)
 	return append(dst, '}')
 }
 
@@ -255,7 +256,7 @@ func AppendMPPPayRequest(dst []byte, r *MPPPayRequest) []byte {
 func AppendMPPPayResponse(dst []byte, r *MPPPayResponse) []byte {
 	dst = append(dst, `{"result":`...)
 	dst = AppendMPPResult(dst, &r.Result)
-	dst = mppOptString(dst, "pspId", r.PSPID)
+	dst = optStringField(dst, "pspId", r.PSPID)
 	dst = mppPaymentFields(dst, r.PaymentID, r.PaymentTime, r.Amount, r.CustomerID, r.WalletBrandName)
 	return append(dst, '}')
 }
@@ -293,7 +294,7 @@ func AppendMPPRefundRequest(dst []byte, r *MPPRefundRequest) []byte {
 	dst = AppendStringField(dst, "paymentRequestId", r.PaymentRequestID)
 	dst = AppendStringField(dst, "refundRequestId", r.RefundRequestID)
 	dst = AppendAmountField(dst, "refundAmount", r.Amount)
-	dst = mppOptString(dst, "refundReason", r.Reason)
+	dst = optStringField(dst, "refundReason", r.Reason)
 	return append(dst, '}')
 }
 
@@ -301,55 +302,51 @@ func AppendMPPRefundRequest(dst []byte, r *MPPRefundRequest) []byte {
 func AppendMPPRefundResponse(dst []byte, r *MPPRefundResponse) []byte {
 	dst = append(dst, `{"result":`...)
 	dst = AppendMPPResult(dst, &r.Result)
-	dst = mppOptString(dst, "refundId", r.RefundID)
-	dst = mppOptTime(dst, "refundTime", r.RefundTime)
-	if r.Amount.Currency.Valid() {
-		dst = AppendAmountField(dst, "refundAmount", r.Amount)
-	}
+	dst = optStringField(dst, "refundId", r.RefundID)
+	dst = optTimeField(dst, "refundTime", r.RefundTime)
+	dst = optAmountField(dst, "refundAmount", r.Amount)
 	return append(dst, '}')
 }
 
 func mppPaymentFields(dst, id []byte, at time.Time, a Amount, customer, brand []byte) []byte {
-	dst = mppOptString(dst, "paymentId", id)
-	dst = mppOptTime(dst, "paymentTime", at)
-	if a.Currency.Valid() {
-		dst = AppendAmountField(dst, "paymentAmount", a)
-	}
-	dst = mppOptString(dst, "customerId", customer)
-	return mppOptString(dst, "walletBrandName", brand)
-}
-
-func mppOptString(dst []byte, key string, v []byte) []byte {
-	if len(v) == 0 {
-		return dst
-	}
-	return AppendStringField(dst, key, v)
-}
-
-// mppOptTime writes t as RFC 3339 in its own zone, to the second (the
-// precision the wallet API uses).
-func mppOptTime(dst []byte, key string, t time.Time) []byte {
-	if t.IsZero() {
-		return dst
-	}
-	dst = append(AppendKey(dst, key), '"')
-	dst = t.AppendFormat(dst, time.RFC3339)
-	return append(dst, '"')
+	dst = optStringField(dst, "paymentId", id)
+	dst = optTimeField(dst, "paymentTime", at)
+	dst = optAmountField(dst, "paymentAmount", a)
+	dst = optStringField(dst, "customerId", customer)
+	return optStringField(dst, "walletBrandName", brand)
 }
 
 // --- parsers ---
-
-// mppParsers pools fastjson parsers for every MPP message: the messages are
-// small and alike, so one pool keeps the parsers' caches warm.
-var mppParsers fastjson.ParserPool
 
 // mppReader reads members of a parsed message, keeping the first error so
 // a parser reads as a straight list of fields. Reads after an error are
 // no-ops. Members are named by their parent's path and their key; the
 // dotted field name is only built for an error, so reading allocates
 // nothing.
+//
+// Readers are pooled with their fastjson parser for every MPP message: the
+// messages are small and alike, so one pool keeps the parsers' caches warm.
+// A parser takes one with openMPP and gives it back with close.
 type mppReader struct {
+	p   fastjson.Parser
 	err error
+}
+
+var mppReaders = sync.Pool{New: func() any { return new(mppReader) }}
+
+// openMPP takes a reader from the pool and parses body with it (see root).
+// v is nil when body is not a JSON object; reads of v are then no-ops and
+// rd.err says why. The values read from v point into the reader's parser
+// until rd.close.
+func openMPP(body []byte) (rd *mppReader, v *fastjson.Value) {
+	rd = mppReaders.Get().(*mppReader)
+	return rd, rd.root(body)
+}
+
+// close gives rd back to the pool; the parser's values die with it.
+func (rd *mppReader) close() {
+	rd.err = nil
+	mppReaders.Put(rd)
 }
 
 func (rd *mppReader) fail(path, key string, err error) {
@@ -367,12 +364,12 @@ func (rd *mppReader) fail(path, key string, err error) {
 // must be, and the writers replace bad bytes, so accepting them would break
 // round trips). fastjson's own error quotes the input, which may hold a
 // code, so only the sentinel is reported.
-func (rd *mppReader) root(p *fastjson.Parser, body []byte) *fastjson.Value {
+func (rd *mppReader) root(body []byte) *fastjson.Value {
 	if !utf8.Valid(body) {
 		rd.fail("", "", ErrSyntax)
 		return nil
 	}
-	v, err := p.ParseBytes(body)
+	v, err := rd.p.ParseBytes(body)
 	switch {
 	case err != nil:
 		rd.fail("", "", ErrSyntax)
@@ -503,12 +500,17 @@ func (rd *mppReader) requireIfSuccess(st byte, key string, present bool) {
 	}
 }
 
-func (rd *mppReader) paymentFields(v *fastjson.Value, id *[]byte, at *time.Time, a *Amount, customer, brand *[]byte) {
+// paymentFields reads the payment members that pay and inquiryPayment
+// answers share; paymentId and paymentTime are required when st (the
+// payment's result status) is S.
+func (rd *mppReader) paymentFields(v *fastjson.Value, st byte, id *[]byte, at *time.Time, a *Amount, customer, brand *[]byte) {
 	*id = rd.str(*id, v, "", "paymentId", MaxIDLen, false)
 	*at = rd.time(v, "paymentTime", false)
 	*a = rd.amount(v, "paymentAmount", false)
 	*customer = rd.str(*customer, v, "", "customerId", MaxShortFieldLen, false)
 	*brand = rd.str(*brand, v, "", "walletBrandName", MaxShortFieldLen, false)
+	rd.requireIfSuccess(st, "paymentId", len(*id) > 0)
+	rd.requireIfSuccess(st, "paymentTime", !at.IsZero())
 }
 
 // ParseMPPPayRequest parses a pay request into r (Reset first). A
@@ -516,10 +518,8 @@ func (rd *mppReader) paymentFields(v *fastjson.Value, id *[]byte, at *time.Time,
 // problem is a *FieldError.
 func ParseMPPPayRequest(body []byte, r *MPPPayRequest) error {
 	r.Reset()
-	p := mppParsers.Get()
-	defer mppParsers.Put(p)
-	var rd mppReader
-	v := rd.root(p, body)
+	rd, v := openMPP(body)
+	defer rd.close()
 	r.AcquirerID = rd.str(r.AcquirerID, v, "", "acquirerId", MaxShortFieldLen, true)
 	r.PSPID = rd.str(r.PSPID, v, "", "pspId", MaxShortFieldLen, true)
 	r.PaymentRequestID = rd.str(r.PaymentRequestID, v, "", "paymentRequestId", MaxIDLen, true)
@@ -557,25 +557,19 @@ func ParseMPPPayRequest(body []byte, r *MPPPayRequest) error {
 // ParseMPPPayResponse parses a wallet's pay answer into r (Reset first).
 func ParseMPPPayResponse(body []byte, r *MPPPayResponse) error {
 	r.Reset()
-	p := mppParsers.Get()
-	defer mppParsers.Put(p)
-	var rd mppReader
-	v := rd.root(p, body)
+	rd, v := openMPP(body)
+	defer rd.close()
 	rd.result(v, "result", true, &r.Result)
 	r.PSPID = rd.str(r.PSPID, v, "", "pspId", MaxShortFieldLen, false)
-	rd.paymentFields(v, &r.PaymentID, &r.PaymentTime, &r.Amount, &r.CustomerID, &r.WalletBrandName)
-	rd.requireIfSuccess(r.Result.Status, "paymentId", len(r.PaymentID) > 0)
-	rd.requireIfSuccess(r.Result.Status, "paymentTime", !r.PaymentTime.IsZero())
+	rd.paymentFields(v, r.Result.Status, &r.PaymentID, &r.PaymentTime, &r.Amount, &r.CustomerID, &r.WalletBrandName)
 	return rd.err
 }
 
 // ParseMPPIDRequest parses an inquiryPayment or cancelPayment body.
 func ParseMPPIDRequest(body []byte, r *MPPIDRequest) error {
 	r.Reset()
-	p := mppParsers.Get()
-	defer mppParsers.Put(p)
-	var rd mppReader
-	v := rd.root(p, body)
+	rd, v := openMPP(body)
+	defer rd.close()
 	r.PaymentRequestID = rd.str(r.PaymentRequestID, v, "", "paymentRequestId", MaxIDLen, true)
 	return rd.err
 }
@@ -583,25 +577,19 @@ func ParseMPPIDRequest(body []byte, r *MPPIDRequest) error {
 // ParseMPPInquiryResponse parses an inquiryPayment answer into r.
 func ParseMPPInquiryResponse(body []byte, r *MPPInquiryResponse) error {
 	r.Reset()
-	p := mppParsers.Get()
-	defer mppParsers.Put(p)
-	var rd mppReader
-	v := rd.root(p, body)
+	rd, v := openMPP(body)
+	defer rd.close()
 	rd.result(v, "result", true, &r.Result)
 	rd.result(v, "paymentResult", r.Result.Status == StatusS, &r.PaymentResult)
-	rd.paymentFields(v, &r.PaymentID, &r.PaymentTime, &r.Amount, &r.CustomerID, &r.WalletBrandName)
-	rd.requireIfSuccess(r.PaymentResult.Status, "paymentId", len(r.PaymentID) > 0)
-	rd.requireIfSuccess(r.PaymentResult.Status, "paymentTime", !r.PaymentTime.IsZero())
+	rd.paymentFields(v, r.PaymentResult.Status, &r.PaymentID, &r.PaymentTime, &r.Amount, &r.CustomerID, &r.WalletBrandName)
 	return rd.err
 }
 
 // ParseMPPCancelResponse parses a cancelPayment answer into r.
 func ParseMPPCancelResponse(body []byte, r *MPPCancelResponse) error {
 	r.Reset()
-	p := mppParsers.Get()
-	defer mppParsers.Put(p)
-	var rd mppReader
-	v := rd.root(p, body)
+	rd, v := openMPP(body)
+	defer rd.close()
 	rd.result(v, "result", true, &r.Result)
 	return rd.err
 }
@@ -609,10 +597,8 @@ func ParseMPPCancelResponse(body []byte, r *MPPCancelResponse) error {
 // ParseMPPRefundRequest parses a refund request into r.
 func ParseMPPRefundRequest(body []byte, r *MPPRefundRequest) error {
 	r.Reset()
-	p := mppParsers.Get()
-	defer mppParsers.Put(p)
-	var rd mppReader
-	v := rd.root(p, body)
+	rd, v := openMPP(body)
+	defer rd.close()
 	r.PaymentRequestID = rd.str(r.PaymentRequestID, v, "", "paymentRequestId", MaxIDLen, true)
 	r.RefundRequestID = rd.str(r.RefundRequestID, v, "", "refundRequestId", MaxIDLen, true)
 	r.Amount = rd.amount(v, "refundAmount", true)
@@ -623,10 +609,8 @@ func ParseMPPRefundRequest(body []byte, r *MPPRefundRequest) error {
 // ParseMPPRefundResponse parses a refund answer into r.
 func ParseMPPRefundResponse(body []byte, r *MPPRefundResponse) error {
 	r.Reset()
-	p := mppParsers.Get()
-	defer mppParsers.Put(p)
-	var rd mppReader
-	v := rd.root(p, body)
+	rd, v := openMPP(body)
+	defer rd.close()
 	rd.result(v, "result", true, &r.Result)
 	r.RefundID = rd.str(r.RefundID, v, "", "refundId", MaxIDLen, false)
 	r.RefundTime = rd.time(v, "refundTime", false)

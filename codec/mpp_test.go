@@ -12,7 +12,7 @@ import (
 )
 
 // mppCode is the code the wallet-message tests send; mppCodeMiddle is the
-// part masking hides, which mppMust never appear in an error.
+// part masking hides, which must never appear in an error.
 const (
 	mppCode       = "281001020123456789014567"
 	mppCodeMiddle = "02012345678901"
@@ -445,13 +445,58 @@ func TestMPPEngineSideAllocs(t *testing.T) {
 	}
 }
 
+// TestMPPWalletSideAllocs does the same for the simulated wallets' side:
+// parsing requests and writing responses, and the engine's remaining
+// parsers.
+func TestMPPWalletSideAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	pay := mppFullPay()
+	payBody := codec.AppendMPPPayRequest(nil, &pay)
+	idBody := []byte(`{"paymentRequestId":"pay-0001"}`)
+	ref := codec.MPPRefundRequest{PaymentRequestID: mppBytes("pay-1"), RefundRequestID: mppBytes("ref-1"), Amount: codec.Amount{Value: 7, Currency: mppHKD}, Reason: mppBytes("r")}
+	refBody := codec.AppendMPPRefundRequest(nil, &ref)
+	payResp := codec.MPPPayResponse{Result: mppResult(codec.Success, ""), PaymentID: mppBytes("W-1"), PaymentTime: mppPayTime, Amount: pay.Amount}
+	inq := codec.MPPInquiryResponse{Result: mppResult(codec.Success, ""), PaymentResult: mppResult(codec.Success, ""), PaymentID: mppBytes("W-1"), PaymentTime: mppPayTime}
+	cancel := codec.MPPCancelResponse{Result: mppResult(codec.Success, "")}
+	cancelBody := codec.AppendMPPCancelResponse(nil, &cancel)
+	refResp := codec.MPPRefundResponse{Result: mppResult(codec.Success, ""), RefundID: mppBytes("R-1"), RefundTime: mppPayTime, Amount: ref.Amount}
+	refRespBody := codec.AppendMPPRefundResponse(nil, &refResp)
+	buf := make([]byte, 0, 1024)
+	var (
+		pr  codec.MPPPayRequest
+		ir  codec.MPPIDRequest
+		rr  codec.MPPRefundRequest
+		cr  codec.MPPCancelResponse
+		rfr codec.MPPRefundResponse
+	)
+	cases := map[string]func(){
+		"ParseMPPPayRequest":       func() { mppMust(t, codec.ParseMPPPayRequest(payBody, &pr)) },
+		"ParseMPPIDRequest":        func() { mppMust(t, codec.ParseMPPIDRequest(idBody, &ir)) },
+		"ParseMPPRefundRequest":    func() { mppMust(t, codec.ParseMPPRefundRequest(refBody, &rr)) },
+		"ParseMPPCancelResponse":   func() { mppMust(t, codec.ParseMPPCancelResponse(cancelBody, &cr)) },
+		"ParseMPPRefundResponse":   func() { mppMust(t, codec.ParseMPPRefundResponse(refRespBody, &rfr)) },
+		"AppendMPPPayResponse":     func() { buf = codec.AppendMPPPayResponse(buf[:0], &payResp) },
+		"AppendMPPInquiryResponse": func() { buf = codec.AppendMPPInquiryResponse(buf[:0], &inq) },
+		"AppendMPPCancelResponse":  func() { buf = codec.AppendMPPCancelResponse(buf[:0], &cancel) },
+		"AppendMPPRefundResponse":  func() { buf = codec.AppendMPPRefundResponse(buf[:0], &refResp) },
+	}
+	for name, f := range cases {
+		f() // warm the buffer, the value and the parser pool
+		if n := testing.AllocsPerRun(200, f); n != 0 {
+			t.Errorf("%s: %v allocs/op, want 0", name, n)
+		}
+	}
+}
+
 func mppMust(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-// FuzzMPPPayRequest: whatever parses mppMust write back to a body that parses
+// FuzzMPPPayRequest: whatever parses must write back to a body that parses
 // to the same value, and no error may quote the input.
 func FuzzMPPPayRequest(f *testing.F) {
 	full := mppFullPay()

@@ -23,13 +23,13 @@ func AppendPayResponse(dst []byte, v *PaymentView) []byte {
 	rc := v.ResultCode
 	dst = append(dst, `{"result":`...)
 	dst = AppendResult(dst, rc, v.ResultMessage)
-	dst = laneOptString(dst, "paymentRequestId", v.PaymentRequestID)
-	dst = laneOptString(dst, "paymentId", v.PaymentID)
+	dst = optStringField(dst, "paymentRequestId", v.PaymentRequestID)
+	dst = optStringField(dst, "paymentId", v.PaymentID)
 	if rc.Status() != StatusF {
-		dst = laneOptAmount(dst, "paymentAmount", v.Amount)
-		dst = laneTime(dst, "paymentCreateTime", v.CreateTime)
+		dst = optAmountField(dst, "paymentAmount", v.Amount)
+		dst = optTimeField(dst, "paymentCreateTime", v.CreateTime)
 		if rc.Status() == StatusS {
-			dst = laneTime(dst, "paymentTime", v.PaymentTime)
+			dst = optTimeField(dst, "paymentTime", v.PaymentTime)
 		}
 		dst = laneCustomer(dst, v)
 	}
@@ -66,12 +66,12 @@ func AppendInquiryPaymentResponse(dst []byte, v *PaymentView) []byte {
 		}
 		dst = AppendStringField(dst, "paymentResultMessage", msg)
 	}
-	dst = laneOptString(dst, "paymentRequestId", v.PaymentRequestID)
-	dst = laneOptString(dst, "paymentId", v.PaymentID)
-	dst = laneOptAmount(dst, "paymentAmount", v.Amount)
-	dst = laneTime(dst, "paymentCreateTime", v.CreateTime)
+	dst = optStringField(dst, "paymentRequestId", v.PaymentRequestID)
+	dst = optStringField(dst, "paymentId", v.PaymentID)
+	dst = optAmountField(dst, "paymentAmount", v.Amount)
+	dst = optTimeField(dst, "paymentCreateTime", v.CreateTime)
 	if status == StatusSuccess {
-		dst = laneTime(dst, "paymentTime", v.PaymentTime)
+		dst = optTimeField(dst, "paymentTime", v.PaymentTime)
 	}
 	dst = laneCustomer(dst, v)
 	if len(v.Transactions) > 0 {
@@ -96,7 +96,7 @@ func laneTransaction(dst []byte, t *TransactionView) []byte {
 		dst = AppendKey(dst, "transactionResult")
 		dst = AppendResult(dst, t.Result, "")
 	}
-	dst = laneOptString(dst, "transactionId", t.ID)
+	dst = optStringField(dst, "transactionId", t.ID)
 	if s := t.Type.String(); s != "" {
 		dst = AppendKey(dst, "transactionType")
 		dst = laneQuoted(dst, s)
@@ -105,9 +105,9 @@ func laneTransaction(dst []byte, t *TransactionView) []byte {
 		dst = AppendKey(dst, "transactionStatus")
 		dst = laneQuoted(dst, s)
 	}
-	dst = laneOptAmount(dst, "transactionAmount", t.Amount)
-	dst = laneOptString(dst, "transactionRequestId", t.RequestID)
-	dst = laneTime(dst, "transactionTime", t.Time)
+	dst = optAmountField(dst, "transactionAmount", t.Amount)
+	dst = optStringField(dst, "transactionRequestId", t.RequestID)
+	dst = optTimeField(dst, "transactionTime", t.Time)
 	return append(dst, '}')
 }
 
@@ -117,10 +117,10 @@ func laneTransaction(dst []byte, t *TransactionView) []byte {
 func AppendCancelResponse(dst []byte, r ResultCode, msg string, paymentID, paymentRequestID string, cancelTime time.Time) []byte {
 	dst = append(dst, `{"result":`...)
 	dst = AppendResult(dst, r, msg)
-	dst = laneOptString(dst, "paymentId", paymentID)
-	dst = laneOptString(dst, "paymentRequestId", paymentRequestID)
+	dst = optStringField(dst, "paymentId", paymentID)
+	dst = optStringField(dst, "paymentRequestId", paymentRequestID)
 	if r.Status() == StatusS {
-		dst = laneTime(dst, "cancelTime", cancelTime)
+		dst = optTimeField(dst, "cancelTime", cancelTime)
 	}
 	return append(dst, '}')
 }
@@ -132,13 +132,13 @@ func AppendRefundResponse(dst []byte, v *RefundView) []byte {
 	rc := v.ResultCode
 	dst = append(dst, `{"result":`...)
 	dst = AppendResult(dst, rc, v.ResultMessage)
-	dst = laneOptString(dst, "refundRequestId", v.RefundRequestID)
-	dst = laneOptString(dst, "refundId", v.RefundID)
-	dst = laneOptString(dst, "paymentId", v.PaymentID)
+	dst = optStringField(dst, "refundRequestId", v.RefundRequestID)
+	dst = optStringField(dst, "refundId", v.RefundID)
+	dst = optStringField(dst, "paymentId", v.PaymentID)
 	if rc.Status() != StatusF {
-		dst = laneOptAmount(dst, "refundAmount", v.Amount)
+		dst = optAmountField(dst, "refundAmount", v.Amount)
 		if rc.Status() == StatusS {
-			dst = laneTime(dst, "refundTime", v.RefundTime)
+			dst = optTimeField(dst, "refundTime", v.RefundTime)
 		}
 	}
 	return append(dst, '}')
@@ -157,13 +157,13 @@ func AppendInquiryRefundResponse(dst []byte, v *RefundView) []byte {
 	if status == StatusNone {
 		status = laneStatusOf(v.ResultCode)
 	}
-	dst = laneOptString(dst, "refundId", v.RefundID)
-	dst = laneOptString(dst, "refundRequestId", v.RefundRequestID)
-	dst = laneOptAmount(dst, "refundAmount", v.Amount)
+	dst = optStringField(dst, "refundId", v.RefundID)
+	dst = optStringField(dst, "refundRequestId", v.RefundRequestID)
+	dst = optAmountField(dst, "refundAmount", v.Amount)
 	dst = AppendKey(dst, "refundStatus")
 	dst = laneQuoted(dst, status.String())
 	if status == StatusSuccess {
-		dst = laneTime(dst, "refundTime", v.RefundTime)
+		dst = optTimeField(dst, "refundTime", v.RefundTime)
 	}
 	return append(dst, '}')
 }
@@ -177,12 +177,12 @@ func AppendNotifyPayment(dst []byte, v *PaymentView) []byte {
 	rc := v.ResultCode
 	dst = append(dst, `{"notifyType":"PAYMENT_RESULT","result":`...)
 	dst = AppendResult(dst, rc, v.ResultMessage)
-	dst = laneOptString(dst, "paymentRequestId", v.PaymentRequestID)
-	dst = laneOptString(dst, "paymentId", v.PaymentID)
-	dst = laneOptAmount(dst, "paymentAmount", v.Amount)
-	dst = laneTime(dst, "paymentCreateTime", v.CreateTime)
+	dst = optStringField(dst, "paymentRequestId", v.PaymentRequestID)
+	dst = optStringField(dst, "paymentId", v.PaymentID)
+	dst = optAmountField(dst, "paymentAmount", v.Amount)
+	dst = optTimeField(dst, "paymentCreateTime", v.CreateTime)
 	if rc.Status() == StatusS {
-		dst = laneTime(dst, "paymentTime", v.PaymentTime)
+		dst = optTimeField(dst, "paymentTime", v.PaymentTime)
 		dst = laneCustomer(dst, v)
 	}
 	return append(dst, '}')
@@ -216,32 +216,6 @@ func laneQuoted(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-func laneOptString(dst []byte, key, v string) []byte {
-	if v == "" {
-		return dst
-	}
-	return AppendStringField(dst, key, v)
-}
-
-func laneOptAmount(dst []byte, key string, a Amount) []byte {
-	if !a.Currency.Valid() {
-		return dst
-	}
-	return AppendAmountField(dst, key, a)
-}
-
-// laneTime writes an RFC 3339 datetime with its offset (spec §1.4), e.g.
-// "2019-11-27T12:01:01+08:00", or nothing for the zero time.
-func laneTime(dst []byte, key string, t time.Time) []byte {
-	if t.IsZero() {
-		return dst
-	}
-	dst = AppendKey(dst, key)
-	dst = append(dst, '"')
-	dst = t.AppendFormat(dst, time.RFC3339)
-	return append(dst, '"')
-}
-
 // laneCustomer writes pspCustomerInfo when the wallet named the payer.
 func laneCustomer(dst []byte, v *PaymentView) []byte {
 	if v.WalletName == "" && v.CustomerID == "" {
@@ -249,7 +223,7 @@ func laneCustomer(dst []byte, v *PaymentView) []byte {
 	}
 	dst = AppendKey(dst, "pspCustomerInfo")
 	dst = append(dst, '{')
-	dst = laneOptString(dst, "pspName", v.WalletName)
-	dst = laneOptString(dst, "pspCustomerId", v.CustomerID)
+	dst = optStringField(dst, "pspName", v.WalletName)
+	dst = optStringField(dst, "pspCustomerId", v.CustomerID)
 	return append(dst, '}')
 }
