@@ -17,7 +17,6 @@ var (
 	ErrCodeEmpty    = errors.New("codec: payment code is empty")
 	ErrCodeNotDigit = errors.New("codec: payment code has a non-digit character")
 	ErrCodeLength   = errors.New("codec: payment code length is outside 16..32")
-	ErrCodeUnknown  = errors.New("codec: payment code shape is not a known wallet code")
 )
 
 // Code is a parsed payment code: 16 to 32 ASCII digits. It is a value type

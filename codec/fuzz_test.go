@@ -285,7 +285,7 @@ func FuzzParseCode(f *testing.F) {
 		c, err := codec.ParseCode(in)
 		if err != nil {
 			if !errors.Is(err, codec.ErrCodeEmpty) && !errors.Is(err, codec.ErrCodeNotDigit) &&
-				!errors.Is(err, codec.ErrCodeLength) && !errors.Is(err, codec.ErrCodeUnknown) {
+				!errors.Is(err, codec.ErrCodeLength) {
 				t.Fatalf("unexpected error %v", err)
 			}
 			if !c.IsZero() {
