@@ -3,6 +3,8 @@ package codec_test
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,39 +95,16 @@ func decodeStrict(t *testing.T, b []byte, v any) {
 	}
 }
 
-// keys is the set of members present at path ("" = top level).
-func keys(t *testing.T, b []byte, path string) []string {
+// checkMembers fails t unless the top-level members of the JSON object b
+// are exactly the space-separated names of want, in any order.
+func checkMembers(t *testing.T, b []byte, want string) {
 	t.Helper()
-	m := decodeMap(t, b)
-	var obj any = m
-	if path != "" {
-		var ok bool
-		if obj, ok = get(m, path); !ok {
-			t.Fatalf("no %s in %s", path, b)
-		}
+	got := slices.Sorted(maps.Keys(decodeMap(t, b)))
+	exp := strings.Fields(want)
+	slices.Sort(exp)
+	if !slices.Equal(got, exp) {
+		t.Errorf("members = %v, want %v\n%s", got, exp, b)
 	}
-	var ks []string
-	for k := range obj.(map[string]any) {
-		ks = append(ks, k)
-	}
-	return ks
-}
-
-func sameSet(a []string, b string) bool {
-	want := strings.Fields(b)
-	if len(a) != len(want) {
-		return false
-	}
-	for _, w := range want {
-		found := false
-		for _, x := range a {
-			found = found || x == w
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }
 
 func paidView() *codec.PaymentView {
@@ -188,9 +167,7 @@ func TestAppendPayResponse(t *testing.T) {
 			if r.Result == nil || r.Result.ResultCode != c.code || r.Result.ResultStatus != c.status || r.Result.ResultMessage != c.message {
 				t.Errorf("result = %+v, want %s/%s/%q", r.Result, c.code, c.status, c.message)
 			}
-			if got := keys(t, out, ""); !sameSet(got, c.fields) {
-				t.Errorf("members = %v, want %s\n%s", got, c.fields, out)
-			}
+			checkMembers(t, out, c.fields)
 			if r.PaymentRequestID != v.PaymentRequestID || r.PaymentID != v.PaymentID {
 				t.Errorf("ids = %q %q", r.PaymentRequestID, r.PaymentID)
 			}
@@ -218,7 +195,7 @@ func TestAppendPayResponseTimeFormat(t *testing.T) {
 }
 
 func TestAppendInquiryPaymentResponse(t *testing.T) {
-	jpy := codec.MustCurrency("HKD")
+	hkd := codec.MustCurrency("HKD")
 	cases := []struct {
 		name                  string
 		edit                  func(v *codec.PaymentView)
@@ -228,7 +205,7 @@ func TestAppendInquiryPaymentResponse(t *testing.T) {
 		{"paid with a refund and a cancel", func(v *codec.PaymentView) {
 			v.Transactions = []codec.TransactionView{
 				{Type: codec.TxnRefund, Status: codec.StatusSuccess, Result: codec.Success, ID: "rf-1", RequestID: "rr-1",
-					Amount: codec.Amount{Value: 100, Currency: jpy}, Time: paidAt.Add(time.Hour)},
+					Amount: codec.Amount{Value: 100, Currency: hkd}, Time: paidAt.Add(time.Hour)},
 				{Type: codec.TxnCancel, Status: codec.StatusProcessing, ID: "c-1"},
 			}
 		}, "SUCCESS", "SUCCESS", "success",
@@ -266,9 +243,7 @@ func TestAppendInquiryPaymentResponse(t *testing.T) {
 			if r.PaymentStatus != c.status || r.PaymentResultCode != c.code || r.PaymentResultMessage != c.message {
 				t.Errorf("payment = %s %s %q, want %s %s %q", r.PaymentStatus, r.PaymentResultCode, r.PaymentResultMessage, c.status, c.code, c.message)
 			}
-			if got := keys(t, out, ""); !sameSet(got, c.fields) {
-				t.Errorf("members = %v, want %s\n%s", got, c.fields, out)
-			}
+			checkMembers(t, out, c.fields)
 			if len(r.Transactions) != len(v.Transactions) {
 				t.Fatalf("transactions = %d, want %d", len(r.Transactions), len(v.Transactions))
 			}
@@ -313,9 +288,7 @@ func TestAppendCancelResponse(t *testing.T) {
 			if c.msg != "" && r.Result.ResultMessage != c.msg {
 				t.Errorf("message = %q", r.Result.ResultMessage)
 			}
-			if got := keys(t, out, ""); !sameSet(got, c.fields) {
-				t.Errorf("members = %v, want %s", got, c.fields)
-			}
+			checkMembers(t, out, c.fields)
 			if c.wantTime && !r.CancelTime.Equal(at) {
 				t.Errorf("cancelTime = %v", r.CancelTime)
 			}
@@ -370,9 +343,7 @@ func TestAppendRefundResponses(t *testing.T) {
 			if r.Result.ResultCode != c.code || r.Result.ResultStatus != c.status {
 				t.Errorf("refund result = %+v", r.Result)
 			}
-			if got := keys(t, out, ""); !sameSet(got, c.refund) {
-				t.Errorf("refund members = %v, want %s", got, c.refund)
-			}
+			checkMembers(t, out, c.refund)
 			if r.RefundAmount != nil && (r.RefundAmount.Currency != "JPY" || r.RefundAmount.Value != "500") {
 				t.Errorf("refundAmount = %+v", r.RefundAmount)
 			}
@@ -383,9 +354,7 @@ func TestAppendRefundResponses(t *testing.T) {
 			if r.Result.ResultCode != "SUCCESS" || r.RefundStatus != c.refSts {
 				t.Errorf("inquiry = %+v status %s, want SUCCESS %s", r.Result, r.RefundStatus, c.refSts)
 			}
-			if got := keys(t, out, ""); !sameSet(got, c.inquiry) {
-				t.Errorf("inquiry members = %v, want %s", got, c.inquiry)
-			}
+			checkMembers(t, out, c.inquiry)
 		})
 	}
 }
@@ -411,9 +380,7 @@ func TestAppendNotifyPayment(t *testing.T) {
 			if n.NotifyType != "PAYMENT_RESULT" || n.Result.ResultCode != v.ResultCode.String() {
 				t.Errorf("notify = %s %+v", n.NotifyType, n.Result)
 			}
-			if got := keys(t, out, ""); !sameSet(got, c.fields) {
-				t.Errorf("members = %v, want %s", got, c.fields)
-			}
+			checkMembers(t, out, c.fields)
 		})
 	}
 }
