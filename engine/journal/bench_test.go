@@ -228,3 +228,25 @@ func BenchmarkCompact(b *testing.B) {
 	}
 	b.ReportMetric(float64(elapsed.Nanoseconds())/float64(b.N)/n, "ns/payment")
 }
+
+// BenchmarkClaimPaymentRepeat measures the lookup side of the Pebble
+// journal's ClaimPayment: a claim whose request key is already stored,
+// so it returns the existing payment and writes nothing.
+func BenchmarkClaimPaymentRepeat(b *testing.B) {
+	j, _ := openBenchPebble(b)
+	defer j.Close()
+	pj := j.(*journal.Pebble)
+	p := payment("20261126093000010000000000000001", codec.StatusProcessing, t0, 1)
+	if _, err := pj.ClaimPayment(context.Background(), p); err != nil {
+		b.Fatal(err)
+	}
+	again := payment("20261126093000010000000000000002", codec.StatusProcessing, t0, 1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		ex, err := pj.ClaimPayment(context.Background(), again)
+		if err != nil || ex == nil {
+			b.Fatalf("ClaimPayment: %v %v, want the stored payment", ex, err)
+		}
+	}
+}

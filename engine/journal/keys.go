@@ -48,33 +48,38 @@ var (
 	ErrClosed  = errors.New("journal: closed")
 )
 
-func validID(id string) bool {
+// ValidID reports whether id is a usable payment or refund id: 1 to
+// MaxIDLen bytes, no NUL (which PostgreSQL text refuses too).
+func ValidID(id string) bool {
 	return id != "" && len(id) <= MaxIDLen && strings.IndexByte(id, 0) < 0
 }
 
-// validate checks every id of b before anything is written, so an invalid
-// batch is refused whole and does not fail the journal.
-func validate(b *engine.Batch) error {
+// ValidateBatch checks every id of b before anything is written, so an
+// invalid batch is refused whole and does not fail the journal. It
+// returns ErrInvalid for a nil batch, a nil record or an id that is not
+// ValidID. Other journal implementations call it to refuse the same
+// batches.
+func ValidateBatch(b *engine.Batch) error {
 	if b == nil {
 		return ErrInvalid
 	}
 	for _, r := range b.Payments {
-		if r == nil || !validID(r.PaymentID) {
+		if r == nil || !ValidID(r.PaymentID) {
 			return ErrInvalid
 		}
 	}
 	for _, r := range b.Refunds {
-		if r == nil || !validID(r.RefundID) || !validID(r.PaymentID) {
+		if r == nil || !ValidID(r.RefundID) || !ValidID(r.PaymentID) {
 			return ErrInvalid
 		}
 	}
 	for _, r := range b.Notifications {
-		if r == nil || !validID(r.PaymentID) {
+		if r == nil || !ValidID(r.PaymentID) {
 			return ErrInvalid
 		}
 	}
 	for _, id := range b.Delivered {
-		if !validID(id) {
+		if !ValidID(id) {
 			return ErrInvalid
 		}
 	}
@@ -117,15 +122,15 @@ func parseAgeKey(k []byte) (sec uint64, paymentID string, ok bool) {
 	return binary.BigEndian.Uint64(k), string(k[8:]), true
 }
 
-// refundFinal reports whether a refund's status can no longer change.
-func refundFinal(r *engine.RefundRecord) bool {
+// RefundFinal reports whether a refund's status can no longer change.
+func RefundFinal(r *engine.RefundRecord) bool {
 	return r.Status == codec.StatusSuccess || r.Status == codec.StatusFail || r.Status == codec.StatusCancelled
 }
 
 // refundDone is the compaction test for a refund of a compactable payment:
 // final and last changed before the cut-off.
 func refundDone(r *engine.RefundRecord, before time.Time) bool {
-	return refundFinal(r) && r.Updated.Before(before)
+	return RefundFinal(r) && r.Updated.Before(before)
 }
 
 // paymentDone is the compaction test for the payment itself.

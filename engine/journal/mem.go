@@ -71,7 +71,7 @@ func (m *Mem) Append(ctx context.Context, b *engine.Batch, sync bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := validate(b); err != nil {
+	if err := ValidateBatch(b); err != nil {
 		return err
 	}
 	err := m.append(b)

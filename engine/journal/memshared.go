@@ -116,7 +116,7 @@ func (n *SharedMemNode) ClaimPayment(ctx context.Context, rec *engine.PaymentRec
 	if err := n.check(ctx); err != nil {
 		return nil, err
 	}
-	if rec == nil || !validID(rec.PaymentID) {
+	if rec == nil || !ValidID(rec.PaymentID) {
 		return nil, ErrInvalid
 	}
 	s := n.db
@@ -230,7 +230,7 @@ func (n *SharedMemNode) Append(ctx context.Context, b *engine.Batch, sync bool) 
 	if err := n.check(ctx); err != nil {
 		return err
 	}
-	if err := validate(b); err != nil {
+	if err := ValidateBatch(b); err != nil {
 		return err
 	}
 	s := n.db
@@ -254,7 +254,7 @@ func (n *SharedMemNode) ClaimRefund(ctx context.Context, b *engine.Batch) (*engi
 	if err := n.check(ctx); err != nil {
 		return nil, err
 	}
-	if err := validate(b); err != nil {
+	if err := ValidateBatch(b); err != nil {
 		return nil, err
 	}
 	if len(b.Payments) != 1 || len(b.Refunds) != 1 {
@@ -528,22 +528,24 @@ func (n *SharedMemNode) Compact(ctx context.Context, before time.Time) (int, err
 			return removed, err
 		}
 		busy := false
+		var refs []*engine.RefundRecord // decoded once: checked, then unindexed
 		for rid := range s.byPay[id] {
 			r, err := s.refund(rid)
 			if err != nil {
 				return removed, err
 			}
-			if r != nil && !refundDone(r, before) {
-				busy = true
+			if r != nil {
+				busy = busy || !refundDone(r, before)
+				refs = append(refs, r)
 			}
 		}
 		if busy {
 			continue
 		}
+		for _, r := range refs {
+			delete(s.refByReq, reqKey(r.ClientID, r.RequestID))
+		}
 		for rid := range s.byPay[id] {
-			if r, err := s.refund(rid); err == nil && r != nil {
-				delete(s.refByReq, reqKey(r.ClientID, r.RequestID))
-			}
 			delete(s.refunds, rid)
 		}
 		delete(s.byPay, id)

@@ -164,7 +164,7 @@ func (p *Pebble) Append(ctx context.Context, b *engine.Batch, sync bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := validate(b); err != nil {
+	if err := ValidateBatch(b); err != nil {
 		return err
 	}
 	err := p.append(b, sync)

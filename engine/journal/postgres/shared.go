@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/journal"
 )
@@ -33,7 +32,7 @@ func (s *Store) ClaimPayment(ctx context.Context, rec *engine.PaymentRecord) (*e
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	if rec == nil || !validID(rec.PaymentID) {
+	if rec == nil || !journal.ValidID(rec.PaymentID) {
 		return nil, journal.ErrInvalid
 	}
 	args := s.insertArgs(rec, true)
@@ -81,7 +80,7 @@ func (s *Store) ClaimRefund(ctx context.Context, b *engine.Batch) (*engine.Refun
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
-	if err := validate(b); err != nil {
+	if err := journal.ValidateBatch(b); err != nil {
 		return nil, err
 	}
 	if len(b.Payments) != 1 || len(b.Refunds) != 1 || len(b.Notifications) != 0 || len(b.Delivered) != 0 {
@@ -375,10 +374,4 @@ func decodePayment(val []byte, held bool) (*engine.PaymentRecord, error) {
 	}
 	p.Held = held
 	return p, nil
-}
-
-// refundFinal reports whether a refund's status can no longer change
-// (the journal's compaction rule).
-func refundFinal(r *engine.RefundRecord) bool {
-	return r.Status == codec.StatusSuccess || r.Status == codec.StatusFail || r.Status == codec.StatusCancelled
 }

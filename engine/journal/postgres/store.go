@@ -138,7 +138,7 @@ func (s *Store) Append(ctx context.Context, b *engine.Batch, sync bool) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	if err := validate(b); err != nil {
+	if err := journal.ValidateBatch(b); err != nil {
 		return err
 	}
 	empty := len(b.Payments)+len(b.Refunds)+len(b.Notifications)+len(b.Delivered) == 0
@@ -289,7 +289,7 @@ func (s *Store) insertArgs(r *engine.PaymentRecord, leased bool) []any {
 }
 
 func refundArgs(r *engine.RefundRecord) []any {
-	return []any{r.RefundID, r.ClientID, r.RequestID, r.PaymentID, int64(r.Version), refundFinal(r), r.Updated,
+	return []any{r.RefundID, r.ClientID, r.RequestID, r.PaymentID, int64(r.Version), journal.RefundFinal(r), r.Updated,
 		journal.AppendRefund(nil, r)}
 }
 
@@ -398,39 +398,4 @@ func (s *Store) Compact(ctx context.Context, before time.Time) (int, error) {
 			return removed, nil
 		}
 	}
-}
-
-// validate checks every id of b before anything is sent, as the Pebble
-// journal does, so an invalid batch is refused whole.
-func validate(b *engine.Batch) error {
-	if b == nil {
-		return journal.ErrInvalid
-	}
-	for _, r := range b.Payments {
-		if r == nil || !validID(r.PaymentID) {
-			return journal.ErrInvalid
-		}
-	}
-	for _, r := range b.Refunds {
-		if r == nil || !validID(r.RefundID) || !validID(r.PaymentID) {
-			return journal.ErrInvalid
-		}
-	}
-	for _, r := range b.Notifications {
-		if r == nil || !validID(r.PaymentID) {
-			return journal.ErrInvalid
-		}
-	}
-	for _, id := range b.Delivered {
-		if !validID(id) {
-			return journal.ErrInvalid
-		}
-	}
-	return nil
-}
-
-// validID is journal's rule (1 to MaxIDLen bytes, no NUL); PostgreSQL
-// text refuses NUL too.
-func validID(id string) bool {
-	return id != "" && len(id) <= journal.MaxIDLen && strings.IndexByte(id, 0) < 0
 }
