@@ -60,7 +60,7 @@ func TestConformance(t *testing.T) {
 		t.Run("Empty", func(t *testing.T) {
 			j := open(t)
 			l := load(t, j)
-			if len(l.payments)+len(l.refunds)+len(l.notes) != 0 {
+			if len(l.Payments)+len(l.Refunds)+len(l.Notes) != 0 {
 				t.Fatalf("new journal loads %+v", l)
 			}
 			if len(j.CodeKey()) != journal.CodeKeySize {
@@ -79,10 +79,10 @@ func TestConformance(t *testing.T) {
 			r2.Version = 2
 			appendOK(t, j, &engine.Batch{Refunds: []*engine.RefundRecord{r2}})
 			l := load(t, j)
-			mustEqual(t, "payment ids", keys(l.payments), []string{"p1", "p2"})
-			mustEqual(t, "p1", l.payments["p1"], v2)
-			mustEqual(t, "p2", l.payments["p2"], other)
-			mustEqual(t, "r1", l.refunds["r1"], r2)
+			mustEqual(t, "payment ids", keys(l.Payments), []string{"p1", "p2"})
+			mustEqual(t, "p1", l.Payments["p1"], v2)
+			mustEqual(t, "p2", l.Payments["p2"], other)
+			mustEqual(t, "r1", l.Refunds["r1"], r2)
 		})
 		t.Run("AppendCopies", func(t *testing.T) {
 			j := open(t)
@@ -90,7 +90,7 @@ func TestConformance(t *testing.T) {
 			appendOK(t, j, &engine.Batch{Payments: []*engine.PaymentRecord{p}})
 			want := *p
 			p.Status = codec.StatusFail // the engine reuses its records
-			mustEqual(t, "stored", load(t, j).payments["p1"], &want)
+			mustEqual(t, "stored", load(t, j).Payments["p1"], &want)
 		})
 		t.Run("Notifications", func(t *testing.T) {
 			j := open(t)
@@ -98,12 +98,12 @@ func TestConformance(t *testing.T) {
 			n1 := notification("p1", 1)
 			appendOK(t, j, &engine.Batch{Notifications: []*engine.NotificationRecord{n1}, Delivered: []string{"p2"}})
 			l := load(t, j)
-			mustEqual(t, "notifications", keys(l.notes), []string{"p1"})
-			mustEqual(t, "p1", l.notes["p1"], n1)
+			mustEqual(t, "notifications", keys(l.Notes), []string{"p1"})
+			mustEqual(t, "p1", l.Notes["p1"], n1)
 			// Delivered applies after Notifications within one batch, and
 			// deleting an absent notification is fine.
 			appendOK(t, j, &engine.Batch{Notifications: []*engine.NotificationRecord{notification("p3", 0)}, Delivered: []string{"p3", "p1", "nope"}})
-			mustEqual(t, "notifications", len(load(t, j).notes), 0)
+			mustEqual(t, "notifications", len(load(t, j).Notes), 0)
 		})
 		t.Run("EmptyBatch", func(t *testing.T) {
 			j := open(t)
@@ -117,7 +117,7 @@ func TestConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 			appendOK(t, j, &engine.Batch{}) // sync barrier
-			mustEqual(t, "payments", keys(load(t, j).payments), []string{"p1"})
+			mustEqual(t, "payments", keys(load(t, j).Payments), []string{"p1"})
 		})
 		t.Run("Invalid", func(t *testing.T) {
 			j := open(t)
@@ -138,7 +138,7 @@ func TestConformance(t *testing.T) {
 			}
 			// Nothing was written, and the journal still works.
 			appendOK(t, j, &engine.Batch{Payments: []*engine.PaymentRecord{payment("p1", codec.StatusProcessing, t0, 1)}})
-			mustEqual(t, "payments", keys(load(t, j).payments), []string{"p1"})
+			mustEqual(t, "payments", keys(load(t, j).Payments), []string{"p1"})
 		})
 		t.Run("Canceled", func(t *testing.T) {
 			j := open(t)
@@ -179,8 +179,8 @@ func TestConformance(t *testing.T) {
 				t.Fatal(err)
 			}
 			l := load(t, j)
-			if len(l.payments) != writers*each || len(l.notes) != writers*each {
-				t.Fatalf("loaded %d payments, %d notifications, want %d", len(l.payments), len(l.notes), writers*each)
+			if len(l.Payments) != writers*each || len(l.Notes) != writers*each {
+				t.Fatalf("loaded %d payments, %d notifications, want %d", len(l.Payments), len(l.Notes), writers*each)
 			}
 		})
 		t.Run("Closed", func(t *testing.T) {
@@ -252,10 +252,10 @@ func testCompact(t *testing.T, j testJournal) {
 		t.Errorf("Compact removed %d payments, want 3", n)
 	}
 	l := load(t, j)
-	mustEqual(t, "payments left", keys(l.payments), []string{"at-cut", "noted", "old-cancel-wanted", "old-open", "recent-done", "refunding", "reopened", "revived"})
-	mustEqual(t, "refunds left", keys(l.refunds), []string{"r-open", "r-recent"})
-	mustEqual(t, "notifications left", keys(l.notes), []string{"noted"})
-	mustEqual(t, "revived", l.payments["revived"], revived2)
+	mustEqual(t, "payments left", keys(l.Payments), []string{"at-cut", "noted", "old-cancel-wanted", "old-open", "recent-done", "refunding", "reopened", "revived"})
+	mustEqual(t, "refunds left", keys(l.Refunds), []string{"r-open", "r-recent"})
+	mustEqual(t, "notifications left", keys(l.Notes), []string{"noted"})
+	mustEqual(t, "revived", l.Payments["revived"], revived2)
 
 	// Once the notification is delivered and the refund done, they go too.
 	appendOK(t, j, &engine.Batch{Delivered: []string{"noted"}, Refunds: []*engine.RefundRecord{refund("r-open", "refunding", codec.StatusSuccess, old.Add(time.Minute))}})
@@ -271,8 +271,8 @@ func testCompact(t *testing.T, j testJournal) {
 		t.Fatalf("late Compact = %d, %v; want 3 (recent-done, revived, at-cut)", n, err)
 	}
 	l = load(t, j)
-	mustEqual(t, "payments left", keys(l.payments), []string{"old-cancel-wanted", "old-open", "reopened"})
-	mustEqual(t, "refunds left", len(l.refunds), 0)
+	mustEqual(t, "payments left", keys(l.Payments), []string{"old-cancel-wanted", "old-open", "reopened"})
+	mustEqual(t, "refunds left", len(l.Refunds), 0)
 }
 
 // Compact never deletes a payment that an Append concurrently brings back
@@ -313,12 +313,12 @@ func TestCompactRacesAppend(t *testing.T) {
 		close(revived)
 		l := load(t, j)
 		for id := range revived {
-			if p := l.payments[id]; p == nil || p.Version != 3 {
+			if p := l.Payments[id]; p == nil || p.Version != 3 {
 				t.Fatalf("revived payment %s: %+v", id, p)
 			}
 		}
-		if removed+len(l.payments) < n {
-			t.Fatalf("removed %d and kept %d of %d", removed, len(l.payments), n)
+		if removed+len(l.Payments) < n {
+			t.Fatalf("removed %d and kept %d of %d", removed, len(l.Payments), n)
 		}
 	})
 }

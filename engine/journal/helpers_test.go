@@ -2,7 +2,6 @@ package journal_test
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 	"sort"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/journal/journaltest"
 )
 
 // testJournal is what both implementations offer.
@@ -86,46 +86,12 @@ func notification(paymentID string, attempts int) *engine.NotificationRecord {
 	}
 }
 
-// loaded is everything Load returned, by id.
-type loaded struct {
-	payments map[string]*engine.PaymentRecord
-	refunds  map[string]*engine.RefundRecord
-	notes    map[string]*engine.NotificationRecord
-}
+// loaded and load are journaltest's, under the names these tests use.
+type loaded = journaltest.Loaded
 
 func load(t testing.TB, j engine.Journal) loaded {
 	t.Helper()
-	l := loaded{
-		payments: map[string]*engine.PaymentRecord{},
-		refunds:  map[string]*engine.RefundRecord{},
-		notes:    map[string]*engine.NotificationRecord{},
-	}
-	err := j.Load(context.Background(), func(r *engine.Record) error {
-		n := 0
-		if r.Payment != nil {
-			n++
-			if _, dup := l.payments[r.Payment.PaymentID]; dup {
-				return fmt.Errorf("payment %s loaded twice", r.Payment.PaymentID)
-			}
-			l.payments[r.Payment.PaymentID] = r.Payment
-		}
-		if r.Refund != nil {
-			n++
-			l.refunds[r.Refund.RefundID] = r.Refund
-		}
-		if r.Notification != nil {
-			n++
-			l.notes[r.Notification.PaymentID] = r.Notification
-		}
-		if n != 1 {
-			return fmt.Errorf("record with %d fields set", n)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	return l
+	return journaltest.Load(t, j)
 }
 
 func keys[V any](m map[string]V) []string {

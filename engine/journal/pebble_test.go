@@ -57,9 +57,9 @@ func TestPebblePersistsAcrossReopen(t *testing.T) {
 		t.Fatal("CodeKey changed across reopen")
 	}
 	l := load(t, j)
-	mustEqual(t, "payment", l.payments["p1"], p)
-	mustEqual(t, "refund", l.refunds["r1"], r)
-	mustEqual(t, "notification", l.notes["p1"], n)
+	mustEqual(t, "payment", l.Payments["p1"], p)
+	mustEqual(t, "refund", l.Refunds["r1"], r)
+	mustEqual(t, "notification", l.Notes["p1"], n)
 
 	// Another store has another key.
 	if other := openPebble(t, t.TempDir(), journal.Options{}); bytes.Equal(other.CodeKey(), key) {
@@ -218,8 +218,8 @@ func TestPebbleWALFaultIsFatal(t *testing.T) {
 			// Restart from what was synced: the earlier batch is there.
 			j2 := openPebble(t, "/j", journal.Options{FS: mem.CrashClone(vfs.CrashCloneCfg{})})
 			l := load(t, j2)
-			if l.payments["before"] == nil || l.payments["after"] != nil {
-				t.Fatalf("after restart: %v", keys(l.payments))
+			if l.Payments["before"] == nil || l.Payments["after"] != nil {
+				t.Fatalf("after restart: %v", keys(l.Payments))
 			}
 		})
 	}
@@ -310,7 +310,7 @@ func walFaultConcurrent(t *testing.T, kinds []errorfs.OpKind, detach bool) {
 	acked := 0
 	ok.Range(func(k, _ any) bool {
 		acked++
-		if l.payments[k.(string)] == nil {
+		if l.Payments[k.(string)] == nil {
 			t.Errorf("acknowledged append %s lost", k)
 		}
 		return true
@@ -330,8 +330,8 @@ func TestPebbleCrashKeepsSynced(t *testing.T) {
 			c := openPebble(t, "/j", journal.Options{FS: clone})
 			l := load(t, c)
 			checkSynced(t, l, synced)
-			if len(l.payments) > len(synced)+len(unsynced) {
-				t.Errorf("crash made up payments: %d", len(l.payments))
+			if len(l.Payments) > len(synced)+len(unsynced) {
+				t.Errorf("crash made up payments: %d", len(l.Payments))
 			}
 			_ = c.Close()
 		}
@@ -360,7 +360,7 @@ func writeSyncedThenUnsynced(t *testing.T, j engine.Journal) (synced, unsynced [
 func checkSynced(t *testing.T, l loaded, synced []string) {
 	t.Helper()
 	for _, id := range synced {
-		if l.payments[id] == nil {
+		if l.Payments[id] == nil {
 			t.Fatalf("synced payment %s lost", id)
 		}
 	}
@@ -538,7 +538,7 @@ func TestMemFailNext(t *testing.T) {
 	if n, _ := fatal.get(); n != 1 {
 		t.Fatalf("OnFatal called %d times", n)
 	}
-	mustEqual(t, "payments", keys(load(t, j).payments), []string{"before"})
+	mustEqual(t, "payments", keys(load(t, j).Payments), []string{"before"})
 }
 
 // Load refuses a value it cannot decode, or one under another id's key.
@@ -606,8 +606,8 @@ func TestPebbleWALFaultOnDisk(t *testing.T) {
 				t.Fatalf("Close: %v", err)
 			}
 			l := load(t, openPebble(t, dir, journal.Options{}))
-			if l.payments["before"] == nil {
-				t.Fatalf("after restart: %v", keys(l.payments))
+			if l.Payments["before"] == nil {
+				t.Fatalf("after restart: %v", keys(l.Payments))
 			}
 		})
 	}

@@ -176,27 +176,29 @@ func getPayment(t *testing.T, j engine.SharedJournal, id string) (*engine.Paymen
 	return p, refunds
 }
 
-// loaded is what Load returned, by id.
-type loaded struct {
-	payments map[string]*engine.PaymentRecord
-	refunds  map[string]*engine.RefundRecord
-	notes    map[string]*engine.NotificationRecord
+// Loaded is everything a journal's Load returned, by id.
+type Loaded struct {
+	Payments map[string]*engine.PaymentRecord
+	Refunds  map[string]*engine.RefundRecord
+	Notes    map[string]*engine.NotificationRecord // pending, by payment id
 }
 
-func load(t *testing.T, j engine.Journal) loaded {
+// Load calls j.Load and collects what it returns. It fails t if Load
+// fails, a record has not exactly one field set, or a payment comes twice.
+func Load(t testing.TB, j engine.Journal) Loaded {
 	t.Helper()
-	l := loaded{map[string]*engine.PaymentRecord{}, map[string]*engine.RefundRecord{}, map[string]*engine.NotificationRecord{}}
+	l := Loaded{map[string]*engine.PaymentRecord{}, map[string]*engine.RefundRecord{}, map[string]*engine.NotificationRecord{}}
 	err := j.Load(bg, func(r *engine.Record) error {
 		switch {
 		case r.Payment != nil && r.Refund == nil && r.Notification == nil:
-			if l.payments[r.Payment.PaymentID] != nil {
+			if l.Payments[r.Payment.PaymentID] != nil {
 				return fmt.Errorf("payment %s loaded twice", r.Payment.PaymentID)
 			}
-			l.payments[r.Payment.PaymentID] = r.Payment
+			l.Payments[r.Payment.PaymentID] = r.Payment
 		case r.Refund != nil && r.Payment == nil && r.Notification == nil:
-			l.refunds[r.Refund.RefundID] = r.Refund
+			l.Refunds[r.Refund.RefundID] = r.Refund
 		case r.Notification != nil && r.Payment == nil && r.Refund == nil:
-			l.notes[r.Notification.PaymentID] = r.Notification
+			l.Notes[r.Notification.PaymentID] = r.Notification
 		default:
 			return fmt.Errorf("record without exactly one field set: %+v", r)
 		}
@@ -262,7 +264,7 @@ func leaseLost(t *testing.T, err error) {
 
 func testAppendLoad(t *testing.T, open OpenFunc) {
 	a := open(t, "a", Long)
-	if l := load(t, a); len(l.payments)+len(l.refunds)+len(l.notes) != 0 {
+	if l := Load(t, a); len(l.Payments)+len(l.Refunds)+len(l.Notes) != 0 {
 		t.Fatalf("new journal loads %+v", l)
 	}
 	p1, p2 := Payment("p1", "c1"), Payment("p2", "c2")
@@ -278,16 +280,16 @@ func testAppendLoad(t *testing.T, open OpenFunc) {
 	appendOK(t, a, &engine.Batch{Payments: []*engine.PaymentRecord{p1v2}, Notifications: []*engine.NotificationRecord{n1}, Delivered: []string{"p2", "nope"}})
 	want := *p1v2
 	p1v2.Status = codec.StatusFail // the engine reuses its records: the store copied
-	l := load(t, a)
-	equal(t, "payment ids", keys(l.payments), []string{"p1", "p2", "p3"})
-	equal(t, "p1", l.payments["p1"], &want)
-	equal(t, "p2", l.payments["p2"], p2)
-	equal(t, "p3", l.payments["p3"], released)
-	equal(t, "refunds", l.refunds, map[string]*engine.RefundRecord{"r1": r1})
-	equal(t, "notifications", l.notes, map[string]*engine.NotificationRecord{"p1": n1})
+	l := Load(t, a)
+	equal(t, "payment ids", keys(l.Payments), []string{"p1", "p2", "p3"})
+	equal(t, "p1", l.Payments["p1"], &want)
+	equal(t, "p2", l.Payments["p2"], p2)
+	equal(t, "p3", l.Payments["p3"], released)
+	equal(t, "refunds", l.Refunds, map[string]*engine.RefundRecord{"r1": r1})
+	equal(t, "notifications", l.Notes, map[string]*engine.NotificationRecord{"p1": n1})
 	// Delivered applies after Notifications within one batch.
 	appendOK(t, a, &engine.Batch{Notifications: []*engine.NotificationRecord{Notification("p3", 0)}, Delivered: []string{"p3", "p1"}})
-	equal(t, "notifications after delivery", len(load(t, a).notes), 0)
+	equal(t, "notifications after delivery", len(Load(t, a).Notes), 0)
 	// Empty batches, synced or not, are fine.
 	for _, sync := range []bool{false, true} {
 		if err := a.Append(bg, &engine.Batch{}, sync); err != nil {
@@ -300,15 +302,15 @@ func testAppendLoad(t *testing.T, open OpenFunc) {
 		t.Fatal(err)
 	}
 	appendOK(t, a, &engine.Batch{})
-	equal(t, "p2 after unsynced append", load(t, a).payments["p2"], p2v2)
+	equal(t, "p2 after unsynced append", Load(t, a).Payments["p2"], p2v2)
 	// Another node's view reads the same records.
 	b := open(t, "b", Long)
-	equal(t, "node b loads", keys(load(t, b).payments), []string{"p1", "p2", "p3"})
+	equal(t, "node b loads", keys(Load(t, b).Payments), []string{"p1", "p2", "p3"})
 	// Invalid ids are refused whole, and the journal stays usable.
 	if err := a.Append(bg, &engine.Batch{Payments: []*engine.PaymentRecord{next(p2v2)}, Refunds: []*engine.RefundRecord{{RefundID: ""}}}, true); err == nil || errors.Is(err, engine.ErrJournalFailed) {
 		t.Fatalf("Append with an empty refund id: %v, want a non-fatal error", err)
 	}
-	equal(t, "p2 after refused batch", load(t, a).payments["p2"], p2v2)
+	equal(t, "p2 after refused batch", Load(t, a).Payments["p2"], p2v2)
 }
 
 func testVersions(t *testing.T, open OpenFunc) {
@@ -325,7 +327,7 @@ func testVersions(t *testing.T, open OpenFunc) {
 	r2.Version, r2.Status, r2.Result = 2, codec.StatusSuccess, codec.Success
 	appendOK(t, a, &engine.Batch{Refunds: []*engine.RefundRecord{&r2}})
 	appendOK(t, a, &engine.Batch{Refunds: []*engine.RefundRecord{r}})
-	equal(t, "refund after an older version", load(t, a).refunds["r1"], &r2)
+	equal(t, "refund after an older version", Load(t, a).Refunds["r1"], &r2)
 }
 
 func testBatchAtomic(t *testing.T, open OpenFunc) {
@@ -333,7 +335,7 @@ func testBatchAtomic(t *testing.T, open OpenFunc) {
 	pa, pb := Payment("pa", "ca"), Payment("pb", "cb")
 	claim(t, a, pa)
 	claim(t, b, pb)
-	before := load(t, a)
+	before := Load(t, a)
 	// pa is a's, pb is b's: the whole batch fails, nothing is written.
 	err := a.Append(bg, &engine.Batch{
 		Payments:      []*engine.PaymentRecord{next(pa), next(pb)},
@@ -341,11 +343,11 @@ func testBatchAtomic(t *testing.T, open OpenFunc) {
 		Notifications: []*engine.NotificationRecord{Notification("pa", 0)},
 	}, true)
 	leaseLost(t, err)
-	equal(t, "journal after a failed batch", load(t, a), before)
+	equal(t, "journal after a failed batch", Load(t, a), before)
 	// Both orders: the fenced payment first.
 	err = a.Append(bg, &engine.Batch{Payments: []*engine.PaymentRecord{next(pb), next(pa)}}, false)
 	leaseLost(t, err)
-	equal(t, "journal after a failed unsynced batch", load(t, a), before)
+	equal(t, "journal after a failed unsynced batch", Load(t, a), before)
 	// a's own payment alone still writes.
 	appendOK(t, a, pays(next(pa)))
 }
@@ -379,9 +381,12 @@ func testCompact(t *testing.T, open OpenFunc) {
 	if err != nil || n != 1 {
 		t.Fatalf("Compact = %d, %v; want 1, nil", n, err)
 	}
-	l := load(t, a)
-	equal(t, "payments kept", keys(l.payments), []string{"busy", "held", "notify", "open", "recent"})
-	equal(t, "refunds kept", keys(l.refunds), []string{"rbusy"})
+	l := Load(t, a)
+	equal(t, "payments kept", keys(l.Payments), []string{"busy", "held", "notify", "open", "recent"})
+	equal(t, "refunds kept", keys(l.Refunds), []string{"rbusy"})
+	if r, err := a.GetRefund(bg, client, doneRefund.RequestID, ""); err != nil || r != nil {
+		t.Fatalf("GetRefund of a compacted refund's request = %v, %v; want nil, nil", r, err)
+	}
 	if n, err := a.Compact(bg, old); err != nil || n != 0 {
 		t.Fatalf("second Compact = %d, %v; want 0, nil", n, err)
 	}
@@ -415,7 +420,7 @@ func testClaimPayment(t *testing.T, open OpenFunc) {
 	if got, err := b.ClaimPayment(bg, dup); err != nil || !reflect.DeepEqual(got, p1v2) {
 		t.Fatalf("ClaimPayment after an update = %+v, %v; want p1 v2", got, err)
 	}
-	equal(t, "stored payments", keys(load(t, a).payments), []string{"p1", "p2"})
+	equal(t, "stored payments", keys(Load(t, a).Payments), []string{"p1", "p2"})
 	// The same request id of another client is another request.
 	other := Payment("p5", "c5")
 	other.ClientID, other.RequestID = "OTHER_CLIENT", p1.RequestID
@@ -473,7 +478,7 @@ func testClaimRaceRequest(t *testing.T, open OpenFunc) {
 			}
 		}
 	}
-	if n := len(load(t, nodes[0]).payments); n != 5 {
+	if n := len(Load(t, nodes[0]).Payments); n != 5 {
 		t.Fatalf("%d payments stored, want 5", n)
 	}
 }
