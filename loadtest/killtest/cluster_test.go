@@ -75,35 +75,13 @@ func TestTwoNodes(t *testing.T) {
 		t.Skip("two-node test: runs real processes for ~20 s; skipped with -short")
 	}
 	dsn := pgSchemaDSN(t)
-	seed := *flagSeed
-	if seed == 0 {
-		seed = time.Now().UnixNano() % 1e9
-	}
+	seed := testSeed()
 	t.Logf("two-node test: seed %d (replay: go test ./loadtest/killtest/ -run TestTwoNodes -v -killtest.seed=%d)", seed, seed)
 	start := time.Now()
-	dir := *flagDir
-	if dir == "" {
-		dir = t.TempDir()
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	bin := *flagBin
-	if bin == "" {
-		var err error
-		if bin, err = BuildBinary(ctx, ".", dir); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sim, err := StartSim(bin, seed, filepath.Join(dir, "sim.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	merchant, err := StartMerchant()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer merchant.Close()
+	r := startRig(ctx, t, seed)
+	dir, bin, sim, merchant := r.dir, r.bin, r.sim, r.merchant
 
 	var nodes [2]*Serve
 	defer func() {
@@ -192,17 +170,7 @@ func TestTwoNodes(t *testing.T) {
 	d.ReplayUnanswered(ctx, c2, 5)
 	bound := engineTimes.FollowUpDeadline + 2*engineTimes.WalletCallTimeout + clusterLease + 8*time.Second
 	views, refundViews, took := d.WaitFinal(ctx, c2, bound)
-	ledgers, err := FetchLedgers(sim.Wallets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Resolve(ctx, c2, ledgers, views)
-	pays := d.M.Pays()
-	WaitNotified(merchant, pays, views, 20*time.Second)
-	rep := Check(&Evidence{
-		Pays: pays, Refunds: d.M.Refunds(), Ledgers: ledgers, Payments: views, RefundViews: refundViews,
-		Notified: merchant.Deliveries, Anomalies: d.M.Anomalies,
-	})
+	rep, pays := r.check(ctx, t, d, c2, views, refundViews)
 	nodes[1].Stop()
 	if ex := nodes[1].Exit(); ex.Code != 0 {
 		t.Errorf("node 2 did not shut down cleanly on SIGTERM: %s", nodes[1].ExitString())

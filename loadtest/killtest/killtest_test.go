@@ -97,10 +97,7 @@ func TestKillRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kill test: runs real processes for 30-45 s; skipped with -short")
 	}
-	seed := *flagSeed
-	if seed == 0 {
-		seed = time.Now().UnixNano() % 1e9
-	}
+	seed := testSeed()
 	cycles := 24
 	if *flagLong {
 		cycles = 200
@@ -120,33 +117,10 @@ func TestKillRestart(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	dir := *flagDir
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-
-	bin := *flagBin
-	if bin == "" {
-		var err error
-		if bin, err = BuildBinary(ctx, ".", dir); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("built %s in %s", bin, time.Since(start).Round(time.Millisecond))
-	}
-	sim, err := StartSim(bin, seed, filepath.Join(dir, "sim.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	merchant, err := StartMerchant()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer merchant.Close()
+	r := startRig(ctx, t, seed)
+	dir, bin, sim, merchant := r.dir, r.bin, r.sim, r.merchant
 	cfgPath := filepath.Join(dir, "paycode.yaml")
 	if err := os.WriteFile(cfgPath, []byte(ServeConfig(sim.Wallets, engineTimes)), 0o644); err != nil {
 		t.Fatal(err)
@@ -289,17 +263,7 @@ func TestKillRestart(t *testing.T) {
 	bound := engineTimes.FollowUpDeadline + 2*engineTimes.WalletCallTimeout + 6*time.Second
 	views, refundViews, took := d.WaitFinal(ctx, c, max(bound-time.Since(readyAt), 3*time.Second))
 	settled := time.Since(readyAt)
-	ledgers, err := FetchLedgers(sim.Wallets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Resolve(ctx, c, ledgers, views)
-	pays := d.M.Pays()
-	WaitNotified(merchant, pays, views, 20*time.Second)
-	rep := Check(&Evidence{
-		Pays: pays, Refunds: d.M.Refunds(), Ledgers: ledgers, Payments: views, RefundViews: refundViews,
-		Notified: merchant.Deliveries, Anomalies: d.M.Anomalies,
-	})
+	rep, pays := r.check(ctx, t, d, c, views, refundViews)
 	srv.Stop()
 	if ex := srv.Exit(); ex.Code != 0 {
 		t.Errorf("final paycode did not shut down cleanly on SIGTERM: %s", srv.ExitString())
@@ -326,6 +290,73 @@ func TestKillRestart(t *testing.T) {
 	if len(rep.Violations) > 0 {
 		t.Errorf("seed %d: %d violations:\n%s", seed, len(rep.Violations), rep.String(15))
 	}
+}
+
+// testSeed is -killtest.seed, or a new seed when it is 0.
+func testSeed() int64 {
+	if *flagSeed != 0 {
+		return *flagSeed
+	}
+	return time.Now().UnixNano() % 1e9
+}
+
+// rig is what the process tests run paycode against: its binary (built
+// into dir unless -killtest.bin), the simulated wallets in a process of
+// their own (logging to dir/sim.log) and the merchant's notification
+// endpoint. dir is -killtest.dir, or a temporary directory.
+type rig struct {
+	dir, bin string
+	sim      *Sim
+	merchant *Merchant
+}
+
+// startRig starts a rig, stopped when t ends (after the test's own
+// deferred calls, so after the paycode processes are killed).
+func startRig(ctx context.Context, t *testing.T, seed int64) *rig {
+	t.Helper()
+	r := &rig{dir: *flagDir, bin: *flagBin}
+	if r.dir == "" {
+		r.dir = t.TempDir()
+	} else if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if r.bin == "" {
+		start := time.Now()
+		var err error
+		if r.bin, err = BuildBinary(ctx, ".", r.dir); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("built %s in %s", r.bin, time.Since(start).Round(time.Millisecond))
+	}
+	var err error
+	if r.sim, err = StartSim(r.bin, seed, filepath.Join(r.dir, "sim.log")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.sim.Close)
+	if r.merchant, err = StartMerchant(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.merchant.Close)
+	return r
+}
+
+// check settles what is left through c (views and refundViews are from
+// d.WaitFinal on c) against the wallets' ledgers, waits for the
+// notifications, and checks every promise. It returns the report and the
+// payment requests sent.
+func (r *rig) check(ctx context.Context, t *testing.T, d *Driver, c *Client, views map[string]PaymentView, refundViews map[string]RefundView) (Report, []*PayReq) {
+	t.Helper()
+	ledgers, err := FetchLedgers(r.sim.Wallets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Resolve(ctx, c, ledgers, views)
+	pays := d.M.Pays()
+	WaitNotified(r.merchant, pays, views, 20*time.Second)
+	return Check(&Evidence{
+		Pays: pays, Refunds: d.M.Refunds(), Ledgers: ledgers, Payments: views, RefundViews: refundViews,
+		Notified: r.merchant.Deliveries, Anomalies: d.M.Anomalies,
+	}), pays
 }
 
 var longDigits = regexp.MustCompile(`\d{16,32}`)
