@@ -223,24 +223,6 @@ func (m *Model) RecordRefund(r *RefundReq, a *Answer) {
 	}
 }
 
-// RecordRefundInquiry records an inquiryRefund answer.
-func (m *Model) RecordRefundInquiry(r *RefundReq, a *Answer) {
-	if a == nil || a.Code != "SUCCESS" {
-		return
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if a.RefundID != "" {
-		r.RefundID = a.RefundID
-	}
-	switch a.RefundStatus {
-	case "SUCCESS":
-		r.SawSuccess = true
-	case "FAIL":
-		r.SawFail = true
-	}
-}
-
 // Anomaly records a broken answer.
 func (m *Model) Anomaly(s string) {
 	m.mu.Lock()
