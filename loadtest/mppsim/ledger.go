@@ -3,6 +3,7 @@ package mppsim
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -120,52 +121,51 @@ func (l *Ledger) AppendJSON(dst []byte) []byte {
 	dst = append(dst, '{')
 	dst = codec.AppendStringField(dst, "wallet", l.Wallet)
 	dst = appendTime(dst, "at", l.At)
-	dst = append(dst, `,"payments":[`...)
-	ids := make([]string, 0, len(l.Payments))
-	for id := range l.Payments {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for i, id := range ids {
+	dst = append(dst, `,"payments":`...)
+	dst = appendSorted(dst, l.Payments, appendEntry)
+	return append(dst, '}')
+}
+
+func appendEntry(dst []byte, e Entry) []byte {
+	dst = append(dst, '{')
+	dst = codec.AppendStringField(dst, "paymentRequestId", e.PaymentRequestID)
+	dst = codec.AppendStringField(dst, "paymentId", e.PaymentID)
+	dst = codec.AppendStringField(dst, "code", e.CodeMasked)
+	dst = appendAmount(dst, "amount", e.Amount)
+	dst = codec.AppendStringField(dst, "state", e.State.String())
+	dst = codec.AppendStringField(dst, "result", e.Result.String())
+	dst = appendInt(dst, "charged", e.Charged)
+	dst = appendInt(dst, "refunded", e.Refunded)
+	dst = appendTime(dst, "created", e.Created)
+	dst = appendTime(dst, "paidAt", e.PaidAt)
+	dst = appendTime(dst, "closedAt", e.ClosedAt)
+	dst = append(codec.AppendKey(dst, "tombstone"), strconv.FormatBool(e.Tombstone)...)
+	dst = append(dst, `,"refunds":`...)
+	dst = appendSorted(dst, e.Refunds, appendRefund)
+	return append(dst, '}')
+}
+
+func appendRefund(dst []byte, rf Refund) []byte {
+	dst = append(dst, '{')
+	dst = codec.AppendStringField(dst, "refundRequestId", rf.RefundRequestID)
+	dst = codec.AppendStringField(dst, "refundId", rf.RefundID)
+	dst = codec.AppendAmountField(dst, "amount", rf.Amount)
+	dst = codec.AppendStringField(dst, "result", rf.Result.String())
+	dst = appendTime(dst, "at", rf.At)
+	return append(dst, '}')
+}
+
+// appendSorted appends m's values as a JSON array in key order, each
+// written by appendOne.
+func appendSorted[V any](dst []byte, m map[string]V, appendOne func([]byte, V) []byte) []byte {
+	dst = append(dst, '[')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		e := l.Payments[id]
-		dst = append(dst, '{')
-		dst = codec.AppendStringField(dst, "paymentRequestId", e.PaymentRequestID)
-		dst = codec.AppendStringField(dst, "paymentId", e.PaymentID)
-		dst = codec.AppendStringField(dst, "code", e.CodeMasked)
-		dst = appendAmount(dst, "amount", e.Amount)
-		dst = codec.AppendStringField(dst, "state", e.State.String())
-		dst = codec.AppendStringField(dst, "result", e.Result.String())
-		dst = appendInt(dst, "charged", e.Charged)
-		dst = appendInt(dst, "refunded", e.Refunded)
-		dst = appendTime(dst, "created", e.Created)
-		dst = appendTime(dst, "paidAt", e.PaidAt)
-		dst = appendTime(dst, "closedAt", e.ClosedAt)
-		dst = append(codec.AppendKey(dst, "tombstone"), strconv.FormatBool(e.Tombstone)...)
-		dst = append(dst, `,"refunds":[`...)
-		rids := make([]string, 0, len(e.Refunds))
-		for rid := range e.Refunds {
-			rids = append(rids, rid)
-		}
-		slices.Sort(rids)
-		for j, rid := range rids {
-			if j > 0 {
-				dst = append(dst, ',')
-			}
-			rf := e.Refunds[rid]
-			dst = append(dst, '{')
-			dst = codec.AppendStringField(dst, "refundRequestId", rf.RefundRequestID)
-			dst = codec.AppendStringField(dst, "refundId", rf.RefundID)
-			dst = codec.AppendAmountField(dst, "amount", rf.Amount)
-			dst = codec.AppendStringField(dst, "result", rf.Result.String())
-			dst = appendTime(dst, "at", rf.At)
-			dst = append(dst, '}')
-		}
-		dst = append(dst, "]}"...)
+		dst = appendOne(dst, m[k])
 	}
-	return append(dst, "]}"...)
+	return append(dst, ']')
 }
 
 // appendAmount writes null for no amount (a tombstone's).
