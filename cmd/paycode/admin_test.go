@@ -16,6 +16,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/paycode/paycode/engine/journal"
+	"github.com/paycode/paycode/engine/status"
+	"github.com/paycode/paycode/loadtest/killtest"
 	"github.com/paycode/paycode/loadtest/stack"
 )
 
@@ -29,14 +31,21 @@ func adminStack(t *testing.T) (st *stack.Stack, j *journal.Mem, admin string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st, j, serveAdmin(t, st)
+}
+
+// serveAdmin serves adminHandler for st (with no-op reload) on a listener
+// of its own until t ends, and returns its base URL.
+func serveAdmin(t *testing.T, st *stack.Stack, outcomes ...*status.Collector) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &fasthttp.Server{Handler: adminHandler(st, func(context.Context) error { return nil })}
+	srv := &fasthttp.Server{Handler: adminHandler(st, func(context.Context) error { return nil }, outcomes...)}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Shutdown() })
-	return st, j, "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String()
 }
 
 func get(t *testing.T, url string) (int, string) {
@@ -52,7 +61,7 @@ func get(t *testing.T, url string) (int, string) {
 
 func lanePay(t *testing.T, base, reqID, code string) string {
 	t.Helper()
-	body := fmt.Sprintf(`{"productCode":"IN_STORE_PAYMENT","paymentRequestId":"%s","order":{"orderDescription":"coffee","orderAmount":{"currency":"HKD","value":"5600"},"merchant":{"referenceMerchantId":"M0001","merchantMCC":"5814","merchantName":"Demo Cafe","store":{"referenceStoreId":"S01","storeName":"Demo Cafe Central","storeMCC":"5814"}},"env":{"storeTerminalId":"LANE-07","storeTerminalRequestTime":"2026-11-26T10:40:00+08:00"}},"paymentAmount":{"currency":"HKD","value":"5600"},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET","paymentMethodId":"%s"},"paymentFactor":{"inStorePaymentScenario":"PaymentCode"}}`, reqID, code)
+	body := killtest.PayBody(reqID, code, 5600, "")
 	req, _ := http.NewRequest("POST", base+"/ams/api/v1/payments/pay", strings.NewReader(body))
 	req.Header.Set("content-type", "application/json")
 	req.Header.Set("client-id", "DEMO_CLIENT")

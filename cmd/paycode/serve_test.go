@@ -21,6 +21,7 @@ import (
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine/sign"
 	"github.com/paycode/paycode/engine/sign/signtest"
+	"github.com/paycode/paycode/loadtest/killtest"
 )
 
 // syncBuffer is a log sink the test reads while serve writes it.
@@ -138,7 +139,7 @@ func TestNewLoggerFormat(t *testing.T) {
 func signedPay(hc *http.Client, lane, clientID string, signer *sign.Signer) (string, error) {
 	code := fmt.Sprintf("28101102%014d00", rand.Int64N(1e14))
 	reqID := fmt.Sprintf("%s-%d-%d", clientID, time.Now().UnixNano(), rand.Int64())
-	body := fmt.Sprintf(`{"productCode":"IN_STORE_PAYMENT","paymentRequestId":"%s","order":{"orderDescription":"coffee","orderAmount":{"currency":"HKD","value":"5600"},"merchant":{"referenceMerchantId":"M0001","merchantMCC":"5814","merchantName":"Demo Cafe","store":{"referenceStoreId":"S01","storeName":"Demo Cafe Central","storeMCC":"5814"}},"env":{"storeTerminalId":"LANE-07","storeTerminalRequestTime":"2026-11-26T10:40:00+08:00"}},"paymentAmount":{"currency":"HKD","value":"5600"},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET","paymentMethodId":"%s"},"paymentFactor":{"inStorePaymentScenario":"PaymentCode"}}`, reqID, code)
+	body := killtest.PayBody(reqID, code, 5600, "")
 	const path = "/ams/api/v1/payments/pay"
 	rt := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	sig, err := signer.AppendHeader(nil, []byte("POST"), []byte(path), []byte(clientID), []byte(rt), []byte(body))
@@ -295,8 +296,7 @@ func TestReloadAddsKeys(t *testing.T) {
 	}
 	lane, admin, _ := startServe(t, "-config", cfgFile)
 	pay := func(clientID string) string {
-		body := fmt.Sprintf(`{"productCode":"IN_STORE_PAYMENT","paymentRequestId":"add-%d","order":{"orderDescription":"coffee","orderAmount":{"currency":"HKD","value":"100"},"merchant":{"referenceMerchantId":"M0001","merchantMCC":"5814","merchantName":"Cafe","store":{"referenceStoreId":"S01","storeName":"Central","storeMCC":"5814"}},"env":{"storeTerminalId":"LANE-07","storeTerminalRequestTime":"2026-11-26T10:40:00+08:00"}},"paymentAmount":{"currency":"HKD","value":"100"},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET","paymentMethodId":"28101102%014d00"},"paymentFactor":{"inStorePaymentScenario":"PaymentCode"}}`,
-			time.Now().UnixNano(), rand.Int64N(1e14))
+		body := killtest.PayBody(fmt.Sprintf("add-%d", time.Now().UnixNano()), fmt.Sprintf("28101102%014d00", rand.Int64N(1e14)), 100, "")
 		req, _ := http.NewRequest("POST", lane+"/ams/api/v1/payments/pay", strings.NewReader(body))
 		req.Header.Set("client-id", clientID)
 		resp, err := http.DefaultClient.Do(req)

@@ -20,6 +20,7 @@ import (
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/journal"
 	"github.com/paycode/paycode/engine/settle"
+	"github.com/paycode/paycode/loadtest/killtest"
 	"github.com/paycode/paycode/loadtest/mppsim"
 	"github.com/paycode/paycode/loadtest/stack"
 )
@@ -68,11 +69,6 @@ func lanePost(t *testing.T, base, op, body string) laneAnswer {
 		t.Fatalf("%s: %v", op, err)
 	}
 	return a
-}
-
-func settlePayBody(reqID, code string, amount int64) string {
-	return fmt.Sprintf(`{"productCode":"IN_STORE_PAYMENT","paymentRequestId":%q,"order":{"orderDescription":"tea","orderAmount":{"currency":"HKD","value":"%d"},"merchant":{"referenceMerchantId":"M1","merchantMCC":"5814","merchantName":"Cafe","store":{"referenceStoreId":"S1","storeName":"Central","storeMCC":"5814"}},"env":{"storeTerminalId":"LANE-1","storeTerminalRequestTime":"2026-03-14T18:00:00+08:00"}},"paymentAmount":{"currency":"HKD","value":"%d"},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET","paymentMethodId":%q},"paymentFactor":{"inStorePaymentScenario":"PaymentCode"}}`,
-		reqID, amount, amount, code)
 }
 
 // settleRun is a day of business on a whole paycode (loadtest/stack, a
@@ -135,7 +131,7 @@ func runSettleDay(t *testing.T) *settleRun {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a := lanePost(t, base, "pay", settlePayBody(p.req, p.code, p.amount))
+			a := lanePost(t, base, "pay", killtest.PayBody(p.req, p.code, p.amount, ""))
 			mu.Lock()
 			r.pids[p.req] = a.PaymentID
 			mu.Unlock()

@@ -45,14 +45,7 @@ func TestStatusBreakerOpens(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &fasthttp.Server{Handler: adminHandler(st, func(context.Context) error { return nil }, outcomes)}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Shutdown() })
-	admin := "http://" + ln.Addr().String()
+	admin := serveAdmin(t, st, outcomes)
 
 	n := time.Now().UnixNano() % 1e12
 	for i := range mpp.DefaultBreakerConsecutive {

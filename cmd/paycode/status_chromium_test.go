@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -16,9 +15,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/valyala/fasthttp"
 
 	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/loadtest/killtest"
 	"github.com/paycode/paycode/loadtest/stack"
 )
 
@@ -84,14 +83,7 @@ func TestStatusPageChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &fasthttp.Server{Handler: adminHandler(st, func(context.Context) error { return nil }, outcomes)}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Shutdown() })
-	admin := "http://" + ln.Addr().String()
+	admin := serveAdmin(t, st, outcomes)
 
 	// Load: eight lanes paying for 3 s over the four default wallets, one
 	// code in eight failing at the wallet (balance, limit, risk).
@@ -235,7 +227,7 @@ func TestStatusPageChromium(t *testing.T) {
 
 // statusPay sends one lane pay and reads the answer.
 func statusPay(c *http.Client, base, reqID, code string) error {
-	body := fmt.Sprintf(`{"productCode":"IN_STORE_PAYMENT","paymentRequestId":"%s","order":{"orderDescription":"coffee","orderAmount":{"currency":"HKD","value":"5600"},"merchant":{"referenceMerchantId":"M0001","merchantMCC":"5814","merchantName":"Demo Cafe","store":{"referenceStoreId":"S01","storeName":"Demo Cafe Central","storeMCC":"5814"}},"env":{"storeTerminalId":"LANE-07","storeTerminalRequestTime":"2026-11-26T10:40:00+08:00"}},"paymentAmount":{"currency":"HKD","value":"5600"},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET","paymentMethodId":"%s"},"paymentFactor":{"inStorePaymentScenario":"PaymentCode"}}`, reqID, code)
+	body := killtest.PayBody(reqID, code, 5600, "")
 	req, _ := http.NewRequest("POST", base+"/ams/api/v1/payments/pay", strings.NewReader(body))
 	req.Header.Set("content-type", "application/json")
 	req.Header.Set("client-id", "DEMO_CLIENT")
