@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,11 +20,8 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "usage: paycode demo [flags]\n\nStarts paycode and four simulated wallets in this process and runs a\n20-second peak-hour scenario against them (ramp-up, peak, cool-down, every\ntest-code outcome, follow-ups), then prints the report and checks every\npayment against the wallets' ledgers. The flags are paycode load's.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if rc, ok := parseFlags(fs, args); !ok {
+		return rc
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()

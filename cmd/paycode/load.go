@@ -93,11 +93,8 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, "usage: paycode load -scenario FILE [flags]\n\nOpen-loop load on paycode's lane API (vegeta), with a report per kind and\noutcome, a correctness check against the wallets' ledgers, and budgets.\nExit status 1 when the run breaks a gate (achieved rate, correctness, budget).\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if rc, ok := parseFlags(fs, args); !ok {
+		return rc
 	}
 	if *scenario == "" || fs.NArg() > 0 {
 		fs.Usage()

@@ -4,6 +4,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -70,6 +72,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "paycode: unknown command %q\n\n%s", args[0], usage)
 	return 2
+}
+
+// parseFlags parses a command's args into fs (ContinueOnError, which has
+// printed the usage or the error). When ok is false the command ends with
+// rc: 0 for -h, 2 for a bad flag.
+func parseFlags(fs *flag.FlagSet, args []string) (rc int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	return 0, true
 }
 
 func versionString() string {

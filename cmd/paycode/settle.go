@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,11 +40,8 @@ read or the file written, 2 on bad flags.
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if rc, ok := parseFlags(fs, args); !ok {
+		return rc
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "paycode settle: unexpected argument %q\n", fs.Arg(0))
@@ -155,11 +151,8 @@ each file), then a summary. Exit 0: the files agree; 1: mismatches;
 2: a file cannot be read (the error names its line).
 `)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if rc, ok := parseFlags(fs, args); !ok {
+		return rc
 	}
 	if fs.NArg() != 2 {
 		fs.Usage()
@@ -217,11 +210,8 @@ func runSimSettlement(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "usage: paycode sim settlement -date YYYY-MM-DD [-from URL] [-tz UTC] [-o FILE]\n\nFetches the simulated wallets' own settlement file for a day (GET %s).\n\n", mppsim.SettlementPath)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if rc, ok := parseFlags(fs, args); !ok {
+		return rc
 	}
 	if _, err := settle.ParseDay(*date, nil); err != nil {
 		fmt.Fprintln(stderr, "paycode sim settlement: -date:", err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,11 +44,8 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	rules := fs.String("rules", "", "routing rules file served by the identification service (default: built-in rules)")
 	latency := fs.String("latency", "default", "the wallets' answer latency: default (each wallet its profile), zero (capacity runs), typical, or MIN-MAX (e.g. 50ms-300ms: log-normal, median the geometric mean)")
 	passwordDelay := fs.Duration("password-delay", 0, "time the simulated user takes to enter the password (codes ending 80–86); 0: the simulator's default")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if rc, ok := parseFlags(fs, args); !ok {
+		return rc
 	}
 	wallets := stack.DefaultSimWallets()
 	for i := range wallets {
