@@ -4,11 +4,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/valyala/fasthttp"
-
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/httpapi"
-	"github.com/paycode/paycode/engine/ident"
 	"github.com/paycode/paycode/engine/journal"
 )
 
@@ -25,26 +22,16 @@ func newJournaledAPIWallet(b *testing.B, j engine.Journal, key []byte, w engine.
 }
 
 func newJournaledAPIConfig(b *testing.B, j engine.Journal, key []byte, w engine.Wallet, tweak func(*engine.Config)) *httpapi.Server {
-	id, err := ident.New(ident.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { id.Close() })
 	cfg := engine.Config{
-		Wallets:    map[string]engine.Wallet{"mpp-281001": w},
-		Identifier: id,
-		Journal:    j,
-		CodeKey:    key,
-		Logger:     quietLog,
+		Wallets: map[string]engine.Wallet{"mpp-281001": w},
+		Journal: j,
+		CodeKey: key,
+		Logger:  quietLog,
 	}
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	eng, err := engine.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return httpapi.New(eng, nil)
+	return newEngineAPI(b, cfg, false)
 }
 
 // runParallelPays drives the lane handler from `lanes` goroutines, each
@@ -55,18 +42,11 @@ func runParallelPays(b *testing.B, api *httpapi.Server) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		g := newBodyGen()
-		var ctx fasthttp.RequestCtx
+		h := newHandlerPayer(api)
 		for pb.Next() {
-			ctx.Request.Reset()
-			ctx.Response.Reset()
-			ctx.Request.Header.SetMethod("POST")
-			ctx.Request.SetRequestURI("/ams/api/v1/payments/pay")
-			ctx.Request.Header.Set("client-id", "BENCH_CLIENT")
-			ctx.Request.SetBody(g.next(seq.Add(1)))
-			api.Handle(&ctx)
-			if body := ctx.Response.Body(); len(body) < 40 || string(body[:40]) != `{"result":{"resultCode":"SUCCESS","resul` {
-				b.Errorf("pay answered %s", body)
+			h.payN(seq.Add(1))
+			if !h.succeeded() {
+				b.Errorf("pay answered %s", h.ctx.Response.Body())
 				return
 			}
 		}

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -39,18 +40,9 @@ type bodyGen struct {
 func newBodyGen() *bodyGen {
 	b := []byte(payTemplate)
 	g := &bodyGen{body: b, reqWidth: 12, codeWidth: 14}
-	g.reqAt = indexOf(b, "RRRRRRRRRRRR")
-	g.codeAt = indexOf(b, "CCCCCCCCCCCCCC")
+	g.reqAt = bytes.Index(b, []byte("RRRRRRRRRRRR"))
+	g.codeAt = bytes.Index(b, []byte("CCCCCCCCCCCCCC"))
 	return g
-}
-
-func indexOf(b []byte, s string) int {
-	for i := 0; i+len(s) <= len(b); i++ {
-		if string(b[i:i+len(s)]) == s {
-			return i
-		}
-	}
-	panic("template")
 }
 
 // next writes n into both fields; every n gives a new request id and a new
@@ -115,23 +107,28 @@ func newAPI(b testing.TB, w engine.Wallet) *httpapi.Server {
 }
 
 func newAPILog(b testing.TB, w engine.Wallet, log *slog.Logger) *httpapi.Server {
+	// Metrics on, as in production: the allocation budget includes them.
+	return newEngineAPI(b, engine.Config{Wallets: map[string]engine.Wallet{"mpp-281001": w}, Logger: log}, true)
+}
+
+// newEngineAPI serves an engine of cfg, with a fresh identification
+// service as its Identifier, and with the lane metrics on when withMetrics.
+func newEngineAPI(b testing.TB, cfg engine.Config, withMetrics bool) *httpapi.Server {
 	id, err := ident.New(ident.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { id.Close() })
-	eng, err := engine.New(engine.Config{
-		Wallets:    map[string]engine.Wallet{"mpp-281001": w},
-		Identifier: id,
-		Logger:     log,
-	})
+	cfg.Identifier = id
+	eng, err := engine.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
 	api := httpapi.New(eng, nil)
-	// Metrics on, as in production: the allocation budget includes them.
-	_, lane := metrics.NewRegistry(eng, id)
-	api.SetMetrics(lane)
+	if withMetrics {
+		_, lane := metrics.NewRegistry(eng, id)
+		api.SetMetrics(lane)
+	}
 	return api
 }
 
@@ -150,19 +147,28 @@ func newHandlerPayer(api *httpapi.Server) *handlerPayer {
 
 func (h *handlerPayer) pay() {
 	h.n++
+	h.payN(h.n)
+}
+
+// payN pays with request id and code n (see bodyGen.next).
+func (h *handlerPayer) payN(n uint64) {
 	h.ctx.Request.Reset()
 	h.ctx.Response.Reset()
 	h.ctx.Request.Header.SetMethod("POST")
 	h.ctx.Request.SetRequestURI("/ams/api/v1/payments/pay")
 	h.ctx.Request.Header.Set("client-id", "BENCH_CLIENT")
-	h.ctx.Request.SetBody(h.g.next(h.n))
+	h.ctx.Request.SetBody(h.g.next(n))
 	h.api.Handle(&h.ctx)
 }
 
 // succeeded reports whether the last pay was answered SUCCESS.
-func (h *handlerPayer) succeeded() bool {
-	body := h.ctx.Response.Body()
-	return len(body) >= 40 && string(body[:40]) == `{"result":{"resultCode":"SUCCESS","resul`
+func (h *handlerPayer) succeeded() bool { return paySucceeded(h.ctx.Response.Body()) }
+
+// paySucceeded reports whether a pay answer body is a SUCCESS (the
+// engine writes resultCode first).
+func paySucceeded(body []byte) bool {
+	const prefix = `{"result":{"resultCode":"SUCCESS","resul`
+	return len(body) >= len(prefix) && string(body[:len(prefix)]) == prefix
 }
 
 // runHandler calls the lane handler directly with a reused RequestCtx:
@@ -243,7 +249,7 @@ func runPayHTTP(b *testing.B, api *httpapi.Server, parallelism int) {
 				b.Error(err)
 				return
 			}
-			if body := resp.Body(); len(body) < 40 || string(body[:40]) != `{"result":{"resultCode":"SUCCESS","resul` {
+			if body := resp.Body(); !paySucceeded(body) {
 				b.Errorf("pay answered %s", body)
 				return
 			}
