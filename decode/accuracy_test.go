@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/paycode/paycode/decode"
+	"github.com/paycode/paycode/decode/decodetest"
 )
 
 // corpusMinimums are ZXing's own blackbox-test minimum pass counts, quoted
@@ -37,7 +38,7 @@ type corpusImage struct {
 
 func loadCorpus(tb testing.TB) []corpusImage {
 	tb.Helper()
-	dir := corpusDir(tb)
+	dir := decodetest.CorpusDir(tb)
 	var out []corpusImage
 	sets := make([]string, 0, len(corpusMinimums))
 	for set := range corpusMinimums {

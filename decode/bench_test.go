@@ -13,6 +13,7 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/paycode/paycode/decode"
+	"github.com/paycode/paycode/decode/decodetest"
 )
 
 // BenchmarkDecodeFast measures one fast-path decode of a generated 24-digit
@@ -31,7 +32,7 @@ func BenchmarkDecodeFast(b *testing.B) {
 		{"qr", qr, qrcode.NewQRCodeReader},
 		{"code128", c128, oned.NewCode128Reader},
 	} {
-		pngData, jpegData := encodePNG(b, fx.img), encodeJPEG(b, fx.img, 75)
+		pngData, jpegData := decodetest.PNG(b, fx.img), encodeJPEG(b, fx.img, 75)
 		w, h := fx.img.Rect.Dx(), fx.img.Rect.Dy()
 		run := func(name string, f func() (decode.Result, error)) {
 			b.Run(fx.name+"/"+name, func(b *testing.B) {

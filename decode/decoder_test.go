@@ -14,11 +14,14 @@ import (
 	"github.com/makiuchi-d/gozxing/oned"
 
 	"github.com/paycode/paycode/decode"
+	"github.com/paycode/paycode/decode/decodetest"
 )
 
 // Fixtures shared by several tests: a padded QR and Code 128 of payCode.
-func qrFixture(tb testing.TB) *image.Gray   { return pad(genQR(tb, payCode, 200), 40) }
-func c128Fixture(tb testing.TB) *image.Gray { return pad(genCode128(tb, payCode, 400, 120), 30) }
+func qrFixture(tb testing.TB) *image.Gray { return pad(decodetest.QR(tb, payCode, 200), 40) }
+func c128Fixture(tb testing.TB) *image.Gray {
+	return pad(decodetest.Code128(tb, payCode, 400, 120), 30)
+}
 
 // noise is a mid-gray random frame with no code in it, seeded for
 // repeatability; its range (100..179) leaves room for the contrast stage.
@@ -45,7 +48,7 @@ func TestGeneratedPaymentCodes(t *testing.T) {
 		sym  decode.Symbology
 		run  func() (decode.Result, error)
 	}{
-		{"qr/png", decode.QRCode, decodeBytes(encodePNG(t, qr))},
+		{"qr/png", decode.QRCode, decodeBytes(decodetest.PNG(t, qr))},
 		{"qr/jpeg", decode.QRCode, decodeBytes(encodeJPEG(t, qr, 75))},
 		{"qr/jpeg-gray", decode.QRCode, decodeBytes(encodeGrayJPEG(t, qr, 75))},
 		{"qr/gif", decode.QRCode, decodeBytes(encodeGIF(t, qr))},
@@ -53,7 +56,7 @@ func TestGeneratedPaymentCodes(t *testing.T) {
 			return d.DecodeGray(ctx, qr.Pix, qr.Rect.Dx(), qr.Rect.Dy())
 		}},
 		{"qr/image", decode.QRCode, func() (decode.Result, error) { return d.DecodeImage(ctx, qr) }},
-		{"code128/png", decode.Code128, decodeBytes(encodePNG(t, c128))},
+		{"code128/png", decode.Code128, decodeBytes(decodetest.PNG(t, c128))},
 		{"code128/jpeg", decode.Code128, decodeBytes(encodeJPEG(t, c128, 75))},
 		{"code128/gif", decode.Code128, decodeBytes(encodeGIF(t, c128))},
 		{"code128/raw", decode.Code128, func() (decode.Result, error) {
@@ -164,7 +167,7 @@ func TestOtherOneDOptIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	png := encodePNG(t, pad(bitsToGray(m), 20))
+	png := decodetest.PNG(t, pad(decodetest.Gray(m), 20))
 	ctx := context.Background()
 
 	// Minute budgets: the point is that the whole search misses it.

@@ -10,6 +10,7 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/paycode/paycode/decode"
+	"github.com/paycode/paycode/decode/decodetest"
 )
 
 // A camera hands over its Y plane; the decoder reads it in place. Printing
@@ -49,5 +50,5 @@ func exampleFrame(text string) *image.Gray {
 	if err != nil {
 		panic(err)
 	}
-	return bitsToGray(m)
+	return decodetest.Gray(m)
 }

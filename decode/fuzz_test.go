@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/paycode/paycode/decode"
+	"github.com/paycode/paycode/decode/decodetest"
 )
 
 // fuzzConfig keeps each fuzz input cheap: small frames and a short budget,
@@ -57,8 +58,8 @@ func checkOutcome(t *testing.T, res decode.Result, err error) {
 // FuzzDecode) are small PNG, GIF and JPEG codes, truncated and oversized
 // headers; two generated ones are added here.
 func FuzzDecode(f *testing.F) {
-	f.Add(encodePNG(f, genQR(f, payCode, 60)))
-	f.Add(encodeJPEG(f, genCode128(f, "12345", 120, 20), 90))
+	f.Add(decodetest.PNG(f, decodetest.QR(f, payCode, 60)))
+	f.Add(encodeJPEG(f, decodetest.Code128(f, "12345", 120, 20), 90))
 	d := newDecoder(f, fuzzConfig)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		orig := bytes.Clone(data)
@@ -74,7 +75,7 @@ func FuzzDecode(f *testing.F) {
 // inconsistent with the buffer) to DecodeGray, and checks that the frame is
 // never written to.
 func FuzzDecodeGray(f *testing.F) {
-	qr := genQR(f, payCode, 64)
+	qr := decodetest.QR(f, payCode, 64)
 	f.Add(qr.Pix, int16(64), int16(64))
 	f.Add([]byte{0, 255, 0, 255}, int16(2), int16(2))
 	d := newDecoder(f, fuzzConfig)

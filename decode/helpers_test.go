@@ -6,52 +6,13 @@ import (
 	"image"
 	"image/gif"
 	"image/jpeg"
-	"image/png"
-	"os"
-	"path/filepath"
 	"testing"
-
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/oned"
-	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/paycode/paycode/decode"
 )
 
 // payCode is a 24-digit payment code of the shape the engine issues.
 const payCode = "281001020123456789012345"
-
-// corpusDir locates the photographed-barcode corpus: $PAYCODE_CORPUS, or
-// shared/corpus beside the module root (where CI puts it). Missing corpus
-// is a failure, not a skip: the accuracy gate must not pass vacuously.
-func corpusDir(tb testing.TB) string {
-	tb.Helper()
-	if dir := os.Getenv("PAYCODE_CORPUS"); dir != "" {
-		if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
-			tb.Fatalf("PAYCODE_CORPUS=%s is not the decoder corpus: %v", dir, err)
-		}
-		return dir
-	}
-	root, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(root)
-		if parent == root {
-			tb.Fatal("cannot find the module root (go.mod) above the test directory")
-		}
-		root = parent
-	}
-	dir := filepath.Join(root, "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
-		tb.Fatalf("decoder corpus not found at %s: set PAYCODE_CORPUS to the directory holding qrcode-1/, qrcode-2/, qrcode-3/ and code128-1/ (see shared/corpus/README.md)", dir)
-	}
-	return dir
-}
 
 // newDecoder builds a Decoder that is closed when the test ends.
 func newDecoder(tb testing.TB, cfg decode.Config) *decode.Decoder {
@@ -62,48 +23,6 @@ func newDecoder(tb testing.TB, cfg decode.Config) *decode.Decoder {
 	}
 	tb.Cleanup(d.Close)
 	return d
-}
-
-// bitsToGray renders a gozxing bit matrix (true = black) as a gray image.
-func bitsToGray(m *gozxing.BitMatrix) *image.Gray {
-	img := image.NewGray(image.Rect(0, 0, m.GetWidth(), m.GetHeight()))
-	for y := 0; y < m.GetHeight(); y++ {
-		for x := 0; x < m.GetWidth(); x++ {
-			if !m.Get(x, y) {
-				img.Pix[y*img.Stride+x] = 0xff
-			}
-		}
-	}
-	return img
-}
-
-// genQR renders text as a QR code of side px pixels (quiet zone included).
-func genQR(tb testing.TB, text string, px int) *image.Gray {
-	tb.Helper()
-	m, err := qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, px, px, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return bitsToGray(m)
-}
-
-// genCode128 renders text as Code 128, w x h pixels.
-func genCode128(tb testing.TB, text string, w, h int) *image.Gray {
-	tb.Helper()
-	m, err := oned.NewCode128Writer().Encode(text, gozxing.BarcodeFormat_CODE_128, w, h, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return bitsToGray(m)
-}
-
-func encodePNG(tb testing.TB, img image.Image) []byte {
-	tb.Helper()
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		tb.Fatal(err)
-	}
-	return b.Bytes()
 }
 
 // encodeJPEG encodes img as a colour JPEG (YCbCr 4:2:0), the way a phone
@@ -208,8 +127,8 @@ func rotateCW(img image.Image, quarters int) image.Image {
 	return out
 }
 
-// pad places img on a white canvas with margin pixels on every side and a
-// mid-gray frame, so a code is not the whole picture.
+// pad places img on a white canvas with margin pixels on every side, so a
+// code is not the whole picture.
 func pad(img *image.Gray, margin int) *image.Gray {
 	b := img.Bounds()
 	out := image.NewGray(image.Rect(0, 0, b.Dx()+2*margin, b.Dy()+2*margin))

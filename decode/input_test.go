@@ -1,11 +1,9 @@
 package decode_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"image"
 	"runtime"
 	"strings"
@@ -13,35 +11,8 @@ import (
 	"time"
 
 	"github.com/paycode/paycode/decode"
+	"github.com/paycode/paycode/decode/decodetest"
 )
-
-// pngWithHeader builds a syntactically valid PNG whose IHDR declares w x h
-// 8-bit grayscale, followed by a tiny IDAT: what an attacker sends to make
-// a decoder allocate w*h bytes.
-func pngWithHeader(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		var n [4]byte
-		binary.BigEndian.PutUint32(n[:], uint32(len(data)))
-		b.Write(n[:])
-		crc := crc32.NewIEEE()
-		crc.Write([]byte(typ))
-		crc.Write(data)
-		b.WriteString(typ)
-		b.Write(data)
-		binary.BigEndian.PutUint32(n[:], crc.Sum32())
-		b.Write(n[:])
-	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 0 // bit depth 8, grayscale
-	chunk("IHDR", ihdr)
-	chunk("IDAT", []byte{0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01}) // zlib of one zero byte
-	chunk("IEND", nil)
-	return b.Bytes()
-}
 
 // jpegWithHeader is SOI, a baseline SOF0 declaring w x h with three
 // components, and the start of an SOS segment (where a header-only read
@@ -65,7 +36,7 @@ func gifWithHeader(w, h uint16) []byte {
 func TestInputErrors(t *testing.T) {
 	const maxPixels = 1 << 20
 	d := newDecoder(t, decode.Config{MaxBytes: 64 << 10, MaxPixels: maxPixels, Budget: time.Minute})
-	validPNG := encodePNG(t, qrFixture(t))
+	validPNG := decodetest.PNG(t, qrFixture(t))
 	validJPEG := encodeJPEG(t, qrFixture(t), 80)
 	ctx := context.Background()
 	tests := []struct {
@@ -80,15 +51,15 @@ func TestInputErrors(t *testing.T) {
 		{"png truncated", validPNG[:len(validPNG)/2], decode.ErrFormat},
 		{"jpeg truncated", validJPEG[:len(validJPEG)/2], decode.ErrFormat},
 		{"gif truncated", gifWithHeader(10, 10)[:8], decode.ErrFormat},
-		{"png zero width", pngWithHeader(0, 10), decode.ErrFormat},
-		{"png at the pixel cap, no data", pngWithHeader(1024, 1024), decode.ErrFormat},
-		{"png one row over the cap", pngWithHeader(1024, 1025), decode.ErrTooLarge},
-		{"png 10 gigapixels", pngWithHeader(100000, 100000), decode.ErrTooLarge},
-		{"png 2^31 square", pngWithHeader(1<<31-1, 1<<31-1), decode.ErrFormat}, // image/png: "dimension overflow"
+		{"png zero width", decodetest.PNGDeclaring(0, 10), decode.ErrFormat},
+		{"png at the pixel cap, no data", decodetest.PNGDeclaring(1024, 1024), decode.ErrFormat},
+		{"png one row over the cap", decodetest.PNGDeclaring(1024, 1025), decode.ErrTooLarge},
+		{"png 10 gigapixels", decodetest.PNGDeclaring(100000, 100000), decode.ErrTooLarge},
+		{"png 2^31 square", decodetest.PNGDeclaring(1<<31-1, 1<<31-1), decode.ErrFormat}, // image/png: "dimension overflow"
 		{"jpeg 60000 square", jpegWithHeader(60000, 60000), decode.ErrTooLarge},
 		{"gif 65535 square", gifWithHeader(65535, 65535), decode.ErrTooLarge},
 		{"over MaxBytes", make([]byte, 64<<10+1), decode.ErrTooLarge},
-		{"blank white image", encodePNG(t, pad(image.NewGray(image.Rect(0, 0, 0, 0)), 100)), decode.ErrNotFound},
+		{"blank white image", decodetest.PNG(t, pad(image.NewGray(image.Rect(0, 0, 0, 0)), 100)), decode.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,7 +78,7 @@ func TestInputErrors(t *testing.T) {
 // allocated next to nothing (the raster would be 10 GB).
 func TestTooLargeDoesNotAllocate(t *testing.T) {
 	d := newDecoder(t, decode.Config{Workers: 1})
-	bomb := pngWithHeader(100000, 100000)
+	bomb := decodetest.PNGDeclaring(100000, 100000)
 	ctx := context.Background()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)

@@ -3,13 +3,10 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/jpeg"
-	"image/png"
 	"io"
 	"mime/multipart"
 	"net"
@@ -21,58 +18,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/oned"
-	"github.com/makiuchi-d/gozxing/qrcode"
 	"github.com/valyala/fasthttp"
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/decode"
+	"github.com/paycode/paycode/decode/decodetest"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
 )
-
-// Images are rendered with gozxing's writers, white on a quiet zone.
-
-func bitsToGray(m *gozxing.BitMatrix) *image.Gray {
-	img := image.NewGray(image.Rect(0, 0, m.GetWidth(), m.GetHeight()))
-	for y := 0; y < m.GetHeight(); y++ {
-		for x := 0; x < m.GetWidth(); x++ {
-			if !m.Get(x, y) {
-				img.Pix[y*img.Stride+x] = 0xff
-			}
-		}
-	}
-	return img
-}
-
-func qrImage(tb testing.TB, text string, px int) *image.Gray {
-	tb.Helper()
-	m, err := qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, px, px, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return bitsToGray(m)
-}
-
-func code128Image(tb testing.TB, text string, w, h int) *image.Gray {
-	tb.Helper()
-	m, err := oned.NewCode128Writer().Encode(text, gozxing.BarcodeFormat_CODE_128, w, h, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return bitsToGray(m)
-}
-
-func pngBytes(tb testing.TB, img image.Image) []byte {
-	tb.Helper()
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		tb.Fatal(err)
-	}
-	return b.Bytes()
-}
 
 func jpegBytes(tb testing.TB, img image.Image) []byte {
 	tb.Helper()
@@ -89,59 +43,17 @@ func blankPNG(tb testing.TB) []byte {
 	for i := range img.Pix {
 		img.Pix[i] = 0xff
 	}
-	return pngBytes(tb, img)
+	return decodetest.PNG(tb, img)
 }
 
-// pngDeclaring is a tiny PNG whose header declares w x h pixels: a
-// decompression bomb's shape, rejected from the header.
-func pngDeclaring(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		var n [4]byte
-		binary.BigEndian.PutUint32(n[:], uint32(len(data)))
-		b.Write(n[:])
-		b.WriteString(typ)
-		b.Write(data)
-		binary.BigEndian.PutUint32(n[:], crc32.ChecksumIEEE(append([]byte(typ), data...)))
-		b.Write(n[:])
-	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8] = 8
-	chunk("IHDR", ihdr)
-	chunk("IDAT", []byte{0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01})
-	chunk("IEND", nil)
-	return b.Bytes()
-}
-
-// corpusImage reads a photographed QR code from the decoder corpus
-// ($PAYCODE_CORPUS, or shared/corpus beside the module root, as the decode
-// tests find it). Its text is a bookmark URL, not a payment code.
+// corpusImage reads a photographed QR code from the decoder corpus (found
+// as the decode tests find it). Its text is a bookmark URL, not a payment
+// code.
 func corpusImage(tb testing.TB, rel string) []byte {
 	tb.Helper()
-	dir := os.Getenv("PAYCODE_CORPUS")
-	if dir == "" {
-		root, err := os.Getwd()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for {
-			if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-				break
-			}
-			parent := filepath.Dir(root)
-			if parent == root {
-				tb.Fatal("cannot find the module root")
-			}
-			root = parent
-		}
-		dir = filepath.Join(root, "..", "shared", "corpus")
-	}
-	b, err := os.ReadFile(filepath.Join(dir, rel))
+	b, err := os.ReadFile(filepath.Join(decodetest.CorpusDir(tb), rel))
 	if err != nil {
-		tb.Fatalf("decoder corpus: %v (set PAYCODE_CORPUS to the directory holding qrcode-1/)", err)
+		tb.Fatalf("decoder corpus: %v", err)
 	}
 	return b
 }
@@ -236,7 +148,7 @@ func TestDecodeEndpoint(t *testing.T) {
 	bar := e.testCode("281003", 2, 34)
 	raw := e.testCode("281011", 3, 56)
 	unknown := "281999020000000000000001"
-	rawImg := qrImage(t, raw, 200)
+	rawImg := decodetest.QR(t, raw, 200)
 
 	tests := []struct {
 		name, contentType string
@@ -245,15 +157,15 @@ func TestDecodeEndpoint(t *testing.T) {
 		code, sym, wallet string
 		msg               string // a substring of resultMessage
 	}{
-		{"qr png", "image/png", pngBytes(t, qrImage(t, qr, 240)), "SUCCESS", "S", codec.Mask(qr), "QR_CODE", "mpp-281001", ""},
-		{"code128 png", "image/png", pngBytes(t, code128Image(t, bar, 600, 120)), "SUCCESS", "S", codec.Mask(bar), "CODE_128", "mpp-281003", ""},
-		{"code128 jpeg, no content type", "", jpegBytes(t, code128Image(t, bar, 600, 120)), "SUCCESS", "S", codec.Mask(bar), "CODE_128", "mpp-281003", ""},
+		{"qr png", "image/png", decodetest.PNG(t, decodetest.QR(t, qr, 240)), "SUCCESS", "S", codec.Mask(qr), "QR_CODE", "mpp-281001", ""},
+		{"code128 png", "image/png", decodetest.PNG(t, decodetest.Code128(t, bar, 600, 120)), "SUCCESS", "S", codec.Mask(bar), "CODE_128", "mpp-281003", ""},
+		{"code128 jpeg, no content type", "", jpegBytes(t, decodetest.Code128(t, bar, 600, 120)), "SUCCESS", "S", codec.Mask(bar), "CODE_128", "mpp-281003", ""},
 		{"raw gray frame", "application/octet-stream; width=200; height=200", rawImg.Pix, "SUCCESS", "S", codec.Mask(raw), "QR_CODE", "mpp-281011", ""},
-		{"unknown issuer", "image/png", pngBytes(t, qrImage(t, unknown, 240)), "INVALID_PAYMENT_CODE", "F", codec.Mask(unknown), "QR_CODE", "", "no wallet issues"},
-		{"not a payment code", "image/png", pngBytes(t, qrImage(t, "https://example.com/menu", 240)), "INVALID_PAYMENT_CODE", "F", "", "QR_CODE", "", "not a payment code"},
+		{"unknown issuer", "image/png", decodetest.PNG(t, decodetest.QR(t, unknown, 240)), "INVALID_PAYMENT_CODE", "F", codec.Mask(unknown), "QR_CODE", "", "no wallet issues"},
+		{"not a payment code", "image/png", decodetest.PNG(t, decodetest.QR(t, "https://example.com/menu", 240)), "INVALID_PAYMENT_CODE", "F", "", "QR_CODE", "", "not a payment code"},
 		{"blank", "image/png", blankPNG(t), "INVALID_PAYMENT_CODE", "F", "", "", "", "no payment code was found in the image"},
 		{"not an image", "image/png", []byte("hello, not an image"), "PARAM_ILLEGAL", "F", "", "", "", "the image cannot be read: not PNG, JPEG or GIF"},
-		{"declared too large", "image/png", pngDeclaring(100000, 100000), "PARAM_ILLEGAL", "F", "", "", "", "the image is too large"},
+		{"declared too large", "image/png", decodetest.PNGDeclaring(100000, 100000), "PARAM_ILLEGAL", "F", "", "", "", "the image is too large"},
 		{"raw frame short", "application/octet-stream; width=200; height=201", rawImg.Pix, "PARAM_ILLEGAL", "F", "", "", "", "exactly width*height"},
 		{"raw frame without height", "application/octet-stream; width=200", rawImg.Pix, "PARAM_ILLEGAL", "F", "", "", "", "both width and height"},
 	}
@@ -312,7 +224,7 @@ func TestDecodeEndpoint(t *testing.T) {
 func TestPayByImage(t *testing.T) {
 	e := newE2E(t)
 	code := e.testCode("281001", 11, 5)
-	img := pngBytes(t, qrImage(t, code, 240))
+	img := decodetest.PNG(t, decodetest.QR(t, code, 240))
 	parts := []formPart{
 		{"request", "application/json", []byte(payBody("img-1", "", 1250))},
 		{"image", "image/png", img},
@@ -342,13 +254,13 @@ func TestPayByImage(t *testing.T) {
 	// The sandbox path, a Code 128 JPEG, and a raw gray frame.
 	bar := e.testCode("281010", 12, 7)
 	body, ct := multipartBody(t, formPart{"request", "", []byte(payBody("img-3", "", 300))},
-		formPart{"image", "image/jpeg", jpegBytes(t, code128Image(t, bar, 600, 120))})
+		formPart{"image", "image/jpeg", jpegBytes(t, decodetest.Code128(t, bar, 600, 120))})
 	var a answer
 	if err := json.Unmarshal(e.postBytes("/ams/sandbox/api/v1/payments/pay", "SANDBOX_C1", ct, body), &a); err != nil || a.Result.Code != "SUCCESS" {
 		t.Fatalf("sandbox code 128: %v %+v", err, a.Result)
 	}
 	raw := e.testCode("281011", 13, 8)
-	frame := qrImage(t, raw, 180)
+	frame := decodetest.QR(t, raw, 180)
 	r := e.payImage("C1", formPart{"request", "", []byte(payBody("img-4", "", 400))},
 		formPart{"image", "application/octet-stream; width=180; height=180", frame.Pix})
 	if r.Result.Code != "SUCCESS" {
@@ -365,7 +277,7 @@ func TestPayByImage(t *testing.T) {
 func TestPayByImageErrors(t *testing.T) {
 	e := newE2E(t)
 	code := e.testCode("281001", 21, 1)
-	qr := pngBytes(t, qrImage(t, code, 240))
+	qr := decodetest.PNG(t, decodetest.QR(t, code, 240))
 	req := func(id string) formPart { return formPart{"request", "application/json", []byte(payBody(id, "", 100))} }
 	png := func(b []byte) formPart { return formPart{"image", "image/png", b} }
 	bigReq := strings.Replace(payBody("e-big", "", 100), `"2 x coffee"`, `"2 x coffee"`+`,"x":"`+strings.Repeat("a", 70<<10)+`"`, 1)
@@ -380,7 +292,7 @@ func TestPayByImageErrors(t *testing.T) {
 		{"corpus photo, not a payment code", []formPart{req("e2"), png(corpusImage(t, "qrcode-1/1.png"))}, "INVALID_PAYMENT_CODE", "F", "not a payment code"},
 		{"code and image", []formPart{{"request", "", []byte(payBody("e3", code, 100))}, png(qr)}, "PARAM_ILLEGAL", "F", "give the code or an image, not both"},
 		{"not an image", []formPart{req("e4"), png([]byte("just text, not a picture"))}, "PARAM_ILLEGAL", "F", "the image cannot be read"},
-		{"declared too large", []formPart{req("e5"), png(pngDeclaring(100000, 100000))}, "PARAM_ILLEGAL", "F", "the image is too large"},
+		{"declared too large", []formPart{req("e5"), png(decodetest.PNGDeclaring(100000, 100000))}, "PARAM_ILLEGAL", "F", "the image is too large"},
 		{"no image part", []formPart{req("e6")}, "PARAM_ILLEGAL", "F", `"image" part is missing`},
 		{"empty image", []formPart{req("e7"), png(nil)}, "PARAM_ILLEGAL", "F", `"image" part is missing or empty`},
 		{"no request part", []formPart{png(qr)}, "PARAM_ILLEGAL", "F", `"request" part`},
@@ -524,7 +436,7 @@ func TestPayByImageBusy(t *testing.T) {
 		reqID := fmt.Sprintf("busy-%d", i)
 		code := fmt.Sprintf("28100102%014d%02d", 30+i, 1)
 		body, ct := multipartBody(t, formPart{"request", "", []byte(payBody(reqID, "", 100))},
-			formPart{"image", "image/png", pngBytes(t, qrImage(t, code, 200))})
+			formPart{"image", "image/png", decodetest.PNG(t, decodetest.QR(t, code, 200))})
 		got := handle("/ams/api/v1/payments/pay", ct, body)
 		if !strings.Contains(got, "REQUEST_TRAFFIC_EXCEED_LIMIT") {
 			paid++ // the holder was between two frames
@@ -600,12 +512,12 @@ func BenchmarkPayByImageHandler(b *testing.B) {
 		for {
 			seq++
 			code := fmt.Sprintf("28100102%014d%02d", seq, seq%80)
-			img := qrImage(b, code, 240)
+			img := decodetest.QR(b, code, 240)
 			if _, err := dec.DecodeGray(context.Background(), img.Pix, 240, 240); err != nil {
 				continue
 			}
 			return multipartBody(b, formPart{"request", "application/json", []byte(payBody(fmt.Sprintf("bench-%d", seq), "", 5600))},
-				formPart{"image", "image/png", pngBytes(b, img)})
+				formPart{"image", "image/png", decodetest.PNG(b, img)})
 		}
 	}
 	var ctx fasthttp.RequestCtx
