@@ -2,6 +2,7 @@ package ident_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"regexp"
 	"strings"
@@ -98,6 +99,36 @@ func newGate() *gate {
 func (g *gate) hold() {
 	g.entered <- struct{}{}
 	<-g.release
+}
+
+// missTogether has n callers identify code281001 at once. It waits until
+// every one is on the miss path, lets the one source call held at g
+// through, and fails the test unless every caller gets mpp-281001. The
+// caller then checks how many times the source was asked.
+func missTogether(t *testing.T, id *ident.Identifier, g *gate, n int) {
+	t.Helper()
+	var missed sync.WaitGroup
+	missed.Add(n)
+	id.SetMissHook(missed.Done)
+
+	results := make(chan error, n)
+	for range n {
+		go func() {
+			w, err := id.Identify(ctx, &code281001)
+			if err == nil && w != "mpp-281001" {
+				err = errors.New("wrong wallet " + w)
+			}
+			results <- err
+		}()
+	}
+	missed.Wait() // every caller is on the miss path
+	<-g.entered
+	g.release <- struct{}{}
+	for range n {
+		if err := <-results; err != nil {
+			t.Error(err)
+		}
+	}
 }
 
 func mustTable(t testing.TB, rules ...ident.Rule) *ident.Table {

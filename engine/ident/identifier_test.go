@@ -278,28 +278,7 @@ func TestConcurrentMissesAskOnce(t *testing.T) {
 	g := newGate()
 	src.hold = g.hold
 	id, _ := newIdentifier(t, ident.Config{}, src)
-	var missed sync.WaitGroup
-	missed.Add(n)
-	id.SetMissHook(missed.Done)
-
-	results := make(chan error, n)
-	for range n {
-		go func() {
-			w, err := id.Identify(ctx, &code281001)
-			if err == nil && w != "mpp-281001" {
-				err = errors.New("wrong wallet " + w)
-			}
-			results <- err
-		}()
-	}
-	missed.Wait() // every caller is on the miss path
-	<-g.entered
-	g.release <- struct{}{}
-	for range n {
-		if err := <-results; err != nil {
-			t.Error(err)
-		}
-	}
+	missTogether(t, id, g, n)
 	if got := src.calls.Load(); got != 1 {
 		t.Errorf("source calls = %d, want 1", got)
 	}

@@ -202,28 +202,7 @@ func TestRemoteConcurrentMissesOneRequest(t *testing.T) {
 	g := newGate()
 	h := startHub(t, ident.DefaultTable(), func() time.Duration { g.hold(); return 0 })
 	id, _ := remote(t, h.url, ident.Config{SourceTimeout: time.Minute}) // the gate, not a timeout, ends the wait
-	var missed sync.WaitGroup
-	missed.Add(n)
-	id.SetMissHook(missed.Done)
-
-	errs := make(chan error, n)
-	for range n {
-		go func() {
-			w, err := id.Identify(ctx, &code281001)
-			if err == nil && w != "mpp-281001" {
-				err = errors.New("wrong wallet " + w)
-			}
-			errs <- err
-		}()
-	}
-	missed.Wait()
-	<-g.entered
-	g.release <- struct{}{}
-	for range n {
-		if err := <-errs; err != nil {
-			t.Error(err)
-		}
-	}
+	missTogether(t, id, g, n)
 	if got := h.requests.Load(); got != 1 {
 		t.Errorf("hub requests = %d, want 1", got)
 	}
