@@ -196,26 +196,33 @@ func (e *e2e) entry(paymentID string) (mppsim.Entry, bool) {
 	return mppsim.Entry{}, false
 }
 
-// agree checks paycode's final view of a payment against the ledger: a
-// SUCCESS holds exactly the amount at its wallet, anything else holds
-// nothing.
+// agree checks paycode's final view of a payment against the ledger (see
+// agreeStatus).
 func (e *e2e) agree(clientID, paymentID string, amount int64) answer {
 	e.t.Helper()
 	a := e.post("inquiryPayment", clientID, fmt.Sprintf(`{"paymentId":%q}`, paymentID))
+	e.agreeStatus(paymentID, a.PaymentStatus, amount)
+	return a
+}
+
+// agreeStatus checks status, paycode's final view of a payment, against
+// the ledger: a SUCCESS holds exactly the amount at its wallet, anything
+// else holds nothing.
+func (e *e2e) agreeStatus(paymentID, status string, amount int64) {
+	e.t.Helper()
 	en, ok := e.entry(paymentID)
-	switch a.PaymentStatus {
+	switch status {
 	case "SUCCESS":
 		if !ok || en.State != mppsim.StateSuccess || en.Charged != amount {
 			e.t.Errorf("payment %s: paycode SUCCESS, ledger %v charged %d", paymentID, en.State, en.Charged)
 		}
 	case "FAIL", "CANCELLED":
 		if ok && en.Held() != 0 {
-			e.t.Errorf("payment %s: paycode %s, but the wallet holds %d", paymentID, a.PaymentStatus, en.Held())
+			e.t.Errorf("payment %s: paycode %s, but the wallet holds %d", paymentID, status, en.Held())
 		}
 	default:
-		e.t.Errorf("payment %s: not final: %s", paymentID, a.PaymentStatus)
+		e.t.Errorf("payment %s: not final: %s", paymentID, status)
 	}
-	return a
 }
 
 func TestTestCodeTable(t *testing.T) {

@@ -218,18 +218,6 @@ func (l *lane) agree(paymentID string, amount int64) signedAnswer {
 	e := l.e
 	e.t.Helper()
 	a := l.send("inquiryPayment", fmt.Sprintf(`{"paymentId":%q}`, paymentID)).mustVerify(e.t, "inquiry")
-	en, ok := e.entry(paymentID)
-	switch a.PaymentStatus {
-	case "SUCCESS":
-		if !ok || en.State != mppsim.StateSuccess || en.Charged != amount {
-			e.t.Errorf("payment %s: paycode SUCCESS, ledger %v charged %d", paymentID, en.State, en.Charged)
-		}
-	case "FAIL", "CANCELLED":
-		if ok && en.Held() != 0 {
-			e.t.Errorf("payment %s: paycode %s, but the wallet holds %d", paymentID, a.PaymentStatus, en.Held())
-		}
-	default:
-		e.t.Errorf("payment %s: not final: %s", paymentID, a.PaymentStatus)
-	}
+	e.agreeStatus(paymentID, a.PaymentStatus, amount)
 	return a
 }
