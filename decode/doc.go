@@ -37,9 +37,10 @@
 //
 // Frames above Config.DownscaleAbove pixels are halved (box filter) until
 // they are not, after the fast stage and before the others, which bounds
-// the cost of each later attempt (about 30 ms at the default) whatever the
-// photo's size. Most images decode in the fast stage; Result.Stage says
-// which one did, so its distribution is a useful metric.
+// the cost of each later attempt (up to about 70 ms on one core at the
+// default, BenchmarkFallbackAttempt) whatever the photo's size. Most images
+// decode in the fast stage; Result.Stage says which one did, so its
+// distribution is a useful metric.
 //
 // # Limits and guarantees
 //
@@ -56,7 +57,7 @@
 //     code in a huge frame is not lost to a tight budget; every later
 //     attempt starts only with budget left, and 1D row scans check it on
 //     each row. A call can therefore overrun by one attempt: fast-stage
-//     time (about 15 ns per pixel) or one bounded fallback attempt. The
+//     time (about 10 ns per pixel) or one bounded fallback attempt. The
 //     caller's context is checked at the same points and while the image is
 //     decoded; a caller whose image is still queued returns immediately.
 //   - Inputs are read, never modified, and not retained after the call

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -217,4 +218,38 @@ func reportP50(b *testing.B, lat []time.Duration) {
 	s := slices.Clone(lat)
 	slices.Sort(s)
 	b.ReportMetric(float64(s[len(s)/2])/1e6, "p50-ms")
+}
+
+// BenchmarkFallbackAttempt: one attempt of each kind on a frame of
+// DefaultDownscaleAbove pixels with no code in it (mid-gray noise), the
+// worst case for the finder, in ns per pixel. The figures behind
+// DefaultDownscaleAbove's comment.
+//
+//	go test -run '^$' -bench FallbackAttempt -cpu 1 ./decode/
+func BenchmarkFallbackAttempt(b *testing.B) {
+	const w = 2048
+	h := DefaultDownscaleAbove / w
+	r := rand.New(rand.NewPCG(1, 2))
+	pix := make([]byte, w*h)
+	for i := range pix {
+		pix[i] = byte(100 + r.IntN(80))
+	}
+	p := plane{pix: pix, stride: w, w: w, h: h}
+	set := setOf(DefaultSymbologies())
+	cfg := DefaultConfig()
+	wk := &worker{d: &Decoder{}, cfg: &cfg, set: set, readers: newReaders(set)}
+	for _, a := range []struct {
+		st  Stage
+		bin binarizer
+	}{{StageFast, hybrid}, {StageTryHarder, hybrid}, {StageGlobal, global}} {
+		b.Run(a.st.String(), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := wk.attempt(a.st, p, a.bin, nil); err == nil {
+					b.Fatal("a code was found in noise")
+				}
+				wk.mem.reset()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(w*h), "ns/px")
+		})
+	}
 }
