@@ -262,6 +262,10 @@ func (e *Engine) abort(p *payment, key []byte) {
 // that arrives while the first is being dispatched waits for that answer
 // (bounded by the pay timeout), so a duplicate never dispatches again.
 func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.PayRequest, codeHash [CodeHashSize]byte, out *codec.PaymentView) {
+	if p.voided {
+		e.answerVoided(ctx, p, out)
+		return
+	}
 	if !p.sameKeyFields(req, codeHash) {
 		fail(out, codec.RepeatReqInconsistent, "")
 		return
