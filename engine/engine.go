@@ -224,6 +224,18 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 		}
 	}
 	e.failpoint(FailAfterIntent)
+	p.mu.Lock()
+	cancelled := p.cancelWanted
+	p.mu.Unlock()
+	if cancelled {
+		// A lane's cancel of this request came between the intent and
+		// now: it closes the payment at the wallet; the pay is not sent.
+		p.markDispatched()
+		p.mu.Lock()
+		p.viewLocked(out, false)
+		p.mu.Unlock()
+		return 0
+	}
 	walletWait = e.dispatch(ctx, p, req)
 	e.failpoint(FailAfterOutcome)
 	p.mu.Lock()
@@ -243,18 +255,23 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 // of the same request starts afresh.
 func (e *Engine) abort(p *payment, key []byte) {
 	p.mu.Lock()
-	p.aborted = true
-	// A lane that found p just before it left the indexes (a cancel, say)
-	// must not write it: it was never stored, or (several nodes) the
-	// request belongs to a payment another node stored.
-	p.leaseGone, p.lost = true, true
-	p.status, p.result, p.msg = codec.StatusNone, codec.UnknownException, "the journal could not record the payment"
+	p.abortLocked()
 	p.mu.Unlock()
 	isP := func(q *payment) bool { return q == p }
 	e.codes.delIf(p.codeHash, isP)
 	e.payByID.delIf(p.id, isP)
 	e.payByReq.delIf(string(key), isP)
 	p.markDispatched()
+}
+
+// abortLocked marks p as never stored. Caller holds p.mu.
+func (p *payment) abortLocked() {
+	p.aborted = true
+	// A lane that found p just before it left the indexes (a cancel, say)
+	// must not write it: it was never stored, or (several nodes) the
+	// request belongs to a payment another node stored.
+	p.leaseGone, p.lost = true, true
+	p.status, p.result, p.msg = codec.StatusNone, codec.UnknownException, "the journal could not record the payment"
 }
 
 // answerDuplicate answers a repeated pay request: the stored result when

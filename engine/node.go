@@ -99,13 +99,19 @@ func (e *Engine) owned(p *payment) bool {
 func (e *Engine) claim(ctx context.Context, p *payment, key []byte, req *codec.PayRequest, codeHash [CodeHashSize]byte, out *codec.PaymentView) bool {
 	now := e.clock.Now()
 	pb := batchPool.Get().(*persistBatch) // its record: no allocation per pay
+	// p.mu is held across the claim: a lane's cancel that finds p in
+	// memory meanwhile must not write it before it is stored (or after
+	// it lost its claim to another payment), so it waits here.
 	p.mu.Lock()
 	p.version++
 	p.updated = now
 	p.recordLocked(&pb.pr, now)
 	pb.pr.Held = true
-	p.mu.Unlock()
 	existing, err := e.shared.ClaimPayment(ctx, &pb.pr)
+	if err != nil || existing != nil {
+		p.abortLocked()
+	}
+	p.mu.Unlock()
 	pb.pr = PaymentRecord{}
 	batchPool.Put(pb)
 	if err != nil {
