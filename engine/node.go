@@ -499,7 +499,10 @@ func (e *Engine) cancelShared(ctx context.Context, clientID []byte, req *codec.I
 		return CancelResult{Result: codec.UnknownException}
 	}
 	if rec == nil {
-		res, existing := e.voidShared(ctx, clientID, req)
+		res, existing, local := e.voidShared(ctx, clientID, req)
+		if local != nil {
+			return e.cancelLocal(ctx, local) // a pay of this request came meanwhile
+		}
 		if existing == nil {
 			return res
 		}

@@ -108,39 +108,56 @@ func (e *Engine) voidLocal(ctx context.Context, clientID []byte, req *codec.IDRe
 
 // voidShared voids an unknown request on a shared journal: the tombstone
 // is claimed like a pay's intent (insert or fetch on the request key), so
-// a pay claimed at the same moment on any node either finds it or is the
-// payment this cancel then cancels. It returns the stored record in the
-// way when a payment of this request was claimed first.
-func (e *Engine) voidShared(ctx context.Context, clientID []byte, req *codec.IDRequest) (CancelResult, *PaymentRecord) {
+// a pay claimed at the same moment on another node either finds it or is
+// the payment this cancel then cancels. On this node the tombstone sits
+// in the request index while it is claimed, so a pay of the same key
+// waits for it as for a duplicate (the Pebble journal's claims rely on
+// that: one writer, serialized by the engine's indexes). It returns the
+// stored record in the way when a payment of this request was claimed
+// first, or the local payment a pay of this request created meanwhile.
+func (e *Engine) voidShared(ctx context.Context, clientID []byte, req *codec.IDRequest) (CancelResult, *PaymentRecord, *payment) {
 	if !voidable(req) {
-		return CancelResult{Result: codec.OrderNotExist}, nil
+		return CancelResult{Result: codec.OrderNotExist}, nil, nil
 	}
 	if e.failed.Load() {
-		return CancelResult{Result: codec.UnknownException, Message: msgSuspended}, nil
+		return CancelResult{Result: codec.UnknownException, Message: msgSuspended}, nil, nil
 	}
 	var kb [256]byte
 	key := appendKey(kb[:0], clientID, req.PaymentRequestID)
 	now := e.clock.Now()
-	p := e.newVoid(string(key), len(clientID), now)
+	p, loaded, _ := e.payByReq.getOrCreate(key, func(k string) (*payment, error) {
+		return e.newVoid(k, len(clientID), now), nil
+	})
+	if loaded {
+		return CancelResult{}, nil, p // a pay (or a void) of this request is here
+	}
+	p.mu.Lock()
 	p.version = 1
 	p.updated = now
 	var rec PaymentRecord
 	p.recordLocked(&rec, now)
 	existing, err := e.shared.ClaimPayment(ctx, &rec)
-	if err != nil {
+	if err != nil || existing != nil {
+		p.abortLocked() // a pay that waits on it retries, or finds the payment
+	}
+	p.mu.Unlock()
+	// Stored or not, the tombstone leaves memory: a later pay finds it in
+	// the journal, as it finds any final payment.
+	e.payByReq.delIf(string(key), func(q *payment) bool { return q == p })
+	p.markDispatched()
+	switch {
+	case err != nil:
 		// As for a pay's claim: its outcome may be unknown, so fail-stop.
 		e.fatal(err)
-		return CancelResult{Result: codec.UnknownException, Message: msgSuspended}, nil
-	}
-	if existing == nil {
-		return voidedCancel(p), nil
-	}
-	if existing.ClientID != p.clientID || existing.RequestID != p.requestID {
+		return CancelResult{Result: codec.UnknownException, Message: msgSuspended}, nil, nil
+	case existing == nil:
+		return voidedCancel(p), nil, nil
+	case existing.ClientID != p.clientID || existing.RequestID != p.requestID:
 		// Only a payment id collision can do this (the hash is the
-		// request's own): ids are unique per node, so retry.
-		return CancelResult{Result: codec.UnknownException, Message: "retry the cancel"}, nil
+		// request's own): retry.
+		return CancelResult{Result: codec.UnknownException, Message: "retry the cancel"}, nil, nil
 	}
-	return CancelResult{}, existing
+	return CancelResult{}, existing, nil
 }
 
 // answerVoided answers a pay that found its request's tombstone in
