@@ -20,7 +20,7 @@ import (
 )
 
 // corpusMinimums are ZXing's own blackbox-test minimum pass counts, quoted
-// in shared/corpus/README.md, per set at 0°, 90°, 180°, 270° (clockwise).
+// in testdata/corpus/README.md, per set at 0°, 90°, 180°, 270° (clockwise).
 // -1: not tried (1D sets are tried at 0° and 180° only).
 var corpusMinimums = map[string][4]int{
 	"qrcode-1":  {17, 14, 17, 14},

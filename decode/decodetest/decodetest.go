@@ -96,9 +96,10 @@ func PNGDeclaring(w, h uint32) []byte {
 }
 
 // CorpusDir locates the photographed-barcode corpus: $PAYCODE_CORPUS, or
-// shared/corpus beside the module root (where CI puts it). A missing
-// corpus fails tb rather than skipping: a gate over the corpus must not
-// pass vacuously.
+// testdata/corpus at the module root (ZXing's blackbox images, committed
+// with their licence notice, so a plain clone has them). A missing corpus
+// fails tb rather than skipping: a gate over the corpus must not pass
+// vacuously.
 func CorpusDir(tb testing.TB) string {
 	tb.Helper()
 	if dir := os.Getenv("PAYCODE_CORPUS"); dir != "" {
@@ -121,9 +122,9 @@ func CorpusDir(tb testing.TB) string {
 		}
 		root = parent
 	}
-	dir := filepath.Join(root, "..", "shared", "corpus")
+	dir := filepath.Join(root, "testdata", "corpus")
 	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
-		tb.Fatalf("decoder corpus not found at %s: set PAYCODE_CORPUS to the directory holding qrcode-1/, qrcode-2/, qrcode-3/ and code128-1/ (see shared/corpus/README.md)", dir)
+		tb.Fatalf("decoder corpus not found at %s: set PAYCODE_CORPUS to the directory holding qrcode-1/, qrcode-2/, qrcode-3/ and code128-1/ (see testdata/corpus/README.md)", dir)
 	}
 	return dir
 }
