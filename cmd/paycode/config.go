@@ -126,7 +126,6 @@ var settingHelp = map[string]string{
 	"keys.privateKey":              "paycode's private key inline (base64 or PEM): prefer privateKeyFile",
 	"keys.keyVersion":              "keyVersion of paycode's key in signatures",
 	"keys.window":                  "how far a request-time may be from now",
-	"keys.replayEntries":           "bound of the signature replay cache",
 	"keys.maxInFlight":             "lane requests served at once; more are shed",
 	"keys.followUpReserve":         "of maxInFlight, slots only follow-up requests may use (0: maxInFlight/8, negative: none)",
 	"keys.defaultPolicy":           "policy of client ids not listed: empty refuses them, none trusts them",
@@ -205,9 +204,6 @@ func (c *serveConfig) ensureDefaults() {
 	}
 	if k := c.Keys; k != nil {
 		setDur(&k.Window, sign.DefaultWindow)
-		if k.ReplayEntries == 0 {
-			k.ReplayEntries = sign.DefaultReplayEntries
-		}
 		if k.MaxInFlight == 0 {
 			k.MaxInFlight = httpapi.DefaultMaxInFlight
 		}
