@@ -478,35 +478,11 @@ type Observation struct {
 }
 
 // ExpectedPayResult is the first answer a fresh pay of class o gets.
-func ExpectedPayResult(o mppsim.Outcome) codec.ResultCode {
-	switch o {
-	case mppsim.OutcomeSuccess:
-		return codec.Success
-	case mppsim.OutcomeBalance:
-		return codec.UserBalanceNotEnough
-	case mppsim.OutcomeLimit:
-		return codec.PaymentAmountExceedLimit
-	case mppsim.OutcomeInvalidCode:
-		return codec.InvalidPaymentCode
-	case mppsim.OutcomeRisk:
-		return codec.RiskReject
-	}
-	return codec.PaymentInProcess
-}
+func ExpectedPayResult(o mppsim.Outcome) codec.ResultCode { return o.PayAnswer() }
 
 // FinalPayResult is the result a payment of class o settles on when
 // nobody cancels it.
-func FinalPayResult(o mppsim.Outcome) codec.ResultCode {
-	switch o {
-	case mppsim.OutcomePassword, mppsim.OutcomeLostResponse:
-		return codec.Success
-	case mppsim.OutcomePasswordFail:
-		return codec.UserPaymentVerificationFailed
-	case mppsim.OutcomeSystemError:
-		return codec.SystemError
-	}
-	return ExpectedPayResult(o)
-}
+func FinalPayResult(o mppsim.Outcome) codec.ResultCode { return o.FinalAnswer() }
 
 // ParseURL returns the kind and payment number a request URL carries.
 func ParseURL(u string) (Kind, uint64, bool) {
