@@ -60,6 +60,28 @@ func Code128(tb testing.TB, text string, w, h int) *image.Gray {
 	return Gray(m)
 }
 
+// Beside draws imgs left to right on one white frame, gap pixels apart
+// and around: a frame holding several codes.
+func Beside(gap int, imgs ...*image.Gray) *image.Gray {
+	w, h := gap, 0
+	for _, m := range imgs {
+		w += m.Rect.Dx() + gap
+		h = max(h, m.Rect.Dy())
+	}
+	out := image.NewGray(image.Rect(0, 0, w, h+2*gap))
+	for i := range out.Pix {
+		out.Pix[i] = 0xff
+	}
+	x := gap
+	for _, m := range imgs {
+		for y := 0; y < m.Rect.Dy(); y++ {
+			copy(out.Pix[(gap+y)*out.Stride+x:], m.Pix[y*m.Stride:y*m.Stride+m.Rect.Dx()])
+		}
+		x += m.Rect.Dx() + gap
+	}
+	return out
+}
+
 // PNG encodes img as a PNG file. It fails tb if encoding fails.
 func PNG(tb testing.TB, img image.Image) []byte {
 	tb.Helper()
