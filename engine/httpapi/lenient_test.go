@@ -150,4 +150,3 @@ func TestSDKBodies(t *testing.T) {
 		e.agree("SANDBOX_5YEXAMPLE00001", a.PaymentID, 5600)
 	}
 }
-
