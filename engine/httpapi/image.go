@@ -160,6 +160,9 @@ func (s *Server) servePayImage(c context.Context, ctx *fasthttp.RequestCtx, st *
 	if err := codec.ParsePayWithoutCode(f.request, &st.pay); err != nil {
 		return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
 	}
+	if dst, ok := s.checkPay(dst, clientID, &st.pay); !ok {
+		return dst
+	}
 	res, err := s.img.decode(c, f.image, f.width, f.height)
 	if err != nil {
 		rc, msg := decodeFailure(err)
