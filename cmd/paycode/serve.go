@@ -169,7 +169,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		var h fasthttp.RequestHandler
 		ops, h = newAdmin(st, reload, adminAuth, outcomes)
-		adminSrv := &fasthttp.Server{Handler: h, Name: "paycode-admin", ReadTimeout: 10 * time.Second}
+		adminSrv := &fasthttp.Server{Handler: h, Name: "paycode-admin", ReadTimeout: 10 * time.Second,
+			Logger: httpapi.FastHTTPLogger(log, "admin"), SecureErrorLogMessage: true}
 		go adminSrv.Serve(ln)
 		defer adminSrv.Shutdown()
 		log.Info("admin listening", "addr", ln.Addr().String())
