@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -46,6 +47,9 @@ func newAdmin(st *stack.Stack, reload func(context.Context) error, auth *metrics
 		col = outcomes[0]
 	}
 	page := status.NewHandler(col, st.Engine, st.Wallets)
+	if st.Sim != nil && len(st.Sim.Names()) > 0 { // test codes mean something only to simulated wallets
+		page.SetTestCodes(simTestCodes{prefix: strings.TrimPrefix(st.Sim.Names()[0], "mpp-")})
+	}
 	ops := metrics.NewAdmin(st.Engine, reg, versionString())
 	ops.SetWalletsUp(func() (n, total int) {
 		for _, c := range st.Wallets {

@@ -143,6 +143,8 @@ var settingHelp = map[string]string{
 	"keys.window":                  "how far a request-time may be from now",
 	"keys.maxInFlight":             "lane requests served at once; more are shed",
 	"keys.followUpReserve":         "of maxInFlight, slots only follow-up requests may use (0: maxInFlight/8, negative: none)",
+	"keys.payDelayTarget":          "shed new pays while the median pay waits in paycode longer than this (negative: off)",
+	"keys.payDelayInterval":        "how often the adaptive pay limit moves (payDelayTarget)",
 	"keys.defaultPolicy":           "policy of client ids not listed: empty refuses them, none trusts them",
 	"keys.clients":                 "lane clients, as a YAML list (see the example file)",
 	"keys.allowNone":               "allow unsigned (policy none) client ids on a non-loopback lane listener",
@@ -239,6 +241,8 @@ func (c *serveConfig) ensureDefaults() {
 		if k.MaxInFlight == 0 {
 			k.MaxInFlight = httpapi.DefaultMaxInFlight
 		}
+		setDur(&k.PayDelayTarget, httpapi.DefaultPayDelayTarget)
+		setDur(&k.PayDelayInterval, httpapi.DefaultPayDelayInterval)
 	}
 }
 
