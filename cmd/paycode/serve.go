@@ -32,8 +32,8 @@ Runs the payment engine. Every setting is a flag, a PAYCODE_… environment
 variable and a key of the config file (precedence in that order; see
 testdata/paycode.example.yaml and 'paycode config print').
 
-SIGHUP (or POST /admin/reload on the admin listener) reloads the routing
-rules and the lane clients' keys. SIGTERM or SIGINT drains: /readyz turns
+SIGHUP (or POST /admin/reload on the admin listener, with adminToken)
+reloads the routing rules and the lane clients' keys. SIGTERM or SIGINT drains: /readyz turns
 503, the lane listener closes, requests in flight finish within
 shutdown.drainTimeout, the journal is closed, and paycode exits 0.
 
