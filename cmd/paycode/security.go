@@ -25,7 +25,6 @@ type keysConfig struct {
 	KeyVersion     string `yaml:"keyVersion"`
 	// Window is how far request-time may be from now (2m).
 	Window          time.Duration `yaml:"window"`
-	ReplayEntries   int           `yaml:"replayEntries"`
 	MaxInFlight     int           `yaml:"maxInFlight"`
 	FollowUpReserve int           `yaml:"followUpReserve"`
 	// DefaultPolicy applies to client ids not listed: "" refuses them
@@ -74,8 +73,7 @@ func (c *serveConfig) security() (*httpapi.Security, *tls.Config, *sign.Signer, 
 	if err != nil || sec != nil {
 		return sec, tc, signer, err
 	}
-	sec = &httpapi.Security{Default: &httpapi.Client{Policy: httpapi.PolicyNone}, Window: kc.Window,
-		ReplayEntries: kc.ReplayEntries, MaxInFlight: kc.MaxInFlight, FollowUpReserve: kc.FollowUpReserve}
+	sec = &httpapi.Security{Default: &httpapi.Client{Policy: httpapi.PolicyNone}, Window: kc.Window, MaxInFlight: kc.MaxInFlight, FollowUpReserve: kc.FollowUpReserve}
 	sec.EnsureDefaults()
 	if err := sec.Validate(); err != nil {
 		return nil, nil, nil, err
@@ -113,7 +111,7 @@ func buildSecurity(kc keysConfig, f secFlags, listen string, configured bool) (*
 	var sec *httpapi.Security
 	var signer *sign.Signer
 	if configured {
-		sec = &httpapi.Security{Window: kc.Window, ReplayEntries: kc.ReplayEntries, MaxInFlight: kc.MaxInFlight,
+		sec = &httpapi.Security{Window: kc.Window, MaxInFlight: kc.MaxInFlight,
 			FollowUpReserve: kc.FollowUpReserve, Clients: map[string]*httpapi.Client{}}
 		if kc.PrivateKey != "" || kc.PrivateKeyFile != "" {
 			var k *rsa.PrivateKey
