@@ -161,7 +161,7 @@ func TestFallbackStagesFind(t *testing.T) {
 }
 
 // TestOtherOneDOptIn: an EAN-13 is ignored by default and read once the
-// option lists it.
+// options list it and accept text that is not a payment code.
 func TestOtherOneDOptIn(t *testing.T) {
 	m, err := oned.NewEAN13Writer().Encode("5901234123457", gozxing.BarcodeFormat_EAN_13, 300, 100, nil)
 	if err != nil {
@@ -175,7 +175,10 @@ func TestOtherOneDOptIn(t *testing.T) {
 		t.Errorf("default config: err %v, want ErrNotFound", err)
 	}
 	all := append([]decode.Symbology{decode.QRCode}, decode.All1D()...)
-	res, err := newDecoder(t, decode.Config{Symbologies: all, Budget: time.Minute}).Decode(ctx, png)
+	if _, err := newDecoder(t, decode.Config{Symbologies: all, Budget: time.Minute}).Decode(ctx, png); !errors.Is(err, decode.ErrNotFound) {
+		t.Errorf("13 digits are no payment code: err %v, want ErrNotFound", err)
+	}
+	res, err := newDecoder(t, decode.Config{Symbologies: all, Budget: time.Minute, AnyText: true}).Decode(ctx, png)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ type readers struct {
 	hard map[gozxing.DecodeHintType]interface{} // every later stage
 }
 
-func newReaders(set symbolSet) *readers {
+func newReaders(set symbolSet, anyText bool) *readers {
 	r := &readers{
 		easy: map[gozxing.DecodeHintType]interface{}{},
 		hard: map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true},
@@ -35,7 +35,7 @@ func newReaders(set symbolSet) *readers {
 		r.qr = qrcode.NewQRCodeReader()
 	}
 	if set.has1D() {
-		r.rows = newMultiRowDecoder(set)
+		r.rows = newMultiRowDecoder(set, anyText)
 		r.oned = oned.NewOneDReader(r.rows)
 	}
 	return r
@@ -46,6 +46,7 @@ func newReaders(set symbolSet) *readers {
 // TRY_HARDER) serves all 1D symbologies. gozxing v0.1.1 has no
 // MultiFormatOneDReader; this plays its part.
 type multiRowDecoder struct {
+	anyText  bool // see Config.AnyText
 	decoders []oned.RowDecoder
 	readers  []gozxing.Reader // for Reset: RSS-14 collects pairs across rows
 	notFound error            // gozxing builds a new exception per call; one will do
@@ -53,8 +54,8 @@ type multiRowDecoder struct {
 
 var _ oned.RowDecoder = (*multiRowDecoder)(nil)
 
-func newMultiRowDecoder(set symbolSet) *multiRowDecoder {
-	m := &multiRowDecoder{notFound: gozxing.NewNotFoundException()}
+func newMultiRowDecoder(set symbolSet, anyText bool) *multiRowDecoder {
+	m := &multiRowDecoder{anyText: anyText, notFound: gozxing.NewNotFoundException()}
 	add := func(r gozxing.Reader) {
 		m.decoders = append(m.decoders, r.(oned.RowDecoder))
 		m.readers = append(m.readers, r)
@@ -97,18 +98,36 @@ func newMultiRowDecoder(set symbolSet) *multiRowDecoder {
 
 // DecodeRow implements oned.RowDecoder. A reader's "not this symbology"
 // (any ReaderException) moves on to the next reader; anything else ends the
-// row, as in ZXing's MultiFormatOneDReader.
+// row, as in ZXing's MultiFormatOneDReader. A read whose text is not
+// plausible (plausible1D) is a miss of that reader on this row, so the scan
+// goes on to the next row: a texture that fakes a short Code 128 on one
+// row must not hide, or stand in for, a real symbol on another.
 func (m *multiRowDecoder) DecodeRow(rowNumber int, row *gozxing.BitArray, hints map[gozxing.DecodeHintType]interface{}) (*gozxing.Result, error) {
 	for _, d := range m.decoders {
 		res, err := d.DecodeRow(rowNumber, row, hints)
 		if err == nil {
-			return res, nil
+			if m.plausible1D(res.GetText()) {
+				return res, nil
+			}
+			continue
 		}
 		if _, ok := err.(gozxing.ReaderException); !ok {
 			return nil, err
 		}
 	}
 	return nil, m.notFound
+}
+
+// plausible1D: never empty, and unless AnyText a payment code. A 1D
+// symbol's only guard is one check character (mod 103 for Code 128), so a
+// random bar pattern passes now and then; the payment-code shape (16 to 32
+// digits, which in Code 128 is 8 to 16 code-C symbol characters between
+// start and check) is a far stronger filter.
+func (m *multiRowDecoder) plausible1D(text string) bool {
+	if text == "" {
+		return false
+	}
+	return m.anyText || isPaymentCode(text)
 }
 
 func (m *multiRowDecoder) reset() {
@@ -132,6 +151,9 @@ func convert(r *gozxing.Result) (found, bool) {
 		return found{}, false
 	}
 	f := found{text: r.GetText(), symbology: sym}
+	if f.text == "" {
+		return found{}, false // never a payment code, nor anything to act on
+	}
 	if sym == QRCode {
 		f.rotated = qrRotation(r.GetResultPoints())
 		return f, true

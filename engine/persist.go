@@ -14,7 +14,9 @@ import (
 )
 
 // Failpoints name the moments a crash test may kill the process at (see
-// Config.Failpoint). They sit around every durable write and wallet call.
+// Config.Failpoint). They sit around every durable write and wallet call,
+// and exist only in binaries built with -tags failpoints (failpoint.go):
+// in a default build the calls are empty and inlined away, names and all.
 const (
 	FailBeforeIntent   = "pay.before-intent"    // payment created in memory, intent not journaled
 	FailAfterIntent    = "pay.after-intent"     // intent synced, wallet not called yet
@@ -25,12 +27,6 @@ const (
 	FailNotifySend     = "notify.before-send"   // a notification is about to be sent
 	FailNotifyAck      = "notify.after-ack"     // the merchant acknowledged, not journaled
 )
-
-func (e *Engine) failpoint(name string) {
-	if e.cfg.Failpoint != nil {
-		e.cfg.Failpoint(name)
-	}
-}
 
 // hashCode is the keyed hash (HMAC-SHA256) of a code's digits: what the
 // engine keeps and journals to enforce single use, instead of the code.

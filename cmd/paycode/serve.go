@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/valyala/fasthttp"
 
+	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/metrics"
@@ -104,6 +106,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	outcomes := newOutcomes() // the status page's recent outcomes (admin.go)
 	ec.OnOutcome = outcomes.Outcome
+	nc := cfg.Notify
+	if len(cfg.Wallets) == 0 {
+		// The embedded simulated wallets: trying paycode on one machine,
+		// notifications may go to a local receiver over http (never to
+		// paycode's own listeners: stack and the admin below refuse them).
+		nc.AllowHTTP = true
+		nc.Allow = append(slices.Clip(nc.Allow), "127.0.0.0/8", "::1")
+	}
+	limits, _ := codec.NewAmountLimits(cfg.Limits.MaxAmount) // validated
+	adminAuth, _ := metrics.NewAdminAuth(cfg.AdminToken, cfg.AdminAllow)
 	st, err := stack.Start(stack.Config{
 		Listen:       cfg.Listen,
 		Wallets:      cfg.Wallets,
@@ -115,6 +127,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Security:     sec,
 		TLS:          laneTLS,
 		WalletSigner: signer,
+		Notify:       nc,
+		AmountLimits: limits,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "paycode serve:", err)
@@ -147,8 +161,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "paycode serve: admin:", err)
 			return 1
 		}
+		if st.Notifier != nil {
+			if err := st.Notifier.Refuse(ln.Addr().String()); err != nil {
+				fmt.Fprintln(stderr, "paycode serve: admin:", err)
+				return 1
+			}
+		}
 		var h fasthttp.RequestHandler
-		ops, h = newAdmin(st, reload, outcomes)
+		ops, h = newAdmin(st, reload, adminAuth, outcomes)
 		adminSrv := &fasthttp.Server{Handler: h, Name: "paycode-admin", ReadTimeout: 10 * time.Second}
 		go adminSrv.Serve(ln)
 		defer adminSrv.Shutdown()

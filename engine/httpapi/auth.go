@@ -83,8 +83,6 @@ type Security struct {
 	Signer *sign.Signer
 	// Window is how far request-time may be from now (sign.DefaultWindow).
 	Window time.Duration
-	// ReplayEntries bounds the replay cache (sign.DefaultReplayEntries).
-	ReplayEntries int
 	// MaxInFlight bounds requests served at once (DefaultMaxInFlight).
 	MaxInFlight int
 	// FollowUpReserve is how many of MaxInFlight only follow-up work
@@ -106,9 +104,6 @@ type Security struct {
 func (c *Security) EnsureDefaults() {
 	if c.Window == 0 {
 		c.Window = sign.DefaultWindow
-	}
-	if c.ReplayEntries == 0 {
-		c.ReplayEntries = sign.DefaultReplayEntries
 	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = DefaultMaxInFlight
@@ -188,12 +183,10 @@ type guard struct {
 	*guardState
 }
 
-// guardState is what a reload keeps: the replay cache (a reload must not
-// let a used signature in again), the in-flight limiter (requests admitted
-// under the old guard release into the same count), the signed-answer
-// cache (same signer) and the counters.
+// guardState is what a reload keeps: the in-flight limiter (requests
+// admitted under the old guard release into the same count), the
+// signed-answer cache (same signer) and the counters.
 type guardState struct {
-	replay  *sign.Replay
 	lim     limiter
 	answers answerCache
 	// shedSign bounds signing of shed answers that are not cached, so a
@@ -208,7 +201,7 @@ type guardState struct {
 
 // ErrSecurityRestart: a SetSecurity while serving changed a setting that
 // only a restart applies (paycode's own key, MaxInFlight,
-// FollowUpReserve, ReplayEntries); the old security stays.
+// FollowUpReserve); the old security stays.
 var ErrSecurityRestart = errors.New("httpapi: this security change needs a restart")
 
 // SetSecurity installs lane authentication and admission; without it
@@ -216,8 +209,8 @@ var ErrSecurityRestart = errors.New("httpapi: this security change needs a resta
 // applies. It may be called again while serving (a reload of the client
 // keys): the clients, policies, default, Window and ReuseSignedFor are
 // swapped atomically, requests in flight finish under the old ones, and
-// the replay cache, in-flight count and signed answers carry over. A
-// change of Signer, MaxInFlight, FollowUpReserve or ReplayEntries is
+// the in-flight count and signed answers carry over. A change of
+// Signer, MaxInFlight or FollowUpReserve is
 // refused with ErrSecurityRestart, and an invalid cfg with Validate's
 // error; either way the old security stays.
 func (s *Server) SetSecurity(cfg Security) error {
@@ -237,9 +230,6 @@ func (s *Server) SetSecurity(cfg Security) error {
 			o.PayDelayTarget != cfg.PayDelayTarget || o.PayDelayInterval != cfg.PayDelayInterval {
 			changed = append(changed, "maxInFlight/followUpReserve/payDelayTarget/payDelayInterval")
 		}
-		if o.ReplayEntries != cfg.ReplayEntries {
-			changed = append(changed, "replayEntries")
-		}
 		if len(changed) > 0 {
 			return fmt.Errorf("%w: %v changed", ErrSecurityRestart, changed)
 		}
@@ -247,7 +237,7 @@ func (s *Server) SetSecurity(cfg Security) error {
 		s.sec.Store(&guard{cfg: cfg, guardState: old.guardState})
 		return nil
 	}
-	gs := &guardState{replay: sign.NewReplay(cfg.ReplayEntries), shedSign: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	gs := &guardState{shedSign: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	gs.lim.max, gs.lim.newMax = int64(cfg.MaxInFlight), int64(cfg.MaxInFlight-cfg.FollowUpReserve)
 	if cfg.PayDelayTarget > 0 {
 		gs.pays = newPayGate(cfg.PayDelayTarget, cfg.PayDelayInterval, gs.lim.newMax, s.clock.Now())
@@ -382,14 +372,12 @@ func (g *guard) authenticate(ctx *fasthttp.RequestCtx, cl *Client, clientID, pat
 	case err != nil:
 		return codec.InvalidSignature, "the signature does not match the request"
 	}
-	// Only a verified signature enters the cache, keyed on its raw bytes,
-	// so re-encoding it cannot dodge the check.
-	switch err := g.replay.Check(clientID, sig, t.Add(g.cfg.Window), now); {
-	case errors.Is(err, sign.ErrReplay):
-		return codec.InvalidSignature, "this signature was already used"
-	case err != nil:
-		return codec.RequestTrafficExceedLimit, "too many signed requests in the window: retry shortly"
-	}
+	// A verified request inside the window is served whether or not the
+	// same bytes came before: a lane's or a proxy's retry of a pay must
+	// get the pay's answer, never a refusal the lane could read as a
+	// decline. Replays are bounded by the window, and what they can do by
+	// idempotency: the same paymentRequestId, cancel or refundRequestId
+	// gets its stored result, an inquiry the current state.
 	return codec.ResultNone, ""
 }
 

@@ -231,10 +231,12 @@ func (r *Recorder) Rows(secs float64) (kinds, results, classes []Row) {
 
 // Summary is a run's report, written as summary.json.
 type Summary struct {
-	Scenario string    `json:"scenario"`
-	Target   string    `json:"target"`
-	Embedded bool      `json:"embedded"`
-	Started  time.Time `json:"started"`
+	Scenario string `json:"scenario"`
+	Target   string `json:"target"`
+	Embedded bool   `json:"embedded"`
+	// Run is the run's paymentRequestId prefix (random per run).
+	Run     string    `json:"run"`
+	Started time.Time `json:"started"`
 	// Duration is the attack's length (seconds): first request to last
 	// request sent; Wait adds the time until the last answer.
 	Duration float64 `json:"duration_s"`
@@ -310,7 +312,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		verdict = "FAILED"
 	}
 	fmt.Fprintf(w, "\n%s — %s\n", s.Scenario, verdict)
-	fmt.Fprintf(w, "target %s (embedded %v), %.1fs + %.1fs wait\n", s.Target, s.Embedded, s.Duration, s.Wait)
+	fmt.Fprintf(w, "target %s (embedded %v), run %s, %.1fs + %.1fs wait\n", s.Target, s.Embedded, s.Run, s.Duration, s.Wait)
 	fmt.Fprintf(w, "requested %.0f req (%.1f/s)  achieved %d req (%.1f/s) = %.2f%%  throughput %.1f answers/s  success %.3f%%\n",
 		s.Requested.Requests, s.Requested.Rate, s.Achieved.Requests, s.Achieved.Rate, 100*s.Achieved.Ratio, s.Throughput, 100*s.Success)
 	fmt.Fprintf(w, "CPU %s: %.2fs, %.1f µs/request", s.CPU.Scope, s.CPU.ProcessSecs, s.CPU.PerRequestUS)

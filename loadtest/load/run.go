@@ -41,14 +41,19 @@ const maxOverrun = 0.25
 type Options struct {
 	Scenario *Scenario // validated, defaults filled
 	BaseURL  string    // paycode's lane API, e.g. http://127.0.0.1:8080
+	// Targets, when set, spread the lanes over several paycodes' lane
+	// APIs (BaseURL is then ignored); see TargeterConfig.BaseURLs. One
+	// correctness check covers them all, each payment read back from the
+	// paycode its lane talked to.
+	Targets []string
 	// Viewer reads paycode's view of each payment after the run; an
-	// HTTPViewer on BaseURL when nil.
+	// HTTPViewer on each target when nil.
 	Viewer Viewer
 	// Ledgers are the simulated wallets' books for the correctness check.
 	// Nil requires NoCheck.
 	Ledgers LedgerSource
 	// LedgerFilter picks the ledger entries of this run (for orphan
-	// charges); nil means entries created since the run started.
+	// charges); nil means RunFilter of the run's request-id prefix.
 	LedgerFilter LedgerFilter
 	NoCheck      bool
 	// Settled, when set, reports whether paycode has no follow-up left
@@ -84,8 +89,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if o.Ledgers == nil && !o.NoCheck {
 		return nil, errors.New("load: no ledgers for the correctness check (give the simulated wallets' URLs, or disable the check)")
 	}
-	if o.Viewer == nil {
-		o.Viewer = &HTTPViewer{BaseURL: o.BaseURL}
+	targets := o.Targets
+	if len(targets) == 0 {
+		targets = []string{o.BaseURL}
 	}
 	budgets := o.Budgets
 	for _, b := range sc.Budgets {
@@ -95,9 +101,16 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 		budgets = append(budgets, bs...)
 	}
-	tr, err := NewTargeter(sc, TargeterConfig{BaseURL: o.BaseURL, RunID: o.RunID})
+	tr, err := NewTargeter(sc, TargeterConfig{BaseURLs: targets, RunID: o.RunID})
 	if err != nil {
 		return nil, err
+	}
+	if o.Viewer == nil {
+		rv := &RoutedViewer{Targeter: tr}
+		for _, u := range targets {
+			rv.Viewers = append(rv.Viewers, &HTTPViewer{BaseURL: u})
+		}
+		o.Viewer = rv
 	}
 	var enc vegeta.Encoder
 	var resultsBuf *bufio.Writer
@@ -199,7 +212,8 @@ loop:
 	if err != nil {
 		return nil, err
 	}
-	s := &Summary{Scenario: sc.String(), Target: o.BaseURL, Embedded: o.Embedded, Started: began.UTC()}
+	s := &Summary{Scenario: sc.String(), Target: strings.Join(targets, ","), Embedded: o.Embedded, Started: began.UTC(),
+		Run: tr.RequestIDPrefix()}
 	span := lastSend.Sub(began)
 	s.Duration = span.Seconds()
 	if !rec.last.IsZero() && !lastSend.IsZero() {
@@ -248,7 +262,7 @@ loop:
 	if !o.NoCheck {
 		filter := o.LedgerFilter
 		if filter == nil {
-			filter = SinceFilter(began.Add(-time.Second))
+			filter = RunFilter(tr.RequestIDPrefix())
 		}
 		c, err := drainAndCheck(context.WithoutCancel(ctx), tr, o, filter)
 		if err != nil {
