@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -21,7 +22,7 @@ import (
 // fed by st's engine (engine.Config.OnOutcome: newOutcomes); without it
 // the page shows no throughput, latency or recent outcomes.
 func adminHandler(st *stack.Stack, reload func(context.Context) error, outcomes ...*status.Collector) fasthttp.RequestHandler {
-	_, h := newAdmin(st, reload, outcomes...)
+	_, h := newAdmin(st, reload, nil, outcomes...)
 	return h
 }
 
@@ -31,8 +32,9 @@ func adminHandler(st *stack.Stack, reload func(context.Context) error, outcomes 
 func newOutcomes() *status.Collector { return status.NewCollector(status.Config{}) }
 
 // newAdmin is adminHandler with its endpoints, whose SetDraining turns
-// /readyz not ready during a graceful shutdown (serve.go).
-func newAdmin(st *stack.Stack, reload func(context.Context) error, outcomes ...*status.Collector) (*metrics.Admin, fasthttp.RequestHandler) {
+// /readyz not ready during a graceful shutdown (serve.go). auth guards
+// the endpoints that change state (nil refuses them all).
+func newAdmin(st *stack.Stack, reload func(context.Context) error, auth *metrics.AdminAuth, outcomes ...*status.Collector) (*metrics.Admin, fasthttp.RequestHandler) {
 	reg, lane := metrics.NewRegistry(st.Engine, st.Ident)
 	st.API.SetMetrics(lane)
 	metrics.RegisterWallets(reg, st.Wallets)
@@ -45,6 +47,9 @@ func newAdmin(st *stack.Stack, reload func(context.Context) error, outcomes ...*
 		col = outcomes[0]
 	}
 	page := status.NewHandler(col, st.Engine, st.Wallets)
+	if st.Sim != nil && len(st.Sim.Names()) > 0 { // test codes mean something only to simulated wallets
+		page.SetTestCodes(simTestCodes{prefix: strings.TrimPrefix(st.Sim.Names()[0], "mpp-")})
+	}
 	ops := metrics.NewAdmin(st.Engine, reg, versionString())
 	ops.SetWalletsUp(func() (n, total int) {
 		for _, c := range st.Wallets {
@@ -63,8 +68,7 @@ func newAdmin(st *stack.Stack, reload func(context.Context) error, outcomes ...*
 			ctx.SetContentType("text/plain")
 			ctx.SetBodyString("ok\n")
 		case "/admin/reload":
-			if !ctx.IsPost() {
-				ctx.Error("POST only\n", fasthttp.StatusMethodNotAllowed)
+			if !auth.Permit(ctx) {
 				return
 			}
 			if err := reload(ctx); err != nil {

@@ -24,9 +24,11 @@ commands:
   serve     run the engine (no -config: embedded default with simulated wallets)
   sim       run the simulated wallets and the identification service
   decode    decode payment codes from image files
+  code      print a fresh test code for the simulated wallets, or write it as a QR/Code 128 PNG
   keys      generate an RSA key pair for signed messages (Antom SDK formats)
   load      open-loop load run of a scenario file, with report, budgets and correctness check
   demo      20-second embedded peak-hour load run with its report
+  report    re-render a load run's results (text, JSON, HTML), or compare two runs
   settle    write a day's transaction-details file (Antom layout) from the journal
   reconcile compare two transaction-details files; exit 1 on any mismatch
   config    check a config file, or print the effective configuration
@@ -51,12 +53,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runSim(args[1:], stdout, stderr)
 	case "decode":
 		return runDecode(args[1:], stdout, stderr)
+	case "code":
+		return runCode(args[1:], stdout, stderr)
 	case "keys":
 		return runKeys(args[1:], stdout, stderr)
 	case "load":
 		return runLoad(args[1:], stdout, stderr)
 	case "demo":
 		return runDemo(args[1:], stdout, stderr)
+	case "report":
+		return runReport(args[1:], stdout, stderr)
 	case "settle":
 		return runSettle(args[1:], stdout, stderr)
 	case "reconcile":

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/mattn/go-isatty"
 	"github.com/valyala/fasthttp"
 
+	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/metrics"
@@ -30,8 +32,8 @@ Runs the payment engine. Every setting is a flag, a PAYCODE_… environment
 variable and a key of the config file (precedence in that order; see
 testdata/paycode.example.yaml and 'paycode config print').
 
-SIGHUP (or POST /admin/reload on the admin listener) reloads the routing
-rules and the lane clients' keys. SIGTERM or SIGINT drains: /readyz turns
+SIGHUP (or POST /admin/reload on the admin listener, with adminToken)
+reloads the routing rules and the lane clients' keys. SIGTERM or SIGINT drains: /readyz turns
 503, the lane listener closes, requests in flight finish within
 shutdown.drainTimeout, the journal is closed, and paycode exits 0.
 
@@ -75,7 +77,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.Memory {
 		log.Warn("memory: payments are kept in memory only; a restart forgets them")
 	} else {
-		j, key, err := openStore(ctx, journalSpec{DSN: cfg.Journal, Data: cfg.Data, Node: cfg.Node, LeaseTTL: cfg.LeaseTTL}, log)
+		j, key, err := openStore(ctx, journalSpec{DSN: cfg.Journal, Data: cfg.Data, Node: cfg.Node, LeaseTTL: cfg.LeaseTTL, SyncWindow: cfg.SyncWindow}, log)
 		if err != nil {
 			fmt.Fprintln(stderr, "paycode serve:", err)
 			return 1
@@ -104,6 +106,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	outcomes := newOutcomes() // the status page's recent outcomes (admin.go)
 	ec.OnOutcome = outcomes.Outcome
+	nc := cfg.Notify
+	if len(cfg.Wallets) == 0 {
+		// The embedded simulated wallets: trying paycode on one machine,
+		// notifications may go to a local receiver over http (never to
+		// paycode's own listeners: stack and the admin below refuse them).
+		nc.AllowHTTP = true
+		nc.Allow = append(slices.Clip(nc.Allow), "127.0.0.0/8", "::1")
+	}
+	limits, _ := codec.NewAmountLimits(cfg.Limits.MaxAmount) // validated
+	// The admin listener opens first, so that no notification — one
+	// recovered from the journal included — can ever be sent to it.
+	var adminLn net.Listener
+	if cfg.Admin != "" {
+		if adminLn, err = net.Listen("tcp", cfg.Admin); err != nil {
+			fmt.Fprintln(stderr, "paycode serve: admin:", err)
+			return 1
+		}
+		defer adminLn.Close()
+		nc.Own = append(slices.Clip(nc.Own), adminLn.Addr().String())
+	}
+	adminAuth, _ := metrics.NewAdminAuth(cfg.AdminToken, cfg.AdminAllow)
 	st, err := stack.Start(stack.Config{
 		Listen:       cfg.Listen,
 		Wallets:      cfg.Wallets,
@@ -115,6 +138,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Security:     sec,
 		TLS:          laneTLS,
 		WalletSigner: signer,
+		Notify:       nc,
+		AmountLimits: limits,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "paycode serve:", err)
@@ -141,15 +166,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}()
 
 	var ops *metrics.Admin
-	if cfg.Admin != "" {
-		ln, err := net.Listen("tcp", cfg.Admin)
-		if err != nil {
-			fmt.Fprintln(stderr, "paycode serve: admin:", err)
-			return 1
-		}
+	if adminLn != nil {
+		ln := adminLn
 		var h fasthttp.RequestHandler
-		ops, h = newAdmin(st, reload, outcomes)
-		adminSrv := &fasthttp.Server{Handler: h, Name: "paycode-admin", ReadTimeout: 10 * time.Second}
+		ops, h = newAdmin(st, reload, adminAuth, outcomes)
+		adminSrv := &fasthttp.Server{Handler: h, Name: "paycode-admin", ReadTimeout: 10 * time.Second,
+			Logger: httpapi.FastHTTPLogger(log, "admin"), SecureErrorLogMessage: true}
 		go adminSrv.Serve(ln)
 		defer adminSrv.Shutdown()
 		log.Info("admin listening", "addr", ln.Addr().String())

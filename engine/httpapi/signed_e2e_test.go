@@ -39,6 +39,7 @@ type signedOpts struct {
 	security   func(*httpapi.Security)
 	sim        func(*mppsim.Config)
 	engine     func(*engine.Config)
+	stack      func(*stack.Config)
 }
 
 func newSignedE2E(t *testing.T, o signedOpts) *e2e {
@@ -84,6 +85,9 @@ func startSigned(tb testing.TB, o signedOpts, log *slog.Logger) (*stack.Stack, *
 	cfg := stack.Config{
 		Sim: sc, Engine: ec, NoFollowUpLoop: true, Logger: log, NoDecoder: true, NoNotifier: true,
 		Security: sec, TLS: o.tls,
+	}
+	if o.stack != nil {
+		o.stack(&cfg)
 	}
 	if o.simSigning {
 		cfg.WalletSigner, cfg.SimSigning, cfg.SimWalletKey = signtest.Paycode.Signer("1"), true, signtest.Wallet.Private

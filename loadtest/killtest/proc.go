@@ -164,6 +164,8 @@ func ServeConfig(wallets []Wallet, e EngineTimes) string {
 	for _, w := range wallets {
 		fmt.Fprintf(&b, "  - {name: %s, url: %q, timeout: %s}\n", w.Name, w.URL, e.WalletCallTimeout)
 	}
+	// The harness's merchant receiver is on loopback, over http.
+	b.WriteString("notify: {allowHTTP: true, allow: [127.0.0.1]}\n")
 	b.WriteString("engine:\n")
 	fmt.Fprintf(&b, "  payTimeout: %s\n  walletCallTimeout: %s\n  followUpDeadline: %s\n", e.PayTimeout, e.WalletCallTimeout, e.FollowUpDeadline)
 	fmt.Fprintf(&b, "  pollSchedule: %s\n  notifySchedule: %s\n", yamlDurations(e.PollSchedule), yamlDurations(e.NotifySchedule))

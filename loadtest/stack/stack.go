@@ -15,10 +15,12 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/decode"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/httpapi"
@@ -115,7 +117,14 @@ type Config struct {
 	// NoNotifier leaves notifications queued but unsent (tests that
 	// deliver them with their own engine.Notifier set it in Engine).
 	NoNotifier bool
-	Logger     *slog.Logger
+	// Notify configures the notifier: timeouts, limits and where
+	// notifications may go (notify.Config; Sign and Now are set here).
+	// The lane listener and the simulated wallets are refused always.
+	Notify notify.Config
+	// AmountLimits are the per-currency maximum amounts of pays and
+	// refunds (nil: codec.DefaultMaxAmount).
+	AmountLimits *codec.AmountLimits
+	Logger       *slog.Logger
 
 	// Decoder configures the image decoder behind POST /v1/decode and pay
 	// by image (decode's defaults when zero); NoDecoder leaves both off.
@@ -151,6 +160,10 @@ type Stack struct {
 	Addr    string // lane API address (host:port)
 	Wallets map[string]*mpp.Client
 	Decoder *decode.Decoder // nil with Config.NoDecoder
+	// Notifier is the notifier Start built (nil with NoNotifier or an
+	// Engine.Notifier of the caller's): refuse further own listeners
+	// with its Refuse.
+	Notifier *notify.Notifier
 	// Recovered is what the engine found in the journal at start.
 	Recovered engine.RecoverStats
 	journal   engine.Journal
@@ -231,11 +244,30 @@ func Start(cfg Config) (s *Stack, err error) {
 		ec.CodeKey = cfg.CodeKey
 	}
 	if ec.Notifier == nil && !cfg.NoNotifier {
-		nc := notify.Config{Now: ec.Clock.Now}
+		nc := cfg.Notify
+		nc.Now = ec.Clock.Now
+		// The lane listener is refused before the engine recovers any
+		// notification (its address is added again once known).
+		nc.Own = slices.Clone(nc.Own)
+		if cfg.Listener != nil {
+			nc.Own = append(nc.Own, cfg.Listener.Addr().String())
+		} else if cfg.Listen != "" && !strings.HasSuffix(cfg.Listen, ":0") {
+			nc.Own = append(nc.Own, cfg.Listen)
+		}
 		if cfg.Security != nil && cfg.Security.Signer != nil {
 			nc.Sign = cfg.Security.Signer.SignPOST // spec §4.5
 		}
-		ec.Notifier = notify.New(nc)
+		if s.Notifier, err = notify.New(nc); err != nil {
+			return s, err
+		}
+		if s.Sim != nil {
+			for _, n := range s.Sim.Names() {
+				if err := s.Notifier.Refuse(strings.TrimPrefix(s.Sim.URL(n), "http://")); err != nil {
+					return s, err
+				}
+			}
+		}
+		ec.Notifier = s.Notifier
 	}
 	s.journal = cfg.Journal
 	if s.Engine, err = engine.New(ec); err != nil {
@@ -250,6 +282,10 @@ func Start(cfg Config) (s *Stack, err error) {
 		s.Engine.Start(ctx)
 	}
 	s.API = httpapi.New(s.Engine, log)
+	s.API.SetAmountLimits(cfg.AmountLimits)
+	if s.Notifier != nil {
+		s.API.SetNotifyCheck(s.Notifier.CheckURL)
+	}
 	if !cfg.NoDecoder {
 		if s.Decoder, err = decode.New(cfg.Decoder); err != nil {
 			return s, err
@@ -275,6 +311,11 @@ func Start(cfg Config) (s *Stack, err error) {
 		}
 	}
 	s.Addr = s.ln.Addr().String()
+	if s.Notifier != nil {
+		if err = s.Notifier.Refuse(s.Addr); err != nil {
+			return s, err
+		}
+	}
 	if cfg.TLS != nil {
 		s.ln, s.tls = tls.NewListener(s.ln, cfg.TLS), true
 	}
