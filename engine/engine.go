@@ -57,7 +57,7 @@ type Stats struct {
 	// NotificationsAbandoned counts notifications given up after the
 	// last attempt of the schedule went unacknowledged.
 	NotificationsAbandoned atomic.Int64
-	Recovered     atomic.Int64 // payments loaded from the journal at start
+	Recovered              atomic.Int64 // payments loaded from the journal at start
 }
 
 // New builds an Engine. It starts no goroutine: call Start to run the
