@@ -12,6 +12,7 @@
 #   bench/ratio.sh -fill 1000000         fill one store with a million payments first, then
 #                                        measure on that store (a node that has run for a day)
 #   bench/ratio.sh -- -engine.async-outcomes=true   flags after -- go to paycode serve
+#   SERVE_ENV=GOGC=400 bench/ratio.sh    environment of paycode serve only
 #
 # Options: -rate R, -runs N, -duration D (per step), -fill N, -fill-rate R
 # (2000), -out DIR (kept: every run's report, logs, binaries; default a
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
 	-fill-rate) FILL_RATE=$2; shift ;;
 	-out) OUT=$2; shift ;;
 	--) shift; break ;;
-	-h|-help|--help) sed -n '2,20p' "$0"; exit 0 ;;
+	-h|-help|--help) sed -n '2,21p' "$0"; exit 0 ;;
 	*) echo "bench/ratio.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
 	esac
 	shift

@@ -198,7 +198,8 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 		return fail(1, err)
 	}
 	s.WriteText(stdout)
-	fmt.Fprintf(stdout, "vegeta report %s\n", filepath.Join(o.OutDir, load.ResultsFile))
+	fmt.Fprintf(stdout, "paycode report %s   (re-render; -compare BASELINE %s for a change table)\n", o.OutDir, o.OutDir)
+	fmt.Fprintf(stdout, "vegeta report %s\n%s\n", filepath.Join(o.OutDir, load.ResultsFile), load.VegetaSuccessNote)
 	if !s.Passed {
 		return 1
 	}

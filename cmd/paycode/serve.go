@@ -77,7 +77,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.Memory {
 		log.Warn("memory: payments are kept in memory only; a restart forgets them")
 	} else {
-		j, key, err := openStore(ctx, journalSpec{DSN: cfg.Journal, Data: cfg.Data, Node: cfg.Node, LeaseTTL: cfg.LeaseTTL}, log)
+		j, key, err := openStore(ctx, journalSpec{DSN: cfg.Journal, Data: cfg.Data, Node: cfg.Node, LeaseTTL: cfg.LeaseTTL, SyncWindow: cfg.SyncWindow}, log)
 		if err != nil {
 			fmt.Fprintln(stderr, "paycode serve:", err)
 			return 1

@@ -137,15 +137,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	pacer := NewStagePacer(sc.Stages)
 	planned := sc.Duration()
 	rec := NewRecorder()
-	pl := plot.New(plot.Title("paycode load: "+sc.Name), plot.Downsample(4000), plot.Label(func(r *vegeta.Result) string {
-		if k, _, ok := ParseURL(r.URL); ok {
-			if r.Error != "" {
-				return k.String() + " error"
-			}
-			return k.String()
-		}
-		return "other"
-	}))
+	pl := newPlot(sc.Name)
 
 	cpu0, err := processCPU()
 	if err != nil {
@@ -183,7 +175,7 @@ loop:
 				if !o.KeepBodies {
 					r.Body = nil
 				}
-				trimHeaders(r)
+				trimHeaders(r, &obs)
 				if err := enc.Encode(r); err != nil {
 					atk.Stop()
 					return nil, fmt.Errorf("load: writing results: %w", err)
@@ -295,22 +287,46 @@ loop:
 		if err := os.WriteFile(s.Outputs[1], append(js, '\n'), 0o644); err != nil {
 			return nil, err
 		}
-		if err := writeHTML(s.Outputs[2], pl, s, rec); err != nil {
+		if err := WriteHTML(s.Outputs[2], pl, s, rec); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
-// trimHeaders keeps only paycode's engine-time header in a result, which
-// is all a report needs, so results files stay small.
-func trimHeaders(r *vegeta.Result) {
-	key := http.CanonicalHeaderKey(httpapi.HeaderEngineTime)
-	if v, ok := r.Headers[key]; ok && len(r.Headers) > 1 {
-		r.Headers = http.Header{key: v}
-	} else if !ok {
-		r.Headers = nil
+// newPlot is vegeta's latency-over-time plot with a series per kind, and
+// one per kind for the requests that got no answer.
+func newPlot(name string) *plot.Plot {
+	return plot.New(plot.Title("paycode load: "+name), plot.Downsample(4000), plot.Label(plotLabel))
+}
+
+func plotLabel(r *vegeta.Result) string {
+	if k, _, ok := ParseURL(r.URL); ok {
+		if r.Error != "" {
+			return k.String() + errorSuffix
+		}
+		return k.String()
 	}
+	return "other"
+}
+
+// errorSuffix marks a kind's series of requests without an answer.
+const errorSuffix = " error"
+
+// trimHeaders keeps only paycode's engine-time header in a result and
+// adds ObservationHeader (what the answer meant), which is all a report
+// needs: results files stay small, and `paycode report` rebuilds every
+// row from them.
+func trimHeaders(r *vegeta.Result, o *Observation) {
+	key := http.CanonicalHeaderKey(httpapi.HeaderEngineTime)
+	h := make(http.Header, 2)
+	if v, ok := r.Headers[key]; ok {
+		h[key] = v
+	}
+	if o.Valid {
+		h[ObservationHeader] = []string{o.appendHeader(nil)}
+	}
+	r.Headers = h
 }
 
 func bar(el, planned time.Duration) string {
