@@ -99,4 +99,4 @@ if [ -n "$ab" ]; then
 	echo "median -nethttp: generator $(med "${ngens[@]}") µs/req, ratio to the bare server $(med "${nratios[@]}")"
 fi
 echo "median: generator $(med "${gens[@]}") µs/req, bare server $(med "${bares[@]}") µs/req, ratio $(med "${ratios[@]}");" \
-	"simulated wallets $(med "${sims[@]}") µs/pay (generator $(med "${gens2[@]}") µs/req); load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	"simulated wallets $(med "${sims[@]}") µs/pay = $(python3 -c "print(round($(med "${sims[@]}")/$(med "${bares[@]}"), 2))")× the bare server (generator $(med "${gens2[@]}") µs/req); load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
