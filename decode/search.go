@@ -196,6 +196,7 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 		h(st)
 	}
 	src := newSource(q, stop, &w.mem)
+	src.noRotate = st != StageTryHarder
 	var bin gozxing.Binarizer
 	if b == global {
 		bin = gozxing.NewGlobalHistgramBinarizer(src)
@@ -211,12 +212,14 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 		hints = w.readers.easy
 	}
 	r := w.readers
-	if r.oned != nil && b == hybrid {
+	// 1D rows: not in the contrast stage, since a stretch changes no
+	// row's transitions, only how the 2D binarizer sees faint blocks.
+	if r.oned != nil && b == hybrid && st != StageContrast {
 		res, err := r.oned.Decode(bmp, hints)
 		r.rows.reset()
 		if err == nil {
 			if f, ok := convert(res); ok {
-				return w.unique(f, bmp, hints)
+				return w.unique(f, bmp)
 			}
 		}
 		if stop != nil && stop.done() {
@@ -224,23 +227,31 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 		}
 	}
 	if r.qr != nil {
-		res, err := r.qr.Decode(bmp, hints)
-		if err != nil {
-			if st == StageFast || st == StageTryHarder {
-				if f, err := severalQR(bmp, hints); err == nil || errors.Is(err, ErrAmbiguous) {
-					return f, err
-				}
-			}
-			if st == StageTryHarder || st == StageGlobal { // see keystone.go
-				if f, ok := keystoneQR(bmp, hints, stop); ok {
-					return f, nil
-				}
-			}
-			return found{}, err
+		qrHints := r.capd
+		if st == StageFast {
+			qrHints = r.capf
 		}
-		if f, ok := convert(res); ok {
-			return w.unique(f, bmp, hints)
-		}
+		return r.capped(func() (found, error) {
+			res, err := r.qr.Decode(bmp, qrHints)
+			if err != nil {
+				if st == StageFast || st == StageTryHarder {
+					if f, err := severalQR(r, bmp); err == nil || errors.Is(err, ErrAmbiguous) {
+						return f, err
+					}
+					r.seen = 0 // the keystone search counts afresh
+				}
+				if st == StageTryHarder || st == StageGlobal { // see keystone.go
+					if f, ok := keystoneQR(bmp, qrHints, stop); ok {
+						return f, nil
+					}
+				}
+				return found{}, err
+			}
+			if f, ok := convert(res); ok {
+				return w.unique(f, bmp)
+			}
+			return found{}, ErrNotFound
+		})
 	}
 	return found{}, ErrNotFound
 }
@@ -256,7 +267,7 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 // one scan of the cached black matrix; a 1D result costs a binarization
 // more. Text that is not a payment code is not compared: only two payment
 // codes make a frame ambiguous.
-func (w *worker) unique(f found, bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]interface{}) (found, error) {
+func (w *worker) unique(f found, bmp *gozxing.BinaryBitmap) (found, error) {
 	if w.readers.qr == nil || !isPaymentCode(f.text) {
 		return f, nil
 	}
@@ -264,7 +275,9 @@ func (w *worker) unique(f found, bmp *gozxing.BinaryBitmap, hints map[gozxing.De
 	if err != nil {
 		return f, nil
 	}
-	for _, o := range everyQR(m, hints, f.symbology == QRCode) {
+	// A frame with more finder candidates than the cap (a texture) cannot
+	// be checked at a bounded cost; its one code stands.
+	for _, o := range everyQR(w.readers, m, f.symbology == QRCode) {
 		if o.text != f.text && isPaymentCode(o.text) {
 			return found{}, ErrAmbiguous
 		}
@@ -278,13 +291,13 @@ func (w *worker) unique(f found, bmp *gozxing.BinaryBitmap, hints map[gozxing.De
 // finder-pattern triple is decoded on its own; two different payment
 // codes are ErrAmbiguous, one is the result, and otherwise the first code
 // read (ErrNotFound if none).
-func severalQR(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]interface{}) (found, error) {
+func severalQR(r *readers, bmp *gozxing.BinaryBitmap) (found, error) {
 	m, err := bmp.GetBlackMatrix()
 	if err != nil {
 		return found{}, ErrNotFound
 	}
 	var pay, first found
-	for _, o := range everyQR(m, hints, true) {
+	for _, o := range everyQR(r, m, true) {
 		switch {
 		case isPaymentCode(o.text) && pay.text == "":
 			pay = o
@@ -304,16 +317,26 @@ func severalQR(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]inter
 }
 
 // everyQR decodes every QR finder-pattern triple of m (gozxing's
-// multi-code finder), in the finder's order. With needTwo, a frame with a
-// single triple yields nothing: the caller has read that one already.
-func everyQR(m *gozxing.BitMatrix, hints map[gozxing.DecodeHintType]interface{}, needTwo bool) []found {
-	infos, err := multidetector.NewMultiFinderPatternFinder(m, nil).FindMulti(hints)
+// multi-code finder), in the finder's order, with r's candidate cap (nil
+// past it). With needTwo, a frame with a single triple yields nothing: the
+// caller has read that one already.
+func everyQR(r *readers, m *gozxing.BitMatrix, needTwo bool) (out []found) {
+	r.seen = 0
+	defer func() {
+		if v := recover(); v != nil {
+			if v != errTooManyFinders {
+				panic(v)
+			}
+			out = nil
+		}
+	}()
+	hints := r.capd
+	infos, err := multidetector.NewMultiFinderPatternFinder(m, finderCallback(hints)).FindMulti(hints)
 	if err != nil || (needTwo && len(infos) < 2) {
 		return nil
 	}
 	det := detector.NewDetector(m)
 	dec := qrdecoder.NewDecoder()
-	var out []found
 	for _, info := range infos {
 		dr, err := det.ProcessFinderPatternInfo(info)
 		if err != nil {

@@ -49,6 +49,9 @@ type serveConfig struct {
 	Journal  string        `yaml:"journal"`
 	Node     int           `yaml:"node"`
 	LeaseTTL time.Duration `yaml:"leaseTTL"`
+	// SyncWindow is the Pebble journal's least time between WAL fsyncs
+	// (journal.Options.WALMinSyncInterval).
+	SyncWindow time.Duration `yaml:"syncWindow"`
 	Log      struct {
 		Format string `yaml:"format"`
 		Level  string `yaml:"level"`
@@ -113,6 +116,7 @@ var settingHelp = map[string]string{
 	"journal":                      "journal: empty for Pebble under data, or a postgres:// URL for the shared PostgreSQL journal",
 	"node":                         "node number 0-99, in payment ids (unique per node sharing a journal)",
 	"leaseTTL":                     "shared journal: how long a node's payments stay leased without renewal",
+	"syncWindow":                   "Pebble journal: least time between WAL fsyncs, so more appends share one (0: sync as soon as the last one is done)",
 	"log.format":                   "log format: json, text, or auto (text on a terminal, else JSON)",
 	"log.level":                    "log level: debug, info, warn or error",
 	"shutdown.drainTimeout":        "on SIGTERM, how long requests in flight may take to finish",
@@ -143,6 +147,8 @@ var settingHelp = map[string]string{
 	"keys.window":                  "how far a request-time may be from now",
 	"keys.maxInFlight":             "lane requests served at once; more are shed",
 	"keys.followUpReserve":         "of maxInFlight, slots only follow-up requests may use (0: maxInFlight/8, negative: none)",
+	"keys.payDelayTarget":          "shed new pays while the median pay waits in paycode longer than this (negative: off)",
+	"keys.payDelayInterval":        "how often the adaptive pay limit moves (payDelayTarget)",
 	"keys.defaultPolicy":           "policy of client ids not listed: empty refuses them, none trusts them",
 	"keys.clients":                 "lane clients, as a YAML list (see the example file)",
 	"keys.allowNone":               "allow unsigned (policy none) client ids on a non-loopback lane listener",
@@ -239,6 +245,8 @@ func (c *serveConfig) ensureDefaults() {
 		if k.MaxInFlight == 0 {
 			k.MaxInFlight = httpapi.DefaultMaxInFlight
 		}
+		setDur(&k.PayDelayTarget, httpapi.DefaultPayDelayTarget)
+		setDur(&k.PayDelayInterval, httpapi.DefaultPayDelayInterval)
 	}
 }
 
@@ -568,6 +576,9 @@ func (c *serveConfig) Validate() error {
 	}
 	if c.Node < 0 || c.Node > 99 {
 		bad("node", "must be 0..99, got %d", c.Node)
+	}
+	if c.SyncWindow < 0 || c.SyncWindow > 100*time.Millisecond {
+		bad("syncWindow", "must be 0 to 100ms, got %s", c.SyncWindow)
 	}
 	if c.LeaseTTL < time.Millisecond {
 		bad("leaseTTL", "must be at least 1ms, got %s", c.LeaseTTL)

@@ -19,6 +19,8 @@ type journalSpec struct {
 	Data     string
 	Node     int
 	LeaseTTL time.Duration
+	// SyncWindow: Pebble's WALMinSyncInterval.
+	SyncWindow time.Duration
 }
 
 // shared reports whether the spec selects the PostgreSQL journal.
@@ -32,7 +34,7 @@ func (s journalSpec) shared() bool {
 func openStore(ctx context.Context, s journalSpec, log *slog.Logger) (engine.Journal, []byte, error) {
 	switch {
 	case s.DSN == "":
-		j, err := journal.Open(s.Data, journal.Options{Logger: log})
+		j, err := journal.Open(s.Data, journal.Options{Logger: log, WALMinSyncInterval: s.SyncWindow})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -27,6 +27,9 @@ type keysConfig struct {
 	Window          time.Duration `yaml:"window"`
 	MaxInFlight     int           `yaml:"maxInFlight"`
 	FollowUpReserve int           `yaml:"followUpReserve"`
+	// Admission by queueing delay (httpapi.Security's PayDelay fields).
+	PayDelayTarget   time.Duration `yaml:"payDelayTarget"`
+	PayDelayInterval time.Duration `yaml:"payDelayInterval"`
 	// DefaultPolicy applies to client ids not listed: "" refuses them
 	// (ACCESS_DENIED), "none" trusts them.
 	DefaultPolicy string         `yaml:"defaultPolicy"`
@@ -73,7 +76,9 @@ func (c *serveConfig) security() (*httpapi.Security, *tls.Config, *sign.Signer, 
 	if err != nil || sec != nil {
 		return sec, tc, signer, err
 	}
-	sec = &httpapi.Security{Default: &httpapi.Client{Policy: httpapi.PolicyNone}, Window: kc.Window, MaxInFlight: kc.MaxInFlight, FollowUpReserve: kc.FollowUpReserve}
+	sec = &httpapi.Security{Default: &httpapi.Client{Policy: httpapi.PolicyNone}, Window: kc.Window,
+		MaxInFlight: kc.MaxInFlight, FollowUpReserve: kc.FollowUpReserve,
+		PayDelayTarget: kc.PayDelayTarget, PayDelayInterval: kc.PayDelayInterval}
 	sec.EnsureDefaults()
 	if err := sec.Validate(); err != nil {
 		return nil, nil, nil, err
@@ -112,7 +117,8 @@ func buildSecurity(kc keysConfig, f secFlags, listen string, configured bool) (*
 	var signer *sign.Signer
 	if configured {
 		sec = &httpapi.Security{Window: kc.Window, MaxInFlight: kc.MaxInFlight,
-			FollowUpReserve: kc.FollowUpReserve, Clients: map[string]*httpapi.Client{}}
+			FollowUpReserve: kc.FollowUpReserve, Clients: map[string]*httpapi.Client{},
+			PayDelayTarget: kc.PayDelayTarget, PayDelayInterval: kc.PayDelayInterval}
 		if kc.PrivateKey != "" || kc.PrivateKeyFile != "" {
 			var k *rsa.PrivateKey
 			if kc.PrivateKey != "" {

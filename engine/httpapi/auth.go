@@ -18,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/paycode/paycode/codec"
+	"github.com/paycode/paycode/engine/metrics"
 	"github.com/paycode/paycode/engine/sign"
 )
 
@@ -91,6 +92,12 @@ type Security struct {
 	FollowUpReserve int
 	// ReuseSignedFor (DefaultReuseSignedFor when 0).
 	ReuseSignedFor time.Duration
+	// PayDelayTarget and PayDelayInterval drive admission by queueing
+	// delay (admission.go): new pays are shed while the median pay
+	// waits longer than the target. Defaults DefaultPayDelayTarget and
+	// DefaultPayDelayInterval when 0; a negative target turns it off.
+	PayDelayTarget   time.Duration
+	PayDelayInterval time.Duration
 }
 
 // EnsureDefaults fills the zero fields.
@@ -110,6 +117,7 @@ func (c *Security) EnsureDefaults() {
 	if c.ReuseSignedFor == 0 {
 		c.ReuseSignedFor = DefaultReuseSignedFor
 	}
+	c.ensureAdmissionDefaults() // admission.go
 }
 
 // Validate reports the first problem (call after EnsureDefaults).
@@ -150,7 +158,7 @@ func (c *Security) Validate() error {
 	case c.FollowUpReserve >= c.MaxInFlight:
 		return errors.New("httpapi: FollowUpReserve must be below MaxInFlight")
 	}
-	return nil
+	return c.validateAdmission() // admission.go
 }
 
 // AllowsNone reports whether any client (or the default) uses PolicyNone:
@@ -184,8 +192,10 @@ type guardState struct {
 	// shedSign bounds signing of shed answers that are not cached, so a
 	// flood of new client ids cannot turn shedding into signing.
 	shedSign chan struct{}
-	// Shed counts requests shed by the in-flight limit; Rejected those
-	// refused by authentication.
+	// pays is the adaptive pay limit (admission.go); nil when off.
+	pays *payGate
+	// Shed counts requests shed by the in-flight limit or the pay limit;
+	// Rejected those refused by authentication.
 	Shed, Rejected atomic.Int64
 }
 
@@ -216,8 +226,9 @@ func (s *Server) SetSecurity(cfg Security) error {
 		if !sameSigner(o.Signer, cfg.Signer) {
 			changed = append(changed, "paycode's private key")
 		}
-		if o.MaxInFlight != cfg.MaxInFlight || o.FollowUpReserve != cfg.FollowUpReserve {
-			changed = append(changed, "maxInFlight/followUpReserve")
+		if o.MaxInFlight != cfg.MaxInFlight || o.FollowUpReserve != cfg.FollowUpReserve ||
+			o.PayDelayTarget != cfg.PayDelayTarget || o.PayDelayInterval != cfg.PayDelayInterval {
+			changed = append(changed, "maxInFlight/followUpReserve/payDelayTarget/payDelayInterval")
 		}
 		if len(changed) > 0 {
 			return fmt.Errorf("%w: %v changed", ErrSecurityRestart, changed)
@@ -228,6 +239,9 @@ func (s *Server) SetSecurity(cfg Security) error {
 	}
 	gs := &guardState{shedSign: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	gs.lim.max, gs.lim.newMax = int64(cfg.MaxInFlight), int64(cfg.MaxInFlight-cfg.FollowUpReserve)
+	if cfg.PayDelayTarget > 0 {
+		gs.pays = newPayGate(cfg.PayDelayTarget, cfg.PayDelayInterval, gs.lim.newMax, s.clock.Now())
+	}
 	gs.answers.init()
 	s.sec.Store(&guard{cfg: cfg, guardState: gs})
 	return nil
@@ -293,10 +307,15 @@ func (s *Server) guarded(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) []b
 	}
 	signs := g.cfg.Signer != nil && (cl == nil || cl.Policy == PolicyRSA256)
 	if !g.lim.acquire(followUp) {
-		g.Shed.Add(1)
-		return g.constant(ctx, dst, clientID, path, codec.RequestTrafficExceedLimit, "paycode is at capacity: retry the same request shortly", signs, true)
+		return s.shed(ctx, g, dst, clientID, path, signs, metrics.ShedInFlight)
 	}
 	defer g.lim.release()
+	if g.pays != nil && isPay(path) { // admission.go
+		if !g.pays.acquire() {
+			return s.shed(ctx, g, dst, clientID, path, signs, metrics.ShedPayDelay)
+		}
+		defer s.payDone(g.pays, st, s.clock.Now())
+	}
 	if cl == nil {
 		g.Rejected.Add(1)
 		return g.constant(ctx, dst, clientID, path, codec.AccessDenied, "this client-id is not registered", signs, false)
