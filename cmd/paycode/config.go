@@ -52,7 +52,7 @@ type serveConfig struct {
 	// SyncWindow is the Pebble journal's least time between WAL fsyncs
 	// (journal.Options.WALMinSyncInterval).
 	SyncWindow time.Duration `yaml:"syncWindow"`
-	Log      struct {
+	Log        struct {
 		Format string `yaml:"format"`
 		Level  string `yaml:"level"`
 	} `yaml:"log"`
