@@ -28,6 +28,30 @@ var DefaultNotifySchedule = []time.Duration{
 	time.Hour, 2 * time.Hour, 6 * time.Hour, 15 * time.Hour,
 }
 
+// Outbox is a journal that serves its pending notifications by due time,
+// so that they need not live in memory with their payments: a merchant
+// endpoint that is down then grows the journal, never the heap. The
+// shared journals implement it (engine/journal's Pebble and SharedMem,
+// engine/journal/postgres).
+type Outbox interface {
+	// TakeNotifications returns up to limit stored notifications whose
+	// Due is at or before now, earliest first, after setting each one's
+	// stored Due to until: a later call (this node's or another's) skips
+	// them while this node delivers, and takes them again after until if
+	// this node dies meanwhile. Rows another node is taking at the same
+	// moment are skipped, not waited for. Not synced: a claim lost in a
+	// crash only makes a delivery due again.
+	TakeNotifications(ctx context.Context, now, until time.Time, limit int) ([]*NotificationRecord, error)
+	// SettleNotification replaces the stored notification of
+	// taken.PaymentID by next (nil: deletes it) if, and only if, the
+	// stored one is still exactly taken, as TakeNotifications returned
+	// it; ok reports whether it did. A newer final state written by the
+	// payment's owner meanwhile, or a take by another node after this
+	// one's claim ran out, wins. next.PaymentID must be taken's. Not
+	// synced: at least once.
+	SettleNotification(ctx context.Context, taken, next *NotificationRecord) (ok bool, err error)
+}
+
 // outboxItem is a notification waiting for the merchant's acknowledgement.
 // body, attempts and delivered are guarded by the payment's mu.
 type outboxItem struct {

@@ -30,11 +30,13 @@
 //	n/<paymentId>                     NotificationRecord
 //	x/<paymentId>\x00<refundId>       empty: the refunds of a payment
 //	t/<be64 seconds><paymentId>       empty: a final payment version, by age
+//	d/<be64 seconds><paymentId>       empty: a notification version, by due time
 //
 // Ids are 1 to MaxIDLen bytes without NUL; Append refuses others with
-// ErrInvalid (nothing written, journal still usable). The x/ and t/
-// entries are written blindly with the records (no read per Append) and
-// exist only for Compact.
+// ErrInvalid (nothing written, journal still usable). The x/, t/ and d/
+// entries are written blindly with the records (no read per Append); x/
+// and t/ exist only for Compact, d/ for TakeNotifications, which deletes
+// the d/ entries of versions since overwritten as it meets them.
 //
 // # Durability
 //

@@ -20,6 +20,7 @@ import (
 //	x/<paymentId> 0x00 <refundId>  empty: refunds of a payment (compaction)
 //	t/<be64 seconds> <paymentId> empty: a final payment version by age (compaction)
 //	q/, h/, s/, l/               lookup indexes (layout 2, see pebble_shared.go)
+//	d/<be64 seconds> <paymentId> empty: a notification version by due time (layout 3, outbox.go)
 const (
 	prefixMeta         = "m/"
 	prefixPayment      = "p/"
@@ -27,13 +28,14 @@ const (
 	prefixNotification = "n/"
 	prefixRefundIndex  = "x/"
 	prefixAge          = "t/"
+	prefixDue          = "d/"
 
 	keyCodeKey = "m/codekey"
 	keyLayout  = "m/layout"
 
 	// layoutVersion is the key layout's version, stored under m/layout on
 	// creation; Open refuses a store with another layout.
-	layoutVersion = 2
+	layoutVersion = 3
 )
 
 // CodeKeySize is the size of the key CodeKey returns.

@@ -1,9 +1,13 @@
 package journal
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -565,4 +569,61 @@ func (n *SharedMemNode) Close() error {
 	n.closed = true
 	n.mu.Unlock()
 	return nil
+}
+
+// TakeNotifications implements engine.Outbox. It scans every pending
+// notification: SharedMem is a test double, not sized for a backlog.
+func (n *SharedMemNode) TakeNotifications(ctx context.Context, now, until time.Time, limit int) ([]*engine.NotificationRecord, error) {
+	if err := n.check(ctx); err != nil {
+		return nil, err
+	}
+	s := n.db
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var due []*engine.NotificationRecord
+	for _, v := range s.notes {
+		r := new(engine.NotificationRecord)
+		if err := DecodeNotification(v, r); err != nil {
+			return nil, err
+		}
+		if !r.Due.After(now) {
+			due = append(due, r)
+		}
+	}
+	slices.SortFunc(due, func(a, b *engine.NotificationRecord) int {
+		if c := a.Due.Compare(b.Due); c != 0 {
+			return c
+		}
+		return strings.Compare(a.PaymentID, b.PaymentID)
+	})
+	if len(due) > limit {
+		due = due[:max(limit, 0)]
+	}
+	for _, r := range due {
+		r.Due = until
+		s.notes[r.PaymentID] = AppendNotification(nil, r)
+	}
+	return due, nil
+}
+
+// SettleNotification implements engine.Outbox.
+func (n *SharedMemNode) SettleNotification(ctx context.Context, taken, next *engine.NotificationRecord) (bool, error) {
+	if err := n.check(ctx); err != nil {
+		return false, err
+	}
+	if next != nil && next.PaymentID != taken.PaymentID {
+		return false, fmt.Errorf("%w: settling %q with %q's notification", ErrInvalid, taken.PaymentID, next.PaymentID)
+	}
+	s := n.db
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !bytes.Equal(s.notes[taken.PaymentID], AppendNotification(nil, taken)) {
+		return false, nil
+	}
+	if next == nil {
+		delete(s.notes, taken.PaymentID)
+	} else {
+		s.notes[taken.PaymentID] = AppendNotification(nil, next)
+	}
+	return true, nil
 }

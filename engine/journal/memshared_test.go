@@ -23,3 +23,13 @@ func TestSharedMem(t *testing.T) {
 		return n
 	})
 }
+
+func TestSharedMemOutbox(t *testing.T) {
+	var dbs sync.Map // *testing.T → *journal.SharedMem
+	journaltest.RunOutbox(t, func(t *testing.T, node string) journaltest.OutboxJournal {
+		v, _ := dbs.LoadOrStore(t, journal.NewSharedMem(nil))
+		n := v.(*journal.SharedMem).Node(node, journaltest.Long)
+		t.Cleanup(func() { n.Close() })
+		return n
+	})
+}

@@ -33,7 +33,11 @@ type Pebble struct {
 	scratch sync.Pool // *scratch
 	reqs    sync.Pool // *commitReq
 	take    takeBack  // TakeOver after Release (pebble_shared.go)
-	filter  keyFilter // index keys present (pebble_shared.go)
+	// outbox orders Appends that write notifications (shared) against
+	// TakeNotifications and SettleNotification (exclusive), whose
+	// read-check-write must not straddle a newer notification's write.
+	outbox sync.RWMutex
+	filter keyFilter // index keys present (pebble_shared.go)
 }
 
 // scratch is an Append's reusable key and value buffers.
@@ -111,10 +115,16 @@ func (p *Pebble) initMeta() error {
 			return fmt.Errorf("journal: writing meta keys: %w", err)
 		}
 		return b.Close()
-	case len(layout) == 1 && layout[0] == 1 && len(key) == CodeKeySize:
-		// Layout 1: add the indexes the engine's lookups need.
-		if err := p.migrateIndexes(); err != nil {
-			return fmt.Errorf("journal: adding the layout-%d indexes: %w", layoutVersion, err)
+	case len(layout) == 1 && (layout[0] == 1 || layout[0] == 2) && len(key) == CodeKeySize:
+		// Layout 1: add the indexes the engine's lookups need; layouts 1
+		// and 2: the due-time index of the outbox.
+		if layout[0] == 1 {
+			if err := p.migrateIndexes(); err != nil {
+				return fmt.Errorf("journal: adding the layout-2 indexes: %w", err)
+			}
+		}
+		if err := p.migrateDue(); err != nil {
+			return fmt.Errorf("journal: adding the layout-%d due index: %w", layoutVersion, err)
 		}
 	case len(layout) != 1 || layout[0] != layoutVersion:
 		return fmt.Errorf("journal: store layout %v is not version %d", layout, layoutVersion)
@@ -167,6 +177,10 @@ func (p *Pebble) Append(ctx context.Context, b *engine.Batch, sync bool) error {
 	if err := ValidateBatch(b); err != nil {
 		return err
 	}
+	if len(b.Notifications) > 0 || len(b.Delivered) > 0 {
+		p.outbox.RLock()
+		defer p.outbox.RUnlock()
+	}
 	err := p.append(b, sync)
 	if errors.Is(err, engine.ErrJournalFailed) {
 		p.fs.notify()
@@ -214,6 +228,8 @@ func (p *Pebble) append(b *engine.Batch, sync bool) error {
 		sc.key = appendKey(sc.key[:0], prefixNotification, r.PaymentID)
 		sc.val = AppendNotification(sc.val[:0], r)
 		keep(pb.Set(sc.key, sc.val, nil))
+		sc.key = appendDueKey(sc.key[:0], r.Due, r.PaymentID)
+		keep(pb.Set(sc.key, nil, nil))
 	}
 	for _, id := range b.Delivered {
 		sc.key = appendKey(sc.key[:0], prefixNotification, id)

@@ -515,6 +515,6 @@ func (p *Pebble) migrateIndexes() error {
 	if setErr != nil {
 		return setErr
 	}
-	_ = pb.Set([]byte(keyLayout), []byte{layoutVersion}, nil)
+	_ = pb.Set([]byte(keyLayout), []byte{2}, nil)
 	return pb.Commit(pebble.Sync)
 }

@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -113,4 +114,62 @@ func TestPebbleVoid(t *testing.T) {
 	}
 	defer j.Close()
 	journaltest.RunVoid(t, j)
+}
+
+// TestPebbleOutbox runs the outbox conformance suite on the Pebble
+// journal (one node: every node name reaches the same store).
+func TestPebbleOutbox(t *testing.T) {
+	var stores sync.Map // *testing.T → *Pebble
+	journaltest.RunOutbox(t, func(t *testing.T, node string) journaltest.OutboxJournal {
+		if v, ok := stores.Load(t); ok {
+			return v.(*Pebble)
+		}
+		j, err := Open(t.TempDir(), Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = j.Close() })
+		stores.Store(t, j)
+		return j
+	})
+}
+
+// TestPebbleDueMigration: a store of layout 2 (no due index) opens as
+// layout 3 with its pending notifications due as before.
+func TestPebbleDueMigration(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	j, err := Open(dir, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+	n := journaltest.Notification("m1", 0)
+	n.Due = t0
+	if err := j.Append(ctx, &engine.Batch{Notifications: []*engine.NotificationRecord{n}}, true); err != nil {
+		t.Fatal(err)
+	}
+	b := j.db.NewBatch()
+	bounds := prefixBounds(prefixDue)
+	_ = b.DeleteRange(bounds.LowerBound, bounds.UpperBound, nil)
+	_ = b.Set([]byte(keyLayout), []byte{2}, nil)
+	if err := b.Commit(pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := j.TakeNotifications(ctx, t0, t0.Add(time.Minute), 10); len(got) != 0 {
+		t.Fatal("due index still there")
+	}
+	j.Close()
+	j, err = Open(dir, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if v, _ := j.get([]byte(keyLayout)); len(v) != 1 || v[0] != layoutVersion {
+		t.Fatalf("layout after migration = %v, want %d", v, layoutVersion)
+	}
+	got, err := j.TakeNotifications(ctx, t0, t0.Add(time.Minute), 10)
+	if err != nil || len(got) != 1 || got[0].PaymentID != "m1" {
+		t.Fatalf("TakeNotifications after migration = %v, %v; want m1", got, err)
+	}
 }

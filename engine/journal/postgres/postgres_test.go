@@ -212,3 +212,10 @@ func TestErrors(t *testing.T) {
 		t.Fatal("Open on a closed port succeeded")
 	}
 }
+
+func TestOutbox(t *testing.T) {
+	dsn(t)
+	journaltest.RunOutbox(t, func(t *testing.T, node string) journaltest.OutboxJournal {
+		return open(t, node, time.Minute)
+	})
+}

@@ -19,7 +19,9 @@ package postgres
 //	                  it (a cancel handed to an owner that then died)
 //
 // refunds carry their keys, payment_id (indexed), version, final and
-// updated; notifications are keyed by payment_id.
+// updated; notifications are keyed by payment_id, with due (the record's
+// Due, indexed: the outbox reads them by due time; NULL, in a table made
+// before the column, is due now).
 const schemaSQL = `
 CREATE TABLE IF NOT EXISTS paycode_meta (
 	name  text PRIMARY KEY,
@@ -60,6 +62,8 @@ CREATE TABLE IF NOT EXISTS notifications (
 	payment_id text PRIMARY KEY,
 	record     bytea NOT NULL
 );
+ALTER TABLE notifications ADD COLUMN IF NOT EXISTS due timestamptz;
+CREATE INDEX IF NOT EXISTS notifications_due ON notifications (due NULLS FIRST, payment_id);
 `
 
 // Statements. $ttl parameters are the lease length in microseconds, so
@@ -113,8 +117,19 @@ SELECT CASE WHEN client_id = $2 AND request_id = $3 THEN 1 ELSE 2 END, record
 	AND ((client_id = $2 AND request_id = $3) OR refund_id = $1)
 ORDER BY 1 LIMIT 1`
 
-	upsertNotificationSQL = `INSERT INTO notifications (payment_id, record) VALUES ($1, $2)
-ON CONFLICT (payment_id) DO UPDATE SET record = excluded.record`
+	upsertNotificationSQL = `INSERT INTO notifications (payment_id, record, due) VALUES ($1, $2, $3)
+ON CONFLICT (payment_id) DO UPDATE SET record = excluded.record, due = excluded.due`
+
+	// takeNotificationsSQL locks up to $2 notifications due at $1,
+	// earliest first, skipping rows another node is taking.
+	takeNotificationsSQL = `SELECT payment_id, record FROM notifications
+WHERE due IS NULL OR due <= $1
+ORDER BY due NULLS FIRST, payment_id LIMIT $2
+FOR UPDATE SKIP LOCKED`
+
+	setNotificationSQL = `UPDATE notifications SET record = $3, due = $4 WHERE payment_id = $1 AND record = $2`
+
+	settleNotificationSQL = `DELETE FROM notifications WHERE payment_id = $1 AND record = $2`
 
 	deleteNotificationsSQL = `DELETE FROM notifications WHERE payment_id = ANY($1::text[])`
 

@@ -211,7 +211,7 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, b *engine.Batch, sync b
 		qb.Queue(upsertRefundSQL, refundArgs(r)...)
 	}
 	for _, r := range b.Notifications {
-		qb.Queue(upsertNotificationSQL, r.PaymentID, journal.AppendNotification(nil, r))
+		qb.Queue(upsertNotificationSQL, r.PaymentID, journal.AppendNotification(nil, r), r.Due)
 	}
 	if len(b.Delivered) > 0 {
 		qb.Queue(deleteNotificationsSQL, b.Delivered)
