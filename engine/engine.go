@@ -38,6 +38,11 @@ type Engine struct {
 	hmacPool *sync.Pool
 	journal  Journal
 	shared   SharedJournal // set when the journal is shared by several nodes
+	// outbox is the journal's notification outbox (set with shared when
+	// the journal serves one): pending notifications then live in the
+	// journal only, delivered by the outbox loop, not in payments.
+	outbox     Outbox
+	outboxWake chan struct{}
 	// acquireMu serializes taking a payment's lease for a lane operation,
 	// so a node never holds two copies of one payment.
 	acquireMu sync.Mutex
@@ -88,6 +93,10 @@ func New(cfg Config) (*Engine, error) {
 	e.journal = cfg.Journal
 	if sj, ok := cfg.Journal.(SharedJournal); ok {
 		e.shared = sj
+		if ob, ok := sj.(Outbox); ok {
+			e.outbox = ob
+			e.outboxWake = make(chan struct{}, 1)
+		}
 	}
 	e.hmacPool = newHMACPool(cfg.CodeKey)
 	e.payPool.New = func() any { return new(WalletPay) }

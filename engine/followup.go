@@ -144,6 +144,13 @@ func (e *Engine) Start(ctx context.Context) {
 			}
 		}()
 	}
+	if e.outbox != nil && e.cfg.Notifier != nil {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.outboxLoop(ctx)
+		}()
+	}
 	e.wg.Add(2)
 	go func() {
 		defer e.wg.Done()

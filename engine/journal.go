@@ -103,7 +103,8 @@ type PaymentRecord struct {
 	Voided   bool
 	Refunded int64
 	// Held: the writing engine still has work on this payment (follow-up,
-	// cancel or reversal, refund in process, notification unacknowledged).
+	// cancel or reversal, refund in process; a notification unacknowledged
+	// only when the journal is not an Outbox).
 	// A SharedJournal keeps it leased to the writing node while set and
 	// releases the lease when a write clears it; Pebble does not store it.
 	Held bool

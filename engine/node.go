@@ -37,7 +37,8 @@ const sharedPoll = 20 * time.Millisecond
 
 // heldLocked reports whether p still has work on this node: not final, a
 // cancel or reversal pending, a refund in process, a notification not
-// acknowledged. Caller holds p.mu.
+// acknowledged in memory (never with the journal's outbox, where
+// notifications are not the payment's). Caller holds p.mu.
 func (p *payment) heldLocked() bool {
 	if !p.final() || p.cancelWanted || p.reverse {
 		return true
@@ -242,7 +243,7 @@ func (e *Engine) adopt(l *Leased, now time.Time) *payment {
 	e.payByReq.put(p.clientID+"\x00"+p.requestID, p)
 	e.payByID.put(p.id, p)
 	e.codes.putIfAbsent(p.codeHash, p)
-	if n := l.Notification; n != nil {
+	if n := l.Notification; n != nil && e.outbox == nil {
 		o := &outboxItem{p: p, body: append([]byte(nil), n.Body...), attempts: n.Attempts, queued: true}
 		p.outbox = o
 		due := n.Due

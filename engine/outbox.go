@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"sync"
 	"time"
 
 	"github.com/paycode/paycode/codec"
@@ -50,6 +51,9 @@ type Outbox interface {
 	// one's claim ran out, wins. next.PaymentID must be taken's. Not
 	// synced: at least once.
 	SettleNotification(ctx context.Context, taken, next *NotificationRecord) (ok bool, err error)
+	// CountNotifications returns how many notifications are stored
+	// (pending, claimed or not). It may read them all: for gauges.
+	CountNotifications(ctx context.Context) (int, error)
 }
 
 // outboxItem is a notification waiting for the merchant's acknowledgement.
@@ -179,8 +183,17 @@ func (e *Engine) Resident() int {
 	return n
 }
 
-// PendingNotifications counts notifications not yet acknowledged.
+// PendingNotifications counts notifications not yet acknowledged: in the
+// journal when it keeps the outbox (-1 if it cannot be read), else in
+// memory.
 func (e *Engine) PendingNotifications() int {
+	if e.outbox != nil {
+		n, err := e.outbox.CountNotifications(context.Background())
+		if err != nil {
+			return -1
+		}
+		return n
+	}
 	n := 0
 	e.payByID.each(func(_ string, p *payment) {
 		p.mu.Lock()
@@ -190,4 +203,134 @@ func (e *Engine) PendingNotifications() int {
 		p.mu.Unlock()
 	})
 	return n
+}
+
+// The journal's outbox (Config.Journal implements Outbox): the delivery
+// loop reads due notifications from the journal in batches, sends them,
+// and writes each one's outcome back conditionally — deleted when
+// acknowledged or abandoned, its next attempt's due time otherwise —
+// unless the payment's owner wrote a newer final state meanwhile. Memory
+// holds one batch at most, whatever the backlog.
+const (
+	// outboxBatch bounds the notifications taken per journal read, and
+	// so the deliveries running at once: all of a batch's start together,
+	// so its claim need only outlast one delivery.
+	outboxBatch = 64
+	// outboxClaimSlack is the claim's margin over a delivery's timeout,
+	// for reading its payment and writing its outcome.
+	outboxClaimSlack = 5 * time.Second
+	// outboxPoll is how often the loop reads the journal when no new
+	// notification woke it: retries come due, and other nodes' claims
+	// run out, without a wake-up.
+	outboxPoll = time.Second
+)
+
+// wakeOutbox makes the delivery loop read the journal now (a new
+// notification is due at once).
+func (e *Engine) wakeOutbox() {
+	select {
+	case e.outboxWake <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Engine) outboxLoop(ctx context.Context) {
+	for {
+		e.DeliverNotifications(ctx)
+		ch, stop := e.clock.NewTimer(outboxPoll)
+		select {
+		case <-ctx.Done():
+			stop()
+			return
+		case <-e.outboxWake:
+			stop()
+		case <-ch:
+		}
+	}
+}
+
+// outboxClaim is how long a batch is claimed in the journal: long enough
+// for its deliveries, which run at once, to run to their timeout. A node
+// that dies holding a claim delays those notifications by at most this.
+func (e *Engine) outboxClaim() time.Duration {
+	return e.cfg.WalletCallTimeout + outboxClaimSlack
+}
+
+// DeliverNotifications sends every notification due in the journal's
+// outbox and records the outcomes; it returns how many it sent. Start's
+// loop runs it on every new notification and every second; tests with a
+// manual clock call it directly. It does nothing without an outbox or a
+// Notifier.
+func (e *Engine) DeliverNotifications(ctx context.Context) int {
+	if e.outbox == nil || e.cfg.Notifier == nil {
+		return 0
+	}
+	total := 0
+	for ctx.Err() == nil && !e.failed.Load() {
+		now := e.clock.Now()
+		ns, err := e.outbox.TakeNotifications(ctx, now, now.Add(e.outboxClaim()), outboxBatch)
+		if err != nil {
+			e.log.Warn("reading due notifications failed; retrying at the next poll", "err", err)
+			return total
+		}
+		var wg sync.WaitGroup
+		for _, n := range ns {
+			wg.Go(func() { e.deliverRecord(ctx, n) })
+		}
+		wg.Wait()
+		total += len(ns)
+		if len(ns) < outboxBatch {
+			break
+		}
+	}
+	return total
+}
+
+// deliverRecord sends one notification taken from the journal and writes
+// its outcome back.
+func (e *Engine) deliverRecord(ctx context.Context, n *NotificationRecord) {
+	// The client id signs the request; the notification does not carry it.
+	rec, _, err := e.shared.GetPayment(ctx, "", "", n.PaymentID)
+	if err != nil {
+		e.log.Warn("notification's payment not readable; retrying when its claim runs out", "payment_id", n.PaymentID, "err", err)
+		return
+	}
+	if rec == nil {
+		e.settleNotification(ctx, n, nil)
+		return
+	}
+	e.failpoint(FailNotifySend)
+	cctx, done := context.WithTimeout(ctx, e.cfg.WalletCallTimeout)
+	err = e.cfg.Notifier.Notify(cctx, rec.ClientID, n.URL, n.Body)
+	done()
+	e.stats.Notifications.Add(1)
+	if err == nil {
+		e.failpoint(FailNotifyAck)
+		e.settleNotification(ctx, n, nil)
+		return
+	}
+	attempts := n.Attempts + 1
+	delay, more := e.notifyDelay(attempts)
+	if !more {
+		if e.settleNotification(ctx, n, nil) {
+			e.stats.NotificationsAbandoned.Add(1)
+			e.log.Warn("notification abandoned: the merchant acknowledged none of the schedule's attempts", "payment_id", n.PaymentID, "attempts", attempts, "err", err)
+		}
+		return
+	}
+	e.log.Warn("notification not acknowledged, will retry", "payment_id", n.PaymentID, "attempt", attempts, "err", err)
+	next := *n
+	next.Attempts, next.Due = attempts, e.clock.Now().Add(delay)
+	e.settleNotification(ctx, n, &next)
+}
+
+// settleNotification writes a delivery's outcome; false when a newer
+// version won (or the write failed: the claim runs out and it is taken
+// again).
+func (e *Engine) settleNotification(ctx context.Context, taken, next *NotificationRecord) bool {
+	ok, err := e.outbox.SettleNotification(context.WithoutCancel(ctx), taken, next)
+	if err != nil {
+		e.log.Warn("recording a notification's outcome failed; it is sent again when its claim runs out", "payment_id", taken.PaymentID, "err", err)
+	}
+	return ok
 }

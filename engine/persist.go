@@ -114,7 +114,10 @@ func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, deliv
 	pb.b.Reset()
 	now := e.clock.Now()
 	p.recordLocked(&pb.pr, now)
-	pb.pr.Held = notify || p.heldLocked()
+	// With the journal's outbox a pending notification is the journal's,
+	// not the payment's: it keeps neither the lease nor the payment in
+	// memory.
+	pb.pr.Held = (notify && e.outbox == nil) || p.heldLocked()
 	pb.b.Payments = append(pb.b.Payments, &pb.pr)
 	if delivered {
 		pb.b.Delivered = append(pb.b.Delivered, p.id)
@@ -148,7 +151,12 @@ func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, deliv
 		p.leaseGone = true // released: forgotten at the next lease tick
 	}
 	if notify {
-		e.enqueueNotificationLocked(p, pb.buf)
+		if e.outbox != nil {
+			p.notifiedStatus = p.status
+			e.wakeOutbox()
+		} else {
+			e.enqueueNotificationLocked(p, pb.buf)
+		}
 	}
 	e.maybeReportLocked(p)
 	return nil

@@ -83,7 +83,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		if sj, ok := j.(engine.SharedJournal); ok {
-			j = releasingJournal{SharedJournal: sj, log: log}
+			rj := releasingJournal{SharedJournal: sj, log: log}
+			j = rj
+			if ob, ok := sj.(engine.Outbox); ok {
+				j = releasingOutbox{rj, ob} // the engine finds the outbox by assertion
+			}
 		}
 		jr, codeKey = j, key
 	}
@@ -291,6 +295,14 @@ func (j releasingJournal) Close() error {
 		j.log.Info("leases released to the other nodes")
 	}
 	return errors.Join(err, j.SharedJournal.Close())
+}
+
+// releasingOutbox is a releasingJournal over a journal that keeps the
+// notification outbox (engine.Outbox): pending notifications then live in
+// the journal, not in the engine's memory.
+type releasingOutbox struct {
+	releasingJournal
+	engine.Outbox
 }
 
 // journalName describes the journal for logs, without secrets.

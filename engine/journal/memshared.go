@@ -627,3 +627,13 @@ func (n *SharedMemNode) SettleNotification(ctx context.Context, taken, next *eng
 	}
 	return true, nil
 }
+
+// CountNotifications implements engine.Outbox.
+func (n *SharedMemNode) CountNotifications(ctx context.Context) (int, error) {
+	if err := n.check(ctx); err != nil {
+		return 0, err
+	}
+	n.db.mu.Lock()
+	defer n.db.mu.Unlock()
+	return len(n.db.notes), nil
+}

@@ -180,3 +180,25 @@ func (p *Pebble) migrateDue() error {
 	_ = pb.Set([]byte(keyLayout), []byte{layoutVersion}, nil)
 	return pb.Commit(pebble.Sync)
 }
+
+// CountNotifications implements engine.Outbox by reading every pending
+// notification's key.
+func (p *Pebble) CountNotifications(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return 0, ErrClosed
+	}
+	it, err := p.db.NewIter(prefixBounds(prefixNotification))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for it.First(); it.Valid(); it.Next() {
+		n++
+	}
+	return n, it.Close()
+}

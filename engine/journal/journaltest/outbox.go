@@ -77,6 +77,14 @@ func settle(t *testing.T, j engine.Outbox, taken, next *engine.NotificationRecor
 	}
 }
 
+func count(t *testing.T, j engine.Outbox, want int) {
+	t.Helper()
+	n, err := j.CountNotifications(bg)
+	if err != nil || n != want {
+		t.Fatalf("CountNotifications = %d, %v; want %d", n, err, want)
+	}
+}
+
 func testTakeByDue(t *testing.T, open OpenOutboxFunc) {
 	j := open(t, "a")
 	appendOK(t, j, notes(note("n3", t0.Add(2*time.Hour)), note("n2", t0.Add(time.Minute)), note("n1", t0)))
@@ -108,8 +116,10 @@ func testSettleDelete(t *testing.T, open OpenOutboxFunc) {
 	appendOK(t, j, notes(note("d1", t0), note("d2", t0)))
 	got := take(t, j, t0, t0.Add(time.Minute), 10)
 	equal(t, "taken", ids(got), []string{"d1", "d2"})
+	count(t, j, 2)
 	settle(t, j, got[0], nil, true)
 	settle(t, j, got[0], nil, false) // already gone
+	count(t, j, 1)
 	l := Load(t, j)
 	equal(t, "pending after settling d1", keys(l.Notes), []string{"d2"})
 	equal(t, "take after the claim", ids(take(t, j, t0.Add(time.Hour), t0.Add(2*time.Hour), 10)), []string{"d2"})

@@ -98,3 +98,13 @@ func (s *Store) SettleNotification(ctx context.Context, taken, next *engine.Noti
 	})
 	return ok, err
 }
+
+// CountNotifications implements engine.Outbox.
+func (s *Store) CountNotifications(ctx context.Context) (int, error) {
+	if err := s.check(ctx); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM notifications`).Scan(&n)
+	return n, err
+}
