@@ -107,6 +107,7 @@ var goldenMetrics = []string{
 	"paycode_lane_request_duration_seconds_count{endpoint}",
 	"paycode_lane_request_duration_seconds_sum{endpoint}",
 	"paycode_lane_requests_total{endpoint,result}",
+	"paycode_lane_shed_total{reason}",
 	"paycode_wallet_breaker_state{wallet}",
 	"paycode_wallet_errors_total{kind,op,wallet}",
 	"paycode_wallet_request_duration_seconds_bucket{le,op,wallet}",
