@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -187,29 +188,42 @@ func TestOtherOneDOptIn(t *testing.T) {
 	}
 }
 
-// TestStageOrder records the attempts made on an image without a code: the
-// whole documented sequence, each stage once per binarizer. Without QR the
-// global binarizer is never tried (1D rows come out the same either way).
+// TestStageOrder records the attempts made on an image without a code. A
+// frame in which the fast stage saw a trace of a code (here a QR code whose
+// data modules are wiped, so its finder patterns remain) gets the whole
+// documented sequence, each stage once per binarizer; a frame without any
+// trace (noise) the lean plan: no downscale stage, upscale with the hybrid
+// binarizer only. (The wiped code is black and white already, so the
+// contrast stage has nothing to stretch and is skipped.) Without QR the global binarizer is never tried (1D rows
+// come out the same either way).
 func TestStageOrder(t *testing.T) {
 	const (
 		fast, th, gl, down = decode.StageFast, decode.StageTryHarder, decode.StageGlobal, decode.StageDownscale
 		up, con, inv       = decode.StageUpscale, decode.StageContrast, decode.StageInverted
 	)
+	wiped := pad(decodetest.QR(t, payCode, 200), 50)
+	for y := 130; y < 170; y++ { // the centre, clear of the finder patterns
+		for x := 130; x < 170; x++ {
+			wiped.Pix[y*wiped.Stride+x] = 0xff
+		}
+	}
 	tests := []struct {
 		name string
 		syms []decode.Symbology
+		img  *image.Gray
 		want []decode.Stage
 	}{
-		{"qr and code128", nil, []decode.Stage{fast, th, gl, down, down, up, up, con, inv}},
-		{"qr only", []decode.Symbology{decode.QRCode}, []decode.Stage{fast, th, gl, down, down, up, up, con, inv}},
-		{"code128 only", []decode.Symbology{decode.Code128}, []decode.Stage{fast, th, down, up, con, inv}},
+		{"qr and code128, a trace", nil, wiped, []decode.Stage{fast, th, gl, down, down, up, up, inv}},
+		{"qr only, a trace", []decode.Symbology{decode.QRCode}, wiped, []decode.Stage{fast, th, gl, down, down, up, up, inv}},
+		{"qr and code128, no trace", nil, noise(300, 300), []decode.Stage{fast, th, gl, up, con, inv}},
+		{"code128 only, no trace", []decode.Symbology{decode.Code128}, noise(300, 300), []decode.Stage{fast, th, up, con, inv}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := newDecoder(t, decode.Config{Budget: time.Minute, Symbologies: tt.syms})
 			var got []decode.Stage
 			decode.SetAttemptHook(d, func(s decode.Stage) { got = append(got, s) })
-			if _, err := d.DecodeImage(context.Background(), noise(300, 300)); !errors.Is(err, decode.ErrNotFound) {
+			if _, err := d.DecodeImage(context.Background(), tt.img); !errors.Is(err, decode.ErrNotFound) {
 				t.Fatalf("err %v, want ErrNotFound", err)
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
@@ -247,23 +261,61 @@ func TestFastOnly(t *testing.T) {
 	}
 }
 
-// TestBudgetExceeded: with a budget shorter than any attempt, the fast stage
-// still runs (it always does) and nothing after it.
+// TestBudgetExceeded: with a safety net shorter than any attempt, the fast
+// stage still runs (it always does) and nothing after it; the error names
+// the stage it stopped, and the metric counts it.
 func TestBudgetExceeded(t *testing.T) {
 	d := newDecoder(t, decode.Config{Budget: time.Nanosecond})
 	var got []decode.Stage
 	decode.SetAttemptHook(d, func(s decode.Stage) { got = append(got, s) })
-	_, err := d.DecodeImage(context.Background(), noise(200, 200))
+	res, err := d.DecodeImage(context.Background(), noise(200, 200))
 	if !errors.Is(err, decode.ErrBudget) {
 		t.Fatalf("err %v, want ErrBudget", err)
+	}
+	if res.Stage != decode.StageTryHarder {
+		t.Errorf("stopped in stage %v, want tryharder (the first after fast)", res.Stage)
+	}
+	if n := d.SafetyNetFired(); n != 1 {
+		t.Errorf("SafetyNetFired %d, want 1", n)
 	}
 	if len(got) != 1 || got[0] != decode.StageFast {
 		t.Errorf("attempts %v, want only fast", got)
 	}
 	// A code the fast stage can read is still read.
-	res, err := d.DecodeImage(context.Background(), qrFixture(t))
+	res, err = d.DecodeImage(context.Background(), qrFixture(t))
 	if err != nil || res.Text != payCode {
 		t.Errorf("fast stage under exhausted budget: %v, %v", res, err)
+	}
+}
+
+// TestWorkBudget: the work account, not the clock, decides how far the
+// search goes: with room for the try-harder attempt only (twice the frame's
+// pixels) a frame without a code runs fast and tryharder and ends
+// ErrNotFound, every time; with the default it runs every stage.
+func TestWorkBudget(t *testing.T) {
+	img := noise(200, 200)
+	for _, tt := range []struct {
+		work int
+		want []decode.Stage
+	}{
+		{2 * 200 * 200, []decode.Stage{decode.StageFast, decode.StageTryHarder}},
+		{0, []decode.Stage{decode.StageFast, decode.StageTryHarder, decode.StageGlobal, decode.StageDownscale, decode.StageDownscale,
+			decode.StageUpscale, decode.StageUpscale, decode.StageContrast, decode.StageInverted}},
+	} {
+		d := newDecoder(t, decode.Config{Work: tt.work, Budget: time.Minute})
+		for range 3 {
+			var got []decode.Stage
+			decode.SetAttemptHook(d, func(s decode.Stage) { got = append(got, s) })
+			if _, err := d.DecodeImage(context.Background(), img); !errors.Is(err, decode.ErrNotFound) {
+				t.Fatalf("work %d: err %v, want ErrNotFound", tt.work, err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("work %d: attempts %v, want %v", tt.work, got, tt.want)
+			}
+		}
+		if n := d.SafetyNetFired(); n != 0 {
+			t.Errorf("work %d: the safety net fired %d times", tt.work, n)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"unicode/utf8"
@@ -19,11 +20,15 @@ import (
 // showed no race, but being per worker costs nothing and does not depend on
 // that staying true.
 type readers struct {
-	qr   gozxing.Reader                         // nil unless QR is enabled
-	oned *oned.OneDReader                       // nil unless a 1D symbology is enabled
-	rows *multiRowDecoder                       // the decoders behind oned
-	easy map[gozxing.DecodeHintType]interface{} // fast stage
-	hard map[gozxing.DecodeHintType]interface{} // every later stage
+	qr       gozxing.Reader                         // nil unless QR is enabled
+	capd     map[gozxing.DecodeHintType]interface{} // hard plus the finder-candidate cap (maxFinderCandidates)
+	capf     map[gozxing.DecodeHintType]interface{} // easy plus the cap, for the fast stage
+	seen     int                                    // finder candidates of the current capped QR pass
+	fastSeen int                                    // finder candidates of the fast stage's QR read
+	oned     *oned.OneDReader                       // nil unless a 1D symbology is enabled
+	rows     *multiRowDecoder                       // the decoders behind oned
+	easy     map[gozxing.DecodeHintType]interface{} // fast stage
+	hard     map[gozxing.DecodeHintType]interface{} // every later stage
 }
 
 func newReaders(set symbolSet, anyText bool) *readers {
@@ -33,12 +38,57 @@ func newReaders(set symbolSet, anyText bool) *readers {
 	}
 	if set.has(QRCode) {
 		r.qr = qrcode.NewQRCodeReader()
+		cb := gozxing.ResultPointCallback(func(gozxing.ResultPoint) {
+			if r.seen++; r.seen > maxFinderCandidates {
+				panic(errTooManyFinders)
+			}
+		})
+		r.capd = map[gozxing.DecodeHintType]interface{}{
+			gozxing.DecodeHintType_TRY_HARDER:                 true,
+			gozxing.DecodeHintType_NEED_RESULT_POINT_CALLBACK: cb,
+		}
+		r.capf = map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_NEED_RESULT_POINT_CALLBACK: cb}
 	}
 	if set.has1D() {
 		r.rows = newMultiRowDecoder(set, anyText)
 		r.oned = oned.NewOneDReader(r.rows)
 	}
 	return r
+}
+
+// maxFinderCandidates caps the QR finder-pattern candidates of one capped
+// pass. gozxing keeps every cross-checked finder-shaped mark and pairs them
+// in O(n³) (FinderPatternFinder.SelectBestPatterns, and the multi-code
+// finder likewise): a woven, brick or keyboard texture, marks all over,
+// costs hundreds of milliseconds per attempt for nothing, while a QR code
+// is three marks plus the few its data modules fake (a cluttered photo
+// holding a code shows a few dozen). Past the cap the pass is a miss.
+const maxFinderCandidates = 80
+
+// errTooManyFinders ends a capped QR pass from inside gozxing's finder (its
+// result-point callback is the only hook there); capped recovers it.
+var errTooManyFinders = errors.New("decode: too many QR finder candidates")
+
+// capped runs f, a QR pass whose hints are r.capd (or whose finder was
+// given its callback), and turns the cap's panic into ErrNotFound. Any
+// other panic goes on to the attempt's handler.
+func (r *readers) capped(f func() (found, error)) (res found, err error) {
+	r.seen = 0
+	defer func() {
+		if v := recover(); v != nil {
+			if v != errTooManyFinders {
+				panic(v)
+			}
+			res, err = found{}, ErrNotFound
+		}
+	}()
+	return f()
+}
+
+// finderCallback is the cap's callback in hints, or nil.
+func finderCallback(hints map[gozxing.DecodeHintType]interface{}) gozxing.ResultPointCallback {
+	cb, _ := hints[gozxing.DecodeHintType_NEED_RESULT_POINT_CALLBACK].(gozxing.ResultPointCallback)
+	return cb
 }
 
 // multiRowDecoder tries every enabled 1D row decoder on each scanned row,
@@ -50,6 +100,7 @@ type multiRowDecoder struct {
 	decoders []oned.RowDecoder
 	readers  []gozxing.Reader // for Reset: RSS-14 collects pairs across rows
 	notFound error            // gozxing builds a new exception per call; one will do
+	partial  int              // rows where a decoder got past its start pattern (or read implausible text)
 }
 
 var _ oned.RowDecoder = (*multiRowDecoder)(nil)
@@ -109,10 +160,14 @@ func (m *multiRowDecoder) DecodeRow(rowNumber int, row *gozxing.BitArray, hints 
 			if m.plausible1D(res.GetText()) {
 				return res, nil
 			}
+			m.partial++
 			continue
 		}
 		if _, ok := err.(gozxing.ReaderException); !ok {
 			return nil, err
+		}
+		if _, ok := err.(gozxing.NotFoundException); !ok {
+			m.partial++ // a checksum or format failure: a symbol may be there
 		}
 	}
 	return nil, m.notFound

@@ -92,9 +92,25 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 		}
 		return found{}, false
 	}
+	if w.readers.rows != nil {
+		w.readers.rows.partial = 0
+	}
+	w.readers.fastSeen = 0
+	w.lean = false
 	if f, ok := try(StageFast, p, hybrid, nil); ok {
 		return f, StageFast, nil
 	}
+	// Lean plan for a frame the fast stage saw no trace of a code in (no
+	// QR finder candidate, no 1D row past its start pattern): most frames
+	// a lane camera sends. Measured on the generated classes, such frames
+	// are read later only by a 1D pass (a Code 128 turned 90°, blurred,
+	// faint or tiny: tryharder, upscale), by the QR global and contrast
+	// stages (faint QR codes the hybrid binarizer flattens) or inverted
+	// (a light code's finders are not dark); the QR passes of tryharder
+	// and upscale and the whole downscale stage only ever read frames
+	// with a trace, so they are skipped. The decision is the frame's own,
+	// like the rest of the plan.
+	w.lean = w.readers.fastSeen == 0 && (w.readers.rows == nil || w.readers.rows.partial == 0)
 	if w.cfg.FastOnly || errors.Is(firstErr, ErrAmbiguous) {
 		return found{}, StageNone, w.notFound(firstErr)
 	}
@@ -118,7 +134,7 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 		{StageTryHarder, same, hybridOnly},
 		{StageGlobal, same, []binarizer{global}},
 		{StageDownscale, func() (plane, bool) {
-			if min(work.w, work.h) < 2*minSide {
+			if w.lean || min(work.w, work.h) < 2*minSide {
 				return plane{}, false
 			}
 			return halve(work, &w.mem), true
@@ -142,7 +158,7 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 			continue
 		}
 		for _, b := range s.bins {
-			if b == global && w.readers.qr == nil {
+			if b == global && (w.readers.qr == nil || (w.lean && s.stage == StageUpscale)) {
 				continue // 1D rows are binarized alike by both; only QR gains
 			}
 			if !stop.charge(attemptCost(s.stage, q)) {
@@ -196,6 +212,7 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 		h(st)
 	}
 	src := newSource(q, stop, &w.mem)
+	src.noRotate = st != StageTryHarder
 	var bin gozxing.Binarizer
 	if b == global {
 		bin = gozxing.NewGlobalHistgramBinarizer(src)
@@ -216,31 +233,42 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 		r.rows.reset()
 		if err == nil {
 			if f, ok := convert(res); ok {
-				return w.unique(f, bmp, hints)
+				return w.unique(f, bmp)
 			}
 		}
 		if stop != nil && stop.done() {
 			return found{}, stop.err()
 		}
 	}
-	if r.qr != nil {
-		res, err := r.qr.Decode(bmp, hints)
-		if err != nil {
-			if st == StageFast || st == StageTryHarder {
-				if f, err := severalQR(bmp, hints); err == nil || errors.Is(err, ErrAmbiguous) {
-					return f, err
-				}
-			}
-			if st == StageTryHarder || st == StageGlobal { // see keystone.go
-				if f, ok := keystoneQR(bmp, hints, stop); ok {
-					return f, nil
-				}
-			}
-			return found{}, err
+	if r.qr != nil && !(w.lean && (st == StageTryHarder || st == StageUpscale)) {
+		qrHints := r.capd
+		if st == StageFast {
+			qrHints = r.capf
 		}
-		if f, ok := convert(res); ok {
-			return w.unique(f, bmp, hints)
-		}
+		return r.capped(func() (found, error) {
+			res, err := r.qr.Decode(bmp, qrHints)
+			if st == StageFast {
+				r.fastSeen = r.seen
+			}
+			if err != nil {
+				if st == StageFast || st == StageTryHarder {
+					if f, err := severalQR(r, bmp); err == nil || errors.Is(err, ErrAmbiguous) {
+						return f, err
+					}
+					r.seen = 0 // the keystone search counts afresh
+				}
+				if st == StageTryHarder || st == StageGlobal { // see keystone.go
+					if f, ok := keystoneQR(bmp, qrHints, stop); ok {
+						return f, nil
+					}
+				}
+				return found{}, err
+			}
+			if f, ok := convert(res); ok {
+				return w.unique(f, bmp)
+			}
+			return found{}, ErrNotFound
+		})
 	}
 	return found{}, ErrNotFound
 }
@@ -256,7 +284,7 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 // one scan of the cached black matrix; a 1D result costs a binarization
 // more. Text that is not a payment code is not compared: only two payment
 // codes make a frame ambiguous.
-func (w *worker) unique(f found, bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]interface{}) (found, error) {
+func (w *worker) unique(f found, bmp *gozxing.BinaryBitmap) (found, error) {
 	if w.readers.qr == nil || !isPaymentCode(f.text) {
 		return f, nil
 	}
@@ -264,7 +292,9 @@ func (w *worker) unique(f found, bmp *gozxing.BinaryBitmap, hints map[gozxing.De
 	if err != nil {
 		return f, nil
 	}
-	for _, o := range everyQR(m, hints, f.symbology == QRCode) {
+	// A frame with more finder candidates than the cap (a texture) cannot
+	// be checked at a bounded cost; its one code stands.
+	for _, o := range everyQR(w.readers, m, f.symbology == QRCode) {
 		if o.text != f.text && isPaymentCode(o.text) {
 			return found{}, ErrAmbiguous
 		}
@@ -278,13 +308,13 @@ func (w *worker) unique(f found, bmp *gozxing.BinaryBitmap, hints map[gozxing.De
 // finder-pattern triple is decoded on its own; two different payment
 // codes are ErrAmbiguous, one is the result, and otherwise the first code
 // read (ErrNotFound if none).
-func severalQR(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]interface{}) (found, error) {
+func severalQR(r *readers, bmp *gozxing.BinaryBitmap) (found, error) {
 	m, err := bmp.GetBlackMatrix()
 	if err != nil {
 		return found{}, ErrNotFound
 	}
 	var pay, first found
-	for _, o := range everyQR(m, hints, true) {
+	for _, o := range everyQR(r, m, true) {
 		switch {
 		case isPaymentCode(o.text) && pay.text == "":
 			pay = o
@@ -304,16 +334,26 @@ func severalQR(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]inter
 }
 
 // everyQR decodes every QR finder-pattern triple of m (gozxing's
-// multi-code finder), in the finder's order. With needTwo, a frame with a
-// single triple yields nothing: the caller has read that one already.
-func everyQR(m *gozxing.BitMatrix, hints map[gozxing.DecodeHintType]interface{}, needTwo bool) []found {
-	infos, err := multidetector.NewMultiFinderPatternFinder(m, nil).FindMulti(hints)
+// multi-code finder), in the finder's order, with r's candidate cap (nil
+// past it). With needTwo, a frame with a single triple yields nothing: the
+// caller has read that one already.
+func everyQR(r *readers, m *gozxing.BitMatrix, needTwo bool) (out []found) {
+	r.seen = 0
+	defer func() {
+		if v := recover(); v != nil {
+			if v != errTooManyFinders {
+				panic(v)
+			}
+			out = nil
+		}
+	}()
+	hints := r.capd
+	infos, err := multidetector.NewMultiFinderPatternFinder(m, finderCallback(hints)).FindMulti(hints)
 	if err != nil || (needTwo && len(infos) < 2) {
 		return nil
 	}
 	det := detector.NewDetector(m)
 	dec := qrdecoder.NewDecoder()
-	var out []found
 	for _, info := range infos {
 		dr, err := det.ProcessFinderPatternInfo(info)
 		if err != nil {
