@@ -42,11 +42,12 @@ start_sim() {
 }
 
 # start_serve DATA_DIR [flags]: paycode serve (Pebble journal in DATA_DIR,
-# synced outcomes: the default); sets SERVE_PID.
+# synced outcomes: the default), with $SERVE_ENV (e.g. GOGC=400) in its
+# environment only; sets SERVE_PID.
 start_serve() {
 	local data=$1
 	shift
-	"$BIN/paycode" serve -config "$OUT/serve.yaml" -data "$data" "$@" >>"$OUT/serve.log" 2>&1 &
+	env ${SERVE_ENV:-} "$BIN/paycode" serve -config "$OUT/serve.yaml" -data "$data" "$@" >>"$OUT/serve.log" 2>&1 &
 	SERVE_PID=$!
 	PIDS+=($SERVE_PID)
 	wait_http "http://$ADMIN/readyz"

@@ -156,7 +156,7 @@ func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, deliv
 
 // maybeReportLocked reports p once it is final with no wallet work left.
 func (e *Engine) maybeReportLocked(p *payment) {
-	if !p.reported && p.final() && !p.cancelWanted && !p.reverse {
+	if !p.reported && !p.voided && p.final() && !p.cancelWanted && !p.reverse {
 		e.reportLocked(p, p.updated)
 	}
 }
@@ -182,7 +182,7 @@ func (p *payment) recordLocked(r *PaymentRecord, now time.Time) {
 		Wallet: p.walletName, NotifyURL: p.notifyURL, Created: p.created, Deadline: p.deadline,
 		Status: p.status, Result: p.result, Message: p.msg, PaidAt: p.paidAt, CancelledAt: p.cancelledAt,
 		CustomerID: p.customerID, Brand: p.brand, CancelWanted: p.cancelWanted, CloseAs: p.closeAs,
-		Reverse: p.reverse, Refunded: p.refunded, Updated: now, Version: p.version,
+		Reverse: p.reverse, Voided: p.voided, Refunded: p.refunded, Updated: now, Version: p.version,
 	}
 }
 

@@ -41,7 +41,7 @@ func TestCodePNGDecodes(t *testing.T) {
 		}
 		out.Reset()
 		errb.Reset()
-		if rc := run([]string{"decode", "-reveal", file}, &out, &errb); rc != 0 {
+		if rc := run([]string{"decode", "-reveal", "-budget", "5s", file}, &out, &errb); rc != 0 {
 			t.Fatalf("decode of code %v: exit %d: %s", tt.args, rc, errb.String())
 		}
 		if f := strings.Split(out.String(), "\t"); len(f) < 3 || f[1] != strconv.Quote(code) || f[2] != tt.format {

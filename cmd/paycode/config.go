@@ -49,7 +49,10 @@ type serveConfig struct {
 	Journal  string        `yaml:"journal"`
 	Node     int           `yaml:"node"`
 	LeaseTTL time.Duration `yaml:"leaseTTL"`
-	Log      struct {
+	// SyncWindow is the Pebble journal's least time between WAL fsyncs
+	// (journal.Options.WALMinSyncInterval); negative: none.
+	SyncWindow time.Duration `yaml:"syncWindow"`
+	Log        struct {
 		Format string `yaml:"format"`
 		Level  string `yaml:"level"`
 	} `yaml:"log"`
@@ -113,6 +116,7 @@ var settingHelp = map[string]string{
 	"journal":                      "journal: empty for Pebble under data, or a postgres:// URL for the shared PostgreSQL journal",
 	"node":                         "node number 0-99, in payment ids (unique per node sharing a journal)",
 	"leaseTTL":                     "shared journal: how long a node's payments stay leased without renewal",
+	"syncWindow":                   "Pebble journal: least time between WAL fsyncs, so more appends share one (negative: sync as soon as the last one is done)",
 	"log.format":                   "log format: json, text, or auto (text on a terminal, else JSON)",
 	"log.level":                    "log level: debug, info, warn or error",
 	"shutdown.drainTimeout":        "on SIGTERM, how long requests in flight may take to finish",
@@ -190,6 +194,7 @@ func (c *serveConfig) ensureDefaults() {
 		}
 	}
 	setDur(&c.LeaseTTL, postgres.DefaultLeaseTTL)
+	setDur(&c.SyncWindow, DefaultSyncWindow)
 	setDur(&c.Shutdown.DrainTimeout, DefaultDrainTimeout)
 	if c.Log.Format == "" {
 		c.Log.Format = "auto"
@@ -572,6 +577,9 @@ func (c *serveConfig) Validate() error {
 	}
 	if c.Node < 0 || c.Node > 99 {
 		bad("node", "must be 0..99, got %d", c.Node)
+	}
+	if c.SyncWindow > 100*time.Millisecond {
+		bad("syncWindow", "must be at most 100ms (negative for none), got %s", c.SyncWindow)
 	}
 	if c.LeaseTTL < time.Millisecond {
 		bad("leaseTTL", "must be at least 1ms, got %s", c.LeaseTTL)

@@ -28,6 +28,7 @@ commands:
   keys      generate an RSA key pair for signed messages (Antom SDK formats)
   load      open-loop load run of a scenario file, with report, budgets and correctness check
   demo      20-second embedded peak-hour load run with its report
+  report    re-render a load run's results (text, JSON, HTML), or compare two runs
   settle    write a day's transaction-details file (Antom layout) from the journal
   reconcile compare two transaction-details files; exit 1 on any mismatch
   config    check a config file, or print the effective configuration
@@ -60,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runLoad(args[1:], stdout, stderr)
 	case "demo":
 		return runDemo(args[1:], stdout, stderr)
+	case "report":
+		return runReport(args[1:], stdout, stderr)
 	case "settle":
 		return runSettle(args[1:], stdout, stderr)
 	case "reconcile":

@@ -32,8 +32,8 @@ Runs the payment engine. Every setting is a flag, a PAYCODE_… environment
 variable and a key of the config file (precedence in that order; see
 testdata/paycode.example.yaml and 'paycode config print').
 
-SIGHUP (or POST /admin/reload on the admin listener) reloads the routing
-rules and the lane clients' keys. SIGTERM or SIGINT drains: /readyz turns
+SIGHUP (or POST /admin/reload on the admin listener, with adminToken)
+reloads the routing rules and the lane clients' keys. SIGTERM or SIGINT drains: /readyz turns
 503, the lane listener closes, requests in flight finish within
 shutdown.drainTimeout, the journal is closed, and paycode exits 0.
 
@@ -77,7 +77,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.Memory {
 		log.Warn("memory: payments are kept in memory only; a restart forgets them")
 	} else {
-		j, key, err := openStore(ctx, journalSpec{DSN: cfg.Journal, Data: cfg.Data, Node: cfg.Node, LeaseTTL: cfg.LeaseTTL}, log)
+		j, key, err := openStore(ctx, journalSpec{DSN: cfg.Journal, Data: cfg.Data, Node: cfg.Node, LeaseTTL: cfg.LeaseTTL, SyncWindow: cfg.SyncWindow}, log)
 		if err != nil {
 			fmt.Fprintln(stderr, "paycode serve:", err)
 			return 1
@@ -115,6 +115,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		nc.Allow = append(slices.Clip(nc.Allow), "127.0.0.0/8", "::1")
 	}
 	limits, _ := codec.NewAmountLimits(cfg.Limits.MaxAmount) // validated
+	// The admin listener opens first, so that no notification — one
+	// recovered from the journal included — can ever be sent to it.
+	var adminLn net.Listener
+	if cfg.Admin != "" {
+		if adminLn, err = net.Listen("tcp", cfg.Admin); err != nil {
+			fmt.Fprintln(stderr, "paycode serve: admin:", err)
+			return 1
+		}
+		defer adminLn.Close()
+		nc.Own = append(slices.Clip(nc.Own), adminLn.Addr().String())
+	}
 	adminAuth, _ := metrics.NewAdminAuth(cfg.AdminToken, cfg.AdminAllow)
 	st, err := stack.Start(stack.Config{
 		Listen:       cfg.Listen,
@@ -155,21 +166,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}()
 
 	var ops *metrics.Admin
-	if cfg.Admin != "" {
-		ln, err := net.Listen("tcp", cfg.Admin)
-		if err != nil {
-			fmt.Fprintln(stderr, "paycode serve: admin:", err)
-			return 1
-		}
-		if st.Notifier != nil {
-			if err := st.Notifier.Refuse(ln.Addr().String()); err != nil {
-				fmt.Fprintln(stderr, "paycode serve: admin:", err)
-				return 1
-			}
-		}
+	if adminLn != nil {
+		ln := adminLn
 		var h fasthttp.RequestHandler
 		ops, h = newAdmin(st, reload, adminAuth, outcomes)
-		adminSrv := &fasthttp.Server{Handler: h, Name: "paycode-admin", ReadTimeout: 10 * time.Second}
+		adminSrv := &fasthttp.Server{Handler: h, Name: "paycode-admin", ReadTimeout: 10 * time.Second,
+			Logger: httpapi.FastHTTPLogger(log, "admin"), SecureErrorLogMessage: true}
 		go adminSrv.Serve(ln)
 		defer adminSrv.Shutdown()
 		log.Info("admin listening", "addr", ln.Addr().String())

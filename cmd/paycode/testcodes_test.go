@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paycode/paycode/decode"
 	"github.com/paycode/paycode/engine/status"
@@ -36,7 +37,7 @@ func TestStatusTestCodes(t *testing.T) {
 		snap.TestCodes[1].Answer != "PAYMENT_IN_PROCESS" || snap.TestCodes[1].Final != "SUCCESS" || snap.TestCodes[0].Wallet != "281001" {
 		t.Fatalf("test codes %+v", snap.TestCodes)
 	}
-	d, err := decode.New(decode.Config{Workers: 1})
+	d, err := decode.New(decode.Config{Workers: 1, Budget: 5 * time.Second}) // scannable, not fast: the machine may be busy
 	if err != nil {
 		t.Fatal(err)
 	}

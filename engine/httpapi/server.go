@@ -126,6 +126,7 @@ func (s *Server) NewFastHTTPServer() *fasthttp.Server {
 		// body may hold a payment code).
 		ReadBufferSize:        DefaultMaxHeaderSize,
 		SecureErrorLogMessage: true,
+		Logger:                FastHTTPLogger(s.log, "lane"),
 
 		// Graceful shutdown (ShutdownWithContext): answers in flight say
 		// Connection: close, so lanes do not send on a closing connection.

@@ -59,6 +59,10 @@ type Config struct {
 	Allow []string `yaml:"allow"`
 	// Clients adds allow-list entries per client id.
 	Clients map[string][]string `yaml:"clients"`
+	// Own lists paycode's own listener addresses known before the
+	// Notifier starts (host:port as listened on), refused always; more
+	// can be added with Refuse as listeners open.
+	Own []string `yaml:"-"`
 
 	// Sign, when set, signs every notification.
 	Sign Signer `yaml:"-"`
@@ -140,6 +144,11 @@ func New(cfg Config) (*Notifier, error) {
 	global, _ := parseAllow(cfg.Allow)
 	n := &Notifier{cfg: cfg, own: own, clients: map[string]clientPolicy{}, slots: make(chan struct{}, cfg.MaxInFlight),
 		global: policy{allowHTTP: cfg.AllowHTTP, global: global, own: own}}
+	for _, a := range cfg.Own {
+		if err := own.add(a); err != nil {
+			return nil, err
+		}
+	}
 	n.client = n.newClient(&n.global)
 	for id, entries := range cfg.Clients {
 		cl, _ := parseAllow(entries)

@@ -48,7 +48,12 @@ var engineTimes = EngineTimes{
 	WalletCallTimeout: 5 * time.Second, // > the sim's longest latency, see EngineTimes
 	FollowUpDeadline:  5 * time.Second,
 	PollSchedule:      []time.Duration{200 * time.Millisecond, 500 * time.Millisecond, time.Second},
-	NotifySchedule:    []time.Duration{0, 200 * time.Millisecond, 500 * time.Millisecond, time.Second},
+	// Long enough (16 attempts, about a minute) that a merchant refusing
+	// on purpose and down for a cycle still acknowledges before the
+	// notification is abandoned.
+	NotifySchedule: []time.Duration{0, 200 * time.Millisecond, 500 * time.Millisecond, time.Second,
+		time.Second, 2 * time.Second, 2 * time.Second, 3 * time.Second, 3 * time.Second, 5 * time.Second,
+		5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second},
 }
 
 // cyclePlan is how one cycle ends.
@@ -286,7 +291,8 @@ func TestKillRestart(t *testing.T) {
 		}
 		t.Logf("  %s", r)
 	}
-	t.Logf("%d kills, %d payments, %d lost, %d duplicated (%s)", kills, rep.Payments, rep.Count(KindLost), rep.Count(KindDuplicate), time.Since(start).Round(time.Second))
+	t.Logf("voids: %d requests cancelled before or with their pay were answered SUCCESS, %d of their pays refused ORDER_IS_CANCELED", rep.Voided, rep.VoidRefused)
+	t.Logf("%d kills, %d payments, %d lost, %d duplicated, %d charged after void (%s)", kills, rep.Payments, rep.Count(KindLost), rep.Count(KindDuplicate), rep.Count(KindChargedAfterVoid), time.Since(start).Round(time.Second))
 	if len(rep.Violations) > 0 {
 		t.Errorf("seed %d: %d violations:\n%s", seed, len(rep.Violations), rep.String(15))
 	}

@@ -105,6 +105,7 @@ func TestMultiTarget(t *testing.T) {
 	}
 	defer a.Close()
 	cfgB := quietStack()
+	cfgB.Engine.Node = 2 // two paycodes on the same wallets are two nodes: their payment ids must differ
 	for _, n := range a.Sim.Names() {
 		cfgB.Wallets = append(cfgB.Wallets, stack.WalletConfig{Name: n, URL: a.Sim.URL(n)})
 	}

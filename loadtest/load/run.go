@@ -75,6 +75,10 @@ type Options struct {
 	// KeepBodies keeps response bodies in the results file (they are
 	// dropped by default: vegeta report does not need them).
 	KeepBodies bool
+	// NetHTTP sends with vegeta's own net/http transport instead of
+	// FastTransport (to compare the generator's cost, or for a target
+	// fasthttp cannot talk to).
+	NetHTTP bool
 }
 
 // Run attacks paycode with o.Scenario, checks the outcome and returns the
@@ -129,23 +133,24 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		outputs = append(outputs, f.Name())
 	}
 	l := sc.Limits
-	atk := vegeta.NewAttacker(
+	opts := []func(*vegeta.Attacker){
 		vegeta.Workers(l.Workers), vegeta.MaxWorkers(l.MaxWorkers),
 		vegeta.Connections(l.Connections), vegeta.MaxConnections(l.MaxConnections),
 		vegeta.Timeout(l.Timeout), vegeta.KeepAlive(true), vegeta.Redirects(vegeta.NoFollow),
-	)
+	}
+	if !o.NetHTTP {
+		// FastTransport holds the connection limit and the timeout; the
+		// options that reach into a *http.Transport must not run.
+		opts = []func(*vegeta.Attacker){
+			vegeta.Client(&http.Client{Transport: NewFastTransport(l.MaxConnections, l.Timeout)}),
+			vegeta.Workers(l.Workers), vegeta.MaxWorkers(l.MaxWorkers), vegeta.Redirects(vegeta.NoFollow),
+		}
+	}
+	atk := vegeta.NewAttacker(opts...)
 	pacer := NewStagePacer(sc.Stages)
 	planned := sc.Duration()
 	rec := NewRecorder()
-	pl := plot.New(plot.Title("paycode load: "+sc.Name), plot.Downsample(4000), plot.Label(func(r *vegeta.Result) string {
-		if k, _, ok := ParseURL(r.URL); ok {
-			if r.Error != "" {
-				return k.String() + " error"
-			}
-			return k.String()
-		}
-		return "other"
-	}))
+	pl := newPlot(sc.Name)
 
 	cpu0, err := processCPU()
 	if err != nil {
@@ -183,7 +188,7 @@ loop:
 				if !o.KeepBodies {
 					r.Body = nil
 				}
-				trimHeaders(r)
+				trimHeaders(r, &obs)
 				if err := enc.Encode(r); err != nil {
 					atk.Stop()
 					return nil, fmt.Errorf("load: writing results: %w", err)
@@ -295,22 +300,46 @@ loop:
 		if err := os.WriteFile(s.Outputs[1], append(js, '\n'), 0o644); err != nil {
 			return nil, err
 		}
-		if err := writeHTML(s.Outputs[2], pl, s, rec); err != nil {
+		if err := WriteHTML(s.Outputs[2], pl, s, rec); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
-// trimHeaders keeps only paycode's engine-time header in a result, which
-// is all a report needs, so results files stay small.
-func trimHeaders(r *vegeta.Result) {
-	key := http.CanonicalHeaderKey(httpapi.HeaderEngineTime)
-	if v, ok := r.Headers[key]; ok && len(r.Headers) > 1 {
-		r.Headers = http.Header{key: v}
-	} else if !ok {
-		r.Headers = nil
+// newPlot is vegeta's latency-over-time plot with a series per kind, and
+// one per kind for the requests that got no answer.
+func newPlot(name string) *plot.Plot {
+	return plot.New(plot.Title("paycode load: "+name), plot.Downsample(4000), plot.Label(plotLabel))
+}
+
+func plotLabel(r *vegeta.Result) string {
+	if k, _, ok := ParseURL(r.URL); ok {
+		if r.Error != "" {
+			return k.String() + errorSuffix
+		}
+		return k.String()
 	}
+	return "other"
+}
+
+// errorSuffix marks a kind's series of requests without an answer.
+const errorSuffix = " error"
+
+// trimHeaders keeps only paycode's engine-time header in a result and
+// adds ObservationHeader (what the answer meant), which is all a report
+// needs: results files stay small, and `paycode report` rebuilds every
+// row from them.
+func trimHeaders(r *vegeta.Result, o *Observation) {
+	key := http.CanonicalHeaderKey(httpapi.HeaderEngineTime)
+	h := make(http.Header, 2)
+	if v, ok := r.Headers[key]; ok {
+		h[key] = v
+	}
+	if o.Valid {
+		h[ObservationHeader] = []string{o.appendHeader(nil)}
+	}
+	r.Headers = h
 }
 
 func bar(el, planned time.Duration) string {

@@ -246,6 +246,14 @@ func Start(cfg Config) (s *Stack, err error) {
 	if ec.Notifier == nil && !cfg.NoNotifier {
 		nc := cfg.Notify
 		nc.Now = ec.Clock.Now
+		// The lane listener is refused before the engine recovers any
+		// notification (its address is added again once known).
+		nc.Own = slices.Clone(nc.Own)
+		if cfg.Listener != nil {
+			nc.Own = append(nc.Own, cfg.Listener.Addr().String())
+		} else if cfg.Listen != "" && !strings.HasSuffix(cfg.Listen, ":0") {
+			nc.Own = append(nc.Own, cfg.Listen)
+		}
 		if cfg.Security != nil && cfg.Security.Signer != nil {
 			nc.Sign = cfg.Security.Signer.SignPOST // spec §4.5
 		}
