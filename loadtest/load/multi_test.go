@@ -22,7 +22,7 @@ func quietStack() stack.Config {
 // another run's entries would call them orphans.
 func heldScenario(t *testing.T, seed int) *load.Scenario {
 	t.Helper()
-	sc, err := load.ParseScenario([]byte("name: held\nstages: [{duration: 1s, rate: 150}]\noutcomes: {success: 1}\ndrain: 10s\n"))
+	sc, err := load.ParseScenario([]byte("name: held\nstages: [{duration: 1s, rate: 100}]\noutcomes: {success: 1}\ndrain: 10s\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestBackToBackRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := s.Check
-		if !s.Passed || c == nil || c.Orphans != 0 || c.Success < 140 || c.Ledger != c.Found {
+		if !s.Passed || c == nil || c.Orphans != 0 || c.Success < 90 || c.Ledger != c.Found {
 			var b strings.Builder
 			s.WriteText(&b)
 			t.Fatalf("run %d: %v\n%s", i+1, s.Failures, b.String())
@@ -61,8 +61,8 @@ func TestBackToBackRuns(t *testing.T) {
 	for _, name := range st.Sim.Names() {
 		n += len(st.Sim.Ledger(name).Payments)
 	}
-	if n < 280 {
-		t.Fatalf("the wallets hold %d payments, want both runs' (≥280)", n)
+	if n < 180 {
+		t.Fatalf("the wallets hold %d payments, want both runs' (≥180)", n)
 	}
 }
 
