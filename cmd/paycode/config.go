@@ -22,8 +22,8 @@ import (
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
 	"github.com/paycode/paycode/engine/journal/postgres"
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/engine/sign"
-	"github.com/paycode/paycode/loadtest/stack"
 )
 
 // serveConfig is paycode serve's configuration: one YAML file (-config),
@@ -38,7 +38,7 @@ type serveConfig struct {
 	Data   string `yaml:"data"`
 	Memory bool   `yaml:"memory"`
 	// Journal: empty is the Pebble journal under Data; a postgres:// URL
-	// the shared PostgreSQL journal (openStore). Its password is a secret.
+	// the shared PostgreSQL journal (server.OpenJournal). Its password is a secret.
 	Journal  string        `yaml:"journal"`
 	Node     int           `yaml:"node"`
 	LeaseTTL time.Duration `yaml:"leaseTTL"`
@@ -74,7 +74,7 @@ type serveConfig struct {
 		MaxConns      int           `yaml:"maxConns"`
 	} `yaml:"identification"`
 	// Wallets to connect to; none means the embedded simulated wallets.
-	Wallets []stack.WalletConfig `yaml:"wallets"`
+	Wallets []server.WalletConfig `yaml:"wallets"`
 	// Keys: signatures, lane clients, TLS (security.go). Absent: every
 	// client id is trusted, allowed on loopback only.
 	Keys *keysConfig `yaml:"keys"`
@@ -532,11 +532,11 @@ func (c *serveConfig) Validate() error {
 	}
 	switch {
 	case c.Memory && c.Journal != "":
-		bad("memory", "true excludes journal (%s)", redactDSN(c.Journal))
+		bad("memory", "true excludes journal (%s)", server.RedactDSN(c.Journal))
 	case c.Journal == "" && !c.Memory && c.Data == "":
 		bad("data", "required for the Pebble journal (or set journal, or memory: true)")
-	case c.Journal != "" && !(journalSpec{DSN: c.Journal}).shared():
-		bad("journal", "want empty (Pebble under data) or a postgres:// URL, got %q", redactDSN(c.Journal))
+	case c.Journal != "" && !(server.JournalConfig{DSN: c.Journal}).Shared():
+		bad("journal", "want empty (Pebble under data) or a postgres:// URL, got %q", server.RedactDSN(c.Journal))
 	}
 	if c.Node < 0 || c.Node > 99 {
 		bad("node", "must be 0..99, got %d", c.Node)
@@ -684,8 +684,8 @@ const redacted = "(redacted)"
 // passwords in URLs.
 func (c *serveConfig) redactedCopy() *serveConfig {
 	r := *c
-	r.Journal = redactDSN(c.Journal)
-	r.Identification.ServiceURL = redactDSN(c.Identification.ServiceURL)
+	r.Journal = server.RedactDSN(c.Journal)
+	r.Identification.ServiceURL = server.RedactDSN(c.Identification.ServiceURL)
 	if c.Keys != nil {
 		k := *c.Keys
 		if k.PrivateKey != "" {
@@ -693,9 +693,9 @@ func (c *serveConfig) redactedCopy() *serveConfig {
 		}
 		r.Keys = &k
 	}
-	r.Wallets = append([]stack.WalletConfig(nil), c.Wallets...)
+	r.Wallets = append([]server.WalletConfig(nil), c.Wallets...)
 	for i := range r.Wallets {
-		r.Wallets[i].URL = redactDSN(r.Wallets[i].URL)
+		r.Wallets[i].URL = server.RedactDSN(r.Wallets[i].URL)
 	}
 	return &r
 }

@@ -12,8 +12,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/engine/sign/signtest"
-	"github.com/paycode/paycode/loadtest/stack"
 )
 
 const examplePath = "../../testdata/paycode.example.yaml"
@@ -248,7 +248,7 @@ func TestValidationMessages(t *testing.T) {
 			c.Identification.RulesFile, c.Identification.ServiceURL = filepath.Join(dir, "missing.yaml"), "http://127.0.0.1:7000"
 		}, []string{"identification: ident: config: RulesFile and ServiceURL are exclusive", "identification.rulesFile: "}},
 		{"wallets", func(c *serveConfig) {
-			c.Wallets = []stack.WalletConfig{{Name: "a", URL: "ftp://x"}, {Name: "a", URL: "http://x", Signing: "rsa256"}, {URL: "http://y", Signing: "maybe"}}
+			c.Wallets = []server.WalletConfig{{Name: "a", URL: "ftp://x"}, {Name: "a", URL: "http://x", Signing: "rsa256"}, {URL: "http://y", Signing: "maybe"}}
 		}, []string{`wallets[0].url: want an http:// or https:// URL, got "ftp://x"`, `wallets[1].name: "a" is listed twice`,
 			"wallets[1].signing: rsa256 needs paycode's private key", "wallets[2].name: required", `wallets[2].signing: want rsa256 or none, got "maybe"`}},
 		{"keys", func(c *serveConfig) { c.Keys = &keysConfig{Clients: []clientConfig{{ClientID: "X"}}} }, []string{`client "X": policy rsa256 needs the merchant's public key`}},

@@ -9,7 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
+
+	"github.com/paycode/paycode/engine/server"
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; without
@@ -87,22 +88,11 @@ func parseFlags(fs *flag.FlagSet, args []string) (rc int, ok bool) {
 	return 0, true
 }
 
+// versionString is the -ldflags version, else the build's (module
+// version, VCS revision, "-modified" for a dirty tree, Go version).
 func versionString() string {
 	if version != "" {
 		return version
 	}
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "devel"
-	}
-	v := bi.Main.Version
-	if v == "" || v == "(devel)" {
-		v = "devel"
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += "+" + s.Value[:12]
-		}
-	}
-	return v + " " + bi.GoVersion
+	return server.ReadBuild().String()
 }

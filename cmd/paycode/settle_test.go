@@ -19,6 +19,7 @@ import (
 
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/journal"
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/engine/settle"
 	"github.com/paycode/paycode/loadtest/killtest"
 	"github.com/paycode/paycode/loadtest/mppsim"
@@ -98,9 +99,9 @@ func runSettleDay(t *testing.T) *settleRun {
 	}
 	wallets[1].PasswordDelay = time.Hour // mpp-281003: the user never confirms before the cancel
 	st, err := stack.Start(stack.Config{
-		Journal: j, CodeKey: j.CodeKey(), NoDecoder: true, Logger: slog.New(slog.DiscardHandler),
-		Engine: engine.Config{Clock: clk, PayTimeout: 2 * time.Second,
-			PollSchedule: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}},
+		Node: server.Config{Journal: j, CodeKey: j.CodeKey(), NoDecoder: true, Logger: slog.New(slog.DiscardHandler),
+			Engine: engine.Config{Clock: clk, PayTimeout: 2 * time.Second,
+				PollSchedule: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}}},
 		Sim: mppsim.Config{Wallets: wallets, Now: clk.Now},
 	})
 	if err != nil {

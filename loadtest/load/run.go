@@ -374,8 +374,8 @@ func drainAndCheck(ctx context.Context, tr *Targeter, o Options, filter LedgerFi
 // points o at it: BaseURL, an EngineViewer, the Sim's ledgers and the
 // engine's follow-up queue as Settled. The caller closes the stack.
 func Embed(o *Options, cfg stack.Config) (*stack.Stack, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	if cfg.Node.Logger == nil {
+		cfg.Node.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	}
 	st, err := stack.Start(cfg)
 	if err != nil {
