@@ -35,6 +35,10 @@ import (
 type serveConfig struct {
 	Listen string `yaml:"listen"`
 	Admin  string `yaml:"admin"`
+	// Sim runs the embedded simulated wallets instead of Wallets: for
+	// trying paycode on one machine, never for real money. It is on by
+	// itself when serve has no config file and no wallets (simulated).
+	Sim    bool   `yaml:"sim"`
 	Data   string `yaml:"data"`
 	Memory bool   `yaml:"memory"`
 	// Journal: empty is the Pebble journal under Data; a postgres:// URL
@@ -73,11 +77,28 @@ type serveConfig struct {
 		MaxEntries    int64         `yaml:"maxEntries"`
 		MaxConns      int           `yaml:"maxConns"`
 	} `yaml:"identification"`
-	// Wallets to connect to; none means the embedded simulated wallets.
+	// Wallets to connect to (required unless Sim).
 	Wallets []server.WalletConfig `yaml:"wallets"`
 	// Keys: signatures, lane clients, TLS (security.go). Absent: every
 	// client id is trusted, allowed on loopback only.
 	Keys *keysConfig `yaml:"keys"`
+
+	// configFile is the file the settings were read from, "" for none.
+	configFile string
+}
+
+// simulated reports whether serve runs the simulated wallets: asked for
+// with sim, or the embedded default (no config file, no wallets).
+func (c *serveConfig) simulated() bool {
+	return c.Sim || (c.configFile == "" && len(c.Wallets) == 0)
+}
+
+// settle fills what follows from where the settings came from: the
+// file's path, and sim when it is on by default.
+func (c *serveConfig) settle(path string) {
+	c.configFile = path
+	c.Sim = c.simulated()
+	c.ensureDefaults()
 }
 
 // Defaults of the settings that engine, ident and httpapi do not define.
@@ -93,6 +114,7 @@ const (
 var settingHelp = map[string]string{
 	"listen":                       "lane API address (host:port)",
 	"admin":                        "admin address: health, metrics, reload, pprof; empty disables it",
+	"sim":                          "run the embedded simulated wallets (they approve test codes and charge nobody): loopback only, never for real money; on by default without -config and wallets",
 	"data":                         "directory of the Pebble journal; created if missing",
 	"memory":                       "keep payments in memory only (no journal): for experiments, never for real money",
 	"journal":                      "journal: empty for Pebble under data, or a postgres:// URL for the shared PostgreSQL journal",
@@ -121,7 +143,7 @@ var settingHelp = map[string]string{
 	"identification.sourceTimeout": "bound of one ask of the rules source",
 	"identification.maxEntries":    "identification cache bound",
 	"identification.maxConns":      "connections to the identification service",
-	"wallets":                      "wallets, as a YAML list (see the example file); empty: embedded simulated wallets",
+	"wallets":                      "wallets, as a YAML list (see the example file); required unless sim",
 	"keys.privateKeyFile":          "paycode's private key file (signs answers, notifications, wallet requests)",
 	"keys.privateKey":              "paycode's private key inline (base64 or PEM): prefer privateKeyFile",
 	"keys.keyVersion":              "keyVersion of paycode's key in signatures",
@@ -238,7 +260,7 @@ func loadServeConfig(path string) (*serveConfig, error) {
 			return nil, err
 		}
 	}
-	c.ensureDefaults()
+	c.settle(path)
 	return c, nil
 }
 
@@ -274,7 +296,7 @@ func parseServeConfig(name string, args []string, out io.Writer, usage string) (
 	if _, _, err := parse(c, io.Discard); err != nil {
 		return nil, path, err
 	}
-	c.ensureDefaults()
+	c.settle(path)
 	return c, path, nil
 }
 
@@ -600,6 +622,19 @@ func (c *serveConfig) Validate() error {
 		if _, err := ident.ReadRulesFile(ic.RulesFile); err != nil {
 			bad("identification.rulesFile", "%v", err)
 		}
+	}
+	if c.simulated() {
+		if len(c.Wallets) > 0 {
+			bad("sim", "true excludes wallets (%d configured): the simulated wallets would replace them", len(c.Wallets))
+		}
+		if !isLoopback(c.Listen) {
+			bad("sim", "the simulated wallets approve test codes and charge nobody: they run with a loopback listen address only, got %q", c.Listen)
+		}
+		if (server.JournalConfig{DSN: c.Journal}).Shared() {
+			bad("sim", "the simulated wallets cannot run with the PostgreSQL journal (%s): their payments would mix with real ones", server.RedactDSN(c.Journal))
+		}
+	} else if len(c.Wallets) == 0 {
+		bad("wallets", "none configured: list the wallets paycode pays through, or set sim: true (-sim) to try it against simulated wallets (never for real money)")
 	}
 	names := map[string]bool{}
 	for i, w := range c.Wallets {

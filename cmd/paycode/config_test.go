@@ -79,9 +79,15 @@ func TestExampleConfig(t *testing.T) {
 		t.Fatalf("example keys: %+v", c.Keys)
 	}
 	c.Keys = nil
-	if len(c.Wallets) == 0 {
-		c.Wallets = nil
+	// The example's wallets are `paycode sim`'s on its default ports.
+	var names []string
+	for _, w := range c.Wallets {
+		names = append(names, w.Name+"="+w.URL)
 	}
+	if got := strings.Join(names, " "); got != "mpp-281001=http://127.0.0.1:7001 mpp-281003=http://127.0.0.1:7002 mpp-281010=http://127.0.0.1:7003 mpp-281011=http://127.0.0.1:7004" {
+		t.Errorf("example wallets: %s", got)
+	}
+	c.Wallets, c.configFile = nil, ""
 	if d := newServeConfig(); !reflect.DeepEqual(c, d) {
 		t.Errorf("the example's values are not the defaults:\nexample  %+v\ndefaults %+v", c, d)
 	}

@@ -114,7 +114,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return nil
 		},
 	}
-	if len(nc.Wallets) == 0 {
+	if cfg.simulated() {
 		wallets, closeSim, err := startSimWallets()
 		if err != nil {
 			if jr != nil {
@@ -125,6 +125,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		defer closeSim()
 		nc.Wallets = wallets
+		names := make([]string, len(wallets))
+		for i, w := range wallets {
+			names[i] = w.Name
+		}
+		log.Warn("sim: paying through simulated wallets that approve test codes and charge nobody; never for real money (configure wallets and leave sim off)",
+			"wallets", names)
 	}
 	node, err = server.Start(nc)
 	if err != nil {
@@ -151,7 +157,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			log.Info("simulated wallet", "name", w.Name, "url", w.URL)
 		}
 	}
-	fmt.Fprint(stdout, curlExample(node.URL()))
+	if cfg.simulated() {
+		fmt.Fprint(stdout, curlExample(node.URL()))
+	}
 
 	select {
 	case <-ctx.Done():

@@ -180,7 +180,7 @@ func TestReloadClientKeys(t *testing.T) {
 	cfgFile := filepath.Join(dir, "paycode.yaml")
 	write := func(clients string) {
 		t.Helper()
-		cfg := "memory: true\nlisten: 127.0.0.1:0\nadmin: 127.0.0.1:0\nkeys:\n  privateKeyFile: " + keyFile + "\n  clients:\n" + clients
+		cfg := "sim: true\nmemory: true\nlisten: 127.0.0.1:0\nadmin: 127.0.0.1:0\nkeys:\n  privateKeyFile: " + keyFile + "\n  clients:\n" + clients
 		// Write then rename, as an editor or config management does: a
 		// reload never reads half a file.
 		tmp := cfgFile + ".tmp"
@@ -290,7 +290,7 @@ func TestReloadClientKeys(t *testing.T) {
 // limits, at their defaults either way, did not change).
 func TestReloadAddsKeys(t *testing.T) {
 	cfgFile := filepath.Join(t.TempDir(), "paycode.yaml")
-	base := "memory: true\nlisten: 127.0.0.1:0\nadmin: 127.0.0.1:0\n"
+	base := "sim: true\nmemory: true\nlisten: 127.0.0.1:0\nadmin: 127.0.0.1:0\n"
 	if err := os.WriteFile(cfgFile, []byte(base), 0o600); err != nil {
 		t.Fatal(err)
 	}

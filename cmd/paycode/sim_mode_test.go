@@ -1,0 +1,89 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/paycode/paycode/engine/sign/signtest"
+)
+
+// TestSimModeOnlyWhenAsked runs the real binary: a config with keys and
+// data but no wallets is refused naming the setting (it used to pay
+// against the simulated wallets); sim is refused on a public address and
+// with PostgreSQL; sim mode says so in one WARN line and prints the test
+// banner; a config with wallets logs no sim line and prints no test code.
+func TestSimModeOnlyWhenAsked(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "paycode.key")
+	if err := os.WriteFile(keyFile, []byte(signtest.Paycode.PrivateBase64), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	noWallets := filepath.Join(dir, "no-wallets.yaml")
+	os.WriteFile(noWallets, []byte("data: "+filepath.Join(dir, "data")+"\nkeys:\n  privateKeyFile: "+keyFile+"\n  defaultPolicy: none\n"), 0o600)
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+		not  []string
+	}{
+		{"config without wallets", []string{"serve", "-config", noWallets},
+			[]string{"wallets: none configured", "sim: true"}, nil},
+		{"sim on a public address", []string{"serve", "-sim", "-memory", "-listen", "0.0.0.0:0"},
+			[]string{"sim: ", "loopback listen address only", `"0.0.0.0:0"`}, nil},
+		{"sim with PostgreSQL", []string{"serve", "-sim", "-journal", "postgres://paycode:hunter2@127.0.0.1:1/paycode"},
+			[]string{"sim: ", "PostgreSQL journal"}, []string{"hunter2"}},
+		{"sim with wallets", []string{"serve", "-sim", "-memory", "-wallets", `[{name: mpp-281001, url: "http://127.0.0.1:1"}]`},
+			[]string{"sim: true excludes wallets"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc, stdout, stderr := runBinary(t, tc.args...)
+			if rc != 2 {
+				t.Fatalf("exit %d, want 2; stderr:\n%s", rc, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(stdout+stderr, n) {
+					t.Errorf("output shows %q", n)
+				}
+			}
+			if strings.Contains(stderr, "paycode serving") || strings.Contains(stdout, "curl") {
+				t.Errorf("serve started:\n%s\n%s", stdout, stderr)
+			}
+		})
+	}
+
+	t.Run("embedded default", func(t *testing.T) {
+		rc, stdout, stderr := serveBinary(t, t.TempDir(), "-memory", "-listen", "127.0.0.1:0", "-admin", "")
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		if n := strings.Count(stderr, `"level":"WARN","msg":"sim: `); n != 1 {
+			t.Errorf("%d sim WARN lines, want 1:\n%s", n, stderr)
+		}
+		if !strings.Contains(stdout, "curl -s http://127.0.0.1:") {
+			t.Errorf("no test banner in sim mode:\n%s", stdout)
+		}
+	})
+
+	t.Run("configured wallets", func(t *testing.T) {
+		cfg := filepath.Join(dir, "wallets.yaml")
+		os.WriteFile(cfg, []byte("memory: true\nlisten: 127.0.0.1:0\nadmin: \"\"\nwallets:\n  - {name: mpp-281001, url: \"http://127.0.0.1:1\"}\n"), 0o600)
+		rc, stdout, stderr := serveBinary(t, dir, "-config", cfg)
+		if rc != 0 {
+			t.Fatalf("exit %d: %s", rc, stderr)
+		}
+		if strings.Contains(stderr, `"msg":"sim: `) || strings.Contains(stderr, "simulated wallet") {
+			t.Errorf("sim lines with configured wallets:\n%s", stderr)
+		}
+		if stdout != "" {
+			t.Errorf("stdout without sim (no banner, no test code): %q", stdout)
+		}
+	})
+}
