@@ -26,7 +26,7 @@ type loadFlags struct {
 	seed                                     int64
 	workers, maxWorkers                      uint64
 	conns, maxConns, targetPID               int
-	noCheck, keepBodies, quiet               bool
+	noCheck, keepBodies, quiet, memory       bool
 }
 
 func (f *loadFlags) register(fs *flag.FlagSet) {
@@ -44,6 +44,7 @@ func (f *loadFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.conns, "connections", 0, "idle connections kept (override limits.connections)")
 	fs.IntVar(&f.maxConns, "max-connections", 0, "maximum connections (override limits.maxConnections)")
 	fs.IntVar(&f.targetPID, "target-pid", 0, "with -target: paycode's process id, to report its CPU per request (/proc/PID/stat)")
+	fs.BoolVar(&f.memory, "memory", false, "embedded mode: keep payments in memory (no journal); default: the Pebble journal in a temporary directory with synced writes, as serve runs")
 	fs.StringVar(&f.simLatency, "sim-latency", "default", "embedded mode: the simulated wallets' latency: default (each wallet its profile), zero, or typical")
 	fs.BoolVar(&f.keepBodies, "keep-bodies", false, "keep response bodies in results.bin")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live line")
@@ -123,6 +124,9 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 	}
 	o := load.Options{Scenario: sc, Budgets: budgets, NoCheck: f.noCheck, KeepBodies: f.keepBodies, TargetPID: f.targetPID}
 	if f.target != "" {
+		if f.memory {
+			return fail(2, errors.New("-memory is for the embedded mode (without -target)"))
+		}
 		o.BaseURL = f.target
 		if f.ledgers != "" {
 			o.Ledgers = load.HTTPLedgers(strings.Split(f.ledgers, ","), 30*time.Second)
@@ -133,6 +137,12 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 		if f.ledgers != "" || f.targetPID != 0 {
 			return fail(2, errors.New("-ledgers and -target-pid go with -target"))
 		}
+		nc, cleanup, err := embeddedNode(f.memory)
+		if err != nil {
+			return fail(1, err)
+		}
+		defer cleanup() // after the node closed (deferred below)
+		o.Journal = nc.desc
 		wallets := stack.DefaultSimWallets()
 		switch f.simLatency {
 		case "default":
@@ -147,7 +157,7 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 		default:
 			return fail(2, fmt.Errorf("-sim-latency %q: want default, zero or typical", f.simLatency))
 		}
-		st, err := load.Embed(&o, stack.Config{Sim: mppsim.Config{Wallets: wallets, Seed: int64(sc.Seed)}})
+		st, err := load.Embed(&o, stack.Config{Node: nc.Config, Sim: mppsim.Config{Wallets: wallets, Seed: int64(sc.Seed)}})
 		if err != nil {
 			return fail(1, err)
 		}

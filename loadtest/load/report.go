@@ -234,6 +234,7 @@ type Summary struct {
 	Scenario string    `json:"scenario"`
 	Target   string    `json:"target"`
 	Embedded bool      `json:"embedded"`
+	Journal  string    `json:"journal,omitempty"` // Options.Journal
 	Started  time.Time `json:"started"`
 	// Duration is the attack's length (seconds): first request to last
 	// request sent; Wait adds the time until the last answer.
@@ -311,6 +312,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "\n%s — %s\n", s.Scenario, verdict)
 	fmt.Fprintf(w, "target %s (embedded %v), %.1fs + %.1fs wait\n", s.Target, s.Embedded, s.Duration, s.Wait)
+	if s.Journal != "" {
+		fmt.Fprintf(w, "journal %s\n", s.Journal)
+	}
 	fmt.Fprintf(w, "requested %.0f req (%.1f/s)  achieved %d req (%.1f/s) = %.2f%%  throughput %.1f answers/s  success %.3f%%\n",
 		s.Requested.Requests, s.Requested.Rate, s.Achieved.Requests, s.Achieved.Rate, 100*s.Achieved.Ratio, s.Throughput, 100*s.Success)
 	fmt.Fprintf(w, "CPU %s: %.2fs, %.1f µs/request", s.CPU.Scope, s.CPU.ProcessSecs, s.CPU.PerRequestUS)

@@ -64,7 +64,10 @@ type Options struct {
 	Progress bool
 	// Embedded says paycode runs in this process, so the process CPU
 	// includes it.
-	Embedded  bool
+	Embedded bool
+	// Journal describes the journal and sync mode paycode ran with, for
+	// the report's header ("" when unknown).
+	Journal   string
 	TargetPID int // a separate paycode process whose CPU to read (0: none)
 	RunID     int // see TargeterConfig
 	// KeepBodies keeps response bodies in the results file (they are
@@ -199,7 +202,7 @@ loop:
 	if err != nil {
 		return nil, err
 	}
-	s := &Summary{Scenario: sc.String(), Target: o.BaseURL, Embedded: o.Embedded, Started: began.UTC()}
+	s := &Summary{Scenario: sc.String(), Target: o.BaseURL, Embedded: o.Embedded, Journal: o.Journal, Started: began.UTC()}
 	span := lastSend.Sub(began)
 	s.Duration = span.Seconds()
 	if !rec.last.IsZero() && !lastSend.IsZero() {
