@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paycode/paycode/engine/sign/signtest"
 )
@@ -86,4 +89,47 @@ func TestSimModeOnlyWhenAsked(t *testing.T) {
 			t.Errorf("stdout without sim (no banner, no test code): %q", stdout)
 		}
 	})
+}
+
+// TestAdminWalletsSimEndpoints: serve in sim mode lists its wallets on GET
+// /admin/wallets (name, prefixes, url, simulated), and each simulated
+// wallet's url serves /sim/ledger and /sim/settlement as `paycode sim`'s
+// wallets do (the settlement used to answer 405).
+func TestAdminWalletsSimEndpoints(t *testing.T) {
+	_, admin, _ := startServe(t, "-memory", "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0")
+	code, body := get(t, admin+"/admin/wallets")
+	if code != 200 {
+		t.Fatalf("/admin/wallets: %d %s", code, body)
+	}
+	var ws struct {
+		Wallets []struct {
+			Name      string   `json:"name"`
+			Prefixes  []string `json:"prefixes"`
+			URL       string   `json:"url"`
+			Simulated bool     `json:"simulated"`
+		} `json:"wallets"`
+	}
+	if err := json.Unmarshal([]byte(body), &ws); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	if len(ws.Wallets) != 4 {
+		t.Fatalf("wallets: %s", body)
+	}
+	day := time.Now().UTC().Format("2006-01-02")
+	for _, w := range ws.Wallets {
+		if !w.Simulated || len(w.Prefixes) == 0 || "mpp-"+w.Prefixes[0] != w.Name || !strings.HasPrefix(w.URL, "http://127.0.0.1:") {
+			t.Errorf("wallet %+v", w)
+		}
+		if code, body := get(t, w.URL+"/sim/ledger"); code != 200 || !strings.Contains(body, w.Name) {
+			t.Errorf("%s /sim/ledger: %d %.200s", w.Name, code, body)
+		}
+		if code, body := get(t, w.URL+"/sim/settlement?date="+day); code != 200 || !strings.HasPrefix(body, "customerId,") {
+			t.Errorf("%s /sim/settlement: %d %.200s", w.Name, code, body)
+		}
+	}
+	// `paycode sim settlement -from` reads it as from `paycode sim`.
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"sim", "settlement", "-date", day, "-from", ws.Wallets[0].URL}, &stdout, &stderr); rc != 0 || !strings.HasPrefix(stdout.String(), "customerId,") {
+		t.Errorf("sim settlement -from: rc %d %s %.200s", rc, stderr.String(), stdout.String())
+	}
 }
