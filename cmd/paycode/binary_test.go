@@ -52,9 +52,10 @@ func paycodeBinary(t *testing.T) string {
 // returns its exit code, stdout and stderr.
 func runBinary(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	bin := paycodeBinary(t) // before the deadline: the first call builds
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, paycodeBinary(t), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = t.TempDir()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -88,9 +89,10 @@ func (l *lockedBuf) String() string {
 // stdout and stderr once it stopped.
 func serveBinary(t *testing.T, dir string, args ...string) (int, string, string) {
 	t.Helper()
+	bin := paycodeBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, paycodeBinary(t), append([]string{"serve", "-log.format", "json"}, args...)...)
+	cmd := exec.CommandContext(ctx, bin, append([]string{"serve", "-log.format", "json"}, args...)...)
 	cmd.Dir = dir
 	var stdout, stderr lockedBuf
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

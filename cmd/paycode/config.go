@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 	"unicode"
 
@@ -133,7 +133,7 @@ var settingHelp = map[string]string{
 	"engine.pollSchedule":          "waits before each follow-up inquiry (comma-separated durations; the last repeats)",
 	"engine.notifySchedule":        "waits before each notification attempt (comma-separated durations)",
 	"engine.retention":             "how long final payments are kept (idempotency, single use); at least 31 days",
-	"engine.asyncOutcomes":         "skip fsync of a wallet's final answer before answering the lane (see README)",
+	"engine.asyncOutcomes":         "skip fsync of a wallet's final answer before answering the lane (see docs/design.md)",
 	"engine.leaseCheck":            "shared journal: how often a node renews its leases, picks up handed-over cancels and takes over dead nodes' work",
 	"identification.rulesFile":     "routing rules file (YAML); empty: the built-in rules",
 	"identification.serviceURL":    "remote identification service URL (exclusive with rulesFile)",
@@ -236,68 +236,115 @@ func (c *serveConfig) ensureDefaults() {
 	}
 }
 
-// readConfigFile decodes the YAML file at path over c: settings absent
-// from the file keep their value. Unknown keys are errors.
-func readConfigFile(path string, c *serveConfig) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	dec := yaml.NewDecoder(strings.NewReader(string(b)))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("config %s: %w", path, err)
-	}
-	return nil
-}
-
 // loadServeConfig reads a config file over the defaults (no flags, no
 // environment): `config check` and tests.
+// The error is fatal (no configuration) or *fileProblems (c has what
+// the file's readable settings say).
 func loadServeConfig(path string) (*serveConfig, error) {
 	c := newServeConfig()
+	var problems error
 	if path != "" {
-		if err := readConfigFile(path, c); err != nil {
-			return nil, err
+		if problems = readConfigFile(path, c); problems != nil && !isFileProblems(problems) {
+			return nil, problems
 		}
 	}
 	c.settle(path)
-	return c, nil
+	return c, problems
 }
 
 // parseServeConfig builds the configuration from args, the environment
 // and the file they name (-config or PAYCODE_CONFIG), in that precedence.
 // Parsing runs twice: once to find the file, then over the file's values,
-// so flags and variables win over it. Help and flag errors go to out; an
-// error wrapping flag.ErrHelp means -h was asked. usage prints the
-// command's synopsis before the flags.
+// so flags and variables win over it. -h prints usage (the command's
+// synopsis) and every flag with its default to out and returns an error
+// wrapping flag.ErrHelp; a bad flag is returned as an error of one line.
+// Problems of the file's settings (unknown keys, bad values) come as a
+// *fileProblems with the configuration read from the rest, so that the
+// caller reports them together with Validate's.
 func parseServeConfig(name string, args []string, out io.Writer, usage string) (c *serveConfig, path string, err error) {
-	parse := func(c *serveConfig, out io.Writer) (*flag.FlagSet, string, error) {
+	parse := func(c *serveConfig) (*flag.FlagSet, string, error) {
 		fs := flag.NewFlagSet(name, flag.ContinueOnError)
-		fs.SetOutput(out)
+		fs.SetOutput(io.Discard) // one line for a bad flag, printed by the caller
+		fs.Usage = func() {}
 		var path string
-		fs.StringVar(&path, "config", "", "config file (YAML); without one paycode runs the embedded default with simulated wallets")
+		fs.StringVar(&path, "config", "", "config file (YAML); without one (and without wallets) serve runs the simulated wallets")
 		registerSettings(fs, c)
-		fs.Usage = func() {
-			fmt.Fprint(out, usage)
-			fs.PrintDefaults()
-		}
 		err := ff.Parse(fs, args, ff.WithEnvVarPrefix(envPrefix))
+		if err != nil && strings.HasPrefix(err.Error(), "error parsing commandline arguments: ") {
+			err = errors.Unwrap(err) // the flag package's own message names the flag
+		}
 		return fs, path, err
 	}
-	if _, path, err = parse(newServeConfig(), out); err != nil {
+	fs, path, err := parse(newServeConfig())
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(out, usage)
+		printSettings(out, fs)
+		return nil, "", err
+	}
+	if err != nil {
 		return nil, "", err
 	}
 	c = newServeConfig()
+	var problems error
 	if path != "" {
-		if err := readConfigFile(path, c); err != nil {
-			return nil, path, err
+		if problems = readConfigFile(path, c); problems != nil && !isFileProblems(problems) {
+			return nil, path, problems
 		}
 	}
-	if _, _, err := parse(c, io.Discard); err != nil {
+	if _, _, err := parse(c); err != nil {
 		return nil, path, err
 	}
 	c.settle(path)
-	return c, path, nil
+	return c, path, problems
+}
+
+// printSettings prints serve's flags, one a line, with their type and
+// default: -config first, then every setting in the config file's order,
+// then the older aliases.
+func printSettings(w io.Writer, fs *flag.FlagSet) {
+	d := newServeConfig()
+	d.Keys = &keysConfig{}
+	d.ensureDefaults()
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	line := func(flagName, typ, help, def string) {
+		if def != "" && def != "false" {
+			help += " (default " + def + ")"
+		}
+		fmt.Fprintf(tw, "  -%s %s\t%s\n", flagName, typ, help)
+	}
+	line("config", "FILE", fs.Lookup("config").Usage, "")
+	aliases := map[string]string{}
+	for alias, path := range legacyFlags {
+		aliases[path] = alias
+	}
+	for _, s := range settingsOf() {
+		if s.Elem {
+			continue
+		}
+		help := settingHelp[s.Path]
+		if a := aliases[s.Path]; a != "" {
+			help += "; also -" + a
+		}
+		line(s.Flag, typeName(s.typ), help, (&settingValue{cfg: d, s: s}).String())
+	}
+	tw.Flush()
+}
+
+// typeName names a setting's type in usage.
+func typeName(t reflect.Type) string {
+	switch {
+	case t == durationType:
+		return "duration"
+	case t.Kind() == reflect.Slice && t.Elem() == durationType:
+		return "durations"
+	case t.Kind() == reflect.Bool:
+		return ""
+	case t.Kind() == reflect.String:
+		return "string"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
+		return "int"
+	}
+	return "yaml"
 }
 
 // setting is one leaf of serveConfig.
@@ -677,7 +724,11 @@ func (c *serveConfig) Validate() error {
 // unjoin splits an errors.Join.
 func unjoin(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, unjoin(e)...)
+		}
+		return out
 	}
 	return []error{err}
 }

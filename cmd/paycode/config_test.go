@@ -332,3 +332,58 @@ func TestConfigCheckAndPrint(t *testing.T) {
 		t.Fatalf("print does not read back: %+v", back)
 	}
 }
+
+// TestConfigFileProblems: a misspelt key is named by its path and line
+// with the setting it was probably meant to be, a value of the wrong type
+// by its setting, and neither stops the other checks.
+func TestConfigFileProblems(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "paycode.yaml")
+	os.WriteFile(f, []byte("listen: 8080\nengine:\n  followUpDeadlin: 3s\n  payTimeout: soon\nwallets:\n  - {name: a, url: \"http://127.0.0.1:1\", timout: 2s}\nWallets: []\n"), 0o600)
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"config", "check", f}, &stdout, &stderr); rc != 1 {
+		t.Fatalf("config check: rc %d: %s", rc, stderr.String())
+	}
+	for _, want := range []string{
+		"line 3: unknown setting engine.followUpDeadlin (did you mean followUpDeadline?)",
+		"line 4: engine.payTimeout: cannot unmarshal !!str `soon` into time.Duration",
+		"line 6: unknown setting wallets[0].timout (did you mean timeout?)",
+		"line 7: unknown setting Wallets (did you mean wallets?)",
+		`listen: want host:port, got "8080"`, // the other checks ran
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("check lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if strings.Contains(stderr.String(), "struct {") {
+		t.Errorf("check prints a Go type:\n%s", stderr.String())
+	}
+	stderr.Reset()
+	if rc := run([]string{"serve", "-config", f}, &stdout, &stderr); rc != 2 || !strings.Contains(stderr.String(), "did you mean followUpDeadline?") {
+		t.Errorf("serve: rc %d: %s", rc, stderr.String())
+	}
+}
+
+// TestConfigPrintEffective: with no config, print shows what serve runs:
+// sim on, the keys section's defaults (and that it trusts every client
+// id), and the simulated wallets; what it prints passes config check.
+func TestConfigPrintEffective(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"config", "print"}, &stdout, &stderr); rc != 0 {
+		t.Fatalf("rc %d: %s", rc, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"sim: true", "maxInFlight: 4096", "every client id is trusted", "mpp-281001", "mpp-281011"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("print lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "keys: null") {
+		t.Errorf("print shows keys: null:\n%s", out)
+	}
+	f := filepath.Join(t.TempDir(), "printed.yaml")
+	os.WriteFile(f, stdout.Bytes(), 0o600)
+	stdout.Reset()
+	if rc := run([]string{"config", "check", f}, &stdout, &stderr); rc != 0 {
+		t.Errorf("the printed config does not pass check: %s", stderr.String())
+	}
+}

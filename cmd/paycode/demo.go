@@ -21,14 +21,14 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	var f loadFlags
 	f.register(fs)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: paycode demo [flags]\n\nStarts paycode and four simulated wallets in this process and runs a\n20-second peak-hour scenario against them (ramp-up, peak, cool-down, every\ntest-code outcome, follow-ups), then prints the report and checks every\npayment against the wallets' ledgers. The flags are paycode load's.\n\n")
+		fmt.Fprint(stderr, "usage: paycode demo [flags]\n\nStarts paycode and four simulated wallets in this process and runs a\n20-second peak-hour scenario against them (ramp-up, peak, cool-down, every\ntest-code outcome, follow-ups), then prints the report and checks every\npayment against the wallets' ledgers.\n\n")
 		fs.PrintDefaults()
 	}
 	if rc, ok := parseFlags(fs, args); !ok {
 		return rc
 	}
 	if fs.NArg() > 0 {
-		fs.Usage()
+		fmt.Fprintf(stderr, "paycode demo: unexpected argument %q (see 'paycode demo -h')\n", fs.Arg(0))
 		return 2
 	}
 	return runScenario("demo", load.DemoScenario(), &f, stdout, stderr)

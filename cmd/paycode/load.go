@@ -29,9 +29,15 @@ type loadFlags struct {
 	noCheck, keepBodies, quiet, memory       bool
 }
 
-func (f *loadFlags) register(fs *flag.FlagSet) {
+// registerTarget adds the flags of a run against a separate paycode
+// (load only: demo always runs embedded).
+func (f *loadFlags) registerTarget(fs *flag.FlagSet) {
 	fs.StringVar(&f.target, "target", "", "paycode lane API base URL, e.g. http://127.0.0.1:8080 (default: start paycode and the simulated wallets in this process)")
-	fs.StringVar(&f.ledgers, "ledgers", "", "with -target: the simulated wallets' base URLs, comma-separated (as `paycode sim` prints), for the correctness check")
+	fs.StringVar(&f.ledgers, "ledgers", "", "with -target: the simulated wallets' base URLs, comma-separated (as 'paycode sim' prints), for the correctness check")
+	fs.IntVar(&f.targetPID, "target-pid", 0, "with -target: paycode's process id, to report its CPU per request (/proc/PID/stat)")
+}
+
+func (f *loadFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noCheck, "no-check", false, "skip the correctness check against the wallets' ledgers")
 	fs.StringVar(&f.budget, "budget", "", "budgets, e.g. 'pay.p99<=50ms,pay.success>=99.9%,inquiry.p99<=5ms': exit 1 when one breaks")
 	fs.StringVar(&f.out, "out", "", "directory for results.bin, summary.json and report.html (default: a new temporary directory)")
@@ -43,7 +49,6 @@ func (f *loadFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.maxWorkers, "max-workers", 0, "maximum vegeta workers (override limits.maxWorkers)")
 	fs.IntVar(&f.conns, "connections", 0, "idle connections kept (override limits.connections)")
 	fs.IntVar(&f.maxConns, "max-connections", 0, "maximum connections (override limits.maxConnections)")
-	fs.IntVar(&f.targetPID, "target-pid", 0, "with -target: paycode's process id, to report its CPU per request (/proc/PID/stat)")
 	fs.BoolVar(&f.memory, "memory", false, "embedded mode: keep payments in memory (no journal); default: the Pebble journal in a temporary directory with synced writes, as serve runs")
 	fs.StringVar(&f.simLatency, "sim-latency", "default", "embedded mode: the simulated wallets' latency: default (each wallet its profile), zero, or typical")
 	fs.BoolVar(&f.keepBodies, "keep-bodies", false, "keep response bodies in results.bin")
@@ -89,6 +94,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	scenario := fs.String("scenario", "", "scenario file (YAML); see testdata/scenarios/")
 	var f loadFlags
+	f.registerTarget(fs)
 	f.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: paycode load -scenario FILE [flags]\n\nOpen-loop load on paycode's lane API (vegeta), with a report per kind and\noutcome, a correctness check against the wallets' ledgers, and budgets.\nExit status 1 when the run breaks a gate (achieved rate, correctness, budget).\n\n")

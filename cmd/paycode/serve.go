@@ -44,14 +44,18 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // a configuration error, 1 when it could not start or stop cleanly.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, cfgPath, err := parseServeConfig("serve", args, stderr, serveUsage)
-	if err != nil {
+	if err != nil && !isFileProblems(err) {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintln(stderr, "paycode serve:", err)
+		if cfg == nil && cfgPath == "" {
+			fmt.Fprintln(stderr, flagError("serve", err))
+		} else {
+			fmt.Fprintln(stderr, "paycode serve:", err)
+		}
 		return 2
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := errors.Join(err, cfg.Validate()); err != nil {
 		fmt.Fprint(stderr, problems("paycode serve: invalid configuration", err))
 		return 2
 	}
@@ -171,7 +175,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// Graceful shutdown (server.Node.Shutdown): not ready at once, stop
 	// accepting, let requests in flight finish, then stop the follow-up
 	// loop and close the journal (pending follow-ups are in it already).
-	log.Info("shutting down: draining lane requests", "drain_timeout", cfg.Shutdown.DrainTimeout.String())
+	log.Info("shutting down: draining lane requests", "drain_timeout", cfg.Shutdown.DrainTimeout)
 	dctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.DrainTimeout)
 	defer cancel()
 	if err := node.Shutdown(dctx); err != nil {
@@ -186,10 +190,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // change of paycode's own key or of the admission limits is refused.
 func reloadKeys(old *serveConfig, args []string, api *httpapi.Server) error {
 	c, _, err := parseServeConfig("serve", args, io.Discard, "")
-	if err != nil {
+	if err != nil && !isFileProblems(err) {
 		return err
 	}
-	if err := c.Validate(); err != nil {
+	if err := errors.Join(err, c.Validate()); err != nil {
 		return fmt.Errorf("%s", problems("invalid configuration", err))
 	}
 	if c.Listen != old.Listen {
@@ -214,11 +218,20 @@ func (c *serveConfig) journalConfig(log *slog.Logger) server.JournalConfig {
 // text, or auto and w is a terminal. The level was validated.
 func newLogger(w io.Writer, format, level string) *slog.Logger {
 	lvl, _ := parseLevel(level)
-	opts := &slog.HandlerOptions{Level: lvl}
+	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: humanDuration}
 	if format == "text" || (format == "auto" && isTerminal(w)) {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// humanDuration logs durations as Go writes them ("10s", "31.5ms"), not
+// as JSON's nanoseconds.
+func humanDuration(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
 
 func isTerminal(w io.Writer) bool {

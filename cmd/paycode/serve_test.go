@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -131,6 +132,12 @@ func TestNewLoggerFormat(t *testing.T) {
 	newLogger(&b, "text", "debug").Debug("x", "k", "v")
 	if !strings.Contains(b.String(), "level=DEBUG msg=x k=v") {
 		t.Errorf("text: %q", b.String())
+	}
+	// Durations are human in JSON too, not nanoseconds.
+	b.Reset()
+	newLogger(&b, "json", "info").Info("x", "drain_timeout", 10*time.Second, slog.Duration("took", 1500*time.Microsecond))
+	if !strings.Contains(b.String(), `"drain_timeout":"10s"`) || !strings.Contains(b.String(), `"took":"1.5ms"`) {
+		t.Errorf("json durations: %q", b.String())
 	}
 }
 

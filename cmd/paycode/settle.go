@@ -153,7 +153,7 @@ each file), then a summary. Exit 0: the files agree; 1: mismatches;
 		return rc
 	}
 	if fs.NArg() != 2 {
-		fs.Usage()
+		fmt.Fprintln(stderr, "paycode reconcile: want two files, OURS THEIRS (see 'paycode reconcile -h')")
 		return 2
 	}
 	ours, err := readSettlement(fs.Arg(0))

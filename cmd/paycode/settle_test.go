@@ -376,7 +376,7 @@ func TestSettleCommandErrors(t *testing.T) {
 		{[]string{"settle", "-date", settleDate, "extra"}, 2, "unexpected argument"},
 		{[]string{"settle", "-date", settleDate, "-data", filepath.Join(dir, "nope")}, 1, "no journal directory"},
 		{[]string{"settle", "-date", settleDate, "-data", dir}, 1, "stop it first"}, // j holds Pebble's lock
-		{[]string{"reconcile", good}, 2, "usage: paycode reconcile"},
+		{[]string{"reconcile", good}, 2, "want two files, OURS THEIRS"},
 		{[]string{"reconcile", good, filepath.Join(dir, "missing.csv")}, 2, "missing.csv"},
 		{[]string{"reconcile", good, cut}, 2, "cut.csv: line 2: settle: no <END> line"},
 		{[]string{"reconcile", good, good}, 0, ""},

@@ -212,3 +212,15 @@ func settlementOr(h fasthttp.RequestHandler, wallets ...*mppsim.Wallet) fasthttp
 		h(ctx)
 	}
 }
+
+// simWalletsComment tells `config print` which wallets sim mode runs:
+// their ports are chosen at start, so they are a comment, not settings
+// (GET /admin/wallets lists them with their URLs while serve runs).
+func simWalletsComment() string {
+	var b strings.Builder
+	b.WriteString("# sim: serve starts these simulated wallets on free loopback ports and pays\n# through them (GET /admin/wallets lists their URLs); they charge nobody:\n")
+	for _, w := range stack.DefaultSimWallets() {
+		fmt.Fprintf(&b, "#   - {name: %s, brand: %q, latency: %s median}\n", w.Name, w.Brand, w.Latency.Median)
+	}
+	return b.String()
+}

@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -131,5 +135,40 @@ func TestAdminWalletsSimEndpoints(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if rc := run([]string{"sim", "settlement", "-date", day, "-from", ws.Wallets[0].URL}, &stdout, &stderr); rc != 0 || !strings.HasPrefix(stdout.String(), "customerId,") {
 		t.Errorf("sim settlement -from: rc %d %s %.200s", rc, stderr.String(), stdout.String())
+	}
+}
+
+// TestSecondServeSameData: a second serve on a data directory another
+// paycode holds says so, with the holder's pid, and exits 1.
+func TestSecondServeSameData(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	bin := paycodeBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	first := exec.CommandContext(ctx, bin, "serve", "-log.format", "json", "-data", data, "-listen", "127.0.0.1:0", "-admin", "")
+	var logs lockedBuf
+	first.Stderr = &logs
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		first.Process.Signal(syscall.SIGTERM)
+		first.Wait()
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), `"msg":"paycode serving"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("first serve not serving: %s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond) // polling the log
+	}
+	rc, _, stderr := runBinary(t, "serve", "-data", data, "-listen", "127.0.0.1:0", "-admin", "")
+	if rc != 1 {
+		t.Fatalf("second serve: exit %d, want 1: %s", rc, stderr)
+	}
+	want := fmt.Sprintf("data directory %s is held by another paycode (pid %d)", data, first.Process.Pid)
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
 	}
 }

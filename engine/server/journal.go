@@ -69,6 +69,9 @@ var errLocked = errors.New("held by another paycode")
 // directory lock into a message naming the directory and, when the
 // system tells, the process holding it.
 func lockedBy(dir string, err error) error {
+	if strings.Contains(err.Error(), "lock held by current process") {
+		return fmt.Errorf("data directory %s is %w: this process has it open already", dir, errLocked)
+	}
 	if !isLockBusy(err) {
 		return err
 	}

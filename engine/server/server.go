@@ -17,6 +17,7 @@ import (
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
+	"github.com/paycode/paycode/engine/journal/postgres"
 	"github.com/paycode/paycode/engine/mpp"
 	"github.com/paycode/paycode/engine/notify"
 	"github.com/paycode/paycode/engine/status"
@@ -284,7 +285,8 @@ func (n *Node) close() error {
 }
 
 // release hands this node's leases back; the follow-up loop has stopped,
-// so none is taken again.
+// so none is taken again. Only the PostgreSQL journal has other nodes to
+// hand them to, so only it says so.
 func (n *Node) release(sj engine.SharedJournal) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -292,6 +294,8 @@ func (n *Node) release(sj engine.SharedJournal) error {
 		n.log.Error("releasing leases failed: other nodes take this node's payments over after the lease", "err", err)
 		return err
 	}
-	n.log.Info("leases released to the other nodes")
+	if _, multi := sj.(*postgres.Store); multi {
+		n.log.Info("leases released to the other nodes")
+	}
 	return nil
 }

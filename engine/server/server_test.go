@@ -111,6 +111,34 @@ func TestStartAdminShutdown(t *testing.T) {
 	}
 }
 
+// TestPebbleShutdownLogs: a node on Pebble (one node) stops without
+// saying it released leases to other nodes, and its stop line gives the
+// drain time as a duration.
+func TestPebbleShutdownLogs(t *testing.T) {
+	var logs strings.Builder
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	j, key, err := server.OpenJournal(context.Background(), server.JournalConfig{Dir: t.TempDir(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := server.Start(server.Config{Wallets: []server.WalletConfig{{Name: "mpp-281001", URL: wallet(t)}},
+		Journal: j, CodeKey: key, NoDecoder: true, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := n.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "leases released") {
+		t.Errorf("a single node logged a lease release:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), `"msg":"stopped","drained_in":"`) {
+		t.Errorf("no stop line with a duration:\n%s", logs.String())
+	}
+}
+
 // TestStartNoWallets: a node needs wallets.
 func TestStartNoWallets(t *testing.T) {
 	if _, err := server.Start(server.Config{NoDecoder: true}); err == nil || !strings.Contains(err.Error(), "no wallets") {
@@ -131,10 +159,9 @@ func TestOpenJournalLocked(t *testing.T) {
 	if err == nil {
 		t.Fatal("second open succeeded")
 	}
-	if !strings.Contains(err.Error(), dir) {
-		t.Errorf("error does not name the directory: %v", err)
+	if !strings.Contains(err.Error(), dir) || !strings.Contains(err.Error(), "held by another paycode") {
+		t.Errorf("error does not name the directory and its holder: %v", err)
 	}
-	t.Log(err)
 }
 
 func TestBuildString(t *testing.T) {
