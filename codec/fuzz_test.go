@@ -333,3 +333,21 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckClientID: whatever the bytes, CheckClientID accepts only 1 to
+// 128 bytes of printable ASCII.
+func FuzzCheckClientID(f *testing.F) {
+	for _, s := range []string{"SANDBOX_5YEXAMPLE00001", "a\xffb", "a b", "\u202eX", strings.Repeat("a", 129)} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		err := codec.CheckClientID(b)
+		ok := len(b) >= 1 && len(b) <= codec.MaxClientIDLen
+		for _, c := range b {
+			ok = ok && c > ' ' && c < 0x7f
+		}
+		if (err == nil) != ok {
+			t.Fatalf("%q: %v", b, err)
+		}
+	})
+}

@@ -1,6 +1,9 @@
 package codec
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Lane API messages (spec §2): the requests lanes send and the responses
 // paycode writes. Request values are reusable: the parsers Reset them and
@@ -178,4 +181,27 @@ type RefundView struct {
 	ResultCode      ResultCode
 	ResultMessage   string
 	RefundTime      time.Time
+}
+
+// MaxClientIDLen bounds the client-id header.
+const MaxClientIDLen = 128
+
+// ErrClientID: a client-id header that is empty, longer than
+// MaxClientIDLen, or holds anything but printable ASCII.
+var ErrClientID = errors.New("codec: the client-id header must be 1 to 128 printable ASCII characters (no spaces)")
+
+// CheckClientID reports ErrClientID unless b is a usable client id:
+// 1 to MaxClientIDLen bytes of printable ASCII without spaces. Client ids
+// are keys of payments, log fields and signed content; a byte such as
+// 0xFF would make two clients that print alike. It does not allocate.
+func CheckClientID(b []byte) error {
+	if len(b) == 0 || len(b) > MaxClientIDLen {
+		return ErrClientID
+	}
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f {
+			return ErrClientID
+		}
+	}
+	return nil
 }

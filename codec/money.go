@@ -1,12 +1,22 @@
 package codec
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
 
 // Errors for amounts and currencies. They name the problem, not the value.
 var (
 	ErrCurrency     = errors.New("codec: currency is not an ISO 4217 code")
 	ErrAmountFormat = errors.New("codec: amount value is not a string of ASCII digits")
 	ErrAmountRange  = errors.New("codec: amount value is out of range")
+	// ErrAmountLeadingZero: a lane amount such as "007". Whether the lane
+	// meant 7 or 700 (a decimal point lost on the way) cannot be told, so
+	// it is refused rather than charged as 7.
+	ErrAmountLeadingZero = fmt.Errorf("%w: it has a leading zero", ErrAmountFormat)
+	// ErrAmountTooLarge: above the currency's maximum (AmountLimits).
+	ErrAmountTooLarge = fmt.Errorf("%w: it is above the maximum for its currency", ErrAmountRange)
 )
 
 // Currency is an ISO 4217 currency, an index into the package's table. The
@@ -137,7 +147,8 @@ func (c Currency) MinorUnits() int {
 // (no sign, no decimal point, no spaces) holding minor units that fits in
 // int64. Zero is syntactically valid; whether it may be paid is the
 // engine's business. Leading zeros are accepted ("0100" is 100), as the
-// wallets' own parsers accept them.
+// wallets' own parsers accept them; lane amounts go through
+// ParseLaneAmountValue, which refuses them.
 func ParseAmountValue(b []byte) (int64, error) {
 	if len(b) == 0 {
 		return 0, ErrAmountFormat
@@ -154,4 +165,92 @@ func ParseAmountValue(b []byte) (int64, error) {
 		v = v*10 + d
 	}
 	return v, nil
+}
+
+// ParseLaneAmountValue is ParseAmountValue for amounts lanes send: it
+// also refuses leading zeros ("0" alone is zero).
+func ParseLaneAmountValue(b []byte) (int64, error) {
+	if len(b) > 1 && b[0] == '0' {
+		if _, err := ParseAmountValue(b); err != nil {
+			return 0, err
+		}
+		return 0, ErrAmountLeadingZero
+	}
+	return ParseAmountValue(b)
+}
+
+// DefaultMaxAmount is every currency's default maximum, in minor units:
+// twelve digits, the amount field of ISO 8583 (n12) through which card
+// and wallet schemes carry amounts. It is HKD 9,999,999,999.99 or JPY
+// 999,999,999,999: far above any in-store sale, and far below where int64
+// arithmetic (sums of refunds) could overflow.
+const DefaultMaxAmount int64 = 999_999_999_999
+
+// AmountLimits holds the largest amount, in minor units, that a lane may
+// ask for in each currency. The zero value allows DefaultMaxAmount in
+// every currency; nil does too. It is read-only once built, so one value
+// serves every request; Check does not allocate.
+type AmountLimits struct {
+	max [len(iso4217)]int64 // 0: DefaultMaxAmount
+}
+
+// NewAmountLimits returns limits with the maxima given by currency code
+// (minor units, at least 1); other currencies keep DefaultMaxAmount.
+func NewAmountLimits(max map[string]int64) (*AmountLimits, error) {
+	l := &AmountLimits{}
+	for code, v := range max {
+		c, err := ParseCurrency([]byte(code))
+		if err != nil {
+			return nil, fmt.Errorf("codec: maximum amount for %q: %w", code, err)
+		}
+		if v < 1 {
+			return nil, fmt.Errorf("codec: maximum amount for %s must be at least 1 minor unit, got %d", code, v)
+		}
+		l.max[c] = v
+	}
+	return l, nil
+}
+
+// Max is the largest amount allowed in c, in minor units.
+func (l *AmountLimits) Max(c Currency) int64 {
+	if l == nil || !c.Valid() || l.max[c] == 0 {
+		return DefaultMaxAmount
+	}
+	return l.max[c]
+}
+
+// Check reports a *FieldError at field (wrapping ErrAmountTooLarge) when
+// a is above its currency's maximum.
+func (l *AmountLimits) Check(field string, a Amount) error {
+	if a.Value <= l.Max(a.Currency) {
+		return nil
+	}
+	return &FieldError{Field: field, Err: ErrAmountTooLarge}
+}
+
+// CheckPay checks a parsed pay's paymentAmount and order.orderAmount.
+func (l *AmountLimits) CheckPay(r *PayRequest) error {
+	if err := l.Check("paymentAmount.value", r.Amount); err != nil {
+		return err
+	}
+	return l.Check("order.orderAmount.value", r.OrderAmount)
+}
+
+// CheckRefund checks a parsed refund's refundAmount.
+func (l *AmountLimits) CheckRefund(r *RefundRequest) error {
+	return l.Check("refundAmount.value", r.Amount)
+}
+
+// String lists the maxima that differ from the default, for logs.
+func (l *AmountLimits) String() string {
+	s := "default " + strconv.FormatInt(DefaultMaxAmount, 10)
+	if l == nil {
+		return s
+	}
+	for i, v := range l.max {
+		if v != 0 {
+			s += ", " + Currency(i).String() + " " + strconv.FormatInt(v, 10)
+		}
+	}
+	return s
 }

@@ -138,3 +138,74 @@ func TestParseAmountValueRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestParseLaneAmountValue(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		err  error
+	}{
+		{"0", 0, nil}, {"7", 7, nil}, {"5600", 5600, nil}, {"999999999999", 999999999999, nil},
+		{"007", 0, codec.ErrAmountLeadingZero}, {"00", 0, codec.ErrAmountLeadingZero}, {"0100", 0, codec.ErrAmountLeadingZero},
+		{"0x1", 0, codec.ErrAmountFormat}, {"", 0, codec.ErrAmountFormat}, {"9223372036854775808", 0, codec.ErrAmountRange},
+	} {
+		v, err := codec.ParseLaneAmountValue([]byte(c.in))
+		if v != c.want || !errors.Is(err, c.err) || (c.err == nil) != (err == nil) {
+			t.Errorf("%q: %d, %v; want %d, %v", c.in, v, err, c.want, c.err)
+		}
+	}
+	if !errors.Is(codec.ErrAmountLeadingZero, codec.ErrAmountFormat) {
+		t.Error("a leading zero is not an amount format error")
+	}
+}
+
+func TestAmountLimits(t *testing.T) {
+	hkd, jpy, usd := codec.MustCurrency("HKD"), codec.MustCurrency("JPY"), codec.MustCurrency("USD")
+	var none *codec.AmountLimits
+	if none.Max(hkd) != codec.DefaultMaxAmount || none.Check("v", codec.Amount{Value: codec.DefaultMaxAmount, Currency: hkd}) != nil {
+		t.Fatal("nil limits are not the default")
+	}
+	err := none.Check("paymentAmount.value", codec.Amount{Value: 1<<63 - 1, Currency: hkd})
+	var fe *codec.FieldError
+	if !errors.As(err, &fe) || fe.Field != "paymentAmount.value" || !errors.Is(err, codec.ErrAmountTooLarge) || !errors.Is(err, codec.ErrAmountRange) {
+		t.Fatalf("int64 max HKD: %v", err)
+	}
+	l, err := codec.NewAmountLimits(map[string]int64{"HKD": 10_000_000, "JPY": 5_000_000_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		a  codec.Amount
+		ok bool
+	}{
+		{codec.Amount{Value: 10_000_000, Currency: hkd}, true}, {codec.Amount{Value: 10_000_001, Currency: hkd}, false},
+		{codec.Amount{Value: 5_000_000_000_000, Currency: jpy}, true}, // above the default: raised
+		{codec.Amount{Value: codec.DefaultMaxAmount, Currency: usd}, true}, {codec.Amount{Value: codec.DefaultMaxAmount + 1, Currency: usd}, false},
+	} {
+		if err := l.Check("v", c.a); (err == nil) != c.ok {
+			t.Errorf("%+v: %v", c.a, err)
+		}
+	}
+	for _, bad := range []map[string]int64{{"hkd": 1}, {"XXX": 1}, {"HKD": 0}} {
+		if _, err := codec.NewAmountLimits(bad); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = l.Check("v", codec.Amount{Value: 1, Currency: hkd}) }); n != 0 {
+		t.Errorf("Check allocates %v", n)
+	}
+}
+
+func TestCheckClientID(t *testing.T) {
+	for _, c := range []struct {
+		id string
+		ok bool
+	}{
+		{"SANDBOX_5YEXAMPLE00001", true}, {"LANE-7.a/b:c", true}, {strings.Repeat("a", 128), true},
+		{"", false}, {strings.Repeat("a", 129), false}, {"a b", false}, {"a\xffb", false}, {"a\x00", false}, {"é", false}, {"a\x7f", false},
+	} {
+		if err := codec.CheckClientID([]byte(c.id)); (err == nil) != c.ok {
+			t.Errorf("%q: %v", c.id, err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
@@ -74,6 +75,11 @@ var (
 	laneErrMCCType      = newLaneError(ErrType, "must be a JSON string (or an integer 0-9999)")
 	laneErrEmpty        = newLaneError(ErrValue, "must not be empty")
 	laneErrControl      = newLaneError(ErrValue, "must not contain control characters")
+	laneErrInvisible    = newLaneError(ErrValue, "must not contain invisible format characters (bidirectional controls, zero-width characters, byte order marks)")
+	laneErrURLAbsolute  = newLaneError(ErrValue, "must be an absolute https:// (or http://) URL")
+	laneErrURLHost      = newLaneError(ErrValue, "must name a host")
+	laneErrURLUserInfo  = newLaneError(ErrValue, "must not carry user-info (user:password@)")
+	laneErrURLChars     = newLaneError(ErrValue, "must be ASCII without spaces or backslashes (percent-encode the rest)")
 	laneErrDupUnknown   = newLaneError(ErrDuplicateKey, "object has a duplicate key")
 	laneErrProductCode  = newLaneError(ErrValue, "must be "+laneProductInStore)
 	laneErrScenario     = newLaneError(ErrValue, "must be "+laneScenario)
@@ -86,9 +92,14 @@ func laneFieldErr(path string, err error) error { return &FieldError{Field: path
 
 // laneRule is how a string field is checked: a maximum length and what
 // counts. Identifiers, codes, URLs and times are limited in bytes and may
-// not hold control characters (they are keys, log fields and URLs). Human
-// text (descriptions, names) is limited in characters, so a Chinese store
-// name gets the same room as an English one, and may hold any character.
+// not hold control characters (C0, DEL, C1) nor invisible format
+// characters (Unicode category Cf: the bidirectional controls
+// U+202A–202E and U+2066–2069, the zero-width U+200B–200F, U+2060–2064,
+// U+FEFF, …): they are keys, log fields and receipts, where two ids that
+// print alike must be the same id. Human text (descriptions, names) is
+// limited in characters, so a Chinese store name gets the same room as an
+// English one, and may hold any character (ZWJ and ZWNJ are spelling in
+// some scripts).
 type laneRule struct {
 	max     int
 	text    bool
@@ -123,9 +134,90 @@ func (r *laneRule) check(b []byte) error {
 	if len(b) > r.max {
 		return r.tooLong
 	}
-	for _, c := range b {
-		if c < 0x20 || c == 0x7f {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return laneErrControl
+			}
+			i++
+			continue
+		}
+		// Valid UTF-8: open checked the body.
+		ru, n := utf8.DecodeRune(b[i:])
+		switch {
+		case ru <= 0x9f: // C1 controls U+0080–U+009F
 			return laneErrControl
+		case unicode.Is(unicode.Cf, ru):
+			return laneErrInvisible
+		}
+		i += n
+	}
+	return nil
+}
+
+// notifyURL reads an optional notify URL: a string field of rule's
+// length that is an absolute URL, scheme http or https in any case, with
+// a host, without user-info, in printable ASCII without backslashes (so
+// no two URL parsers can disagree on its host). Whether http and the host
+// are allowed is the notifier's business (engine/notify), at arrival and
+// again when it connects.
+func (s *laneScanner) notifyURL(v *fastjson.Value, path string, rule *laneRule) ([]byte, error) {
+	b, err := s.str(v, path, rule, false)
+	if b == nil || err != nil {
+		return b, err
+	}
+	if err := checkNotifyURL(b); err != nil {
+		return nil, laneFieldErr(path, err)
+	}
+	return b, nil
+}
+
+// checkNotifyURL is notifyURL's syntax check; it does not allocate.
+func checkNotifyURL(b []byte) error {
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || c == '\\' {
+			return laneErrURLChars
+		}
+	}
+	var rest []byte
+	switch {
+	case len(b) > 8 && bytes.EqualFold(b[:8], []byte("https://")):
+		rest = b[8:]
+	case len(b) > 7 && bytes.EqualFold(b[:7], []byte("http://")):
+		rest = b[7:]
+	default:
+		return laneErrURLAbsolute
+	}
+	if i := bytes.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	if bytes.IndexByte(rest, '@') >= 0 {
+		return laneErrURLUserInfo
+	}
+	host := rest
+	if len(host) > 0 && host[0] == '[' { // [IPv6]:port
+		if i := bytes.IndexByte(host, ']'); i > 1 {
+			host, rest = host[1:i], host[i+1:]
+		} else {
+			return laneErrURLHost
+		}
+	} else if i := bytes.LastIndexByte(host, ':'); i >= 0 {
+		host, rest = host[:i], host[i:]
+	} else {
+		rest = nil
+	}
+	if len(host) == 0 {
+		return laneErrURLHost
+	}
+	if len(rest) > 0 { // :port
+		if rest[0] != ':' || len(rest) == 1 || len(rest) > 6 {
+			return laneErrURLHost
+		}
+		for _, c := range rest[1:] {
+			if c < '0' || c > '9' {
+				return laneErrURLHost
+			}
 		}
 	}
 	return nil
@@ -396,7 +488,8 @@ func (s *laneScanner) mcc(v *fastjson.Value, path string, slot int) ([]byte, err
 
 // amount reads an Amount object. Both members are mandatory: currency a
 // known ISO 4217 code, value a JSON string of ASCII digits (minor units)
-// that fits int64. A numeric value is refused rather than converted: a
+// without leading zeros that fits int64 (the per-currency maximum is
+// AmountLimits', checked by the caller). A numeric value is refused rather than converted: a
 // float such as 1.005 has no exact minor-unit meaning, and Antom sends
 // strings.
 func (s *laneScanner) amount(v *fastjson.Value, spec *laneObj) (Amount, error) {
@@ -428,7 +521,7 @@ func (s *laneScanner) amount(v *fastjson.Value, spec *laneObj) (Amount, error) {
 		return Amount{}, laneFieldErr(spec.paths[1], laneErrNotString)
 	}
 	vb, _ := val.StringBytes()
-	if a.Value, err = ParseAmountValue(vb); err != nil {
+	if a.Value, err = ParseLaneAmountValue(vb); err != nil {
 		return Amount{}, laneFieldErr(spec.paths[1], err)
 	}
 	return a, nil

@@ -1,12 +1,35 @@
 package codec
 
-import "github.com/valyala/fastjson"
+import (
+	"bytes"
 
-// Fixed values of a UPM pay request (spec §1.3, exact case).
+	"github.com/valyala/fastjson"
+)
+
+// Fixed values of a UPM pay request (spec §1.3), in Antom's spelling.
+// They are matched without regard to case, because the official SDKs do
+// not agree on it: the Go and Java SDKs send inStorePaymentScenario
+// "PaymentCode", the Python SDK's InStorePaymentScenario.PAYMENTCODE
+// sends "PAYMENTCODE". A request that matched holds Antom's spelling.
 const (
 	laneProductInStore = "IN_STORE_PAYMENT"
 	laneScenario       = "PaymentCode"
 )
+
+// The canonical spellings as byte slices, for laneEnum (read-only).
+var (
+	laneProductInStoreBytes = []byte(laneProductInStore)
+	laneScenarioBytes       = []byte(laneScenario)
+)
+
+// laneEnum reports whether b is want in any letter case, and returns want
+// (which laneDetach copies) so the request holds the canonical spelling.
+func laneEnum(b, want []byte) ([]byte, bool) {
+	if !bytes.EqualFold(b, want) {
+		return nil, false
+	}
+	return want, true
+}
 
 // The objects the lane parsers read. Keys not listed are accepted and
 // ignored (the SDKs send some thirty optional fields), but still count for
@@ -43,10 +66,13 @@ var (
 //
 // The checks: body is one strict JSON object; no object read has a
 // duplicate key; productCode is IN_STORE_PAYMENT and
-// paymentFactor.inStorePaymentScenario is PaymentCode; the mandatory
+// paymentFactor.inStorePaymentScenario is PaymentCode, in any letter case
+// (r holds Antom's spelling); the mandatory
 // fields of the spec tables are present, of the documented type, not
-// empty and within their length limits; both amounts are valid and in the
-// same currency. Their values may differ: Antom lets the order amount
+// empty and within their length limits; identifiers hold no control or
+// invisible format characters; paymentNotifyUrl is an absolute http(s)
+// URL with a host and no user-info (NotifyURLError); both amounts are
+// valid (ParseLaneAmountValue) and in the same currency. Their values may differ: Antom lets the order amount
 // exceed the amount collected now, and the engine charges paymentAmount.
 //
 // A paymentMethodId that is a string but not a valid payment code is not a
@@ -83,7 +109,8 @@ func (s *laneScanner) parsePay(body []byte, r *PayRequest, codeInImage bool) err
 	if r.ProductCode, err = s.str(productCode, "productCode", &laneRuleShort, true); err != nil {
 		return err
 	}
-	if string(r.ProductCode) != laneProductInStore {
+	var ok bool
+	if r.ProductCode, ok = laneEnum(r.ProductCode, laneProductInStoreBytes); !ok {
 		return laneFieldErr("productCode", laneErrProductCode)
 	}
 	if r.PaymentRequestID, err = s.str(reqID, "paymentRequestId", &laneRuleID, true); err != nil {
@@ -113,11 +140,11 @@ func (s *laneScanner) parsePay(body []byte, r *PayRequest, codeInImage bool) err
 	if r.Scenario, err = s.str(scenario, "paymentFactor.inStorePaymentScenario", &laneRuleShort, true); err != nil {
 		return err
 	}
-	if string(r.Scenario) != laneScenario {
+	if r.Scenario, ok = laneEnum(r.Scenario, laneScenarioBytes); !ok {
 		return laneFieldErr("paymentFactor.inStorePaymentScenario", laneErrScenario)
 	}
 
-	if r.NotifyURL, err = s.str(notifyURL, "paymentNotifyUrl", &laneRuleURL, false); err != nil {
+	if r.NotifyURL, err = s.notifyURL(notifyURL, "paymentNotifyUrl", &laneRuleURL); err != nil {
 		return err
 	}
 	if r.ExpiryTime, err = s.str(expiry, "paymentExpiryTime", &laneRuleShort, false); err != nil {
@@ -326,7 +353,7 @@ func (s *laneScanner) parseRefund(body []byte, r *RefundRequest) error {
 	if r.Reason, err = s.str(reason, "refundReason", &laneRuleText, false); err != nil {
 		return err
 	}
-	if r.NotifyURL, err = s.str(notifyURL, "refundNotifyUrl", &laneRuleRefundURL, false); err != nil {
+	if r.NotifyURL, err = s.notifyURL(notifyURL, "refundNotifyUrl", &laneRuleRefundURL); err != nil {
 		return err
 	}
 	if r.ReferenceRefundID, err = s.str(refID, "referenceRefundId", &laneRuleID, false); err != nil {

@@ -181,6 +181,25 @@ func TestParsePayAccepts(t *testing.T) {
 			}},
 		{"whitespace around the body", []byte(" \n\t" + fullPayBody + "\r\n "),
 			func(t *testing.T, r *codec.PayRequest) {}},
+		// The enum spellings the official SDKs send, held as Antom's.
+		{"Python SDK scenario PAYMENTCODE", payBody(t, edit{"paymentFactor.inStorePaymentScenario", "PAYMENTCODE"}),
+			func(t *testing.T, r *codec.PayRequest) {
+				if string(r.Scenario) != "PaymentCode" {
+					t.Errorf("Scenario = %q", r.Scenario)
+				}
+			}},
+		{"enums in another case", payBody(t, edit{"paymentFactor.inStorePaymentScenario", "paymentcode"}, edit{"productCode", "in_store_payment"}),
+			func(t *testing.T, r *codec.PayRequest) {
+				if string(r.Scenario) != "PaymentCode" || string(r.ProductCode) != "IN_STORE_PAYMENT" {
+					t.Errorf("Scenario = %q, ProductCode = %q", r.Scenario, r.ProductCode)
+				}
+			}},
+		{"notify URL forms", payBody(t, edit{"paymentNotifyUrl", "HTTPS://[2001:db8::1]:8443/n?a=b#f"}),
+			func(t *testing.T, r *codec.PayRequest) {}},
+		{"non-ASCII in an id (not a format character)", payBody(t, edit{"paymentRequestId", "pé-1"}),
+			func(t *testing.T, r *codec.PayRequest) {}},
+		{"ZWJ in a name", payBody(t, edit{"order.merchant.merchantName", "\U0001F468\u200d\U0001F373 Cafe"}),
+			func(t *testing.T, r *codec.PayRequest) {}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -279,8 +298,24 @@ func payRejects(t *testing.T) []rejectCase {
 		{"duplicate in a large object", withMember([]byte(fullPayBody), manyKeys(40)+`,"k7":0`), codec.ErrDuplicateKey, ""},
 
 		{"productCode other", payBody(t, edit{"productCode", "CASHIER_PAYMENT"}), codec.ErrValue, "productCode"},
-		{"productCode wrong case", payBody(t, edit{"productCode", "in_store_payment"}), codec.ErrValue, "productCode"},
-		{"scenario wrong case", payBody(t, edit{"paymentFactor.inStorePaymentScenario", "paymentCode"}), codec.ErrValue, "paymentFactor.inStorePaymentScenario"},
+		{"productCode with a space", payBody(t, edit{"productCode", "IN_STORE_PAYMENT "}), codec.ErrValue, "productCode"},
+		{"scenario spelt with an underscore", payBody(t, edit{"paymentFactor.inStorePaymentScenario", "PAYMENT_CODE"}), codec.ErrValue, "paymentFactor.inStorePaymentScenario"},
+		{"leading zero in paymentAmount", payBody(t, edit{"paymentAmount.value", "007"}), codec.ErrAmountFormat, "paymentAmount.value"},
+		{"leading zero in orderAmount", payBody(t, edit{"order.orderAmount.value", "0100"}), codec.ErrAmountFormat, "order.orderAmount.value"},
+		{"zeros only", payBody(t, edit{"paymentAmount.value", "00"}), codec.ErrAmountFormat, "paymentAmount.value"},
+		{"RLO in paymentRequestId", payBody(t, edit{"paymentRequestId", "pay-\u202e1-yap"}), codec.ErrValue, "paymentRequestId"},
+		{"zero-width space in paymentRequestId", payBody(t, edit{"paymentRequestId", "pay\u200b-1"}), codec.ErrValue, "paymentRequestId"},
+		{"LRI in referenceOrderId", payBody(t, edit{"order.referenceOrderId", "o\u2066-1"}), codec.ErrValue, "order.referenceOrderId"},
+		{"BOM in terminal id", payBody(t, edit{"order.env.storeTerminalId", "\ufeffT-3"}), codec.ErrValue, "order.env.storeTerminalId"},
+		{"ZWJ in merchant id", payBody(t, edit{"order.merchant.referenceMerchantId", "M\u200d1"}), codec.ErrValue, "order.merchant.referenceMerchantId"},
+		{"C1 control in store id", payBody(t, edit{"order.merchant.store.referenceStoreId", "S\u00850"}), codec.ErrValue, "order.merchant.store.referenceStoreId"},
+		{"notify URL not a URL", payBody(t, edit{"paymentNotifyUrl", "not a url"}), codec.ErrValue, "paymentNotifyUrl"},
+		{"notify URL ftp", payBody(t, edit{"paymentNotifyUrl", "ftp://merchant.example/notify"}), codec.ErrValue, "paymentNotifyUrl"},
+		{"notify URL relative", payBody(t, edit{"paymentNotifyUrl", "/notify"}), codec.ErrValue, "paymentNotifyUrl"},
+		{"notify URL without host", payBody(t, edit{"paymentNotifyUrl", "https:///notify"}), codec.ErrValue, "paymentNotifyUrl"},
+		{"notify URL with user-info", payBody(t, edit{"paymentNotifyUrl", "https://u:p@merchant.example/notify"}), codec.ErrValue, "paymentNotifyUrl"},
+		{"notify URL with a bad port", payBody(t, edit{"paymentNotifyUrl", "https://merchant.example:8o/notify"}), codec.ErrValue, "paymentNotifyUrl"},
+		{"notify URL with a backslash", payBody(t, edit{"paymentNotifyUrl", "https://merchant.example\\@evil/"}), codec.ErrValue, "paymentNotifyUrl"},
 		{"scenario OrderCode", payBody(t, edit{"paymentFactor.inStorePaymentScenario", "OrderCode"}), codec.ErrValue, "paymentFactor.inStorePaymentScenario"},
 		{"empty paymentRequestId", payBody(t, edit{"paymentRequestId", ""}), codec.ErrValue, "paymentRequestId"},
 		{"empty storeName", payBody(t, edit{"order.merchant.store.storeName", ""}), codec.ErrValue, "order.merchant.store.storeName"},

@@ -10,10 +10,23 @@ import (
 // Defaults applied by [Config.EnsureDefaults] to zero-valued fields. They are
 // exported so that flag help texts and documentation can quote them.
 const (
-	// DefaultBudget bounds the time one image may spend in the decoder after
-	// a worker picked it up. 200 ms keeps a checkout responsive while leaving
-	// room for every fallback stage on a typical phone photo.
-	DefaultBudget = 200 * time.Millisecond
+	// DefaultBudget is the wall-time safety net of one image after a worker
+	// picked it up. It is not what bounds a decode (Work does, the same on
+	// a busy and an idle machine): it sits far above the normal cost (every
+	// stage of a 640x480 frame takes about 10 ms on one idle core, of a
+	// DownscaleAbove-size frame a few hundred), so it fires only when the
+	// machine is starved, and then says so (ErrBudget, the stage in
+	// Result.Stage, Decoder.SafetyNetFired).
+	DefaultBudget = 2 * time.Second
+
+	// DefaultWork is the work one image may do after the fast stage, in
+	// pixels examined: every attempt charges the pixels of the plane it
+	// binarizes (twice for the try-harder stage, whose 1D pass also scans
+	// the frame turned 90°). A frame's plan is a fixed list of attempts, so
+	// whether a stage runs depends on the frame only, never on the clock.
+	// 24 Mpx covers every stage of a frame at DownscaleAbove (2 Mpx), the
+	// largest a fallback stage works on.
+	DefaultWork = 24 << 20
 
 	// DefaultMaxBytes caps encoded input. A phone screenshot or photo of a
 	// payment code is well below it; anything larger is more likely abuse.
@@ -53,11 +66,27 @@ type Config struct {
 	// means DefaultQueueSize, NoQueue means none.
 	QueueSize int
 
-	// Budget is the time one image may spend after a worker picked it up,
-	// image decoding included. The fast stage always runs to completion;
-	// fallback stages start only while budget remains (see the package
-	// comment for the worst-case overrun). Zero means DefaultBudget.
+	// Budget is the wall-time safety net of one image after a worker
+	// picked it up, image decoding included: past it the image stops with
+	// ErrBudget whatever stage it is in (checked between attempts and on
+	// every 1D row). Keep it far above the normal cost; Work is what bounds
+	// a decode. Zero means DefaultBudget.
 	Budget time.Duration
+
+	// Work bounds the fallback stages of one image in pixels examined (see
+	// DefaultWork): deterministic for a given frame and Config. An image
+	// whose next attempt would exceed it ends with ErrNotFound. Zero means
+	// DefaultWork.
+	Work int
+
+	// AnyText returns 1D symbols whatever their text. By default a 1D
+	// symbol whose text is not a payment code (16 to 32 ASCII digits) is
+	// a miss and the search goes on: a short or empty Code 128 is what a
+	// texture (fabric, brick, a keyboard) most often fakes. QR codes carry
+	// Reed-Solomon checks and are returned whatever their text, so a
+	// caller can say "this QR code is not a payment code". Empty text is
+	// never returned.
+	AnyText bool
 
 	// MaxBytes caps the encoded input of Decode. Zero means DefaultMaxBytes.
 	MaxBytes int
@@ -101,6 +130,9 @@ func (c *Config) EnsureDefaults() {
 	if c.Budget == 0 {
 		c.Budget = DefaultBudget
 	}
+	if c.Work == 0 {
+		c.Work = DefaultWork
+	}
 	if c.MaxBytes == 0 {
 		c.MaxBytes = DefaultMaxBytes
 	}
@@ -125,6 +157,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: QueueSize %d (use NoQueue for none)", ErrConfig, c.QueueSize)
 	case c.Budget < 0:
 		return fmt.Errorf("%w: negative Budget %v", ErrConfig, c.Budget)
+	case c.Work < 0:
+		return fmt.Errorf("%w: negative Work %d", ErrConfig, c.Work)
 	case c.MaxBytes < 1:
 		return fmt.Errorf("%w: MaxBytes %d < 1", ErrConfig, c.MaxBytes)
 	case c.MaxPixels < 1:
@@ -157,8 +191,8 @@ func (c *Config) queue() int {
 // String prints the configuration on one line, for startup logs.
 func (c Config) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "workers=%d queue=%d budget=%v max_bytes=%d max_pixels=%d downscale_above=%d fast_only=%t symbologies=",
-		c.Workers, c.QueueSize, c.Budget, c.MaxBytes, c.MaxPixels, c.DownscaleAbove, c.FastOnly)
+	fmt.Fprintf(&b, "workers=%d queue=%d budget=%v work=%d any_text=%t max_bytes=%d max_pixels=%d downscale_above=%d fast_only=%t symbologies=",
+		c.Workers, c.QueueSize, c.Budget, c.Work, c.AnyText, c.MaxBytes, c.MaxPixels, c.DownscaleAbove, c.FastOnly)
 	for i, s := range c.Symbologies {
 		if i > 0 {
 			b.WriteByte(',')

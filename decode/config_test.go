@@ -14,7 +14,8 @@ func TestConfigDefaults(t *testing.T) {
 	c := decode.DefaultConfig()
 	if c.Workers != runtime.GOMAXPROCS(0) || c.QueueSize != decode.DefaultQueueSize ||
 		c.Budget != decode.DefaultBudget || c.MaxBytes != decode.DefaultMaxBytes ||
-		c.MaxPixels != decode.DefaultMaxPixels || c.DownscaleAbove != decode.DefaultDownscaleAbove {
+		c.MaxPixels != decode.DefaultMaxPixels || c.DownscaleAbove != decode.DefaultDownscaleAbove ||
+		c.Work != decode.DefaultWork || c.AnyText {
 		t.Errorf("defaults not applied: %v", c)
 	}
 	if len(c.Symbologies) != 2 || c.Symbologies[0] != decode.QRCode || c.Symbologies[1] != decode.Code128 {
@@ -24,7 +25,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Errorf("defaults do not validate: %v", err)
 	}
 	s := c.String()
-	for _, want := range []string{"budget=200ms", "max_pixels=16777216", "symbologies=QR_CODE,CODE_128"} {
+	for _, want := range []string{"budget=2s", "work=25165824", "any_text=false", "max_pixels=16777216", "symbologies=QR_CODE,CODE_128"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("String() = %q, missing %q", s, want)
 		}
@@ -43,6 +44,7 @@ func TestConfigValidate(t *testing.T) {
 		{"negative workers", func(c *decode.Config) { c.Workers = -1 }, false},
 		{"queue below NoQueue", func(c *decode.Config) { c.QueueSize = -2 }, false},
 		{"negative budget", func(c *decode.Config) { c.Budget = -time.Second }, false},
+		{"negative work", func(c *decode.Config) { c.Work = -1 }, false},
 		{"zero max bytes", func(c *decode.Config) { c.MaxBytes = 0 }, false},
 		{"zero max pixels", func(c *decode.Config) { c.MaxPixels = 0 }, false},
 		{"tiny downscale", func(c *decode.Config) { c.DownscaleAbove = 100 }, false},

@@ -33,8 +33,10 @@ type Decoder struct {
 	// before every attempt.
 	hook func(Stage)
 
-	// rejected counts ErrBusy answers; onDecoded is OnDecoded's (metrics.go).
+	// rejected counts ErrBusy answers, safetyNet images the wall-time
+	// safety net stopped; onDecoded is OnDecoded's (metrics.go).
 	rejected  atomic.Uint64
+	safetyNet atomic.Uint64
 	onDecoded atomic.Pointer[func(time.Duration, error)]
 }
 
@@ -55,7 +57,7 @@ func New(cfg Config) (*Decoder, error) {
 	d.pool.New = func() any { return &job{done: make(chan struct{}, 1)} }
 	d.wg.Add(cfg.Workers)
 	for range cfg.Workers {
-		w := &worker{d: d, cfg: &d.cfg, set: d.set, readers: newReaders(d.set)}
+		w := &worker{d: d, cfg: &d.cfg, set: d.set, readers: newReaders(d.set, cfg.AnyText)}
 		go w.loop()
 	}
 	return d, nil
@@ -74,8 +76,10 @@ func (d *Decoder) Config() Config {
 // It returns ErrTooLarge if data exceeds MaxBytes or the header declares
 // more than MaxPixels, before any pixel memory is allocated; ErrFormat for
 // anything else that is not a well-formed image; ErrBusy if the pool is
-// full; ErrNotFound, ErrBudget or ErrInternal when no code was read; a
-// context error if ctx ends first. data is only read, and not retained after
+// full; ErrNotFound, ErrBudget or ErrInternal when no code was read;
+// ErrAmbiguous when two different payment codes were; a context error if
+// ctx ends first. With ErrBudget, the Result's Stage names the stage the
+// safety net stopped. data is only read, and not retained after
 // Decode returns.
 func (d *Decoder) Decode(ctx context.Context, data []byte) (Result, error) {
 	if len(data) > d.cfg.MaxBytes {
@@ -256,10 +260,10 @@ func (w *worker) process(j *job) (res Result, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			res, err = Result{}, panicError("decoder", v)
-			w.readers = newReaders(w.set)
+			w.readers = newReaders(w.set, w.cfg.AnyText)
 		}
 	}()
-	stop := stopper{ctx: j.ctx, deadline: time.Now().Add(w.cfg.Budget)}
+	stop := stopper{ctx: j.ctx, deadline: time.Now().Add(w.cfg.Budget), work: w.cfg.Work}
 	var p plane
 	switch j.kind {
 	case inputEncoded:
@@ -277,8 +281,11 @@ func (w *worker) process(j *job) (res Result, err error) {
 		return Result{}, ctxError(err)
 	}
 	f, st, err := w.search(p, &stop)
+	if stop.fired {
+		w.d.safetyNet.Add(1)
+	}
 	if err != nil {
-		return Result{}, err
+		return Result{Stage: st}, err
 	}
 	return Result{Text: f.text, Symbology: f.symbology, Stage: st, Rotated: f.rotated}, nil
 }

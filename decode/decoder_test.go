@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -161,7 +162,7 @@ func TestFallbackStagesFind(t *testing.T) {
 }
 
 // TestOtherOneDOptIn: an EAN-13 is ignored by default and read once the
-// option lists it.
+// options list it and accept text that is not a payment code.
 func TestOtherOneDOptIn(t *testing.T) {
 	m, err := oned.NewEAN13Writer().Encode("5901234123457", gozxing.BarcodeFormat_EAN_13, 300, 100, nil)
 	if err != nil {
@@ -175,7 +176,10 @@ func TestOtherOneDOptIn(t *testing.T) {
 		t.Errorf("default config: err %v, want ErrNotFound", err)
 	}
 	all := append([]decode.Symbology{decode.QRCode}, decode.All1D()...)
-	res, err := newDecoder(t, decode.Config{Symbologies: all, Budget: time.Minute}).Decode(ctx, png)
+	if _, err := newDecoder(t, decode.Config{Symbologies: all, Budget: time.Minute}).Decode(ctx, png); !errors.Is(err, decode.ErrNotFound) {
+		t.Errorf("13 digits are no payment code: err %v, want ErrNotFound", err)
+	}
+	res, err := newDecoder(t, decode.Config{Symbologies: all, Budget: time.Minute, AnyText: true}).Decode(ctx, png)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,23 +248,61 @@ func TestFastOnly(t *testing.T) {
 	}
 }
 
-// TestBudgetExceeded: with a budget shorter than any attempt, the fast stage
-// still runs (it always does) and nothing after it.
+// TestBudgetExceeded: with a safety net shorter than any attempt, the fast
+// stage still runs (it always does) and nothing after it; the error names
+// the stage it stopped, and the metric counts it.
 func TestBudgetExceeded(t *testing.T) {
 	d := newDecoder(t, decode.Config{Budget: time.Nanosecond})
 	var got []decode.Stage
 	decode.SetAttemptHook(d, func(s decode.Stage) { got = append(got, s) })
-	_, err := d.DecodeImage(context.Background(), noise(200, 200))
+	res, err := d.DecodeImage(context.Background(), noise(200, 200))
 	if !errors.Is(err, decode.ErrBudget) {
 		t.Fatalf("err %v, want ErrBudget", err)
+	}
+	if res.Stage != decode.StageTryHarder {
+		t.Errorf("stopped in stage %v, want tryharder (the first after fast)", res.Stage)
+	}
+	if n := d.SafetyNetFired(); n != 1 {
+		t.Errorf("SafetyNetFired %d, want 1", n)
 	}
 	if len(got) != 1 || got[0] != decode.StageFast {
 		t.Errorf("attempts %v, want only fast", got)
 	}
 	// A code the fast stage can read is still read.
-	res, err := d.DecodeImage(context.Background(), qrFixture(t))
+	res, err = d.DecodeImage(context.Background(), qrFixture(t))
 	if err != nil || res.Text != payCode {
 		t.Errorf("fast stage under exhausted budget: %v, %v", res, err)
+	}
+}
+
+// TestWorkBudget: the work account, not the clock, decides how far the
+// search goes: with room for the try-harder attempt only (twice the frame's
+// pixels) a frame without a code runs fast and tryharder and ends
+// ErrNotFound, every time; with the default it runs every stage.
+func TestWorkBudget(t *testing.T) {
+	img := noise(200, 200)
+	for _, tt := range []struct {
+		work int
+		want []decode.Stage
+	}{
+		{2 * 200 * 200, []decode.Stage{decode.StageFast, decode.StageTryHarder}},
+		{0, []decode.Stage{decode.StageFast, decode.StageTryHarder, decode.StageGlobal, decode.StageDownscale, decode.StageDownscale,
+			decode.StageUpscale, decode.StageUpscale, decode.StageContrast, decode.StageInverted}},
+	} {
+		d := newDecoder(t, decode.Config{Work: tt.work, Budget: time.Minute})
+		for range 3 {
+			var got []decode.Stage
+			decode.SetAttemptHook(d, func(s decode.Stage) { got = append(got, s) })
+			if _, err := d.DecodeImage(context.Background(), img); !errors.Is(err, decode.ErrNotFound) {
+				t.Fatalf("work %d: err %v, want ErrNotFound", tt.work, err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("work %d: attempts %v, want %v", tt.work, got, tt.want)
+			}
+		}
+		if n := d.SafetyNetFired(); n != 0 {
+			t.Errorf("work %d: the safety net fired %d times", tt.work, n)
+		}
 	}
 }
 

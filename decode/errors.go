@@ -29,9 +29,17 @@ var (
 	// Retry-After).
 	ErrBusy = errors.New("decode: all workers busy")
 
-	// ErrBudget: the time budget ran out before every stage had run and no
-	// code was found so far.
+	// ErrBudget: the wall-time safety net (Config.Budget) stopped the image
+	// before every planned stage had run and no code was found so far.
+	// Result.Stage names the stage it stopped; Decoder.SafetyNetFired
+	// counts these. A frame whose work account (Config.Work) ran out is
+	// ErrNotFound instead: that outcome does not depend on the clock.
 	ErrBudget = errors.New("decode: time budget exhausted")
+
+	// ErrAmbiguous: the frame holds two different payment codes. Paying
+	// either could charge the wrong customer, so neither is returned; the
+	// same code twice is not ambiguous.
+	ErrAmbiguous = errors.New("decode: more than one payment code in the image")
 
 	// ErrClosed: Close was called.
 	ErrClosed = errors.New("decode: decoder closed")

@@ -9,3 +9,6 @@ const RaceEnabled = raceEnabled
 // attempt. It must be called before the Decoder's first call; a hook that
 // blocks holds its worker, and one that panics exercises recovery.
 func SetAttemptHook(d *Decoder, f func(Stage)) { d.hook = f }
+
+// IsPaymentCode exposes the payment-code shape test (16 to 32 digits).
+func IsPaymentCode(text string) bool { return isPaymentCode(text) }

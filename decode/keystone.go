@@ -25,7 +25,7 @@ func keystoneQR(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]inte
 	if err != nil {
 		return found{}, false
 	}
-	info, nferr := detector.NewFinderPatternFinder(m, nil).Find(hints)
+	info, nferr := detector.NewFinderPatternFinder(m, finderCallback(hints)).Find(hints)
 	if nferr != nil {
 		return found{}, false
 	}

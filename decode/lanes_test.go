@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,7 +48,13 @@ var laneFloors = map[string]int{
 	"code128/small":       80,
 	"code128/large":       95,
 	"code128/clutter":     95,
+	"qr/tiny":             70,
+	"qr/steep":            80,
+	"code128/tiny":        60,
+	"code128/steep":       95,
+	"two":                 65,
 	"negative":            100,
+	"negative/texture":    100,
 }
 
 // TestLaneImages decodes generated lane-like frames (lanegen: codes drawn
@@ -122,6 +129,16 @@ func TestLaneImages(t *testing.T) {
 				}
 				o := outcome{stage: res.Stage, ms: float64(res.Elapsed) / 1e6}
 				switch {
+				case tk.class.Two():
+					switch {
+					case errors.Is(err, decode.ErrAmbiguous):
+						o.hit = true
+					case err == nil && res.Text != s.Text && res.Text != s.Other:
+						fail("%s #%d: WRONG TEXT: read %s, encoded %s and %s", tk.class.Name, tk.i,
+							decode.Mask(res.Text), decode.Mask(s.Text), decode.Mask(s.Other))
+					case err != nil && !errors.Is(err, decode.ErrNotFound):
+						fail("%s #%d: %v, want ErrAmbiguous", tk.class.Name, tk.i, err)
+					}
 				case tk.class.Negative():
 					if err == nil {
 						fail("%s #%d: read %s %s from a frame without a code", tk.class.Name, tk.i, res.Symbology, decode.Mask(res.Text))
@@ -197,4 +214,81 @@ func TestLaneImages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestVerdictsUnderLoad decodes a sample of every generated class twice,
+// on an idle machine and with every core kept busy by spinning goroutines,
+// with the default Config, and requires the same verdict (text or error)
+// and the same stage for every frame: what the decoder does is fixed by
+// the frame and its work account, not by the clock. The safety net must
+// not fire. One frame per class (without the large frames under -race,
+// which slows gozxing tenfold).
+//
+// The safety net is set to a minute here: the machines that run these
+// tests are shared (a load average of 8 per core was seen) and can starve
+// a decoder more than a lane ever should; what is under test is that
+// nothing but the safety net depends on time. TestBudgetExceeded covers
+// the safety net itself.
+func TestVerdictsUnderLoad(t *testing.T) {
+	const n = 1
+	type frame struct {
+		name string
+		data []byte
+	}
+	var frames []frame
+	for _, c := range lanegen.Classes() {
+		if c.Distortion == "large" && decode.RaceEnabled {
+			continue
+		}
+		for i := range n {
+			s, err := lanegen.Generate(c, laneSeed+1, i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := s.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			frames = append(frames, frame{fmt.Sprintf("%s #%d", c.Name, i), data})
+		}
+	}
+	d := newDecoder(t, decode.Config{Workers: 1, Budget: time.Minute})
+	verdicts := func() []string {
+		out := make([]string, len(frames))
+		for i, f := range frames {
+			res, err := d.Decode(context.Background(), f.data)
+			if err != nil {
+				out[i] = fmt.Sprintf("%v (stage %v)", err, res.Stage)
+			} else {
+				out[i] = fmt.Sprintf("%s %s stage %v", res.Symbology, decode.Mask(res.Text), res.Stage)
+			}
+		}
+		return out
+	}
+	idle := verdicts()
+
+	var stop atomic.Bool
+	var spinners sync.WaitGroup
+	for range 2 * runtime.GOMAXPROCS(0) {
+		spinners.Go(func() {
+			x := 0
+			for !stop.Load() {
+				x++
+			}
+			_ = x
+		})
+	}
+	busy := verdicts()
+	stop.Store(true)
+	spinners.Wait()
+
+	for i, f := range frames {
+		if idle[i] != busy[i] {
+			t.Errorf("%s: idle %s, busy %s", f.name, idle[i], busy[i])
+		}
+	}
+	if n := d.SafetyNetFired(); n != 0 {
+		t.Errorf("the safety net fired %d times", n)
+	}
+	t.Logf("%d frames, the same verdicts idle and with %d spinning goroutines", len(frames), 2*runtime.GOMAXPROCS(0))
 }

@@ -46,6 +46,11 @@ type lumSource struct {
 	// mem supplies scratch buffers for GetMatrix copies and rotations; nil
 	// means plain allocation.
 	mem *arena
+
+	// noRotate keeps OneDReader from scanning the frame turned 90° as
+	// well: only the try-harder stage does that (vertical symbols), the
+	// later ones would repeat it on the same content at twice the cost.
+	noRotate bool
 }
 
 var _ gozxing.LuminanceSource = (*lumSource)(nil)
@@ -115,9 +120,10 @@ func (s *lumSource) Invert() gozxing.LuminanceSource {
 	return gozxing.NewInvertedLuminanceSource(s)
 }
 
-// IsRotateSupported is true so that OneDReader under TRY_HARDER also scans
-// the frame turned 90°, which finds vertical 1D symbols.
-func (s *lumSource) IsRotateSupported() bool { return true }
+// IsRotateSupported is true (but for noRotate) so that OneDReader under
+// TRY_HARDER also scans the frame turned 90°, which finds vertical 1D
+// symbols.
+func (s *lumSource) IsRotateSupported() bool { return !s.noRotate }
 
 // RotateCounterClockwise returns a new source whose plane is this one turned
 // 90° counter-clockwise: source pixel (x, y) lands at (y, width-1-x).

@@ -25,3 +25,9 @@ func (d *Decoder) OnDecoded(f func(elapsed time.Duration, err error)) {
 	}
 	d.onDecoded.Store(&f)
 }
+
+// SafetyNetFired is how many images the wall-time safety net
+// (Config.Budget) stopped since New (ErrBudget). It should stay at zero:
+// a growing count means the machine is too loaded for the decoder to do
+// its planned work, and those images' verdicts depended on the load.
+func (d *Decoder) SafetyNetFired() uint64 { return d.safetyNet.Load() }

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"unicode/utf8"
@@ -20,25 +21,73 @@ import (
 // that staying true.
 type readers struct {
 	qr   gozxing.Reader                         // nil unless QR is enabled
+	capd map[gozxing.DecodeHintType]interface{} // hard plus the finder-candidate cap (maxFinderCandidates)
+	capf map[gozxing.DecodeHintType]interface{} // easy plus the cap, for the fast stage
+	seen int                                    // finder candidates of the current capped QR pass
 	oned *oned.OneDReader                       // nil unless a 1D symbology is enabled
 	rows *multiRowDecoder                       // the decoders behind oned
 	easy map[gozxing.DecodeHintType]interface{} // fast stage
 	hard map[gozxing.DecodeHintType]interface{} // every later stage
 }
 
-func newReaders(set symbolSet) *readers {
+func newReaders(set symbolSet, anyText bool) *readers {
 	r := &readers{
 		easy: map[gozxing.DecodeHintType]interface{}{},
 		hard: map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_TRY_HARDER: true},
 	}
 	if set.has(QRCode) {
 		r.qr = qrcode.NewQRCodeReader()
+		cb := gozxing.ResultPointCallback(func(gozxing.ResultPoint) {
+			if r.seen++; r.seen > maxFinderCandidates {
+				panic(errTooManyFinders)
+			}
+		})
+		r.capd = map[gozxing.DecodeHintType]interface{}{
+			gozxing.DecodeHintType_TRY_HARDER:                 true,
+			gozxing.DecodeHintType_NEED_RESULT_POINT_CALLBACK: cb,
+		}
+		r.capf = map[gozxing.DecodeHintType]interface{}{gozxing.DecodeHintType_NEED_RESULT_POINT_CALLBACK: cb}
 	}
 	if set.has1D() {
-		r.rows = newMultiRowDecoder(set)
+		r.rows = newMultiRowDecoder(set, anyText)
 		r.oned = oned.NewOneDReader(r.rows)
 	}
 	return r
+}
+
+// maxFinderCandidates caps the QR finder-pattern candidates of one capped
+// pass. gozxing keeps every cross-checked finder-shaped mark and pairs them
+// in O(n³) (FinderPatternFinder.SelectBestPatterns, and the multi-code
+// finder likewise): a woven, brick or keyboard texture, marks all over,
+// costs hundreds of milliseconds per attempt for nothing, while a QR code
+// is three marks plus the few its data modules fake (a cluttered photo
+// holding a code shows a few dozen). Past the cap the pass is a miss.
+const maxFinderCandidates = 80
+
+// errTooManyFinders ends a capped QR pass from inside gozxing's finder (its
+// result-point callback is the only hook there); capped recovers it.
+var errTooManyFinders = errors.New("decode: too many QR finder candidates")
+
+// capped runs f, a QR pass whose hints are r.capd (or whose finder was
+// given its callback), and turns the cap's panic into ErrNotFound. Any
+// other panic goes on to the attempt's handler.
+func (r *readers) capped(f func() (found, error)) (res found, err error) {
+	r.seen = 0
+	defer func() {
+		if v := recover(); v != nil {
+			if v != errTooManyFinders {
+				panic(v)
+			}
+			res, err = found{}, ErrNotFound
+		}
+	}()
+	return f()
+}
+
+// finderCallback is the cap's callback in hints, or nil.
+func finderCallback(hints map[gozxing.DecodeHintType]interface{}) gozxing.ResultPointCallback {
+	cb, _ := hints[gozxing.DecodeHintType_NEED_RESULT_POINT_CALLBACK].(gozxing.ResultPointCallback)
+	return cb
 }
 
 // multiRowDecoder tries every enabled 1D row decoder on each scanned row,
@@ -46,6 +95,7 @@ func newReaders(set symbolSet) *readers {
 // TRY_HARDER) serves all 1D symbologies. gozxing v0.1.1 has no
 // MultiFormatOneDReader; this plays its part.
 type multiRowDecoder struct {
+	anyText  bool // see Config.AnyText
 	decoders []oned.RowDecoder
 	readers  []gozxing.Reader // for Reset: RSS-14 collects pairs across rows
 	notFound error            // gozxing builds a new exception per call; one will do
@@ -53,8 +103,8 @@ type multiRowDecoder struct {
 
 var _ oned.RowDecoder = (*multiRowDecoder)(nil)
 
-func newMultiRowDecoder(set symbolSet) *multiRowDecoder {
-	m := &multiRowDecoder{notFound: gozxing.NewNotFoundException()}
+func newMultiRowDecoder(set symbolSet, anyText bool) *multiRowDecoder {
+	m := &multiRowDecoder{anyText: anyText, notFound: gozxing.NewNotFoundException()}
 	add := func(r gozxing.Reader) {
 		m.decoders = append(m.decoders, r.(oned.RowDecoder))
 		m.readers = append(m.readers, r)
@@ -97,18 +147,36 @@ func newMultiRowDecoder(set symbolSet) *multiRowDecoder {
 
 // DecodeRow implements oned.RowDecoder. A reader's "not this symbology"
 // (any ReaderException) moves on to the next reader; anything else ends the
-// row, as in ZXing's MultiFormatOneDReader.
+// row, as in ZXing's MultiFormatOneDReader. A read whose text is not
+// plausible (plausible1D) is a miss of that reader on this row, so the scan
+// goes on to the next row: a texture that fakes a short Code 128 on one
+// row must not hide, or stand in for, a real symbol on another.
 func (m *multiRowDecoder) DecodeRow(rowNumber int, row *gozxing.BitArray, hints map[gozxing.DecodeHintType]interface{}) (*gozxing.Result, error) {
 	for _, d := range m.decoders {
 		res, err := d.DecodeRow(rowNumber, row, hints)
 		if err == nil {
-			return res, nil
+			if m.plausible1D(res.GetText()) {
+				return res, nil
+			}
+			continue
 		}
 		if _, ok := err.(gozxing.ReaderException); !ok {
 			return nil, err
 		}
 	}
 	return nil, m.notFound
+}
+
+// plausible1D: never empty, and unless AnyText a payment code. A 1D
+// symbol's only guard is one check character (mod 103 for Code 128), so a
+// random bar pattern passes now and then; the payment-code shape (16 to 32
+// digits, which in Code 128 is 8 to 16 code-C symbol characters between
+// start and check) is a far stronger filter.
+func (m *multiRowDecoder) plausible1D(text string) bool {
+	if text == "" {
+		return false
+	}
+	return m.anyText || isPaymentCode(text)
 }
 
 func (m *multiRowDecoder) reset() {
@@ -132,6 +200,9 @@ func convert(r *gozxing.Result) (found, bool) {
 		return found{}, false
 	}
 	f := found{text: r.GetText(), symbology: sym}
+	if f.text == "" {
+		return found{}, false // never a payment code, nor anything to act on
+	}
 	if sym == QRCode {
 		f.rotated = qrRotation(r.GetResultPoints())
 		return f, true

@@ -158,7 +158,7 @@ func BenchmarkStages(b *testing.B) {
 					}
 					return
 				}
-				rows := newMultiRowDecoder(set)
+				rows := newMultiRowDecoder(set, false)
 				r := oned.NewOneDReader(rows)
 				b.ReportAllocs()
 				for b.Loop() {
@@ -171,7 +171,7 @@ func BenchmarkStages(b *testing.B) {
 			})
 			b.Run(prefix+"attempt", func(b *testing.B) {
 				cfg := DefaultConfig()
-				w := &worker{d: &Decoder{}, cfg: &cfg, set: set, readers: newReaders(set)}
+				w := &worker{d: &Decoder{}, cfg: &cfg, set: set, readers: newReaders(set, cfg.AnyText)}
 				b.ReportAllocs()
 				for b.Loop() {
 					if f, err := w.attempt(StageFast, p, hybrid, nil); err != nil || f.text != fr.text {
@@ -237,7 +237,7 @@ func BenchmarkFallbackAttempt(b *testing.B) {
 	p := plane{pix: pix, stride: w, w: w, h: h}
 	set := setOf(DefaultSymbologies())
 	cfg := DefaultConfig()
-	wk := &worker{d: &Decoder{}, cfg: &cfg, set: set, readers: newReaders(set)}
+	wk := &worker{d: &Decoder{}, cfg: &cfg, set: set, readers: newReaders(set, cfg.AnyText)}
 	for _, a := range []struct {
 		st  Stage
 		bin binarizer

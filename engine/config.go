@@ -100,7 +100,8 @@ type Config struct {
 	// the engine). Every final payment is also logged at info.
 	OnOutcome func(*FinishedPayment)
 	// Failpoint, when set, is called at the named points (Fail…) so crash
-	// tests can kill the process exactly there.
+	// tests can kill the process exactly there. Only binaries built with
+	// -tags failpoints have the points; Validate refuses it otherwise.
 	Failpoint func(name string)
 }
 
@@ -182,6 +183,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("engine: config: poll schedule steps must be positive"))
 			break
 		}
+	}
+	if c.Failpoint != nil && !FailpointsEnabled {
+		errs = append(errs, errors.New("engine: config: a failpoint is set but this binary has none (build with -tags failpoints)"))
 	}
 	if c.FollowUpWorkers < 0 || c.MaxFollowUps < 0 {
 		errs = append(errs, errors.New("engine: config: negative follow-up limits"))

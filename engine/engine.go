@@ -224,6 +224,18 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 		}
 	}
 	e.failpoint(FailAfterIntent)
+	p.mu.Lock()
+	cancelled := p.cancelWanted
+	p.mu.Unlock()
+	if cancelled {
+		// A lane's cancel of this request came between the intent and
+		// now: it closes the payment at the wallet; the pay is not sent.
+		p.markDispatched()
+		p.mu.Lock()
+		p.viewLocked(out, false)
+		p.mu.Unlock()
+		return 0
+	}
 	walletWait = e.dispatch(ctx, p, req)
 	e.failpoint(FailAfterOutcome)
 	p.mu.Lock()
@@ -243,12 +255,7 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 // of the same request starts afresh.
 func (e *Engine) abort(p *payment, key []byte) {
 	p.mu.Lock()
-	p.aborted = true
-	// A lane that found p just before it left the indexes (a cancel, say)
-	// must not write it: it was never stored, or (several nodes) the
-	// request belongs to a payment another node stored.
-	p.leaseGone, p.lost = true, true
-	p.status, p.result, p.msg = codec.StatusNone, codec.UnknownException, "the journal could not record the payment"
+	p.abortLocked()
 	p.mu.Unlock()
 	isP := func(q *payment) bool { return q == p }
 	e.codes.delIf(p.codeHash, isP)
@@ -257,11 +264,25 @@ func (e *Engine) abort(p *payment, key []byte) {
 	p.markDispatched()
 }
 
+// abortLocked marks p as never stored. Caller holds p.mu.
+func (p *payment) abortLocked() {
+	p.aborted = true
+	// A lane that found p just before it left the indexes (a cancel, say)
+	// must not write it: it was never stored, or (several nodes) the
+	// request belongs to a payment another node stored.
+	p.leaseGone, p.lost = true, true
+	p.status, p.result, p.msg = codec.StatusNone, codec.UnknownException, "the journal could not record the payment"
+}
+
 // answerDuplicate answers a repeated pay request: the stored result when
 // the key fields match, REPEAT_REQ_INCONSISTENT when they do not. A repeat
 // that arrives while the first is being dispatched waits for that answer
 // (bounded by the pay timeout), so a duplicate never dispatches again.
 func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.PayRequest, codeHash [CodeHashSize]byte, out *codec.PaymentView) {
+	if p.voided {
+		e.answerVoided(ctx, p, out)
+		return
+	}
 	if !p.sameKeyFields(req, codeHash) {
 		fail(out, codec.RepeatReqInconsistent, "")
 		return

@@ -94,7 +94,14 @@ type PaymentRecord struct {
 	CancelWanted bool
 	CloseAs      codec.PaymentStatus
 	Reverse      bool
-	Refunded     int64
+	// Voided: a tombstone, not a payment: the lane cancelled this request
+	// id before any pay of it arrived. Status is CANCELLED; CodeHash is
+	// VoidCodeHash's (no code was given), Amount and Wallet are empty. A
+	// later pay with the request id finds it through the journal's unique
+	// request key and is refused without dispatch; it is compacted with
+	// the retention of any final payment.
+	Voided   bool
+	Refunded int64
 	// Held: the writing engine still has work on this payment (follow-up,
 	// cancel or reversal, refund in process, notification unacknowledged).
 	// A SharedJournal keeps it leased to the writing node while set and

@@ -99,13 +99,19 @@ func (e *Engine) owned(p *payment) bool {
 func (e *Engine) claim(ctx context.Context, p *payment, key []byte, req *codec.PayRequest, codeHash [CodeHashSize]byte, out *codec.PaymentView) bool {
 	now := e.clock.Now()
 	pb := batchPool.Get().(*persistBatch) // its record: no allocation per pay
+	// p.mu is held across the claim: a lane's cancel that finds p in
+	// memory meanwhile must not write it before it is stored (or after
+	// it lost its claim to another payment), so it waits here.
 	p.mu.Lock()
 	p.version++
 	p.updated = now
 	p.recordLocked(&pb.pr, now)
 	pb.pr.Held = true
-	p.mu.Unlock()
 	existing, err := e.shared.ClaimPayment(ctx, &pb.pr)
+	if err != nil || existing != nil {
+		p.abortLocked()
+	}
+	p.mu.Unlock()
 	pb.pr = PaymentRecord{}
 	batchPool.Put(pb)
 	if err != nil {
@@ -125,6 +131,10 @@ func (e *Engine) claim(ctx context.Context, p *payment, key []byte, req *codec.P
 		fail(out, codec.InvalidPaymentCode, "the payment code was already used, ask the customer to refresh it")
 		return true
 	}
+	if existing.Voided {
+		failVoided(out) // cancelled before this pay came: nothing dispatched
+		return true
+	}
 	e.stats.Duplicates.Add(1) // as for a local duplicate; a reused code is not one
 	e.answerStored(ctx, existing, req, codeHash, out)
 	return true
@@ -135,6 +145,10 @@ func (e *Engine) claim(ctx context.Context, p *payment, key []byte, req *codec.P
 // key fields differ, else its state, waiting (up to the pay timeout) for
 // a payment in process to settle, as a local duplicate would.
 func (e *Engine) answerStored(ctx context.Context, rec *PaymentRecord, req *codec.PayRequest, codeHash [CodeHashSize]byte, out *codec.PaymentView) {
+	if rec.Voided {
+		failVoided(out)
+		return
+	}
 	if !e.paymentFromRecord(rec).sameKeyFields(req, codeHash) {
 		fail(out, codec.RepeatReqInconsistent, "")
 		return
@@ -177,7 +191,7 @@ func (e *Engine) paymentFromRecord(r *PaymentRecord) *payment {
 		status: r.Status, result: r.Result, msg: r.Message, paidAt: r.PaidAt, cancelledAt: r.CancelledAt,
 		customerID: r.CustomerID, brand: r.Brand, cancelWanted: r.CancelWanted, closeAs: r.CloseAs,
 		reverse: r.Reverse, refunded: r.Refunded, version: r.Version, updated: r.Updated,
-		dispatchDone: true, notifiedStatus: r.Status,
+		voided: r.Voided, dispatchDone: true, notifiedStatus: r.Status,
 		reported: r.Final(), wasRecovered: true,
 	}
 	p.codeMasked.n = uint8(copy(p.codeMasked.b[:], r.CodeMasked))
@@ -236,6 +250,11 @@ func (e *Engine) adopt(l *Leased, now time.Time) *payment {
 			due = now
 		}
 		e.fu.push(fuItem{due: due, n: o})
+	}
+	if l.CancelRequested && p.wallet != nil {
+		// A lane's cancel was handed to the previous owner, which died
+		// before carrying it out: it is this node's to do now.
+		e.cancelHandedOverLocked(context.Background(), p, now)
 	}
 	if !p.final() || p.cancelWanted || p.reverse {
 		if p.wallet == nil {
@@ -480,7 +499,17 @@ func (e *Engine) cancelShared(ctx context.Context, clientID []byte, req *codec.I
 		return CancelResult{Result: codec.UnknownException}
 	}
 	if rec == nil {
-		return CancelResult{Result: codec.OrderNotExist}
+		res, existing, local := e.voidShared(ctx, clientID, req)
+		if local != nil {
+			return e.cancelLocal(ctx, local) // a pay of this request came meanwhile
+		}
+		if existing == nil {
+			return res
+		}
+		rec = existing // a pay of this request was claimed first
+	}
+	if rec.Voided {
+		return CancelResult{Result: codec.Success, Message: msgVoidedCancel, PaymentRequestID: rec.RequestID, CancelTime: rec.CancelledAt}
 	}
 	p, found, err := e.acquire(ctx, rec.PaymentID, false)
 	switch {
@@ -502,9 +531,12 @@ func (e *Engine) cancelShared(ctx context.Context, clientID []byte, req *codec.I
 		res.Result = codec.UnknownException
 		return res
 	}
+	// Done once the record alone decides the cancel: closed, or refused
+	// for good (a refund won the race, or the window passed), which is
+	// answered at once rather than as unknown.
 	closed := func(r *PaymentRecord) bool {
 		_, decided := e.cancelDecided(r)
-		return decided && (r.Status == codec.StatusCancelled || r.Status == codec.StatusFail)
+		return decided
 	}
 	if last := e.watchPayment(ctx, rec, closed); closed(last) {
 		r, _ := e.cancelDecided(last)
@@ -535,15 +567,23 @@ func (e *Engine) cancelDecided(rec *PaymentRecord) (CancelResult, bool) {
 // cancelHandedOver carries out a cancel another node handed to this one:
 // it is made durable here and the follow-up asks the wallet at once.
 func (e *Engine) cancelHandedOver(ctx context.Context, p *payment) {
-	now := e.clock.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	e.cancelHandedOverLocked(ctx, p, e.clock.Now())
+}
+
+// cancelHandedOverLocked is cancelHandedOver with p.mu held: also used by
+// adopt for a cancel handed to an owner that died before carrying it out.
+func (e *Engine) cancelHandedOverLocked(ctx context.Context, p *payment, now time.Time) {
 	if !e.cancellableLocked(p, now) || (p.cancelWanted && p.closeAs == codec.StatusCancelled) {
 		return
 	}
 	p.cancelWanted = true
 	p.closeAs = codec.StatusCancelled
 	if e.persistLocked(ctx, p, nil, true) != nil {
+		return
+	}
+	if p.queued && !p.due.After(now) {
 		return
 	}
 	p.queued = true

@@ -70,13 +70,17 @@ type CancelResult struct {
 // the follow-up and the lane gets UNKNOWN_EXCEPTION (U) to retry; until
 // the wallet confirms, inquiries about a cancelled success answer
 // PROCESSING, not SUCCESS (the wallet may have reversed it already).
+//
+// A cancel by paymentRequestId of a request paycode has not seen voids it
+// (void.go): SUCCESS, and a pay with that id arriving later is refused
+// ORDER_IS_CANCELED without dispatch.
 func (e *Engine) Cancel(ctx context.Context, clientID []byte, req *codec.IDRequest) CancelResult {
 	if e.shared != nil {
 		return e.cancelShared(ctx, clientID, req)
 	}
 	p := e.findPayment(clientID, req)
 	if p == nil {
-		return CancelResult{Result: codec.OrderNotExist}
+		return e.voidLocal(ctx, clientID, req)
 	}
 	return e.cancelLocal(ctx, p)
 }
@@ -84,6 +88,9 @@ func (e *Engine) Cancel(ctx context.Context, clientID []byte, req *codec.IDReque
 // cancelLocal cancels a payment this node works on.
 func (e *Engine) cancelLocal(ctx context.Context, p *payment) CancelResult {
 	defer e.beginOp(ctx, p)()
+	if p.voided {
+		return e.cancelVoided(p)
+	}
 	res := CancelResult{PaymentID: p.id, PaymentRequestID: p.requestID}
 	now := e.clock.Now()
 	p.mu.Lock()

@@ -25,6 +25,11 @@ type payment struct {
 	created    time.Time
 	deadline   time.Time // follow-up cancels at this time
 	notifyURL  string
+	// voided: a tombstone, not a payment: a lane cancelled this request
+	// id before any pay of it arrived (see void.go). It has no code,
+	// amount or wallet, is CANCELLED from the start, and a pay with its
+	// request id is refused without dispatch.
+	voided bool
 
 	mu sync.Mutex
 	// dispatchDone is set when the first pay call to the wallet returned;
@@ -158,6 +163,9 @@ func (p *payment) viewLocked(v *codec.PaymentView, withTxns bool) {
 	}
 	if v.Status != codec.StatusSuccess {
 		v.PaymentTime = time.Time{}
+	}
+	if p.voided {
+		v.PaymentID = "" // no payment was made; its id is internal
 	}
 	if withTxns {
 		for _, r := range p.refunds {

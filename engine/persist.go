@@ -14,7 +14,9 @@ import (
 )
 
 // Failpoints name the moments a crash test may kill the process at (see
-// Config.Failpoint). They sit around every durable write and wallet call.
+// Config.Failpoint). They sit around every durable write and wallet call,
+// and exist only in binaries built with -tags failpoints (failpoint.go):
+// in a default build the calls are empty and inlined away, names and all.
 const (
 	FailBeforeIntent   = "pay.before-intent"    // payment created in memory, intent not journaled
 	FailAfterIntent    = "pay.after-intent"     // intent synced, wallet not called yet
@@ -25,12 +27,6 @@ const (
 	FailNotifySend     = "notify.before-send"   // a notification is about to be sent
 	FailNotifyAck      = "notify.after-ack"     // the merchant acknowledged, not journaled
 )
-
-func (e *Engine) failpoint(name string) {
-	if e.cfg.Failpoint != nil {
-		e.cfg.Failpoint(name)
-	}
-}
 
 // hashCode is the keyed hash (HMAC-SHA256) of a code's digits: what the
 // engine keeps and journals to enforce single use, instead of the code.
@@ -160,7 +156,7 @@ func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, deliv
 
 // maybeReportLocked reports p once it is final with no wallet work left.
 func (e *Engine) maybeReportLocked(p *payment) {
-	if !p.reported && p.final() && !p.cancelWanted && !p.reverse {
+	if !p.reported && !p.voided && p.final() && !p.cancelWanted && !p.reverse {
 		e.reportLocked(p, p.updated)
 	}
 }
@@ -186,7 +182,7 @@ func (p *payment) recordLocked(r *PaymentRecord, now time.Time) {
 		Wallet: p.walletName, NotifyURL: p.notifyURL, Created: p.created, Deadline: p.deadline,
 		Status: p.status, Result: p.result, Message: p.msg, PaidAt: p.paidAt, CancelledAt: p.cancelledAt,
 		CustomerID: p.customerID, Brand: p.brand, CancelWanted: p.cancelWanted, CloseAs: p.closeAs,
-		Reverse: p.reverse, Refunded: p.refunded, Updated: now, Version: p.version,
+		Reverse: p.reverse, Voided: p.voided, Refunded: p.refunded, Updated: now, Version: p.version,
 	}
 }
 

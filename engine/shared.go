@@ -85,6 +85,11 @@ type Leased struct {
 	Payment      *PaymentRecord
 	Refunds      []*RefundRecord
 	Notification *NotificationRecord
+	// CancelRequested: a lane's cancel was handed to the payment's owner
+	// (RequestCancel) and not yet reported by the owner's Renew — its
+	// owner may have died with it. The taker carries it out. The request
+	// stays recorded until the taker's own Renew reports it.
+	CancelRequested bool
 }
 
 // Shared-journal errors.

@@ -18,10 +18,13 @@ import (
 	"github.com/peterbourgon/ff/v3"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
 	"github.com/paycode/paycode/engine/journal/postgres"
+	"github.com/paycode/paycode/engine/metrics"
+	"github.com/paycode/paycode/engine/notify"
 	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/engine/sign"
 )
@@ -38,15 +41,22 @@ type serveConfig struct {
 	// Sim runs the embedded simulated wallets instead of Wallets: for
 	// trying paycode on one machine, never for real money. It is on by
 	// itself when serve has no config file and no wallets (simulated).
-	Sim    bool   `yaml:"sim"`
-	Data   string `yaml:"data"`
-	Memory bool   `yaml:"memory"`
+	Sim bool `yaml:"sim"`
+	// AdminToken (a secret) and AdminAllow guard the admin endpoints that
+	// change state (metrics.AdminAuth); without either they are refused.
+	AdminToken string   `yaml:"adminToken"`
+	AdminAllow []string `yaml:"adminAllow"`
+	Data       string   `yaml:"data"`
+	Memory     bool     `yaml:"memory"`
 	// Journal: empty is the Pebble journal under Data; a postgres:// URL
 	// the shared PostgreSQL journal (server.OpenJournal). Its password is a secret.
 	Journal  string        `yaml:"journal"`
 	Node     int           `yaml:"node"`
 	LeaseTTL time.Duration `yaml:"leaseTTL"`
-	Log      struct {
+	// SyncWindow is the Pebble journal's least time between WAL fsyncs
+	// (journal.Options.WALMinSyncInterval).
+	SyncWindow time.Duration `yaml:"syncWindow"`
+	Log        struct {
 		Format string `yaml:"format"`
 		Level  string `yaml:"level"`
 	} `yaml:"log"`
@@ -82,6 +92,12 @@ type serveConfig struct {
 	// Keys: signatures, lane clients, TLS (security.go). Absent: every
 	// client id is trusted, allowed on loopback only.
 	Keys *keysConfig `yaml:"keys"`
+	// Notify: where notifications may go, and the delivery limits.
+	Notify notify.Config `yaml:"notify"`
+	Limits struct {
+		// MaxAmount by currency code, in minor units (codec.AmountLimits).
+		MaxAmount map[string]int64 `yaml:"maxAmount"`
+	} `yaml:"limits"`
 
 	// configFile is the file the settings were read from, "" for none.
 	configFile string
@@ -115,11 +131,14 @@ var settingHelp = map[string]string{
 	"listen":                       "lane API address (host:port)",
 	"admin":                        "admin address: health, metrics, reload, pprof; empty disables it",
 	"sim":                          "run the embedded simulated wallets (they approve test codes and charge nobody): loopback only, never for real money; on by default without -config and wallets",
+	"adminToken":                   "token (16+ characters) that POST /admin/reload must send as Authorization: Bearer TOKEN",
+	"adminAllow":                   "addresses or CIDRs allowed to POST /admin/reload without the token (YAML list: [10.0.0.5, 10.1.0.0/16])",
 	"data":                         "directory of the Pebble journal; created if missing",
 	"memory":                       "keep payments in memory only (no journal): for experiments, never for real money",
 	"journal":                      "journal: empty for Pebble under data, or a postgres:// URL for the shared PostgreSQL journal",
 	"node":                         "node number 0-99, in payment ids (unique per node sharing a journal)",
 	"leaseTTL":                     "shared journal: how long a node's payments stay leased without renewal",
+	"syncWindow":                   "Pebble journal: least time between WAL fsyncs, so more appends share one (0: sync as soon as the last one is done)",
 	"log.format":                   "log format: json, text, or auto (text on a terminal, else JSON)",
 	"log.level":                    "log level: debug, info, warn or error",
 	"shutdown.drainTimeout":        "on SIGTERM, how long requests in flight may take to finish",
@@ -148,15 +167,24 @@ var settingHelp = map[string]string{
 	"keys.privateKey":              "paycode's private key inline (base64 or PEM): prefer privateKeyFile",
 	"keys.keyVersion":              "keyVersion of paycode's key in signatures",
 	"keys.window":                  "how far a request-time may be from now",
-	"keys.replayEntries":           "bound of the signature replay cache",
 	"keys.maxInFlight":             "lane requests served at once; more are shed",
 	"keys.followUpReserve":         "of maxInFlight, slots only follow-up requests may use (0: maxInFlight/8, negative: none)",
+	"keys.payDelayTarget":          "shed new pays while the median pay waits in paycode longer than this (negative: off)",
+	"keys.payDelayInterval":        "how often the adaptive pay limit moves (payDelayTarget)",
 	"keys.defaultPolicy":           "policy of client ids not listed: empty refuses them, none trusts them",
 	"keys.clients":                 "lane clients, as a YAML list (see the example file)",
 	"keys.allowNone":               "allow unsigned (policy none) client ids on a non-loopback lane listener",
 	"keys.tlsCert":                 "TLS certificate (PEM) of the lane listener",
 	"keys.tlsKey":                  "TLS private key (PEM) for tlsCert",
 	"keys.clientCA":                "CA certificates (PEM): require lane client certificates (mTLS)",
+	"notify.timeout":               "bound of one notification delivery",
+	"notify.dialTimeout":           "bound of connecting to a merchant's notify endpoint",
+	"notify.maxConnsPerHost":       "connections to one merchant host",
+	"notify.maxInFlight":           "notification deliveries under way at once, all merchants together",
+	"notify.allowHTTP":             "accept http:// notify URLs (otherwise https only)",
+	"notify.allow":                 "notify destinations allowed although refused by default (loopback, private, link-local): hosts, addresses, CIDRs",
+	"notify.clients":               "per client id, more allowed notify destinations (YAML map of lists)",
+	"limits.maxAmount":             "largest amount per currency, in minor units (YAML map); default 999999999999 for every currency",
 }
 
 // legacyFlags are the flags paycode serve had before the config file
@@ -225,14 +253,22 @@ func (c *serveConfig) ensureDefaults() {
 	if id.MaxConns == 0 {
 		id.MaxConns = ident.DefaultMaxConns
 	}
+	n := &c.Notify
+	setDur(&n.Timeout, notify.DefaultTimeout)
+	setDur(&n.DialTimeout, notify.DefaultDialTimeout)
+	if n.MaxConnsPerHost == 0 {
+		n.MaxConnsPerHost = notify.DefaultMaxConnsPerHost
+	}
+	if n.MaxInFlight == 0 {
+		n.MaxInFlight = notify.DefaultMaxInFlight
+	}
 	if k := c.Keys; k != nil {
 		setDur(&k.Window, sign.DefaultWindow)
-		if k.ReplayEntries == 0 {
-			k.ReplayEntries = sign.DefaultReplayEntries
-		}
 		if k.MaxInFlight == 0 {
 			k.MaxInFlight = httpapi.DefaultMaxInFlight
 		}
+		setDur(&k.PayDelayTarget, httpapi.DefaultPayDelayTarget)
+		setDur(&k.PayDelayInterval, httpapi.DefaultPayDelayInterval)
 	}
 }
 
@@ -610,6 +646,9 @@ func (c *serveConfig) Validate() error {
 	if c.Node < 0 || c.Node > 99 {
 		bad("node", "must be 0..99, got %d", c.Node)
 	}
+	if c.SyncWindow < 0 || c.SyncWindow > 100*time.Millisecond {
+		bad("syncWindow", "must be 0 to 100ms, got %s", c.SyncWindow)
+	}
 	if c.LeaseTTL < time.Millisecond {
 		bad("leaseTTL", "must be at least 1ms, got %s", c.LeaseTTL)
 	}
@@ -711,6 +750,15 @@ func (c *serveConfig) Validate() error {
 			bad(p, "maxConns, maxInFlight and timeout must not be negative")
 		}
 	}
+	if _, err := metrics.NewAdminAuth(c.AdminToken, c.AdminAllow); err != nil {
+		bad("adminToken", "%v", err)
+	}
+	if err := c.Notify.Validate(); err != nil {
+		bad("notify", "%v", err)
+	}
+	if _, err := codec.NewAmountLimits(c.Limits.MaxAmount); err != nil {
+		bad("limits.maxAmount", "%v", err)
+	}
 	if _, _, _, err := c.security(); err != nil {
 		if strings.HasPrefix(err.Error(), "keys:") {
 			errs = append(errs, err)
@@ -771,6 +819,9 @@ const redacted = "(redacted)"
 func (c *serveConfig) redactedCopy() *serveConfig {
 	r := *c
 	r.Journal = server.RedactDSN(c.Journal)
+	if c.AdminToken != "" {
+		r.AdminToken = redacted
+	}
 	r.Identification.ServiceURL = server.RedactDSN(c.Identification.ServiceURL)
 	if c.Keys != nil {
 		k := *c.Keys

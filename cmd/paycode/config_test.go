@@ -88,6 +88,18 @@ func TestExampleConfig(t *testing.T) {
 		t.Errorf("example wallets: %s", got)
 	}
 	c.Wallets, c.configFile = nil, ""
+	if len(c.AdminAllow) == 0 {
+		c.AdminAllow = nil
+	}
+	if len(c.Notify.Allow) == 0 {
+		c.Notify.Allow = nil
+	}
+	if len(c.Notify.Clients) == 0 {
+		c.Notify.Clients = nil
+	}
+	if len(c.Limits.MaxAmount) == 0 {
+		c.Limits.MaxAmount = nil
+	}
 	if d := newServeConfig(); !reflect.DeepEqual(c, d) {
 		t.Errorf("the example's values are not the defaults:\nexample  %+v\ndefaults %+v", c, d)
 	}

@@ -12,12 +12,14 @@ import (
 	"github.com/paycode/paycode/decode"
 )
 
-const decodeUsage = `usage: paycode decode [-reveal] [-budget 200ms] [-1d-all] FILE...
+const decodeUsage = `usage: paycode decode [-reveal] [-budget 2s] [-1d-all] [-any-text] FILE...
 
 Decodes the QR or Code 128 payment code in each PNG, JPEG or GIF file and
 prints one line per file: name, text (quoted; masked unless -reveal),
-symbology, milliseconds. Failures go to stderr; the exit status is 1 if any
-file failed, 2 on a usage error.
+symbology, milliseconds. A 1D symbol is read only if its text is a payment
+code (16 to 32 digits) unless -any-text; a file holding two different
+payment codes fails ("more than one payment code in the image"). Failures
+go to stderr; the exit status is 1 if any file failed, 2 on a usage error.
 
 flags:
 `
@@ -33,7 +35,8 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	reveal := fs.Bool("reveal", false, "print the decoded text in full instead of masked")
-	budget := fs.Duration("budget", decode.DefaultBudget, "time budget per image (the fast stage always completes)")
+	budget := fs.Duration("budget", decode.DefaultBudget, "wall-time safety net per image (the work done is fixed per image; this only stops a starved machine)")
+	anyText := fs.Bool("any-text", false, "return 1D symbols whatever their text (default: payment codes only)")
 	all1D := fs.Bool("1d-all", false, "also look for every other 1D symbology (Code 39/93, Codabar, EAN/UPC, ITF, RSS-14)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), decodeUsage)
@@ -52,7 +55,7 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	cfg := decode.Config{Workers: 1, Budget: *budget}
+	cfg := decode.Config{Workers: 1, Budget: *budget, AnyText: *anyText}
 	if *all1D {
 		cfg.Symbologies = append([]decode.Symbology{decode.QRCode}, decode.All1D()...)
 	}

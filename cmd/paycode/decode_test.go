@@ -11,34 +11,9 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
-)
 
-// testCorpus locates the photographed-barcode corpus as the decode package
-// tests do: $PAYCODE_CORPUS, or shared/corpus beside the module root.
-func testCorpus(t *testing.T) string {
-	t.Helper()
-	if dir := os.Getenv("PAYCODE_CORPUS"); dir != "" {
-		return dir
-	}
-	root, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(root) == root {
-			t.Fatal("cannot find the module root (go.mod)")
-		}
-		root = filepath.Dir(root)
-	}
-	dir := filepath.Join(root, "..", "shared", "corpus")
-	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
-		t.Fatalf("decoder corpus not found at %s: set PAYCODE_CORPUS to the directory holding code128-1/ (see shared/corpus/README.md)", dir)
-	}
-	return dir
-}
+	"github.com/paycode/paycode/decode/decodetest"
+)
 
 // writeQR writes a PNG of a QR code holding text and returns its path.
 func writeQR(t *testing.T, text string) string {
@@ -78,8 +53,8 @@ func runCLI(args ...string) (status int, stdout, stderr string) {
 // TestDecodeCorpusImage decodes a photographed Code 128 whose content has a
 // payment code's shape (22 digits): masked by default, whole with -reveal.
 func TestDecodeCorpusImage(t *testing.T) {
-	file := filepath.Join(testCorpus(t), "code128-1", "5.png")
-	wantText, err := os.ReadFile(filepath.Join(testCorpus(t), "code128-1", "5.txt"))
+	file := filepath.Join(decodetest.CorpusDir(t), "code128-1", "5.png")
+	wantText, err := os.ReadFile(filepath.Join(decodetest.CorpusDir(t), "code128-1", "5.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,20 +20,21 @@ import (
 
 // loadFlags are the flags load and demo share.
 type loadFlags struct {
-	target, ledgers, budget, out, simLatency string
-	duration                                 time.Duration
-	rate, rateScale                          float64
-	seed                                     int64
-	workers, maxWorkers                      uint64
-	conns, maxConns, targetPID               int
-	noCheck, keepBodies, quiet, memory       bool
+	target, ledgers, admin, budget, out, simLatency string
+	duration                                        time.Duration
+	rate, rateScale                                 float64
+	seed                                            int64
+	workers, maxWorkers                             uint64
+	conns, maxConns, targetPID                      int
+	noCheck, keepBodies, quiet, memory              bool
 }
 
 // registerTarget adds the flags of a run against a separate paycode
 // (load only: demo always runs embedded).
 func (f *loadFlags) registerTarget(fs *flag.FlagSet) {
-	fs.StringVar(&f.target, "target", "", "paycode lane API base URL, e.g. http://127.0.0.1:8080 (default: start paycode and the simulated wallets in this process)")
-	fs.StringVar(&f.ledgers, "ledgers", "", "with -target: the simulated wallets' base URLs, comma-separated (as 'paycode sim' prints), for the correctness check")
+	fs.StringVar(&f.target, "target", "", "paycode lane API base URL, e.g. http://127.0.0.1:8080; several, comma-separated, spread the lanes over them (default: start paycode and the simulated wallets in this process)")
+	fs.StringVar(&f.admin, "admin", "", "with -target: paycode's admin listener base URL(s), comma-separated, e.g. http://127.0.0.1:9090; the check finds the simulated wallets' ledgers from GET /admin/wallets")
+	fs.StringVar(&f.ledgers, "ledgers", "", "with -target: the simulated wallets' base URLs, comma-separated (as 'paycode sim' prints), for the correctness check (instead of -admin)")
 	fs.IntVar(&f.targetPID, "target-pid", 0, "with -target: paycode's process id, to report its CPU per request (/proc/PID/stat)")
 }
 
@@ -133,15 +134,34 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 		if f.memory {
 			return fail(2, errors.New("-memory is for the embedded mode (without -target)"))
 		}
-		o.BaseURL = f.target
-		if f.ledgers != "" {
-			o.Ledgers = load.HTTPLedgers(strings.Split(f.ledgers, ","), 30*time.Second)
-		} else if !f.noCheck {
-			return fail(2, errors.New("-target needs -ledgers URL,… (the simulated wallets' base URLs) for the correctness check, or -no-check"))
+		o.Targets = splitList(f.target)
+		o.BaseURL = o.Targets[0]
+		switch {
+		case f.noCheck:
+		case f.ledgers != "" && f.admin != "":
+			return fail(2, errors.New("give -ledgers or -admin, not both"))
+		case f.ledgers != "":
+			o.Ledgers = load.HTTPLedgers(splitList(f.ledgers), 30*time.Second)
+		case f.admin != "":
+			var all []load.AdminWallet
+			for _, a := range splitList(f.admin) {
+				ws, err := load.FetchAdminWallets(context.Background(), a, 10*time.Second)
+				if err != nil {
+					return fail(1, err)
+				}
+				all = append(all, ws...)
+			}
+			urls, err := load.LedgerURLs(sc, all)
+			if err != nil {
+				return fail(1, err)
+			}
+			o.Ledgers = load.HTTPLedgers(urls, 30*time.Second)
+		default:
+			return fail(2, errors.New("-target needs -admin URL (paycode's admin listener) or -ledgers URL,… (the simulated wallets' base URLs) for the correctness check, or -no-check"))
 		}
 	} else {
-		if f.ledgers != "" || f.targetPID != 0 {
-			return fail(2, errors.New("-ledgers and -target-pid go with -target"))
+		if f.ledgers != "" || f.admin != "" || f.targetPID != 0 {
+			return fail(2, errors.New("-ledgers, -admin and -target-pid go with -target"))
 		}
 		nc, cleanup, err := embeddedNode(f.memory)
 		if err != nil {
@@ -194,7 +214,8 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 		return fail(1, err)
 	}
 	s.WriteText(stdout)
-	fmt.Fprintf(stdout, "vegeta report %s\n", filepath.Join(o.OutDir, load.ResultsFile))
+	fmt.Fprintf(stdout, "paycode report %s   (re-render; -compare BASELINE %s for a change table)\n", o.OutDir, o.OutDir)
+	fmt.Fprintf(stdout, "vegeta report %s\n%s\n", filepath.Join(o.OutDir, load.ResultsFile), load.VegetaSuccessNote)
 	if !s.Passed {
 		return 1
 	}
@@ -205,5 +226,19 @@ func targetName(o load.Options) string {
 	if o.Embedded {
 		return "embedded paycode at " + o.BaseURL
 	}
+	if len(o.Targets) > 1 {
+		return strings.Join(o.Targets, " + ")
+	}
 	return o.BaseURL
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

@@ -2,10 +2,19 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/paycode/paycode/engine/server"
+	"github.com/paycode/paycode/loadtest/load"
+	"github.com/paycode/paycode/loadtest/mppsim"
+	"github.com/paycode/paycode/loadtest/stack"
 )
 
 func TestLoadUsageErrors(t *testing.T) {
@@ -93,4 +102,45 @@ func TestDemo(t *testing.T) {
 			t.Errorf("%v: summary.json lacks the journal: %v %.300s", tc.flags, err, js)
 		}
 	}
+}
+
+// TestLoadTargetAdmin: load against a paycode in another listener finds
+// the simulated wallets' ledgers from the admin endpoint's wallet list
+// (GET /admin/wallets, here served by a stand-in that lists the stack's
+// wallets in the agreed format), with no -ledgers.
+func TestLoadTargetAdmin(t *testing.T) {
+	t.Parallel()
+	st, err := stack.Start(stack.Config{Node: server.Config{NoDecoder: true, Logger: slog.New(slog.DiscardHandler)},
+		Sim: mppsim.Config{Wallets: zeroLatencyWallets()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var list []load.AdminWallet
+	for _, n := range st.Sim.Names() {
+		list = append(list, load.AdminWallet{Name: n, Prefixes: []string{strings.TrimPrefix(n, "mpp-")}, URL: st.Sim.URL(n), Simulated: true})
+	}
+	admin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/admin/wallets" {
+			http.NotFound(w, r)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"wallets": list})
+	}))
+	defer admin.Close()
+	scenario := filepath.Join(t.TempDir(), "s.yaml")
+	os.WriteFile(scenario, []byte("name: admin\nstages: [{duration: 1s, rate: 100}]\nfollowUp: {cancel: 0.1, refund: 0.1}\ndrain: 20s\n"), 0o644)
+	var out, errb bytes.Buffer
+	code := run([]string{"load", "-scenario", scenario, "-quiet", "-out", t.TempDir(), "-target", st.URL(), "-admin", admin.URL}, &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "correctness: OK") {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+}
+
+func zeroLatencyWallets() []mppsim.WalletConfig {
+	ws := stack.DefaultSimWallets()
+	for i := range ws {
+		ws[i].Latency = mppsim.Latency{}
+	}
+	return ws
 }

@@ -4,9 +4,11 @@
 //	serve      run the payment engine (the lane API and the admin listener)
 //	sim        run the simulated wallets and the identification service
 //	decode     decode payment codes from image files
+//	code       print a fresh test code for the simulated wallets, or write it as a QR/Code 128 PNG
 //	keys       generate an RSA key pair for signed messages (Antom SDK formats)
 //	load       open-loop load run of a scenario file, with report, budgets and correctness check
 //	demo       20-second peak-hour load run on an embedded paycode, with its report
+//	report     re-render a load run's results (text, JSON, HTML), or compare two runs
 //	settle     write a day's transaction-details file (Antom layout) from the journal
 //	reconcile  compare two transaction-details files; exit 1 on any mismatch
 //	config     check a config file, or print the effective configuration
@@ -48,9 +50,11 @@ var commands = []command{
 	{name: "serve", summary: "run the payment engine (the lane API and the admin listener)", run: runServe},
 	{name: "sim", summary: "run the simulated wallets and the identification service", run: runSim, subs: []string{"settlement"}},
 	{name: "decode", summary: "decode payment codes from image files", run: runDecode},
+	{name: "code", summary: "print a fresh test code for the simulated wallets, or write it as a QR/Code 128 PNG", run: runCode},
 	{name: "keys", summary: "generate an RSA key pair for signed messages (Antom SDK formats)", run: runKeys},
 	{name: "load", summary: "open-loop load run of a scenario file, with report, budgets and correctness check", run: runLoad},
 	{name: "demo", summary: "20-second peak-hour load run on an embedded paycode, with its report", run: runDemo},
+	{name: "report", summary: "re-render a load run's results (text, JSON, HTML), or compare two runs", run: runReport},
 	{name: "settle", summary: "write a day's transaction-details file (Antom layout) from the journal", run: runSettle},
 	{name: "reconcile", summary: "compare two transaction-details files; exit 1 on any mismatch", run: runReconcile},
 	{name: "config", summary: "check a config file, or print the effective configuration", run: runConfig, subs: []string{"check", "print"}},

@@ -25,9 +25,11 @@ type keysConfig struct {
 	KeyVersion     string `yaml:"keyVersion"`
 	// Window is how far request-time may be from now (2m).
 	Window          time.Duration `yaml:"window"`
-	ReplayEntries   int           `yaml:"replayEntries"`
 	MaxInFlight     int           `yaml:"maxInFlight"`
 	FollowUpReserve int           `yaml:"followUpReserve"`
+	// Admission by queueing delay (httpapi.Security's PayDelay fields).
+	PayDelayTarget   time.Duration `yaml:"payDelayTarget"`
+	PayDelayInterval time.Duration `yaml:"payDelayInterval"`
 	// DefaultPolicy applies to client ids not listed: "" refuses them
 	// (ACCESS_DENIED), "none" trusts them.
 	DefaultPolicy string         `yaml:"defaultPolicy"`
@@ -75,7 +77,8 @@ func (c *serveConfig) security() (*httpapi.Security, *tls.Config, *sign.Signer, 
 		return sec, tc, signer, err
 	}
 	sec = &httpapi.Security{Default: &httpapi.Client{Policy: httpapi.PolicyNone}, Window: kc.Window,
-		ReplayEntries: kc.ReplayEntries, MaxInFlight: kc.MaxInFlight, FollowUpReserve: kc.FollowUpReserve}
+		MaxInFlight: kc.MaxInFlight, FollowUpReserve: kc.FollowUpReserve,
+		PayDelayTarget: kc.PayDelayTarget, PayDelayInterval: kc.PayDelayInterval}
 	sec.EnsureDefaults()
 	if err := sec.Validate(); err != nil {
 		return nil, nil, nil, err
@@ -113,8 +116,9 @@ func buildSecurity(kc keysConfig, f secFlags, listen string, configured bool) (*
 	var sec *httpapi.Security
 	var signer *sign.Signer
 	if configured {
-		sec = &httpapi.Security{Window: kc.Window, ReplayEntries: kc.ReplayEntries, MaxInFlight: kc.MaxInFlight,
-			FollowUpReserve: kc.FollowUpReserve, Clients: map[string]*httpapi.Client{}}
+		sec = &httpapi.Security{Window: kc.Window, MaxInFlight: kc.MaxInFlight,
+			FollowUpReserve: kc.FollowUpReserve, Clients: map[string]*httpapi.Client{},
+			PayDelayTarget: kc.PayDelayTarget, PayDelayInterval: kc.PayDelayInterval}
 		if kc.PrivateKey != "" || kc.PrivateKeyFile != "" {
 			var k *rsa.PrivateKey
 			if kc.PrivateKey != "" {

@@ -10,13 +10,17 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/httpapi"
+	"github.com/paycode/paycode/engine/metrics"
 	"github.com/paycode/paycode/engine/server"
 )
 
@@ -26,8 +30,8 @@ Runs the payment engine. Every setting is a flag, a PAYCODE_… environment
 variable and a key of the config file (precedence in that order; see
 testdata/paycode.example.yaml and 'paycode config print').
 
-SIGHUP (or POST /admin/reload on the admin listener) reloads the routing
-rules and the lane clients' keys. SIGTERM or SIGINT drains: /readyz turns
+SIGHUP (or POST /admin/reload on the admin listener, with adminToken)
+reloads the routing rules and the lane clients' keys. SIGTERM or SIGINT drains: /readyz turns
 503, the lane listener closes, requests in flight finish within
 shutdown.drainTimeout, the journal is closed, and paycode exits 0.
 
@@ -92,6 +96,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Error("fatal journal error: exiting", "err", err)
 		os.Exit(3)
 	}
+	notify := cfg.Notify
+	if cfg.simulated() {
+		// Trying paycode on one machine: notifications may go to a local
+		// receiver over http (never to paycode's own listeners, which the
+		// node refuses).
+		notify.AllowHTTP = true
+		notify.Allow = append(slices.Clip(notify.Allow), "127.0.0.0/8", "::1")
+	}
+	limits, _ := codec.NewAmountLimits(cfg.Limits.MaxAmount) // validated
+	adminAuth, _ := metrics.NewAdminAuth(cfg.AdminToken, cfg.AdminAllow)
 	var node *server.Node
 	nc := server.Config{
 		Listen:       cfg.Listen,
@@ -106,6 +120,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		TLS:          laneTLS,
 		WalletSigner: signer,
 		Version:      versionString(),
+		Notify:       notify,
+		AmountLimits: limits,
+		AdminAuth:    adminAuth,
 		Reload: func(context.Context) error {
 			if cfgPath == "" {
 				return nil
@@ -129,6 +146,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		defer closeSim()
 		nc.Wallets = wallets
+		nc.TestCodes = simTestCodes{prefix: strings.TrimPrefix(wallets[0].Name, "mpp-")}
 		names := make([]string, len(wallets))
 		for i, w := range wallets {
 			names[i] = w.Name
@@ -211,7 +229,7 @@ func reloadKeys(old *serveConfig, args []string, api *httpapi.Server) error {
 
 // journalConfig is the journal the settings select.
 func (c *serveConfig) journalConfig(log *slog.Logger) server.JournalConfig {
-	return server.JournalConfig{DSN: c.Journal, Dir: c.Data, Node: c.Node, LeaseTTL: c.LeaseTTL, Logger: log}
+	return server.JournalConfig{DSN: c.Journal, Dir: c.Data, Node: c.Node, LeaseTTL: c.LeaseTTL, SyncWindow: c.SyncWindow, Logger: log}
 }
 
 // newLogger returns serve's logger on w: JSON, or text when format is

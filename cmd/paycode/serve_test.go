@@ -93,6 +93,16 @@ func startServe(t *testing.T, args ...string) (lane, admin string, logs *syncBuf
 	return lane, admin, logs
 }
 
+// testAdminToken is the admin token of the tests that reload over HTTP.
+const testAdminToken = "test-admin-token-0123456789"
+
+// adminReload is POST /admin/reload with testAdminToken.
+func adminReload(admin string) (*http.Response, error) {
+	req, _ := http.NewRequest("POST", admin+"/admin/reload", nil)
+	req.Header.Set("Authorization", "Bearer "+testAdminToken)
+	return http.DefaultClient.Do(req)
+}
+
 // TestServeJSONLogs: serve logs JSON when stderr is not a terminal, one
 // info line per finished payment with a masked code.
 func TestServeJSONLogs(t *testing.T) {
@@ -201,7 +211,7 @@ func TestReloadClientKeys(t *testing.T) {
 	clientA := "    - {clientId: LANE_A, publicKey: " + signtest.Merchant.PublicBase64 + "}\n"
 	clientB := "    - {clientId: LANE_B, publicKey: " + signtest.Other.PublicBase64 + "}\n"
 	write(clientA)
-	lane, admin, logs := startServe(t, "-config", cfgFile)
+	lane, admin, logs := startServe(t, "-config", cfgFile, "-admin-token", testAdminToken)
 	hc := &http.Client{Timeout: 10 * time.Second}
 	signerA, signerB := signtest.Merchant.Signer(""), signtest.Other.Signer("")
 
@@ -258,7 +268,7 @@ func TestReloadClientKeys(t *testing.T) {
 
 	// A bad file: B's key is garbage. The reload fails, B keeps working.
 	write(clientA + "    - {clientId: LANE_B, publicKey: not-a-key}\n")
-	resp, err := http.Post(admin+"/admin/reload", "text/plain", nil)
+	resp, err := adminReload(admin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +284,7 @@ func TestReloadClientKeys(t *testing.T) {
 
 	// Removing B by reload refuses it again.
 	write(clientA)
-	resp, err = http.Post(admin+"/admin/reload", "text/plain", nil)
+	resp, err = adminReload(admin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +311,7 @@ func TestReloadAddsKeys(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(base), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	lane, admin, _ := startServe(t, "-config", cfgFile)
+	lane, admin, _ := startServe(t, "-config", cfgFile, "-admin-token", testAdminToken)
 	pay := func(clientID string) string {
 		body := killtest.PayBody(fmt.Sprintf("add-%d", time.Now().UnixNano()), fmt.Sprintf("28101102%014d00", rand.Int64N(1e14)), 100, "")
 		req, _ := http.NewRequest("POST", lane+"/ams/api/v1/payments/pay", strings.NewReader(body))
@@ -323,7 +333,7 @@ func TestReloadAddsKeys(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(base+"keys:\n  clients:\n    - {clientId: LANE_T, policy: none}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Post(admin+"/admin/reload", "text/plain", nil)
+	resp, err := adminReload(admin)
 	if err != nil {
 		t.Fatal(err)
 	}

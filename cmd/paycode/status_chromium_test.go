@@ -45,6 +45,11 @@ type pageState struct {
 		Duration string `json:"duration"`
 		Payment  string `json:"payment"`
 	} `json:"recent"`
+	Codes []struct {
+		Outcome string `json:"outcome"`
+		Width   int    `json:"width"`
+		Src     string `json:"src"`
+	} `json:"codes"`
 	Text string `json:"text"`
 }
 
@@ -59,6 +64,7 @@ const readPage = `(() => {
       p50: q(tr, 'p50'), p99: q(tr, 'p99'), breaker: q(tr, 'breaker'), mix: q(tr, 'mix')})),
     recent: [...document.querySelectorAll('#recent tbody tr')].filter(tr => tr.querySelector('.code')).map(tr => ({
       code: q(tr, 'code'), wallet: q(tr, 'wallet'), result: q(tr, 'result'), duration: q(tr, 'duration'), payment: q(tr, 'pid')})),
+    codes: [...document.querySelectorAll('#testcodes:not([hidden]) img')].map(i => ({outcome: i.dataset.outcome, width: i.naturalWidth, src: i.getAttribute('src')})),
     text: document.body.innerText,
   };
 })()`
@@ -76,7 +82,8 @@ func TestStatusPageChromium(t *testing.T) {
 		}
 		t.Skipf("%s not found: run .ci/chromium.sh (apt-get install -y chromium) to enable the status page test", chromiumPath)
 	}
-	st, err := stack.Start(stack.Config{Node: server.Config{NoDecoder: true, Logger: slog.New(slog.DiscardHandler)}})
+	st, err := stack.Start(stack.Config{Node: server.Config{NoDecoder: true, Logger: slog.New(slog.DiscardHandler),
+		TestCodes: simTestCodes{prefix: "281001"}}}) // as serve in sim mode
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,6 +207,21 @@ func TestStatusPageChromium(t *testing.T) {
 	}
 	if len(second.Recent) < 20 {
 		t.Errorf("%d recent outcomes shown, want at least 20", len(second.Recent))
+	}
+	// Sim mode: a scannable test code per outcome row, drawn.
+	shown := waitFor("the test codes drawn", func(s pageState) bool {
+		if len(s.Codes) != 9 {
+			return false
+		}
+		for _, c := range s.Codes {
+			if c.Width == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	if shown.Codes[0].Outcome != "success" || !strings.Contains(shown.Codes[1].Src, "outcome=password") {
+		t.Errorf("test codes %+v", shown.Codes)
 	}
 	mu.Lock()
 	for _, c := range codes {

@@ -60,6 +60,28 @@ func Code128(tb testing.TB, text string, w, h int) *image.Gray {
 	return Gray(m)
 }
 
+// Beside draws imgs left to right on one white frame, gap pixels apart
+// and around: a frame holding several codes.
+func Beside(gap int, imgs ...*image.Gray) *image.Gray {
+	w, h := gap, 0
+	for _, m := range imgs {
+		w += m.Rect.Dx() + gap
+		h = max(h, m.Rect.Dy())
+	}
+	out := image.NewGray(image.Rect(0, 0, w, h+2*gap))
+	for i := range out.Pix {
+		out.Pix[i] = 0xff
+	}
+	x := gap
+	for _, m := range imgs {
+		for y := 0; y < m.Rect.Dy(); y++ {
+			copy(out.Pix[(gap+y)*out.Stride+x:], m.Pix[y*m.Stride:y*m.Stride+m.Rect.Dx()])
+		}
+		x += m.Rect.Dx() + gap
+	}
+	return out
+}
+
 // PNG encodes img as a PNG file. It fails tb if encoding fails.
 func PNG(tb testing.TB, img image.Image) []byte {
 	tb.Helper()
@@ -96,9 +118,10 @@ func PNGDeclaring(w, h uint32) []byte {
 }
 
 // CorpusDir locates the photographed-barcode corpus: $PAYCODE_CORPUS, or
-// shared/corpus beside the module root (where CI puts it). A missing
-// corpus fails tb rather than skipping: a gate over the corpus must not
-// pass vacuously.
+// testdata/corpus at the module root (ZXing's blackbox images, committed
+// with their licence notice, so a plain clone has them). A missing corpus
+// fails tb rather than skipping: a gate over the corpus must not pass
+// vacuously.
 func CorpusDir(tb testing.TB) string {
 	tb.Helper()
 	if dir := os.Getenv("PAYCODE_CORPUS"); dir != "" {
@@ -121,9 +144,9 @@ func CorpusDir(tb testing.TB) string {
 		}
 		root = parent
 	}
-	dir := filepath.Join(root, "..", "shared", "corpus")
+	dir := filepath.Join(root, "testdata", "corpus")
 	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
-		tb.Fatalf("decoder corpus not found at %s: set PAYCODE_CORPUS to the directory holding qrcode-1/, qrcode-2/, qrcode-3/ and code128-1/ (see shared/corpus/README.md)", dir)
+		tb.Fatalf("decoder corpus not found at %s: set PAYCODE_CORPUS to the directory holding qrcode-1/, qrcode-2/, qrcode-3/ and code128-1/ (see testdata/corpus/README.md)", dir)
 	}
 	return dir
 }

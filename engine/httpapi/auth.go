@@ -18,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/paycode/paycode/codec"
+	"github.com/paycode/paycode/engine/metrics"
 	"github.com/paycode/paycode/engine/sign"
 )
 
@@ -82,8 +83,6 @@ type Security struct {
 	Signer *sign.Signer
 	// Window is how far request-time may be from now (sign.DefaultWindow).
 	Window time.Duration
-	// ReplayEntries bounds the replay cache (sign.DefaultReplayEntries).
-	ReplayEntries int
 	// MaxInFlight bounds requests served at once (DefaultMaxInFlight).
 	MaxInFlight int
 	// FollowUpReserve is how many of MaxInFlight only follow-up work
@@ -93,15 +92,18 @@ type Security struct {
 	FollowUpReserve int
 	// ReuseSignedFor (DefaultReuseSignedFor when 0).
 	ReuseSignedFor time.Duration
+	// PayDelayTarget and PayDelayInterval drive admission by queueing
+	// delay (admission.go): new pays are shed while the median pay
+	// waits longer than the target. Defaults DefaultPayDelayTarget and
+	// DefaultPayDelayInterval when 0; a negative target turns it off.
+	PayDelayTarget   time.Duration
+	PayDelayInterval time.Duration
 }
 
 // EnsureDefaults fills the zero fields.
 func (c *Security) EnsureDefaults() {
 	if c.Window == 0 {
 		c.Window = sign.DefaultWindow
-	}
-	if c.ReplayEntries == 0 {
-		c.ReplayEntries = sign.DefaultReplayEntries
 	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = DefaultMaxInFlight
@@ -115,6 +117,7 @@ func (c *Security) EnsureDefaults() {
 	if c.ReuseSignedFor == 0 {
 		c.ReuseSignedFor = DefaultReuseSignedFor
 	}
+	c.ensureAdmissionDefaults() // admission.go
 }
 
 // Validate reports the first problem (call after EnsureDefaults).
@@ -155,7 +158,7 @@ func (c *Security) Validate() error {
 	case c.FollowUpReserve >= c.MaxInFlight:
 		return errors.New("httpapi: FollowUpReserve must be below MaxInFlight")
 	}
-	return nil
+	return c.validateAdmission() // admission.go
 }
 
 // AllowsNone reports whether any client (or the default) uses PolicyNone:
@@ -180,25 +183,25 @@ type guard struct {
 	*guardState
 }
 
-// guardState is what a reload keeps: the replay cache (a reload must not
-// let a used signature in again), the in-flight limiter (requests admitted
-// under the old guard release into the same count), the signed-answer
-// cache (same signer) and the counters.
+// guardState is what a reload keeps: the in-flight limiter (requests
+// admitted under the old guard release into the same count), the
+// signed-answer cache (same signer) and the counters.
 type guardState struct {
-	replay  *sign.Replay
 	lim     limiter
 	answers answerCache
 	// shedSign bounds signing of shed answers that are not cached, so a
 	// flood of new client ids cannot turn shedding into signing.
 	shedSign chan struct{}
-	// Shed counts requests shed by the in-flight limit; Rejected those
-	// refused by authentication.
+	// pays is the adaptive pay limit (admission.go); nil when off.
+	pays *payGate
+	// Shed counts requests shed by the in-flight limit or the pay limit;
+	// Rejected those refused by authentication.
 	Shed, Rejected atomic.Int64
 }
 
 // ErrSecurityRestart: a SetSecurity while serving changed a setting that
 // only a restart applies (paycode's own key, MaxInFlight,
-// FollowUpReserve, ReplayEntries); the old security stays.
+// FollowUpReserve); the old security stays.
 var ErrSecurityRestart = errors.New("httpapi: this security change needs a restart")
 
 // SetSecurity installs lane authentication and admission; without it
@@ -206,8 +209,8 @@ var ErrSecurityRestart = errors.New("httpapi: this security change needs a resta
 // applies. It may be called again while serving (a reload of the client
 // keys): the clients, policies, default, Window and ReuseSignedFor are
 // swapped atomically, requests in flight finish under the old ones, and
-// the replay cache, in-flight count and signed answers carry over. A
-// change of Signer, MaxInFlight, FollowUpReserve or ReplayEntries is
+// the in-flight count and signed answers carry over. A change of
+// Signer, MaxInFlight or FollowUpReserve is
 // refused with ErrSecurityRestart, and an invalid cfg with Validate's
 // error; either way the old security stays.
 func (s *Server) SetSecurity(cfg Security) error {
@@ -223,11 +226,9 @@ func (s *Server) SetSecurity(cfg Security) error {
 		if !sameSigner(o.Signer, cfg.Signer) {
 			changed = append(changed, "paycode's private key")
 		}
-		if o.MaxInFlight != cfg.MaxInFlight || o.FollowUpReserve != cfg.FollowUpReserve {
-			changed = append(changed, "maxInFlight/followUpReserve")
-		}
-		if o.ReplayEntries != cfg.ReplayEntries {
-			changed = append(changed, "replayEntries")
+		if o.MaxInFlight != cfg.MaxInFlight || o.FollowUpReserve != cfg.FollowUpReserve ||
+			o.PayDelayTarget != cfg.PayDelayTarget || o.PayDelayInterval != cfg.PayDelayInterval {
+			changed = append(changed, "maxInFlight/followUpReserve/payDelayTarget/payDelayInterval")
 		}
 		if len(changed) > 0 {
 			return fmt.Errorf("%w: %v changed", ErrSecurityRestart, changed)
@@ -236,8 +237,11 @@ func (s *Server) SetSecurity(cfg Security) error {
 		s.sec.Store(&guard{cfg: cfg, guardState: old.guardState})
 		return nil
 	}
-	gs := &guardState{replay: sign.NewReplay(cfg.ReplayEntries), shedSign: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	gs := &guardState{shedSign: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	gs.lim.max, gs.lim.newMax = int64(cfg.MaxInFlight), int64(cfg.MaxInFlight-cfg.FollowUpReserve)
+	if cfg.PayDelayTarget > 0 {
+		gs.pays = newPayGate(cfg.PayDelayTarget, cfg.PayDelayInterval, gs.lim.newMax, s.clock.Now())
+	}
 	gs.answers.init()
 	s.sec.Store(&guard{cfg: cfg, guardState: gs})
 	return nil
@@ -303,10 +307,15 @@ func (s *Server) guarded(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) []b
 	}
 	signs := g.cfg.Signer != nil && (cl == nil || cl.Policy == PolicyRSA256)
 	if !g.lim.acquire(followUp) {
-		g.Shed.Add(1)
-		return g.constant(ctx, dst, clientID, path, codec.RequestTrafficExceedLimit, "paycode is at capacity: retry the same request shortly", signs, true)
+		return s.shed(ctx, g, dst, clientID, path, signs, metrics.ShedInFlight)
 	}
 	defer g.lim.release()
+	if g.pays != nil && isPay(path) { // admission.go
+		if !g.pays.acquire() {
+			return s.shed(ctx, g, dst, clientID, path, signs, metrics.ShedPayDelay)
+		}
+		defer s.payDone(g.pays, st, s.clock.Now())
+	}
 	if cl == nil {
 		g.Rejected.Add(1)
 		return g.constant(ctx, dst, clientID, path, codec.AccessDenied, "this client-id is not registered", signs, false)
@@ -363,14 +372,12 @@ func (g *guard) authenticate(ctx *fasthttp.RequestCtx, cl *Client, clientID, pat
 	case err != nil:
 		return codec.InvalidSignature, "the signature does not match the request"
 	}
-	// Only a verified signature enters the cache, keyed on its raw bytes,
-	// so re-encoding it cannot dodge the check.
-	switch err := g.replay.Check(clientID, sig, t.Add(g.cfg.Window), now); {
-	case errors.Is(err, sign.ErrReplay):
-		return codec.InvalidSignature, "this signature was already used"
-	case err != nil:
-		return codec.RequestTrafficExceedLimit, "too many signed requests in the window: retry shortly"
-	}
+	// A verified request inside the window is served whether or not the
+	// same bytes came before: a lane's or a proxy's retry of a pay must
+	// get the pay's answer, never a refusal the lane could read as a
+	// decline. Replays are bounded by the window, and what they can do by
+	// idempotency: the same paymentRequestId, cancel or refundRequestId
+	// gets its stored result, an inquiry the current state.
 	return codec.ResultNone, ""
 }
 

@@ -15,7 +15,9 @@
 //
 // Security (auth.go, installed with SetSecurity): each request is admitted
 // under an in-flight limit (new pays shed first with
-// REQUEST_TRAFFIC_EXCEED_LIMIT, follow-up work keeps a reserve), then
+// REQUEST_TRAFFIC_EXCEED_LIMIT, follow-up work keeps a reserve) and, for
+// new pays, under an adaptive limit that falls while pays wait longer
+// than a target (admission.go: admission by queueing delay), then
 // authenticated per its client id's policy — rsa256 verifies the signature
 // over the raw path and body before anything is parsed, none trusts the
 // id — then served, and its answer signed with paycode's key (lower-case

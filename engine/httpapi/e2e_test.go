@@ -336,15 +336,16 @@ func TestCancel(t *testing.T) {
 	if en, _ := e.entry(s.PaymentID); en.State != mppsim.StateReversed {
 		t.Fatalf("ledger %v", en.State)
 	}
-	// Again: idempotent. Unknown id: ORDER_NOT_EXIST.
+	// Again: idempotent. Unknown paymentId: ORDER_NOT_EXIST (an unknown
+	// paymentRequestId is voided: void_test.go).
 	if c := e.post("cancel", "C1", `{"paymentRequestId":"c2"}`); c.Result.Code != "SUCCESS" {
 		t.Fatalf("repeat cancel: %+v", c.Result)
 	}
-	if c := e.post("cancel", "C1", `{"paymentRequestId":"nope"}`); c.Result.Code != "ORDER_NOT_EXIST" {
+	if c := e.post("cancel", "C1", `{"paymentId":"nope"}`); c.Result.Code != "ORDER_NOT_EXIST" {
 		t.Fatalf("unknown: %+v", c.Result)
 	}
 	// Another client cannot see or cancel it.
-	if c := e.post("cancel", "C2", `{"paymentRequestId":"c2"}`); c.Result.Code != "ORDER_NOT_EXIST" {
+	if c := e.post("cancel", "C2", fmt.Sprintf(`{"paymentId":%q}`, s.PaymentID)); c.Result.Code != "ORDER_NOT_EXIST" {
 		t.Fatalf("other client: %+v", c.Result)
 	}
 }
@@ -486,7 +487,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown api", "payy", "C1", valid, "INVALID_API"},
 		{"inquiry without ids", "inquiryPayment", "C1", `{}`, "PARAM_ILLEGAL"},
 		{"inquiry unknown", "inquiryPayment", "C1", `{"paymentId":"123"}`, "ORDER_NOT_EXIST"},
-		{"cancel unknown", "cancel", "C1", `{"paymentRequestId":"zz"}`, "ORDER_NOT_EXIST"},
+		{"cancel unknown", "cancel", "C1", `{"paymentId":"zz"}`, "ORDER_NOT_EXIST"},
 		{"refund unknown payment", "refund", "C1", `{"refundRequestId":"x","paymentId":"1","refundAmount":{"currency":"HKD","value":"1"}}`, "ORDER_NOT_EXIST"},
 		{"refund missing amount", "refund", "C1", `{"refundRequestId":"x","paymentId":"1"}`, "PARAM_ILLEGAL"},
 		{"inquiryRefund unknown", "inquiryRefund", "C1", `{"refundId":"1"}`, "ORDER_NOT_EXIST"},

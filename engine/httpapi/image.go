@@ -39,8 +39,9 @@ import (
 // the engine's answer for it in result (INVALID_PAYMENT_CODE,
 // NO_PAY_OPTIONS, UNKNOWN_EXCEPTION) and no wallet. Failures are a result
 // only: no code in the image INVALID_PAYMENT_CODE (F); an image too large
-// or unreadable PARAM_ILLEGAL (F); the decoder busy
-// REQUEST_TRAFFIC_EXCEED_LIMIT (U, retry shortly).
+// or unreadable PARAM_ILLEGAL (F); two different payment codes in the
+// image PARAM_ILLEGAL (F) "more than one payment code in the image"; the
+// decoder busy REQUEST_TRAFFIC_EXCEED_LIMIT (U, retry shortly).
 //
 // # Pay by image
 //
@@ -57,7 +58,10 @@ import (
 // a key field, so a replay must show the same code), single use, follow-up.
 // No code in the image is INVALID_PAYMENT_CODE (F) "no payment code was
 // found in the image" and nothing is recorded, so the lane may retry the
-// same paymentRequestId with a better picture.
+// same paymentRequestId with a better picture. An image holding two
+// different payment codes is refused the same way with PARAM_ILLEGAL (F)
+// "more than one payment code in the image": paying whichever was read
+// first could charge the wrong customer.
 
 // DecodePath is the decode endpoint on the lane listener.
 const DecodePath = "/v1/decode"
@@ -156,6 +160,9 @@ func (s *Server) servePayImage(c context.Context, ctx *fasthttp.RequestCtx, st *
 	if err := codec.ParsePayWithoutCode(f.request, &st.pay); err != nil {
 		return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
 	}
+	if dst, ok := s.checkPay(dst, clientID, &st.pay); !ok {
+		return dst
+	}
 	res, err := s.img.decode(c, f.image, f.width, f.height)
 	if err != nil {
 		rc, msg := decodeFailure(err)
@@ -245,6 +252,7 @@ const (
 	msgNoCodeTime = "no payment code was found in the image within the decode time budget"
 	msgDecodeFail = "no payment code could be read from the image (decoder failure)"
 	msgBusy       = "the image decoder is busy, retry the same request shortly"
+	msgTwoCodes   = "more than one payment code in the image"
 	msgDecodeDown = "the image could not be decoded now, retry the same request"
 )
 
@@ -259,6 +267,8 @@ func decodeFailure(err error) (codec.ResultCode, string) {
 		return codec.InvalidPaymentCode, msgNoCodeTime
 	case errors.Is(err, decode.ErrInternal):
 		return codec.InvalidPaymentCode, msgDecodeFail
+	case errors.Is(err, decode.ErrAmbiguous):
+		return codec.ParamIllegal, msgTwoCodes
 	case errors.Is(err, decode.ErrTooLarge):
 		return codec.ParamIllegal, "the image is too large: " + errDetail(err, decode.ErrTooLarge)
 	case errors.Is(err, decode.ErrFormat):

@@ -272,6 +272,37 @@ func TestPayByImage(t *testing.T) {
 	}
 }
 
+// TestPayByImageTwoCodes: an image holding two different payment codes is
+// refused on both image routes with PARAM_ILLEGAL and pays nothing (either
+// could be the wrong customer's); the same code twice pays once.
+func TestPayByImageTwoCodes(t *testing.T) {
+	e := newE2E(t)
+	a, b := e.testCode("281001", 31, 1), e.testCode("281003", 32, 1)
+	two := decodetest.PNG(t, decodetest.Beside(30, decodetest.QR(t, a, 200), decodetest.QR(t, b, 200)))
+	mixed := jpegBytes(t, decodetest.Beside(30, decodetest.Code128(t, a, 480, 120), decodetest.QR(t, b, 200)))
+	const msg = "more than one payment code in the image"
+	for name, img := range map[string][]byte{"two QR codes": two, "Code 128 and QR, JPEG": mixed} {
+		t.Run(name, func(t *testing.T) {
+			if d := e.decode("C1", "", img); d.Result.Code != "PARAM_ILLEGAL" || d.Result.Status != "F" || d.Result.Message != msg || d.Code != "" {
+				t.Fatalf("decode: %+v code %q", d.Result, d.Code)
+			}
+			r := e.payImage("C1", formPart{"request", "", []byte(payBody("two-"+name, "", 100))}, formPart{"image", "image/png", img})
+			if r.Result.Code != "PARAM_ILLEGAL" || r.Result.Status != "F" || r.Result.Message != msg || r.PaymentID != "" {
+				t.Fatalf("pay: %+v", r)
+			}
+		})
+	}
+	if n := e.st.Engine.Stats().Pays.Load(); n != 0 {
+		t.Fatalf("an ambiguous image reached Pay %d times", n)
+	}
+	same := decodetest.PNG(t, decodetest.Beside(30, decodetest.QR(t, a, 200), decodetest.QR(t, a, 200)))
+	r := e.payImage("C1", formPart{"request", "", []byte(payBody("two-same", "", 100))}, formPart{"image", "image/png", same})
+	if r.Result.Code != "SUCCESS" {
+		t.Fatalf("the same code twice: %+v", r.Result)
+	}
+	e.agree("C1", r.PaymentID, 100)
+}
+
 // TestPayByImageErrors: every failure is HTTP 200 with a result and a clear
 // message, and nothing is dispatched.
 func TestPayByImageErrors(t *testing.T) {
@@ -377,6 +408,7 @@ func TestDecodeFailureTable(t *testing.T) {
 		{decode.ErrNotFound, codec.InvalidPaymentCode, codec.StatusF},
 		{decode.ErrBudget, codec.InvalidPaymentCode, codec.StatusF},
 		{decode.ErrInternal, codec.InvalidPaymentCode, codec.StatusF},
+		{decode.ErrAmbiguous, codec.ParamIllegal, codec.StatusF},
 		{fmt.Errorf("%w: 9 bytes exceeds the limit of 8", decode.ErrTooLarge), codec.ParamIllegal, codec.StatusF},
 		{fmt.Errorf("%w: not PNG, JPEG or GIF", decode.ErrFormat), codec.ParamIllegal, codec.StatusF},
 		{decode.ErrBusy, codec.RequestTrafficExceedLimit, codec.StatusU},

@@ -48,14 +48,15 @@ const (
 
 // Server is the lane API handler.
 type Server struct {
-	eng   *engine.Engine
-	log   *slog.Logger
-	clock engine.Clock
-	pool  sync.Pool                    // *reqState
-	img   imageAPI                     // decoder for /v1/decode and pay by image (image.go)
-	sec   atomic.Pointer[guard]        // signatures and admission (auth.go); nil: trust client ids
-	secMu sync.Mutex                   // serialises SetSecurity
-	lane  atomic.Pointer[metrics.Lane] // request metrics; nil: none
+	eng     *engine.Engine
+	log     *slog.Logger
+	clock   engine.Clock
+	pool    sync.Pool                    // *reqState
+	img     imageAPI                     // decoder for /v1/decode and pay by image (image.go)
+	sec     atomic.Pointer[guard]        // signatures and admission (auth.go); nil: trust client ids
+	secMu   sync.Mutex                   // serialises SetSecurity
+	lane    atomic.Pointer[metrics.Lane] // request metrics; nil: none
+	arrival                              // amount limits, notify URL check (arrival.go)
 }
 
 // SetMetrics records lane request metrics in m (nil: none). It may be
@@ -125,6 +126,7 @@ func (s *Server) NewFastHTTPServer() *fasthttp.Server {
 		// body may hold a payment code).
 		ReadBufferSize:        DefaultMaxHeaderSize,
 		SecureErrorLogMessage: true,
+		Logger:                FastHTTPLogger(s.log, "lane"),
 
 		// Graceful shutdown (ShutdownWithContext): answers in flight say
 		// Connection: close, so lanes do not send on a closing connection.
@@ -203,8 +205,8 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) []byt
 		return codec.AppendErrorResponse(dst, codec.InvalidAPI, "the API accepts POST only")
 	}
 	clientID := ctx.Request.Header.Peek(HeaderClientID)
-	if len(clientID) == 0 || len(clientID) > 128 {
-		return codec.AppendErrorResponse(dst, codec.ParamIllegal, "the client-id header is required (at most 128 bytes)")
+	if dst, ok := checkClientID(dst, clientID); !ok {
+		return dst
 	}
 	body := ctx.PostBody()
 	if jsonBodyTooLarge(ctx, op, body) {
@@ -221,6 +223,9 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) []byt
 		}
 		if err := codec.ParsePay(body, &st.pay); err != nil {
 			return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
+		}
+		if dst, ok := s.checkPay(dst, clientID, &st.pay); !ok {
+			return dst
 		}
 		st.walletWait = s.eng.Pay(c, clientID, &st.pay, &st.view)
 		return codec.AppendPayResponse(dst, &st.view)
@@ -242,6 +247,9 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) []byt
 	case "refund":
 		if err := codec.ParseRefund(body, &st.ref); err != nil {
 			return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
+		}
+		if dst, ok := s.checkRefund(dst, clientID, &st.ref); !ok {
+			return dst
 		}
 		st.walletWait = s.eng.Refund(c, clientID, &st.ref, &st.rview)
 		return codec.AppendRefundResponse(dst, &st.rview)

@@ -40,6 +40,7 @@ type signedOpts struct {
 	security   func(*httpapi.Security)
 	sim        func(*mppsim.Config)
 	engine     func(*engine.Config)
+	stack      func(*stack.Config)
 }
 
 func newSignedE2E(t *testing.T, o signedOpts) *e2e {
@@ -86,6 +87,9 @@ func startSigned(tb testing.TB, o signedOpts, log *slog.Logger) (*stack.Stack, *
 		Sim:     sc,
 		Node:    server.Config{Engine: ec, Logger: log, NoDecoder: true, Security: sec, TLS: o.tls},
 		Options: []server.Option{server.ManualFollowUps(), server.UndeliveredNotifications()},
+	}
+	if o.stack != nil {
+		o.stack(&cfg)
 	}
 	if o.simSigning {
 		cfg.Node.WalletSigner, cfg.SimSigning, cfg.SimWalletKey = signtest.Paycode.Signer("1"), true, signtest.Wallet.Private

@@ -133,9 +133,11 @@ func (n *SharedMemNode) ClaimPayment(ctx context.Context, rec *engine.PaymentRec
 	if ok {
 		return s.payment(id)
 	}
-	now := s.now()
-	s.pays[rec.PaymentID] = &memPay{rec: AppendPayment(nil, rec), version: rec.Version, final: rec.Final(), held: rec.Held,
-		owner: n.node, leaseUntil: now.Add(n.ttl), updated: rec.Updated}
+	mp := &memPay{rec: AppendPayment(nil, rec), version: rec.Version, final: rec.Final(), held: rec.Held, updated: rec.Updated}
+	if rec.Held { // a tombstone (engine.PaymentRecord.Voided) is not leased
+		mp.owner, mp.leaseUntil = n.node, s.now().Add(n.ttl)
+	}
+	s.pays[rec.PaymentID] = mp
 	s.byReq[reqKey(rec.ClientID, rec.RequestID)] = rec.PaymentID
 	s.byCode[rec.CodeHash] = rec.PaymentID
 	return nil, nil
@@ -345,7 +347,7 @@ func (s *SharedMem) leased(id string) (*engine.Leased, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &engine.Leased{Payment: p, Refunds: refs}
+	l := &engine.Leased{Payment: p, Refunds: refs, CancelRequested: s.pays[id].cancelReq}
 	if v, ok := s.notes[id]; ok {
 		nr := new(engine.NotificationRecord)
 		if err := DecodeNotification(v, nr); err != nil {

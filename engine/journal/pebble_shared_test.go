@@ -10,6 +10,7 @@ import (
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/journal/journaltest"
 )
 
 func sharedPayment(id, req string, status codec.PaymentStatus, hash byte) *engine.PaymentRecord {
@@ -101,4 +102,15 @@ func TestPebbleLookups(t *testing.T) {
 	}
 	defer j.Close()
 	check(j)
+}
+
+// TestPebbleVoid runs the conformance suite's one-node tombstone checks
+// (journaltest.RunVoid) on the Pebble journal.
+func TestPebbleVoid(t *testing.T) {
+	j, err := Open(t.TempDir(), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	journaltest.RunVoid(t, j)
 }

@@ -61,7 +61,9 @@ func (e *FieldError) Unwrap() error { return e.Err }
 //	string, []byte   uvarint length, then the bytes
 //	int64, int       zig-zag varint
 //	uint64           uvarint
-//	bool pairs       one flags byte (bit 0, bit 1; other bits must be 0)
+//	payment flags    one byte: bit 0 CancelWanted, bit 1 Reverse, bit 2
+//	                 Voided; other bits must be 0 (so a binary older than
+//	                 a flag refuses a record that has it)
 //	CodeHash         32 raw bytes
 //	time.Time        zig-zag varint seconds since 0001-01-01 UTC, then
 //	                 uvarint nanoseconds (< 1e9); the zero time is 0,0.
@@ -78,6 +80,7 @@ func (e *FieldError) Unwrap() error { return e.Err }
 const (
 	flagCancelWanted = 1 << 0
 	flagReverse      = 1 << 1
+	flagVoided       = 1 << 2
 )
 
 // secondsToUnix is time.Time{}.Unix(): times are stored relative to the
@@ -114,6 +117,9 @@ func AppendPayment(dst []byte, r *engine.PaymentRecord) []byte {
 	}
 	if r.Reverse {
 		flags |= flagReverse
+	}
+	if r.Voided {
+		flags |= flagVoided
 	}
 	dst = append(dst, flags)
 	dst = appendString(dst, r.CloseAs.String())
@@ -210,11 +216,12 @@ func DecodePayment(b []byte, r *engine.PaymentRecord) error {
 	r.CustomerID = d.str("CustomerID")
 	r.Brand = d.str("Brand")
 	flags := d.byte1("Flags")
-	if flags&^(flagCancelWanted|flagReverse) != 0 {
+	if flags&^(flagCancelWanted|flagReverse|flagVoided) != 0 {
 		d.fail("Flags", ErrCorrupt)
 	}
 	r.CancelWanted = flags&flagCancelWanted != 0
 	r.Reverse = flags&flagReverse != 0
+	r.Voided = flags&flagVoided != 0
 	r.CloseAs = d.status("CloseAs")
 	r.Refunded = d.varint("Refunded")
 	r.Updated = d.time("Updated")

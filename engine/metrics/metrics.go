@@ -75,7 +75,24 @@ const resultNoneLabel = "NONE"
 type Lane struct {
 	reqs [numEndpoints][256]prometheus.Counter
 	dur  [numEndpoints]prometheus.Observer
+	shed [numShedReasons]prometheus.Counter
 }
+
+// ShedReason is why a lane request was shed (the reason label of
+// paycode_lane_shed_total).
+type ShedReason uint8
+
+// Shed reasons.
+const (
+	// ShedInFlight: the in-flight limit (keys.maxInFlight) was reached.
+	ShedInFlight ShedReason = iota
+	// ShedPayDelay: a new pay above the adaptive pay limit, which falls
+	// while pays wait longer than keys.payDelayTarget.
+	ShedPayDelay
+	numShedReasons
+)
+
+var shedNames = [numShedReasons]string{"in_flight", "pay_delay"}
 
 // NewLane registers the lane metrics on reg.
 func NewLane(reg prometheus.Registerer) *Lane {
@@ -88,8 +105,15 @@ func NewLane(reg prometheus.Registerer) *Lane {
 		Help:    "Lane API request handling time, wallet wait included.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 	}, []string{"endpoint"})
-	reg.MustRegister(reqs, dur)
+	shed := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "paycode", Subsystem: "lane", Name: "shed_total",
+		Help: "Lane requests shed with REQUEST_TRAFFIC_EXCEED_LIMIT before any work, by reason: in_flight (the in-flight limit) or pay_delay (new pays above the limit that queueing delay sets).",
+	}, []string{"reason"})
+	reg.MustRegister(reqs, dur, shed)
 	l := &Lane{}
+	for r := range numShedReasons {
+		l.shed[r] = shed.WithLabelValues(shedNames[r])
+	}
 	for e := Endpoint(0); e < numEndpoints; e++ {
 		l.dur[e] = dur.WithLabelValues(e.String())
 		none := reqs.WithLabelValues(e.String(), resultNoneLabel)
@@ -116,6 +140,14 @@ func (l *Lane) Observe(e Endpoint, rc codec.ResultCode, d time.Duration) {
 	}
 	l.reqs[e][rc].Inc()
 	l.dur[e].Observe(d.Seconds())
+}
+
+// Shed counts one request shed for r. A nil Lane records nothing.
+func (l *Lane) Shed(r ShedReason) {
+	if l == nil || r >= numShedReasons {
+		return
+	}
+	l.shed[r].Inc()
 }
 
 // resultKey is how every lane response body starts (codec.AppendResult

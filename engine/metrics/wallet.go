@@ -112,7 +112,8 @@ func (o *walletObserver) CallFinished(op mpp.Op, d time.Duration, k mpp.Kind) {
 var _ mpp.Observer = (*walletObserver)(nil)
 
 // RegisterDecoder registers the image decoder's metrics: decode time,
-// pool slots in use and capacity, and calls refused with decode.ErrBusy.
+// pool slots in use and capacity, calls refused with decode.ErrBusy, and
+// images the wall-time safety net stopped.
 func RegisterDecoder(reg prometheus.Registerer, d *decode.Decoder) {
 	h := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: "paycode", Subsystem: "decode", Name: "duration_seconds",
@@ -126,6 +127,8 @@ func RegisterDecoder(reg prometheus.Registerer, d *decode.Decoder) {
 			Help: "Decoder slots (workers plus queue)."}, func() float64 { return float64(d.Capacity()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "paycode", Subsystem: "decode", Name: "rejected_total",
 			Help: "Images refused at once because every slot was taken (decode.ErrBusy)."}, func() float64 { return float64(d.Rejected()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "paycode", Subsystem: "decode", Name: "safety_net_total",
+			Help: "Images stopped by the decoder's wall-time safety net (decode.ErrBudget): their verdict depended on the machine's load; should stay 0."}, func() float64 { return float64(d.SafetyNetFired()) }),
 	)
 	d.OnDecoded(func(elapsed time.Duration, _ error) { h.Observe(elapsed.Seconds()) })
 }

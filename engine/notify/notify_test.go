@@ -35,9 +35,12 @@ func TestNotify(t *testing.T) {
 		gotBody = append([]byte(nil), ctx.PostBody()...)
 		ctx.SetBodyString(ack)
 	})
-	n := notify.New(notify.Config{Sign: func(path, clientID, rt string, body []byte) (string, error) {
+	n, err := notify.New(notify.Config{AllowHTTP: true, Allow: []string{"127.0.0.1"}, Sign: func(path, clientID, rt string, body []byte) (string, error) {
 		return "algorithm=RSA256,keyVersion=1,signature=" + path, nil
 	}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := n.Notify(context.Background(), "C1", ok+"/payNotify", []byte(`{"x":1}`)); err != nil {
 		t.Fatal(err)
 	}

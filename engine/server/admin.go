@@ -2,12 +2,14 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"slices"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
 	"github.com/paycode/paycode/engine/metrics"
 	"github.com/paycode/paycode/engine/mpp"
@@ -39,20 +41,25 @@ func (n *Node) AdminURL() string {
 	return "http://" + n.adminAddr
 }
 
-// serveAdmin opens the admin listener.
-func (n *Node) serveAdmin() error {
+// listenAdmin opens the admin listener.
+func (n *Node) listenAdmin() error {
 	ln := n.cfg.AdminListener
 	if ln == nil {
 		var err error
 		if ln, err = net.Listen("tcp", n.cfg.Admin); err != nil {
-			return err
+			return fmt.Errorf("admin: %w", err)
 		}
 	}
 	n.adminLn, n.adminAddr = ln, ln.Addr().String()
-	n.adminSrv = &fasthttp.Server{Handler: n.AdminHandler(), Name: "paycode-admin", ReadTimeout: 10 * time.Second}
-	go n.adminSrv.Serve(ln)
-	n.log.Info("admin listening", "addr", n.adminAddr)
 	return nil
+}
+
+// serveAdmin serves the admin endpoints on the admin listener.
+func (n *Node) serveAdmin() {
+	n.adminSrv = &fasthttp.Server{Handler: n.AdminHandler(), Name: "paycode-admin", ReadTimeout: 10 * time.Second,
+		Logger: httpapi.FastHTTPLogger(n.log, "admin"), SecureErrorLogMessage: true}
+	go n.adminSrv.Serve(n.adminLn)
+	n.log.Info("admin listening", "addr", n.adminAddr)
 }
 
 func (n *Node) newAdmin() *admin {
@@ -64,6 +71,9 @@ func (n *Node) newAdmin() *admin {
 	}
 	metrics.RegisterFollowUpOverdue(reg, n.Engine, time.Now)
 	page := status.NewHandler(n.outcomes, n.Engine, n.Wallets)
+	if n.cfg.TestCodes != nil {
+		page.SetTestCodes(n.cfg.TestCodes)
+	}
 	version := n.cfg.Version
 	if version == "" {
 		version = ReadBuild().String()
@@ -87,8 +97,7 @@ func (n *Node) newAdmin() *admin {
 			ctx.SetContentType("text/plain")
 			ctx.SetBodyString("ok\n")
 		case "/admin/reload":
-			if !ctx.IsPost() {
-				ctx.Error("POST only\n", fasthttp.StatusMethodNotAllowed)
+			if !n.cfg.AdminAuth.Permit(ctx) {
 				return
 			}
 			if err := n.Reload(ctx); err != nil {

@@ -10,12 +10,16 @@ import (
 	"net"
 	"time"
 
+	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/decode"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
+	"github.com/paycode/paycode/engine/metrics"
 	"github.com/paycode/paycode/engine/mpp"
+	"github.com/paycode/paycode/engine/notify"
 	"github.com/paycode/paycode/engine/sign"
+	"github.com/paycode/paycode/engine/status"
 )
 
 // WalletConfig is one wallet paycode connects to.
@@ -80,6 +84,15 @@ type Config struct {
 	CodeKey []byte
 	Logger  *slog.Logger
 
+	// Notify configures the notifier: timeouts, limits and where
+	// notifications may go (Sign and Now are set here). The node's own
+	// listeners (lane, admin) and the simulated wallets are refused
+	// always.
+	Notify notify.Config
+	// AmountLimits are the per-currency maximum amounts of pays and
+	// refunds (nil: codec.DefaultMaxAmount).
+	AmountLimits *codec.AmountLimits
+
 	// Decoder configures the image decoder behind POST /v1/decode and pay
 	// by image (decode's defaults when zero); NoDecoder leaves both off.
 	Decoder   decode.Config
@@ -96,6 +109,13 @@ type Config struct {
 	// WalletSigner is paycode's key towards wallets whose Signing is
 	// rsa256 (usually the key that signs lane answers).
 	WalletSigner *sign.Signer
+
+	// AdminAuth guards the admin endpoints that change state (POST
+	// /admin/reload); nil refuses them all.
+	AdminAuth *metrics.AdminAuth
+	// TestCodes, when set, gives the status page a fresh scannable test
+	// code per outcome (only simulated wallets honour test codes).
+	TestCodes status.TestCodes
 
 	// Version is reported by /version and paycode_build_info (default:
 	// ReadBuild().String()).

@@ -22,7 +22,10 @@ type JournalConfig struct {
 	Dir      string
 	Node     int           // this node's number (PostgreSQL leases)
 	LeaseTTL time.Duration // PostgreSQL: lease without renewal
-	Logger   *slog.Logger
+	// SyncWindow is Pebble's least time between WAL fsyncs
+	// (WALMinSyncInterval; what is synced does not change).
+	SyncWindow time.Duration
+	Logger     *slog.Logger
 }
 
 // Shared reports whether the config selects the PostgreSQL journal.
@@ -47,7 +50,7 @@ func (c JournalConfig) String() string {
 func OpenJournal(ctx context.Context, c JournalConfig) (engine.Journal, []byte, error) {
 	switch {
 	case c.DSN == "":
-		j, err := journal.Open(c.Dir, journal.Options{Logger: c.Logger})
+		j, err := journal.Open(c.Dir, journal.Options{Logger: c.Logger, WALMinSyncInterval: c.SyncWindow})
 		if err != nil {
 			return nil, nil, lockedBy(c.Dir, err)
 		}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +34,9 @@ type Node struct {
 	Addr    string           // lane API address (host:port)
 	Wallets map[string]*mpp.Client
 	Decoder *decode.Decoder // nil with Config.NoDecoder
+	// Notifier is the notifier Start built (nil with
+	// UndeliveredNotifications or an Engine.Notifier of the caller's).
+	Notifier *notify.Notifier
 	// Recovered is what the engine found in the journal at start.
 	Recovered engine.RecoverStats
 
@@ -113,12 +118,42 @@ func Start(cfg Config, opts ...Option) (n *Node, err error) {
 	if cfg.CodeKey != nil {
 		ec.CodeKey = cfg.CodeKey
 	}
+	// The admin listener opens before the notifier is built, so that no
+	// notification (one recovered from the journal included) can ever be
+	// sent to it.
+	if cfg.Admin != "" || cfg.AdminListener != nil {
+		if err = n.listenAdmin(); err != nil {
+			return n, err
+		}
+	}
 	if ec.Notifier == nil && !o.noNotifier {
-		nc := notify.Config{Now: ec.Clock.Now}
+		nc := cfg.Notify
+		nc.Now = ec.Clock.Now
+		// The lane listener is refused before the engine recovers any
+		// notification (its address is added again once known).
+		nc.Own = slices.Clone(nc.Own)
+		if n.adminAddr != "" {
+			nc.Own = append(nc.Own, n.adminAddr)
+		}
+		if cfg.Listener != nil {
+			nc.Own = append(nc.Own, cfg.Listener.Addr().String())
+		} else if cfg.Listen != "" && !strings.HasSuffix(cfg.Listen, ":0") {
+			nc.Own = append(nc.Own, cfg.Listen)
+		}
 		if cfg.Security != nil && cfg.Security.Signer != nil {
 			nc.Sign = cfg.Security.Signer.SignPOST // spec §4.5
 		}
-		ec.Notifier = notify.New(nc)
+		if n.Notifier, err = notify.New(nc); err != nil {
+			return n, err
+		}
+		for _, w := range cfg.Wallets {
+			if w.Simulated {
+				if err := n.Notifier.Refuse(hostPort(w.URL)); err != nil {
+					return n, err
+				}
+			}
+		}
+		ec.Notifier = n.Notifier
 	}
 	n.outcomes = status.NewCollector(status.Config{})
 	if next := ec.OnOutcome; next != nil {
@@ -150,6 +185,10 @@ func Start(cfg Config, opts ...Option) (n *Node, err error) {
 		n.Engine.Start(ctx)
 	}
 	n.API = httpapi.New(n.Engine, log)
+	n.API.SetAmountLimits(cfg.AmountLimits)
+	if n.Notifier != nil {
+		n.API.SetNotifyCheck(n.Notifier.CheckURL)
+	}
 	if !cfg.NoDecoder {
 		if n.Decoder, err = decode.New(cfg.Decoder); err != nil {
 			return n, err
@@ -160,10 +199,8 @@ func Start(cfg Config, opts ...Option) (n *Node, err error) {
 		return n, err
 	}
 	n.Server = n.API.NewFastHTTPServer()
-	if cfg.Admin != "" || cfg.AdminListener != nil {
-		if err = n.serveAdmin(); err != nil {
-			return n, err
-		}
+	if n.adminLn != nil {
+		n.serveAdmin()
 	}
 	n.ln = cfg.Listener
 	if n.ln == nil {
@@ -176,11 +213,23 @@ func Start(cfg Config, opts ...Option) (n *Node, err error) {
 		}
 	}
 	n.Addr = n.ln.Addr().String()
+	if n.Notifier != nil {
+		if err = n.Notifier.Refuse(n.Addr); err != nil {
+			return n, err
+		}
+	}
 	if cfg.TLS != nil {
 		n.ln, n.tls = tls.NewListener(n.ln, cfg.TLS), true
 	}
 	go func() { n.serveErr <- n.Server.Serve(n.ln) }()
 	return n, nil
+}
+
+// hostPort is a base URL's host:port (the notifier refuses it).
+func hostPort(u string) string {
+	u = strings.TrimPrefix(strings.TrimPrefix(u, "http://"), "https://")
+	host, _, _ := strings.Cut(u, "/")
+	return host
 }
 
 // laneSecurity is sec, or trust in every client id when sec is nil.
@@ -280,6 +329,8 @@ func (n *Node) close() error {
 	}
 	if n.adminSrv != nil {
 		errs = append(errs, n.adminSrv.Shutdown())
+	} else if n.adminLn != nil {
+		n.adminLn.Close()
 	}
 	return errors.Join(errs...)
 }

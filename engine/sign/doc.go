@@ -14,9 +14,6 @@
 //   - Verification hashes the received bytes; nothing is re-serialised.
 //   - Signing and verification take no lock and may run on every core;
 //     the content is hashed in place with pooled hashers, never copied.
-//   - Replay detection (Replay) is bounded in memory: entries expire when
-//     their request time leaves the acceptance window, and a full cache
-//     refuses new entries (fail closed) rather than forget live ones.
 //   - Time is injected (callers pass now); nothing here reads the clock.
 //
 // Keys are read the way the official SDKs write them: private keys as

@@ -28,7 +28,10 @@ func TestSignedNotification(t *testing.T) {
 	}}
 	go srv.Serve(ln)
 	defer srv.Shutdown()
-	n := notify.New(notify.Config{Sign: signtest.Paycode.Signer("1").SignPOST})
+	n, err := notify.New(notify.Config{AllowHTTP: true, Allow: []string{"127.0.0.1"}, Sign: signtest.Paycode.Signer("1").SignPOST})
+	if err != nil {
+		t.Fatal(err)
+	}
 	body := []byte(`{"notifyType":"PAYMENT_RESULT","result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"},"paymentRequestId":"r1"}`)
 	if err := n.Notify(context.Background(), "SANDBOX_5Y1", "http://"+ln.Addr().String()+"/antom/payNotify", body); err != nil {
 		t.Fatal(err)

@@ -192,32 +192,3 @@ func TestParseTime(t *testing.T) {
 		t.Error(err)
 	}
 }
-
-func TestReplay(t *testing.T) {
-	r := sign.NewReplay(64 * 2) // two per shard
-	now := time.Unix(1000, 0)
-	sig := []byte("sig-1")
-	if err := r.Check([]byte("C1"), sig, now.Add(time.Minute), now); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Check([]byte("C1"), sig, now.Add(time.Minute), now); !errors.Is(err, sign.ErrReplay) {
-		t.Fatal("replay accepted:", err)
-	}
-	if err := r.Check([]byte("C2"), sig, now.Add(time.Minute), now); err != nil {
-		t.Fatal("another client's same bytes:", err)
-	}
-	// After expiry the entry is gone (the time check rejects such requests anyway).
-	if err := r.Check([]byte("C1"), sig, now.Add(3*time.Minute), now.Add(2*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	// Bounded: filling one shard with live entries fails closed.
-	full := 0
-	for i := 0; i < 10000 && full == 0; i++ {
-		if err := r.Check([]byte("C1"), []byte{byte(i), byte(i >> 8)}, now.Add(time.Hour), now); errors.Is(err, sign.ErrReplayFull) {
-			full = i
-		}
-	}
-	if full == 0 || r.Len() > 64*2 {
-		t.Fatalf("not bounded: %d entries", r.Len())
-	}
-}

@@ -40,6 +40,8 @@ type Handler struct {
 	eng     Engine // may be nil
 	wallets []Wallet
 	now     func() time.Time
+	// testCodes, when set, adds the test-code table (SetTestCodes).
+	testCodes TestCodes
 
 	mu          sync.Mutex
 	pending     int
@@ -79,6 +81,9 @@ type Snapshot struct {
 	NotificationsPending int      `json:"notificationsPending"`
 	JournalFailed        bool     `json:"journalFailed"`
 	Recent               []Recent `json:"recent"`
+	// TestCodes are the simulated wallets' outcome rows, each with a
+	// fresh code at TestCodePath (absent against real wallets).
+	TestCodes []TestCodeRow `json:"testCodes,omitempty"`
 }
 
 // WalletView is a wallet's row: the window's figures and the connector's.
@@ -93,6 +98,9 @@ func (h *Handler) Snapshot() Snapshot {
 	stats, recent, win := h.c.Window()
 	now := h.now()
 	s := Snapshot{Now: now, WindowSeconds: win.Seconds(), Recent: recent}
+	if h.testCodes != nil {
+		s.TestCodes = h.testCodes.Rows()
+	}
 	byName := map[string]WalletStats{}
 	for _, ws := range stats {
 		byName[ws.Name] = ws
@@ -140,7 +148,7 @@ func (h *Handler) Handle(ctx *fasthttp.RequestCtx) bool {
 	case "/status":
 		ctx.SetContentType("text/html; charset=utf-8")
 		ctx.Response.Header.Set("Cache-Control", "no-store")
-		ctx.Response.Header.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'")
+		ctx.Response.Header.Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'")
 		ctx.SetBody(page)
 	case "/status.json":
 		b, err := json.Marshal(h.Snapshot())
@@ -151,6 +159,8 @@ func (h *Handler) Handle(ctx *fasthttp.RequestCtx) bool {
 		ctx.SetContentType("application/json")
 		ctx.Response.Header.Set("Cache-Control", "no-store")
 		ctx.SetBody(b)
+	case TestCodePath:
+		h.serveTestCode(ctx)
 	default:
 		return false
 	}

@@ -50,6 +50,9 @@ const (
 	KindRefund    = "refund"
 	KindNotify    = "notify"
 	KindProtocol  = "protocol"
+	// KindChargedAfterVoid: a wallet holds money for a request a lane's
+	// cancel was answered SUCCESS for (before or after its pay arrived).
+	KindChargedAfterVoid = "charged-after-void"
 )
 
 // Violation is one broken promise, described with masked codes only.
@@ -67,6 +70,10 @@ type Report struct {
 	Successes  int // payments SUCCESS in paycode
 	Refunds    int // refunds SUCCESS in paycode
 	Notified   int // notification payments checked
+	// Voided: requests whose cancel was answered SUCCESS while no answer
+	// had carried a paymentId; VoidRefused: of them, pays refused
+	// without a payment.
+	Voided, VoidRefused int
 }
 
 // Count returns how many violations are of kind.
@@ -190,6 +197,10 @@ func Check(ev *Evidence) Report {
 			}
 			perReq[p.ReqID] = append(perReq[p.ReqID], pid)
 			perCode[p.Code] = append(perCode[p.Code], pid)
+			if p.CancelOK && e.Held() > 0 {
+				rep.add(KindChargedAfterVoid, "%s: a cancel was answered SUCCESS, yet wallet %s holds %d for %s (paycode says %s)",
+					describe(p), l.Wallet, e.Held(), pid, v.Status)
+			}
 			switch v.Status {
 			case "SUCCESS":
 				if e.State != mppsim.StateSuccess || e.Charged != p.Amount {
@@ -243,6 +254,12 @@ func Check(ev *Evidence) Report {
 			rep.add(KindSingleUse, "%s reuses the code of %s yet was dispatched as %s", describe(p), p.ReuseOf, p.PID())
 		}
 		pid := p.PID()
+		if p.CancelOK && pid == "" {
+			rep.Voided++
+			if p.NoPayment {
+				rep.VoidRefused++
+			}
+		}
 		if pid == "" {
 			if !p.NoPayment {
 				rep.add(KindNotFinal, "%s: never answered with a payment, even after the final restart (last answer %q)", describe(p), p.LastAnswer)

@@ -147,12 +147,42 @@ func TestTwoNodes(t *testing.T) {
 	go func() { defer lanes.Done(); d.Lanes(lctx, c1, 1, 6) }()
 	go func() { defer lanes.Done(); d.Lanes(lctx, c2, 2, 6) }()
 	select {
-	case <-time.After(4 * time.Second):
+	case <-time.After(3500 * time.Millisecond):
 	case <-nodes[0].Done():
 		t.Fatalf("node 1 ended on its own: %s", nodes[0].ExitString())
 	}
+	// Payments node 1 will still be following up when it dies: the user
+	// has to confirm (80-84), or the wallet charges and the answer is lost
+	// (92-93). Their lanes' pays die with node 1 (unanswered).
+	orphans := make([]*PayReq, 12)
+	var orphanPays sync.WaitGroup
+	for i := range orphans {
+		last2 := []int{80, 81, 82, 92, 93}[i%5]
+		p := &PayReq{ReqID: fmt.Sprintf("orphan%d-%d", seed%100000, i), Client: d.Clients[i%2],
+			Code: d.newCode(rng, last2), Last2: last2, Amount: 100 + rng.Int64N(9900)}
+		d.M.AddPay(p)
+		d.M.MarkCancel(p) // keeps the lanes from refunding it
+		orphans[i] = p
+		orphanPays.Add(1)
+		go func() { defer orphanPays.Done(); d.sendPay(ctx, c1, p) }()
+	}
+	time.Sleep(500 * time.Millisecond) // let the pays reach node 1 and its wallets
 	nodes[0].Kill()
 	killedAt := time.Now()
+	// 3. The lanes void those sales on node 2 while node 1's leases are
+	// still live: node 2 cannot hand the cancels to a live owner, so it
+	// records them; whichever node takes the payments over carries them
+	// out. Each lane repeats its cancel until it gets a final answer.
+	var voids sync.WaitGroup
+	cancelU := make([]int, len(orphans))
+	cancelLast := make([]string, len(orphans))
+	for i, p := range orphans {
+		voids.Add(1)
+		go func() {
+			defer voids.Done()
+			cancelU[i], cancelLast[i] = d.cancelUntilFinal(ctx, c2, p, 3*clusterLease+2*engineTimes.WalletCallTimeout)
+		}()
+	}
 	// Node 2's lanes go on while node 1's leases run out.
 	select {
 	case <-time.After(clusterLease):
@@ -161,11 +191,21 @@ func TestTwoNodes(t *testing.T) {
 	}
 	stop()
 	lanes.Wait()
+	voids.Wait()
+	orphanPays.Wait()
+	accepted := 0
+	for i, p := range orphans {
+		if p.CancelOK {
+			accepted++
+		} else {
+			t.Errorf("cancel of %s (code ending %02d) sent to node 2 after node 1 died: no SUCCESS (last answer %q, %d U answers)", p.ReqID, p.Last2, cancelLast[i], cancelU[i])
+		}
+	}
 	if ex := nodes[0].Exit(); !ex.ByHarness {
 		t.Fatalf("node 1 was not killed by the harness: %s", nodes[0].ExitString())
 	}
 
-	// 3. Everything must end final through node 2 alone: lanes retry what
+	// 4. Everything must end final through node 2 alone: lanes retry what
 	// got no answer there, then poll until all is settled.
 	d.ReplayUnanswered(ctx, c2, 5)
 	bound := engineTimes.FollowUpDeadline + 2*engineTimes.WalletCallTimeout + clusterLease + 8*time.Second
@@ -184,7 +224,8 @@ func TestTwoNodes(t *testing.T) {
 	}
 	t.Logf("%d requests sent (%d unanswered); node 1 killed, node 2 took over %d payments; all final %s after the kill (polling %s)",
 		d.Sent.Load(), d.Unknown.Load(), taken, time.Since(killedAt).Round(time.Millisecond), took.Round(time.Millisecond))
-	t.Logf("2 nodes, 1 kill, %d payments, %d lost, %d duplicated (%s)", rep.Payments, rep.Count(KindLost), rep.Count(KindDuplicate), time.Since(start).Round(time.Second))
+	t.Logf("cancels sent to node 2 for payments node 1 owned when it died: %d of %d accepted (SUCCESS)", accepted, len(orphans))
+	t.Logf("2 nodes, 1 kill, %d payments, %d lost, %d duplicated, %d charged after a cancel was accepted (%s)", rep.Payments, rep.Count(KindLost), rep.Count(KindDuplicate), rep.Count(KindChargedAfterVoid), time.Since(start).Round(time.Second))
 	if len(rep.Violations) > 0 {
 		t.Errorf("seed %d: %d violations:\n%s", seed, len(rep.Violations), rep.String(15))
 	}

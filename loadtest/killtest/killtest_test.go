@@ -286,7 +286,8 @@ func TestKillRestart(t *testing.T) {
 		}
 		t.Logf("  %s", r)
 	}
-	t.Logf("%d kills, %d payments, %d lost, %d duplicated (%s)", kills, rep.Payments, rep.Count(KindLost), rep.Count(KindDuplicate), time.Since(start).Round(time.Second))
+	t.Logf("voids: %d requests cancelled before or with their pay were answered SUCCESS, %d of their pays refused ORDER_IS_CANCELED", rep.Voided, rep.VoidRefused)
+	t.Logf("%d kills, %d payments, %d lost, %d duplicated, %d charged after void (%s)", kills, rep.Payments, rep.Count(KindLost), rep.Count(KindDuplicate), rep.Count(KindChargedAfterVoid), time.Since(start).Round(time.Second))
 	if len(rep.Violations) > 0 {
 		t.Errorf("seed %d: %d violations:\n%s", seed, len(rep.Violations), rep.String(15))
 	}

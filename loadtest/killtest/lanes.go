@@ -177,6 +177,8 @@ func (d *Driver) step(ctx context.Context, c *Client, rng *rand.Rand) bool {
 	m := d.M
 	r := rng.IntN(100)
 	switch {
+	case r < 4: // a void: the lane's pay timed out, it cancels, the pay arrives after
+		return d.voidThenPay(ctx, c, rng)
 	case r < 60: // a new payment
 		last2 := Last2(rng)
 		p := &PayReq{
@@ -258,4 +260,39 @@ func (d *Driver) step(ctx context.Context, c *Client, rng *rand.Rand) bool {
 		}
 	}
 	return true
+}
+
+// voidThenPay plays a lane whose pay timed out on the network: it voids
+// the sale with a cancel of the paymentRequestId, and the delayed pay
+// reaches paycode after the cancel (or, one time in three, at the same
+// moment). A cancel answered SUCCESS means no charge may survive for the
+// request (the check's "charged after void").
+func (d *Driver) voidThenPay(ctx context.Context, c *Client, rng *rand.Rand) bool {
+	last2 := Last2(rng)
+	p := &PayReq{
+		ReqID:  fmt.Sprintf("k%d-%d", d.Seed%100000, d.seq.Add(1)),
+		Client: d.Clients[rng.IntN(len(d.Clients))],
+		Code:   d.newCode(rng, last2), Last2: last2,
+		Amount: 100 + rng.Int64N(9900),
+		Notify: d.NotifyURL != "" && rng.IntN(100) < 30,
+	}
+	d.M.AddPay(p)
+	cancel := func() bool {
+		d.M.MarkCancel(p)
+		a := d.post(ctx, c, "cancel", p.Client, fmt.Sprintf(`{"paymentRequestId":%q}`, p.ReqID))
+		d.M.RecordCancel(p, a)
+		return a != nil
+	}
+	if rng.IntN(3) == 0 {
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); d.sendPay(ctx, c, p) }()
+		ok := cancel()
+		wg.Wait()
+		return ok
+	}
+	if !cancel() {
+		return false
+	}
+	return d.sendPay(ctx, c, p)
 }

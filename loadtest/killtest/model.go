@@ -53,7 +53,7 @@ type PayReq struct {
 	SawCancelled bool
 	CancelSent   bool  // a cancel was sent that paycode may have acted on
 	cancels      int   // cancels sent and not answered ORDER_NOT_EXIST
-	CancelOK     bool  // a cancel answered SUCCESS
+	CancelOK     bool  // a cancel answered SUCCESS: accepted, nothing may stay charged
 	RefundSent   int64 // sum of refund amounts sent, for choosing new ones
 }
 
@@ -187,7 +187,7 @@ func (m *Model) RecordCancel(p *PayReq, a *Answer) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if a.Code == "ORDER_NOT_EXIST" {
-		// Not acted on (the payment did not exist yet, or not any more
+		// Not acted on (by paymentId: the payment did not exist any more
 		// after a crash before its intent was journaled).
 		p.cancels--
 		p.CancelSent = p.cancels > 0

@@ -18,9 +18,16 @@ import (
 )
 
 // BuildBinary builds ./cmd/paycode of the module that holds dir (the
-// test's own module, found with `go env GOMOD`) into outDir and returns
-// the binary's path.
+// test's own module, found with `go env GOMOD`) into outDir with the
+// failpoints compiled in (-tags failpoints: the kill test arms them
+// through PAYCODE_FAILPOINT), and returns the binary's path.
 func BuildBinary(ctx context.Context, dir, outDir string) (string, error) {
+	return buildBinary(ctx, outDir, "paycode", "failpoints")
+}
+
+// buildBinary builds ./cmd/paycode into outDir/name with the build tags
+// given ("" for a default build).
+func buildBinary(ctx context.Context, outDir, name, tags string) (string, error) {
 	gomod, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env GOMOD: %w", err)
@@ -29,8 +36,8 @@ func BuildBinary(ctx context.Context, dir, outDir string) (string, error) {
 	if mod == "" || mod == os.DevNull {
 		return "", errors.New("not inside a Go module")
 	}
-	bin := filepath.Join(outDir, "paycode")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/paycode")
+	bin := filepath.Join(outDir, name)
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", tags, "-o", bin, "./cmd/paycode")
 	cmd.Dir = filepath.Dir(mod)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/paycode: %w\n%s", err, out)
@@ -157,6 +164,8 @@ func ServeConfig(wallets []Wallet, e EngineTimes) string {
 	for _, w := range wallets {
 		fmt.Fprintf(&b, "  - {name: %s, url: %q, timeout: %s}\n", w.Name, w.URL, e.WalletCallTimeout)
 	}
+	// The harness's merchant receiver is on loopback, over http.
+	b.WriteString("notify: {allowHTTP: true, allow: [127.0.0.1]}\n")
 	b.WriteString("engine:\n")
 	fmt.Fprintf(&b, "  payTimeout: %s\n  walletCallTimeout: %s\n  followUpDeadline: %s\n", e.PayTimeout, e.WalletCallTimeout, e.FollowUpDeadline)
 	fmt.Fprintf(&b, "  pollSchedule: %s\n  notifySchedule: %s\n", yamlDurations(e.PollSchedule), yamlDurations(e.NotifySchedule))

@@ -203,3 +203,31 @@ func (d *Driver) ProbeSuccesses(ctx context.Context, c *Client, cycle int) (aske
 	})
 	return len(reqs), regressed
 }
+
+// cancelUntilFinal sends p's cancel (by request id) through c until an
+// answer other than U or none, or until bound passes, as a lane that
+// voids a sale does; it returns how many U answers it got. The answers
+// are recorded in the model.
+func (d *Driver) cancelUntilFinal(ctx context.Context, c *Client, p *PayReq, bound time.Duration) (unknown int, last string) {
+	deadline := time.Now().Add(bound)
+	for ctx.Err() == nil {
+		d.M.MarkCancel(p)
+		a := d.post(ctx, c, "cancel", p.Client, fmt.Sprintf(`{"paymentRequestId":%q}`, p.ReqID))
+		d.M.RecordCancel(p, a)
+		if a != nil {
+			last = a.Code
+		}
+		if a != nil && a.Status != "U" {
+			return unknown, last
+		}
+		unknown++
+		if !time.Now().Before(deadline) {
+			return unknown, last
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return unknown, last
+}

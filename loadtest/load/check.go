@@ -89,6 +89,15 @@ func (c *CheckResult) example(format string, args ...any) {
 // looked for among those only); nil means all.
 type LedgerFilter func(e *mppsim.Entry) bool
 
+// RunFilter keeps the entries of the run whose paymentRequestIds start
+// with prefix (Targeter.RequestIDPrefix): the load tool writes the
+// paymentRequestId into each pay's order description, which the
+// simulated wallets keep. Other runs' entries, before, after or at the
+// same time against the same wallets, are not this run's orphans.
+func RunFilter(prefix string) LedgerFilter {
+	return func(e *mppsim.Entry) bool { return strings.Contains(e.Order, prefix) }
+}
+
 // SinceFilter keeps entries created at or after t (the wallets' clock).
 func SinceFilter(t time.Time) LedgerFilter {
 	return func(e *mppsim.Entry) bool { return !e.Created.Before(t) }

@@ -231,11 +231,14 @@ func (r *Recorder) Rows(secs float64) (kinds, results, classes []Row) {
 
 // Summary is a run's report, written as summary.json.
 type Summary struct {
-	Scenario string    `json:"scenario"`
-	Target   string    `json:"target"`
-	Embedded bool      `json:"embedded"`
-	Journal  string    `json:"journal,omitempty"` // Options.Journal
-	Started  time.Time `json:"started"`
+	Scenario string `json:"scenario"`
+	Target   string `json:"target"`
+	Embedded bool   `json:"embedded"`
+	// Journal is Options.Journal: the journal and sync mode paycode ran.
+	Journal string `json:"journal,omitempty"`
+	// Run is the run's paymentRequestId prefix (random per run).
+	Run     string    `json:"run"`
+	Started time.Time `json:"started"`
 	// Duration is the attack's length (seconds): first request to last
 	// request sent; Wait adds the time until the last answer.
 	Duration float64 `json:"duration_s"`
@@ -304,6 +307,13 @@ func (s *Summary) Row(sel string) (Row, bool) {
 	return Row{}, false
 }
 
+// VegetaSuccessNote says which success figure counts. vegeta report's
+// "Success" is the share of HTTP 200 answers, and every Antom answer is
+// HTTP 200, failures included.
+const VegetaSuccessNote = "vegeta report / vegeta plot read results.bin, but vegeta's \"Success\" counts HTTP 200 answers and every Antom answer, failures included, is HTTP 200: the success figures here (the answer the test-code table predicts) are the ones that count."
+
+const latencyNote = "(latency in ms; paycode = the time paycode reports in the paycode-engine-us header; rest = total − paycode: loopback network, HTTP client, generator)"
+
 // WriteText writes the human report.
 func (s *Summary) WriteText(w io.Writer) error {
 	verdict := "PASSED"
@@ -311,17 +321,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		verdict = "FAILED"
 	}
 	fmt.Fprintf(w, "\n%s — %s\n", s.Scenario, verdict)
-	fmt.Fprintf(w, "target %s (embedded %v), %.1fs + %.1fs wait\n", s.Target, s.Embedded, s.Duration, s.Wait)
-	if s.Journal != "" {
-		fmt.Fprintf(w, "journal %s\n", s.Journal)
-	}
-	fmt.Fprintf(w, "requested %.0f req (%.1f/s)  achieved %d req (%.1f/s) = %.2f%%  throughput %.1f answers/s  success %.3f%%\n",
-		s.Requested.Requests, s.Requested.Rate, s.Achieved.Requests, s.Achieved.Rate, 100*s.Achieved.Ratio, s.Throughput, 100*s.Success)
-	fmt.Fprintf(w, "CPU %s: %.2fs, %.1f µs/request", s.CPU.Scope, s.CPU.ProcessSecs, s.CPU.PerRequestUS)
-	if s.CPU.TargetSecs > 0 {
-		fmt.Fprintf(w, "; paycode process: %.2fs, %.1f µs/request", s.CPU.TargetSecs, s.CPU.TargetPerRequestUS)
-	}
-	fmt.Fprintln(w)
+	s.writeHead(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "\trequests\trate/s\tsuccess\terrors\tp50\tp90\tp99\tp99.9\tmax\tpaycode p50\tp99\tp99.9\trest p50\tp99\t\n"
 	line := func(name string, r Row) {
@@ -344,7 +344,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		}
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\n(latency in ms; paycode = the time paycode reports in the paycode-engine-us header; rest = total − paycode: loopback network, HTTP client, generator)")
+	fmt.Fprintln(w, "\n"+latencyNote)
 	if s.FollowUpsNotSent > 0 {
 		fmt.Fprintf(w, "follow-ups scheduled after the last stage, not sent: %d\n", s.FollowUpsNotSent)
 	}
@@ -371,6 +371,22 @@ func (s *Summary) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "wrote %s\n", o)
 	}
 	return nil
+}
+
+// writeHead writes the run's lines under the headline: target, rates,
+// CPU.
+func (s *Summary) writeHead(w io.Writer) {
+	fmt.Fprintf(w, "target %s (embedded %v), run %s, %.1fs + %.1fs wait\n", s.Target, s.Embedded, s.Run, s.Duration, s.Wait)
+	if s.Journal != "" {
+		fmt.Fprintf(w, "journal %s\n", s.Journal)
+	}
+	fmt.Fprintf(w, "requested %.0f req (%.1f/s)  achieved %d req (%.1f/s) = %.2f%%  throughput %.1f answers/s  success %.3f%%\n",
+		s.Requested.Requests, s.Requested.Rate, s.Achieved.Requests, s.Achieved.Rate, 100*s.Achieved.Ratio, s.Throughput, 100*s.Success)
+	fmt.Fprintf(w, "CPU %s: %.2fs, %.1f µs/request", s.CPU.Scope, s.CPU.ProcessSecs, s.CPU.PerRequestUS)
+	if s.CPU.TargetSecs > 0 {
+		fmt.Fprintf(w, "; paycode process: %.2fs, %.1f µs/request", s.CPU.TargetSecs, s.CPU.TargetPerRequestUS)
+	}
+	fmt.Fprintln(w)
 }
 
 func ms(v float64) string {

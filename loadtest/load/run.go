@@ -41,14 +41,19 @@ const maxOverrun = 0.25
 type Options struct {
 	Scenario *Scenario // validated, defaults filled
 	BaseURL  string    // paycode's lane API, e.g. http://127.0.0.1:8080
+	// Targets, when set, spread the lanes over several paycodes' lane
+	// APIs (BaseURL is then ignored); see TargeterConfig.BaseURLs. One
+	// correctness check covers them all, each payment read back from the
+	// paycode its lane talked to.
+	Targets []string
 	// Viewer reads paycode's view of each payment after the run; an
-	// HTTPViewer on BaseURL when nil.
+	// HTTPViewer on each target when nil.
 	Viewer Viewer
 	// Ledgers are the simulated wallets' books for the correctness check.
 	// Nil requires NoCheck.
 	Ledgers LedgerSource
 	// LedgerFilter picks the ledger entries of this run (for orphan
-	// charges); nil means entries created since the run started.
+	// charges); nil means RunFilter of the run's request-id prefix.
 	LedgerFilter LedgerFilter
 	NoCheck      bool
 	// Settled, when set, reports whether paycode has no follow-up left
@@ -87,8 +92,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if o.Ledgers == nil && !o.NoCheck {
 		return nil, errors.New("load: no ledgers for the correctness check (give the simulated wallets' URLs, or disable the check)")
 	}
-	if o.Viewer == nil {
-		o.Viewer = &HTTPViewer{BaseURL: o.BaseURL}
+	targets := o.Targets
+	if len(targets) == 0 {
+		targets = []string{o.BaseURL}
 	}
 	budgets := o.Budgets
 	for _, b := range sc.Budgets {
@@ -98,9 +104,16 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 		budgets = append(budgets, bs...)
 	}
-	tr, err := NewTargeter(sc, TargeterConfig{BaseURL: o.BaseURL, RunID: o.RunID})
+	tr, err := NewTargeter(sc, TargeterConfig{BaseURLs: targets, RunID: o.RunID})
 	if err != nil {
 		return nil, err
+	}
+	if o.Viewer == nil {
+		rv := &RoutedViewer{Targeter: tr}
+		for _, u := range targets {
+			rv.Viewers = append(rv.Viewers, &HTTPViewer{BaseURL: u})
+		}
+		o.Viewer = rv
 	}
 	var enc vegeta.Encoder
 	var resultsBuf *bufio.Writer
@@ -127,15 +140,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	pacer := NewStagePacer(sc.Stages)
 	planned := sc.Duration()
 	rec := NewRecorder()
-	pl := plot.New(plot.Title("paycode load: "+sc.Name), plot.Downsample(4000), plot.Label(func(r *vegeta.Result) string {
-		if k, _, ok := ParseURL(r.URL); ok {
-			if r.Error != "" {
-				return k.String() + " error"
-			}
-			return k.String()
-		}
-		return "other"
-	}))
+	pl := newPlot(sc.Name)
 
 	cpu0, err := processCPU()
 	if err != nil {
@@ -173,7 +178,7 @@ loop:
 				if !o.KeepBodies {
 					r.Body = nil
 				}
-				trimHeaders(r)
+				trimHeaders(r, &obs)
 				if err := enc.Encode(r); err != nil {
 					atk.Stop()
 					return nil, fmt.Errorf("load: writing results: %w", err)
@@ -202,7 +207,8 @@ loop:
 	if err != nil {
 		return nil, err
 	}
-	s := &Summary{Scenario: sc.String(), Target: o.BaseURL, Embedded: o.Embedded, Journal: o.Journal, Started: began.UTC()}
+	s := &Summary{Scenario: sc.String(), Target: strings.Join(targets, ","), Embedded: o.Embedded, Journal: o.Journal, Started: began.UTC(),
+		Run: tr.RequestIDPrefix()}
 	span := lastSend.Sub(began)
 	s.Duration = span.Seconds()
 	if !rec.last.IsZero() && !lastSend.IsZero() {
@@ -251,7 +257,7 @@ loop:
 	if !o.NoCheck {
 		filter := o.LedgerFilter
 		if filter == nil {
-			filter = SinceFilter(began.Add(-time.Second))
+			filter = RunFilter(tr.RequestIDPrefix())
 		}
 		c, err := drainAndCheck(context.WithoutCancel(ctx), tr, o, filter)
 		if err != nil {
@@ -284,22 +290,46 @@ loop:
 		if err := os.WriteFile(s.Outputs[1], append(js, '\n'), 0o644); err != nil {
 			return nil, err
 		}
-		if err := writeHTML(s.Outputs[2], pl, s, rec); err != nil {
+		if err := WriteHTML(s.Outputs[2], pl, s, rec); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
-// trimHeaders keeps only paycode's engine-time header in a result, which
-// is all a report needs, so results files stay small.
-func trimHeaders(r *vegeta.Result) {
-	key := http.CanonicalHeaderKey(httpapi.HeaderEngineTime)
-	if v, ok := r.Headers[key]; ok && len(r.Headers) > 1 {
-		r.Headers = http.Header{key: v}
-	} else if !ok {
-		r.Headers = nil
+// newPlot is vegeta's latency-over-time plot with a series per kind, and
+// one per kind for the requests that got no answer.
+func newPlot(name string) *plot.Plot {
+	return plot.New(plot.Title("paycode load: "+name), plot.Downsample(4000), plot.Label(plotLabel))
+}
+
+func plotLabel(r *vegeta.Result) string {
+	if k, _, ok := ParseURL(r.URL); ok {
+		if r.Error != "" {
+			return k.String() + errorSuffix
+		}
+		return k.String()
 	}
+	return "other"
+}
+
+// errorSuffix marks a kind's series of requests without an answer.
+const errorSuffix = " error"
+
+// trimHeaders keeps only paycode's engine-time header in a result and
+// adds ObservationHeader (what the answer meant), which is all a report
+// needs: results files stay small, and `paycode report` rebuilds every
+// row from them.
+func trimHeaders(r *vegeta.Result, o *Observation) {
+	key := http.CanonicalHeaderKey(httpapi.HeaderEngineTime)
+	h := make(http.Header, 2)
+	if v, ok := r.Headers[key]; ok {
+		h[key] = v
+	}
+	if o.Valid {
+		h[ObservationHeader] = []string{o.appendHeader(nil)}
+	}
+	r.Headers = h
 }
 
 func bar(el, planned time.Duration) string {

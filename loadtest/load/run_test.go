@@ -129,6 +129,21 @@ budgets: [pay.success>=99%, all.errors<=0%]
 	if err := json.Unmarshal(b, &js); err != nil || js.Check == nil || !js.Passed || len(js.Kinds) == 0 {
 		t.Errorf("summary.json: %v %+v", err, js)
 	}
+	// The results file alone rebuilds the same rows (paycode report).
+	again, _, _, err := load.ReadRun(out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sel := range []string{"all", "pay", "invalid", "pay/SUCCESS", "pay/lost_response", "replay"} {
+		a, _ := s.Row(sel)
+		b, ok := again.Row(sel)
+		if !ok || a.Requests != b.Requests || a.OK != b.OK || a.Latency.P99 != b.Latency.P99 || a.Engine.P50 != b.Engine.P50 {
+			t.Errorf("row %s re-read: %+v, ran: %+v", sel, b, a)
+		}
+	}
+	if !again.Passed || len(again.Budgets) != 2 || again.Check == nil || again.Run != s.Run {
+		t.Errorf("re-read summary: passed %v budgets %+v", again.Passed, again.Budgets)
+	}
 	h, _ := os.ReadFile(filepath.Join(out, load.ReportFile))
 	for _, want := range []string{"uPlot", "latency by percentile", "<svg", "correctness: OK"} {
 		if !strings.Contains(string(h), want) {

@@ -3,6 +3,7 @@ package load
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -110,12 +111,24 @@ type Payment struct {
 type TargeterConfig struct {
 	// BaseURL is paycode's lane API, e.g. http://127.0.0.1:8080.
 	BaseURL string
-	// RunID (0–99999) is put in every code and paymentRequestId so runs
-	// against the same paycode never reuse one; default from the clock.
+	// BaseURLs, when set, are several paycodes' lane APIs (nodes of one
+	// cluster, or separate ones); each lane talks to one of them (lane
+	// modulo the count), follow-ups included. BaseURL is then ignored.
+	BaseURLs []string
+	// RunID (1–MaxRunID) is put in every code and paymentRequestId so
+	// runs against the same paycode or wallets never share one. Zero
+	// draws one at random (not from the scenario's seed: two runs of the
+	// same seed must not collide; the seed still fixes everything else).
 	RunID int
 	// Now is the clock for follow-up due times (time.Now when nil).
 	Now func() time.Time
 }
+
+// MaxRunID is the largest run id: seven digits of every code.
+const MaxRunID = 9_999_999
+
+// runDigits is the run id's width in codes and request ids.
+const runDigits = 7
 
 // Targeter mints the requests of a scenario. Next is safe for concurrent
 // use by vegeta's workers; Observe is called with every result (by one
@@ -125,11 +138,11 @@ type TargeterConfig struct {
 type Targeter struct {
 	sc       *Scenario
 	now      func() time.Time
-	api      string      // BaseURL + APIPath
+	apis     []string    // each BaseURL + APIPath
 	hdr      http.Header // JSON requests
 	imgHdr   http.Header // pay by image (multipart)
-	run      [5]byte
-	reqPfx   string // "LT12345-"
+	run      [runDigits]byte
+	reqPfx   string // "LT1234567-"
 	termTime string
 
 	Prefixes   []string // routing prefixes, sorted
@@ -147,22 +160,25 @@ type Targeter struct {
 
 // NewTargeter returns a Targeter for sc (defaults filled, validated).
 func NewTargeter(sc *Scenario, cfg TargeterConfig) (*Targeter, error) {
-	if cfg.BaseURL == "" {
+	bases := cfg.BaseURLs
+	if len(bases) == 0 && cfg.BaseURL != "" {
+		bases = []string{cfg.BaseURL}
+	}
+	if len(bases) == 0 {
 		return nil, errors.New("load: targeter: no base URL")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.RunID == 0 {
-		cfg.RunID = int(time.Now().Unix() % 100000)
+		cfg.RunID = NewRunID()
 	}
-	if cfg.RunID < 0 || cfg.RunID > 99999 {
-		return nil, errors.New("load: targeter: RunID must be 0..99999")
+	if cfg.RunID < 0 || cfg.RunID > MaxRunID {
+		return nil, fmt.Errorf("load: targeter: RunID must be 1..%d", MaxRunID)
 	}
 	t := &Targeter{
 		sc:  sc,
 		now: cfg.Now,
-		api: strings.TrimRight(cfg.BaseURL, "/") + APIPath,
 		hdr: http.Header{
 			"Content-Type":         {"application/json; charset=UTF-8"},
 			httpapi.HeaderClientID: {sc.ClientID},
@@ -174,7 +190,13 @@ func NewTargeter(sc *Scenario, cfg TargeterConfig) (*Targeter, error) {
 		rng:      rand.New(rand.NewPCG(sc.Seed, sc.Seed^0x9e3779b97f4a7c15)),
 		termTime: "2026-11-26T12:00:00+08:00",
 	}
-	copy(t.run[:], strconv.AppendInt(nil, int64(100000+cfg.RunID), 10)[1:])
+	for _, b := range bases {
+		if b == "" {
+			return nil, errors.New("load: targeter: empty base URL")
+		}
+		t.apis = append(t.apis, strings.TrimRight(b, "/")+APIPath)
+	}
+	copy(t.run[:], strconv.AppendInt(nil, int64(10_000_000+cfg.RunID), 10)[1:])
 	t.reqPfx = "LT" + string(t.run[:]) + "-"
 	for p := range sc.Wallets {
 		t.Prefixes = append(t.Prefixes, p)
@@ -194,6 +216,32 @@ func NewTargeter(sc *Scenario, cfg TargeterConfig) (*Targeter, error) {
 		}
 	}
 	return t, nil
+}
+
+// NewRunID draws a random run id (1–MaxRunID) from the runtime's
+// randomly seeded source.
+func NewRunID() int { return 1 + rand.IntN(MaxRunID) }
+
+// RequestIDPrefix is what every paymentRequestId of the run starts with,
+// e.g. "LT1234567-"; the wallets' ledgers carry it in each payment's
+// order description (see RunFilter).
+func (t *Targeter) RequestIDPrefix() string { return t.reqPfx }
+
+// Target is the lane API base (with APIPath) lane talks to.
+func (t *Targeter) target(lane uint16) string { return t.apis[int(lane)%len(t.apis)] }
+
+// Targets is how many lane APIs the lanes are spread over.
+func (t *Targeter) Targets() int { return len(t.apis) }
+
+// TargetOf is the index (into TargeterConfig.BaseURLs) of the paycode
+// that payment n's lane talks to.
+func (t *Targeter) TargetOf(n uint64) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n >= t.n {
+		return 0
+	}
+	return int(t.get(n).Lane) % len(t.apis)
 }
 
 // Func adapts t to vegeta's Targeter type.
@@ -300,8 +348,9 @@ func (t *Targeter) get(n uint64) *Payment { return &t.chunks[n>>chunkBits][n&(1<
 
 // build fills tgt for a request of kind k about p.
 func (t *Targeter) build(tgt *vegeta.Target, k Kind, p *Payment) {
-	u := make([]byte, 0, len(t.api)+40)
-	u = append(u, t.api...)
+	api := t.target(p.Lane)
+	u := make([]byte, 0, len(api)+40)
+	u = append(u, api...)
 	u = append(u, kindOps[k]...)
 	u = append(u, "?k="...)
 	u = append(u, kindChars[k])
@@ -317,7 +366,7 @@ func (t *Targeter) build(tgt *vegeta.Target, k Kind, p *Payment) {
 	}
 	switch k {
 	case KindPay, KindReplay, KindInvalid:
-		tgt.Body = t.appendPay(make([]byte, 0, 640), p)
+		tgt.Body = t.appendPay(make([]byte, 0, 720), p)
 	case KindInquiry, KindCancel:
 		b := append(make([]byte, 0, 48), `{"paymentRequestId":"`...)
 		tgt.Body = append(t.AppendRequestID(b, p.N), `"}`...)
@@ -341,24 +390,23 @@ func (t *Targeter) AppendRequestID(dst []byte, n uint64) []byte {
 // RequestID is payment n's paymentRequestId.
 func (t *Targeter) RequestID(n uint64) string { return string(t.AppendRequestID(nil, n)) }
 
-// appendDigits10 appends n as exactly 10 digits (n < 10^10).
-func appendDigits10(dst []byte, n uint64) []byte {
-	var b [10]byte
-	for i := 9; i >= 0; i-- {
+// appendDigits9 appends n modulo 10^9 as exactly 9 digits.
+func appendDigits9(dst []byte, n uint64) []byte {
+	var b [9]byte
+	for i := 8; i >= 0; i-- {
 		b[i] = byte('0' + n%10)
 		n /= 10
 	}
 	return append(dst, b[:]...)
 }
 
-// appendCode appends the code of a fresh payment n: routing prefix, "0",
-// run id (5), n (10 digits), the last two digits. 24 digits, unique per
-// run and payment.
+// appendCode appends the code of a fresh payment n: routing prefix (6),
+// run id (7), n (9 digits), the last two digits. 24 digits, unique per
+// run and payment (for the first 10^9 payments of a run).
 func (t *Targeter) appendCode(dst []byte, prefix string, n uint64, last2 uint8) []byte {
 	dst = append(dst, prefix...)
-	dst = append(dst, '0')
 	dst = append(dst, t.run[:]...)
-	dst = appendDigits10(dst, n)
+	dst = appendDigits9(dst, n)
 	return append(dst, '0'+last2/10, '0'+last2%10)
 }
 
@@ -372,7 +420,7 @@ func (t *Targeter) AppendCode(dst []byte, p *Payment) []byte {
 	case invalidMalformed: // 15 digits: too short
 		dst = append(dst, t.Prefixes[p.Wallet]...)
 		dst = append(dst, t.run[:]...)
-		return appendDigits10(dst, p.N)[:len(dst)+4]
+		return appendDigits9(dst, p.N)[:len(dst)+2]
 	case invalidReused:
 		t.mu.Lock()
 		q := *t.get(p.ReuseOf)
@@ -390,7 +438,12 @@ func (t *Targeter) appendPay(b []byte, p *Payment) []byte { return t.appendPayJS
 func (t *Targeter) appendPayJSON(b []byte, p *Payment, withCode bool) []byte {
 	b = append(b, `{"productCode":"IN_STORE_PAYMENT","paymentRequestId":"`...)
 	b = t.AppendRequestID(b, p.N)
-	b = append(b, `","order":{"orderDescription":"load test basket","orderAmount":{"currency":"`...)
+	// The order description carries the paymentRequestId to the wallet,
+	// whose ledger keeps it: the correctness check scopes its orphan
+	// search to this run's payments by it (RunFilter).
+	b = append(b, `","order":{"orderDescription":"load test `...)
+	b = t.AppendRequestID(b, p.N)
+	b = append(b, `","orderAmount":{"currency":"`...)
 	b = append(b, t.sc.Currency...)
 	b = append(b, `","value":"`...)
 	b = strconv.AppendInt(b, p.Amount, 10)
@@ -425,35 +478,11 @@ type Observation struct {
 }
 
 // ExpectedPayResult is the first answer a fresh pay of class o gets.
-func ExpectedPayResult(o mppsim.Outcome) codec.ResultCode {
-	switch o {
-	case mppsim.OutcomeSuccess:
-		return codec.Success
-	case mppsim.OutcomeBalance:
-		return codec.UserBalanceNotEnough
-	case mppsim.OutcomeLimit:
-		return codec.PaymentAmountExceedLimit
-	case mppsim.OutcomeInvalidCode:
-		return codec.InvalidPaymentCode
-	case mppsim.OutcomeRisk:
-		return codec.RiskReject
-	}
-	return codec.PaymentInProcess
-}
+func ExpectedPayResult(o mppsim.Outcome) codec.ResultCode { return o.PayAnswer() }
 
 // FinalPayResult is the result a payment of class o settles on when
 // nobody cancels it.
-func FinalPayResult(o mppsim.Outcome) codec.ResultCode {
-	switch o {
-	case mppsim.OutcomePassword, mppsim.OutcomeLostResponse:
-		return codec.Success
-	case mppsim.OutcomePasswordFail:
-		return codec.UserPaymentVerificationFailed
-	case mppsim.OutcomeSystemError:
-		return codec.SystemError
-	}
-	return ExpectedPayResult(o)
-}
+func FinalPayResult(o mppsim.Outcome) codec.ResultCode { return o.FinalAnswer() }
 
 // ParseURL returns the kind and payment number a request URL carries.
 func ParseURL(u string) (Kind, uint64, bool) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -84,6 +85,27 @@ func ParseInquiry(b []byte) (View, error) {
 		}
 	}
 	return out, nil
+}
+
+// RoutedViewer reads each payment from the paycode its lane talked to:
+// Viewers[i] answers for the lanes of Targeter's BaseURLs[i].
+type RoutedViewer struct {
+	Targeter *Targeter
+	Viewers  []Viewer
+}
+
+var _ Viewer = (*RoutedViewer)(nil)
+
+// View implements Viewer. An id that is not one of the run's goes to the
+// first viewer.
+func (r *RoutedViewer) View(ctx context.Context, clientID, requestID string) (View, error) {
+	i := 0
+	if rest, ok := strings.CutPrefix(requestID, r.Targeter.RequestIDPrefix()); ok {
+		if n, err := strconv.ParseUint(rest, 10, 64); err == nil {
+			i = r.Targeter.TargetOf(n)
+		}
+	}
+	return r.Viewers[i%len(r.Viewers)].View(ctx, clientID, requestID)
 }
 
 // EngineViewer reads an in-process engine directly (embedded mode): no

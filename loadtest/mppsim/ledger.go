@@ -56,7 +56,11 @@ type Entry struct {
 	Code             codec.Code // zero when the entry came over HTTP (codes are served masked)
 	CodeMasked       string     // the masked code, always set ("" for a tombstone)
 	Amount           codec.Amount
-	State            State
+	// Order is the pay's order description as the wallet received it
+	// (load runs put their paymentRequestId there, to find their own
+	// entries in a shared ledger).
+	Order string
+	State State
 	// Result is the payment's own result: SUCCESS, PAYMENT_IN_PROCESS,
 	// the failure reason, or ORDER_IS_CLOSED when cancelled.
 	Result    codec.ResultCode
@@ -98,7 +102,7 @@ func (w *Wallet) Ledger() Ledger {
 		e := Entry{
 			PaymentRequestID: p.reqID, PaymentID: p.walletID, Code: p.code, Amount: p.amount, State: p.state,
 			Result: p.answer(), Charged: p.charged, Refunded: p.refunded, Created: p.created, PaidAt: p.paidAt,
-			ClosedAt: p.closedAt, Tombstone: p.tombstone,
+			ClosedAt: p.closedAt, Tombstone: p.tombstone, Order: p.order,
 		}
 		if !p.code.IsZero() {
 			e.CodeMasked = p.code.String()
@@ -132,6 +136,7 @@ func appendEntry(dst []byte, e Entry) []byte {
 	dst = codec.AppendStringField(dst, "paymentId", e.PaymentID)
 	dst = codec.AppendStringField(dst, "code", e.CodeMasked)
 	dst = appendAmount(dst, "amount", e.Amount)
+	dst = codec.AppendStringField(dst, "order", e.Order)
 	dst = codec.AppendStringField(dst, "state", e.State.String())
 	dst = codec.AppendStringField(dst, "result", e.Result.String())
 	dst = appendInt(dst, "charged", e.Charged)
@@ -207,6 +212,7 @@ func ParseLedger(b []byte) (Ledger, error) {
 			PaymentID:        string(pv.GetStringBytes("paymentId")),
 			CodeMasked:       string(pv.GetStringBytes("code")),
 			Amount:           pe.amount(pv.Get("amount")),
+			Order:            string(pv.GetStringBytes("order")),
 			Result:           pe.result(pv, "result"),
 			Charged:          pv.GetInt64("charged"),
 			Refunded:         pv.GetInt64("refunded"),

@@ -59,6 +59,7 @@ type payment struct {
 	closedAt  time.Time
 	tombstone bool
 	customer  string
+	order     string   // the pay's order description
 	refunds   []string // refundRequestIds, in arrival order
 }
 
@@ -160,7 +161,8 @@ func (w *Wallet) pay(r *codec.MPPPayRequest, resp *codec.MPPPayResponse) (hold b
 		}
 		return false
 	}
-	p := &payment{reqID: string(r.PaymentRequestID), code: r.Code, amount: r.Amount, created: now, state: StateFail}
+	p := &payment{reqID: string(r.PaymentRequestID), code: r.Code, amount: r.Amount, created: now, state: StateFail,
+		order: string(r.OrderDescription)}
 	p.walletID = w.id('P', r.PaymentRequestID)
 	w.pays[p.reqID] = p
 	if r.CodeErr != nil {

@@ -60,12 +60,14 @@ var distortions = []struct{ name, about string }{
 	{"lowcontrast", "code 25..50 levels darker than the card"},
 	{"jpeg", "colour JPEG, quality 8..30"},
 	{"small", "320x240 frame, QR 1.6..2.5 px, Code 128 1.1..1.6 px per module"},
+	{"tiny", "drawn large, then shrunk with the frame to 1.0..3 px per module (area filter)"},
+	{"steep", "corners moved 12..20% of the card: strong perspective, a third as JPEG"},
 	{"large", "1920x1080 or 2560x1440 frame, large code"},
 	{"clutter", "busy background, smaller code"},
 }
 
 // Classes returns every class: each distortion for QR, then for Code 128,
-// then "negative".
+// then the two-code frames, then the negatives.
 func Classes() []Class {
 	var out []Class
 	for _, sym := range []struct{ prefix, name string }{{"qr", QR}, {"code128", Code128}} {
@@ -73,9 +75,16 @@ func Classes() []Class {
 			out = append(out, Class{Name: sym.prefix + "/" + d.name, Symbology: sym.name, Distortion: d.name, About: d.about})
 		}
 	}
-	out = append(out, Class{Name: "negative", Distortion: "negative", About: "clutter, text, random module grids and stripes; no code"})
+	out = append(out,
+		Class{Name: "two", Symbology: QR, Distortion: "two", About: "two different payment codes side by side (QR + QR or Code 128 + QR); the right answer is a refusal"},
+		Class{Name: "negative", Distortion: "negative", About: "clutter, text, random module grids and stripes; no code"},
+		Class{Name: "negative/texture", Distortion: "texture", About: "whole-frame textures: woven fabric, brick, keyboard, bar-like stripes, printed digits; no code"},
+	)
 	return out
 }
+
+// Two reports whether frames of this class hold two different codes.
+func (c Class) Two() bool { return c.Distortion == "two" }
 
 // ClassByName finds a class by its Name.
 func ClassByName(name string) (Class, bool) {
@@ -91,8 +100,9 @@ func ClassByName(name string) (Class, bool) {
 type Sample struct {
 	Class Class
 	Index int
-	// Text is the encoded payment code ("" for negatives).
-	Text string
+	// Text is the encoded payment code ("" for negatives). For a two-code
+	// frame it is the left code, Other the right one.
+	Text, Other string
 	// Img is the frame as rendered. For JPEG samples it is the image before
 	// compression; decode Encoded instead to see the artefacts.
 	Img *image.Gray
@@ -138,6 +148,9 @@ func GenerateFrame(c Class, seed uint64, i, w, h int) (Sample, error) {
 	hash.Write([]byte(c.Name))
 	r := rand.New(rand.NewPCG(seed, hash.Sum64()^uint64(i)*0x9e3779b97f4a7c15))
 	s := Sample{Class: c, Index: i, Format: "png"}
+	if c.Two() {
+		return generateTwo(c, r, s, w, h)
+	}
 	var sym symbol
 	if !c.Negative() {
 		s.Text = paymentCode(r)
@@ -150,7 +163,40 @@ func GenerateFrame(c Class, seed uint64, i, w, h int) (Sample, error) {
 	if c.Distortion == "jpeg" {
 		s.Format, s.quality = "jpeg", 8+r.IntN(23)
 	}
+	if c.Distortion == "steep" && r.IntN(3) == 0 {
+		s.Format, s.quality = "jpeg", 30+r.IntN(40)
+	}
 	s.Img = sc.draw(r)
+	return s, nil
+}
+
+// generateTwo renders two codes, each on its own card in one half of the
+// frame (a phone showing two codes, or two phones): QR and QR, or a Code
+// 128 on the left and a QR on the right.
+func generateTwo(c Class, r *rand.Rand, s Sample, w, h int) (Sample, error) {
+	if w == 0 || h == 0 {
+		w, h = 640, 480
+	}
+	s.Text, s.Other = paymentCode(r), paymentCode(r)
+	leftSym := QR
+	if r.IntN(3) == 0 {
+		leftSym = Code128
+	}
+	half := w / 2
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for k, part := range []struct{ sym, text string }{{leftSym, s.Text}, {QR, s.Other}} {
+		sym, err := render(part.sym, part.text, r)
+		if err != nil {
+			return Sample{}, err
+		}
+		sub := Class{Name: c.Name, Symbology: part.sym, Distortion: "two"}
+		sc := plan(sub, sym, r, half, h)
+		m := sc.draw(r)
+		for y := range h {
+			copy(img.Pix[y*img.Stride+k*half:], m.Pix[y*m.Stride:y*m.Stride+half])
+		}
+	}
+	s.Img = img
 	return s, nil
 }
 
@@ -232,6 +278,7 @@ type scene struct {
 	dark      float64 // symbol black
 	bezelLum  float64
 	clutter   bool
+	texture   func(x, y float64) float64 // whole-frame luminance, nil for none
 	bgLevel   float64
 	gradX     float64 // illumination gain slope across the frame
 	gradY     float64
@@ -292,6 +339,19 @@ func plan(c Class, sym symbol, r *rand.Rand, w, h int) *scene {
 		sc.bezel = 0
 		sc.bgLevel = mid + between(-30, 30)
 	case "jpeg":
+	case "tiny":
+		// A large rendering shrunk with the frame: the supersampled draw
+		// is that area filter. Blur is what the optics added before.
+		if qrSym {
+			module = between(1.0, 3.0)
+		} else {
+			module = between(1.0, 1.5)
+		}
+		sc.blur = module * between(0.15, 0.3)
+		sc.supersamp = 4
+	case "steep":
+		jitter = between(0.12, 0.20)
+		angle = between(-8, 8)
 	case "small":
 		sc.w, sc.h = 320, 240
 		module = between(1.6, 2.5)
@@ -315,11 +375,16 @@ func plan(c Class, sym symbol, r *rand.Rand, w, h int) *scene {
 	}
 
 	if w > 0 && h > 0 {
-		module *= float64(w) / float64(sc.w)
+		if c.Distortion != "two" { // a half frame at the full frame's scale
+			module *= float64(w) / float64(sc.w)
+		}
 		sc.w, sc.h = w, h
 	}
 
-	if c.Negative() {
+	if c.Distortion == "texture" {
+		sc.texture = textureOf(r, sc.w)
+		sc.cardW = 0
+	} else if c.Negative() {
 		// A card the size of a QR code's, holding no code (or no card).
 		cells := 25 + r.IntN(8)
 		module = between(3, 6)
@@ -418,6 +483,13 @@ func (sc *scene) draw(r *rand.Rand) *image.Gray {
 	}
 	if sc.clutter {
 		drawClutter(buf, w, h, r)
+	}
+	if sc.texture != nil {
+		for y := range h {
+			for x := range w {
+				buf[y*w+x] = float32(sc.texture(float64(x)+0.5, float64(y)+0.5))
+			}
+		}
 	}
 	if sc.cardW > 0 {
 		x0, y0, x1, y1 := w, h, 0, 0
@@ -532,6 +604,122 @@ func drawClutter(buf []float32, w, h int, r *rand.Rand) {
 				}
 				return other, true
 			})
+		}
+	}
+}
+
+// textureOf returns a whole-frame texture, photographed at an angle: the
+// kinds of surface a lane camera sees when no phone is in front of it and
+// that fake the transitions of a barcode or the blobs of a QR code.
+func textureOf(r *rand.Rand, frameW int) func(x, y float64) float64 {
+	scale := float64(frameW) / 640
+	between := func(lo, hi float64) float64 { return lo + (hi-lo)*r.Float64() }
+	ang := between(-0.6, 0.6)
+	if r.IntN(4) == 0 {
+		ang += math.Pi / 2
+	}
+	sin, cos := math.Sincos(ang)
+	lo, hi := between(20, 90), between(150, 240)
+	rot := func(x, y float64) (float64, float64) { return x*cos - y*sin, x*sin + y*cos }
+	mix := func(t float64) float64 { return lo + (hi-lo)*math.Max(0, math.Min(1, t)) }
+	switch r.IntN(5) {
+	case 0: // woven fabric: threads over and under, alternating per cell
+		p := scale * between(3, 9)
+		return func(x, y float64) float64 {
+			u, v := rot(x, y)
+			cu, cv := math.Floor(u/p), math.Floor(v/p)
+			fu, fv := u/p-cu, v/p-cv
+			var t float64
+			if int(cu+cv)&1 == 0 { // warp on top: shaded across its width
+				t = 0.5 + 0.5*math.Sin(fu*math.Pi)
+			} else {
+				t = 0.35 * math.Sin(fv*math.Pi)
+			}
+			return mix(t)
+		}
+	case 1: // brick: courses offset by half a brick, dark mortar
+		bw, bh := scale*between(20, 60), scale*between(8, 22)
+		m := math.Max(1, scale*between(1, 3))
+		return func(x, y float64) float64 {
+			u, v := rot(x, y)
+			row := math.Floor(v / bh)
+			off := 0.0
+			if int(row)&1 == 1 {
+				off = bw / 2
+			}
+			fu, fv := math.Mod(u+off+1e6*bw, bw), math.Mod(v+1e6*bh, bh)
+			if fu < m || fv < m {
+				return lo
+			}
+			return mix(0.7 + 0.3*math.Sin(row*1.7+math.Floor((u+off)/bw)*2.3))
+		}
+	case 2: // keyboard: keys with a light cap and a dark glyph
+		k := scale * between(18, 40)
+		gap := k * 0.15
+		return func(x, y float64) float64 {
+			u, v := rot(x, y)
+			cu, cv := math.Floor(u/k), math.Floor(v/k)
+			fu, fv := u-cu*k, v-cv*k
+			if fu < gap || fv < gap {
+				return lo
+			}
+			// A glyph: two strokes, chosen by the key.
+			seed := int(cu*7+cv*13) & 7
+			gu, gv := (fu-gap)/(k-gap), (fv-gap)/(k-gap)
+			if (seed&1 == 1 && gu > 0.3 && gu < 0.4 && gv > 0.25 && gv < 0.75) ||
+				(seed&2 == 2 && gv > 0.45 && gv < 0.55 && gu > 0.25 && gu < 0.75) ||
+				(seed&4 == 4 && gu > 0.6 && gu < 0.7 && gv > 0.25 && gv < 0.75) {
+				return lo + 20
+			}
+			return hi
+		}
+	case 3: // stripes like a barcode: random bar widths over the frame
+		unit := scale * between(1.5, 4)
+		bars := make([]bool, 512)
+		dark := true
+		for i := 0; i < len(bars); {
+			run := 1 + r.IntN(4)
+			for k := 0; k < run && i < len(bars); k++ {
+				bars[i] = dark
+				i++
+			}
+			dark = !dark
+		}
+		return func(x, y float64) float64 {
+			u, _ := rot(x, y)
+			i := int(math.Floor(u/unit)) % len(bars)
+			if i < 0 {
+				i += len(bars)
+			}
+			if bars[i] {
+				return lo
+			}
+			return hi
+		}
+	default: // printed digits: rows of seven-segment numerals, like a receipt
+		gh := scale * between(10, 24)
+		gw := gh * 0.6
+		digits := make([]uint8, 4096)
+		for i := range digits {
+			digits[i] = uint8(r.IntN(10))
+		}
+		seg := [10]uint8{0x3f, 0x06, 0x5b, 0x4f, 0x66, 0x6d, 0x7d, 0x07, 0x7f, 0x6f}
+		return func(x, y float64) float64 {
+			u, v := rot(x, y)
+			row, col := math.Floor(v/(gh*1.5)), math.Floor(u/(gw*1.3))
+			fu, fv := (u-col*gw*1.3)/gw, (v-row*gh*1.5)/gh
+			if fu < 0 || fu > 1 || fv < 0 || fv > 1 {
+				return hi
+			}
+			d := seg[digits[(int(row)*61+int(col)*7)&4095]]
+			t := 0.18 // stroke width, fraction of the glyph
+			on := (d&1 != 0 && fv < t) || (d&8 != 0 && fv > 1-t) || (d&64 != 0 && math.Abs(fv-0.5) < t/2) ||
+				(d&32 != 0 && fu < t && fv < 0.5) || (d&2 != 0 && fu > 1-t && fv < 0.5) ||
+				(d&16 != 0 && fu < t && fv > 0.5) || (d&4 != 0 && fu > 1-t && fv > 0.5)
+			if on {
+				return lo
+			}
+			return hi
 		}
 	}
 }

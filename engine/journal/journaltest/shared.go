@@ -55,6 +55,10 @@ func RunShared(t *testing.T, open OpenFunc) {
 		{"TakeOverDisjoint", testTakeOverDisjoint},
 		{"ClaimRefund", testClaimRefund},
 		{"ClaimRefundFenced", testClaimRefundFenced},
+		{"Void", func(t *testing.T, open OpenFunc) { RunVoid(t, open(t, "a", Long)) }},
+		{"VoidRacesPay", testVoidRacesPay},
+		{"VoidNotLeased", testVoidNotLeased},
+		{"TakeOverCarriesCancel", testTakeOverCarriesCancel},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

@@ -15,7 +15,8 @@ package postgres
 //	owner             the node holding the lease, NULL when released
 //	lease_until       database time the lease runs to
 //	cancel_requested  set by RequestCancel, cleared by the owner's Renew;
-//	                  never written by Append
+//	                  never written by Append; TakeOver and Acquire report
+//	                  it (a cancel handed to an owner that then died)
 //
 // refunds carry their keys, payment_id (indexed), version, final and
 // updated; notifications are keyed by payment_id.
@@ -117,23 +118,24 @@ ON CONFLICT (payment_id) DO UPDATE SET record = excluded.record`
 
 	deleteNotificationsSQL = `DELETE FROM notifications WHERE payment_id = ANY($1::text[])`
 
-	// leasedRowsSQL follows a CTE p(payment_id, record, held) of leased
-	// payments with their refunds and notification: kind 'p', 'r', 'n'.
+	// leasedRowsSQL follows a CTE p(payment_id, record, held,
+	// cancel_requested) of leased payments with their refunds and
+	// notification: kind 'p', 'r', 'n'.
 	leasedRowsSQL = `
-SELECT 'p', p.payment_id, p.record, p.held FROM p
+SELECT 'p', p.payment_id, p.record, p.held, p.cancel_requested FROM p
 UNION ALL
-SELECT 'r', r.payment_id, r.record, false FROM refunds r JOIN p ON r.payment_id = p.payment_id
+SELECT 'r', r.payment_id, r.record, false, false FROM refunds r JOIN p ON r.payment_id = p.payment_id
 UNION ALL
-SELECT 'n', n.payment_id, n.record, false FROM notifications n JOIN p ON n.payment_id = p.payment_id`
+SELECT 'n', n.payment_id, n.record, false, false FROM notifications n JOIN p ON n.payment_id = p.payment_id`
 
 	// acquireSQL leases one payment unless another node's lease is live;
 	// kind 'x' says the payment exists but is held elsewhere.
 	acquireSQL = `WITH p AS (
 	UPDATE payments SET owner = $2, lease_until = now() + $3::bigint * interval '1 microsecond'
 	WHERE payment_id = $1 AND (owner IS NULL OR owner = $2 OR lease_until < now())
-	RETURNING payment_id, record, held)` + leasedRowsSQL + `
+	RETURNING payment_id, record, held, cancel_requested)` + leasedRowsSQL + `
 UNION ALL
-SELECT 'x', payment_id, NULL, false FROM payments WHERE payment_id = $1 AND NOT EXISTS (SELECT 1 FROM p)`
+SELECT 'x', payment_id, NULL, false, false FROM payments WHERE payment_id = $1 AND NOT EXISTS (SELECT 1 FROM p)`
 
 	// takeOverSQL leases expired payments (whoever held them; never a
 	// live lease), oldest lease first, skipping rows another transaction
@@ -146,7 +148,7 @@ SELECT 'x', payment_id, NULL, false FROM payments WHERE payment_id = $1 AND NOT 
 ), p AS (
 	UPDATE payments SET owner = $1, lease_until = now() + $2::bigint * interval '1 microsecond'
 	FROM t WHERE payments.payment_id = t.payment_id
-	RETURNING payments.payment_id, payments.record, payments.held)` + leasedRowsSQL
+	RETURNING payments.payment_id, payments.record, payments.held, payments.cancel_requested)` + leasedRowsSQL
 
 	// renewSQL extends every lease of this node and clears (returning)
 	// its cancel requests. The rows are locked first, in id order (the

@@ -35,7 +35,7 @@ func (s *Store) ClaimPayment(ctx context.Context, rec *engine.PaymentRecord) (*e
 	if rec == nil || !journal.ValidID(rec.PaymentID) {
 		return nil, journal.ErrInvalid
 	}
-	args := s.insertArgs(rec, true)
+	args := s.insertArgs(rec, rec.Held) // a tombstone (engine.PaymentRecord.Voided) is not leased
 	for attempt := 1; ; attempt++ {
 		existing, err := s.claimPaymentOnce(ctx, args)
 		if !errors.Is(err, errClaimRace) {
@@ -263,17 +263,17 @@ func scanLeased(rows pgx.Rows) (leased []*engine.Leased, held bool, err error) {
 	byID := make(map[string]*engine.Leased)
 	var kind, id string
 	var val []byte
-	var h bool
+	var h, cancel bool
 	var refunds []*engine.RefundRecord
 	var notes []*engine.NotificationRecord
-	_, err = pgx.ForEachRow(rows, []any{&kind, &id, &val, &h}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&kind, &id, &val, &h, &cancel}, func() error {
 		switch kind {
 		case "p":
 			p, err := decodePayment(val, h)
 			if err != nil {
 				return err
 			}
-			l := &engine.Leased{Payment: p}
+			l := &engine.Leased{Payment: p, CancelRequested: cancel}
 			byID[id] = l
 			leased = append(leased, l)
 		case "r":

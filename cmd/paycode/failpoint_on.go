@@ -1,3 +1,5 @@
+//go:build failpoints
+
 package main
 
 import (
@@ -12,7 +14,8 @@ import (
 // failpointFromEnv reads PAYCODE_FAILPOINT=name[:N] and returns an engine
 // failpoint hook that SIGKILLs the process the Nth time the named point is
 // reached (N defaults to 1). Crash tests use it to die at exact moments;
-// without the variable it returns nil and costs nothing.
+// without the variable it returns nil and costs nothing. Only binaries
+// built with -tags failpoints have it (the kill test builds one).
 func failpointFromEnv(log *slog.Logger) func(string) {
 	spec := os.Getenv("PAYCODE_FAILPOINT")
 	if spec == "" {

@@ -1,0 +1,80 @@
+# bench/procs.sh: sourced by bench/ratio.sh and bench/overload.sh. Builds
+# the binaries and starts and stops the processes of a whole-process run,
+# all on loopback, each bounded in time.
+
+BIN=$OUT/bin
+SIM_PORT=${SIM_PORT:-7301}
+LANE=127.0.0.1:${LANE_PORT:-8380}
+ADMIN=127.0.0.1:${ADMIN_PORT:-9380}
+BARE=127.0.0.1:${BARE_PORT:-8480}
+LEDGERS=http://127.0.0.1:$SIM_PORT,http://127.0.0.1:$((SIM_PORT + 1)),http://127.0.0.1:$((SIM_PORT + 2)),http://127.0.0.1:$((SIM_PORT + 3))
+PIDS=()
+
+build() {
+	mkdir -p "$BIN"
+	go build -o "$BIN/paycode" ./cmd/paycode
+	go build -o "$BIN/bareserver" ./bench/cmd/bareserver
+	go build -o "$BIN/loadcompare" ./bench/cmd/loadcompare
+}
+
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+wait_http() { # URL: poll until it answers (10 s)
+	for _ in $(seq 100); do
+		curl -s -o /dev/null "$1" && return 0
+		sleep 0.1
+	done
+	echo "$1 did not answer" >&2
+	return 1
+}
+
+# start_sim: the simulated wallets answering at once, and serve.yaml
+# pointing paycode at them.
+start_sim() {
+	"$BIN/paycode" sim -host 127.0.0.1 -port "$SIM_PORT" -ident-port -1 -latency zero >"$OUT/sim.yaml" 2>"$OUT/sim.log" &
+	PIDS+=($!)
+	wait_http "http://127.0.0.1:$SIM_PORT/sim/ledger" || wait_http "http://127.0.0.1:$SIM_PORT/"
+	{ echo "listen: $LANE"; echo "admin: $ADMIN"; grep -v '^#' "$OUT/sim.yaml"; } >"$OUT/serve.yaml"
+}
+
+# start_serve DATA_DIR [flags]: paycode serve (Pebble journal in DATA_DIR,
+# synced outcomes: the default), with $SERVE_ENV (e.g. GOGC=400) in its
+# environment only; sets SERVE_PID.
+start_serve() {
+	local data=$1
+	shift
+	env ${SERVE_ENV:-} "$BIN/paycode" serve -config "$OUT/serve.yaml" -data "$data" "$@" >>"$OUT/serve.log" 2>&1 &
+	SERVE_PID=$!
+	PIDS+=($SERVE_PID)
+	wait_http "http://$ADMIN/readyz"
+}
+
+stop() { # PID
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+start_bare() { # sets BARE_PID
+	"$BIN/bareserver" -listen "$BARE" >>"$OUT/bare.log" 2>&1 &
+	BARE_PID=$!
+	PIDS+=($BARE_PID)
+	for _ in $(seq 100); do
+		curl -s -o /dev/null "http://$BARE/" && return 0
+		sleep 0.1
+	done
+}
+
+# load NAME TARGET PID SCENARIO RATE SEED [flags]: one bounded load run,
+# its report in $OUT/NAME/ and its text on $OUT/NAME.txt.
+load() {
+	local name=$1 target=$2 pid=$3 scenario=$4 rate=$5 seed=$6
+	shift 6
+	timeout 600 "$BIN/paycode" load -scenario "$scenario" -rate "$rate" -duration "$DURATION" -seed "$seed" -quiet \
+		-target "$target" -target-pid "$pid" -out "$OUT/$name" "$@" >"$OUT/$name.txt" 2>&1 || true
+}
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }

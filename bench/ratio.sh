@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# bench/ratio.sh: paycode's CPU per pay against a bare fasthttp server's
+# CPU per request, under the same generator at the same rate, as three
+# processes on this machine (issue 16's procedure): `paycode serve` (Pebble
+# journal, synced outcomes: the default) + `paycode sim -latency zero` +
+# `paycode load -scenario testdata/scenarios/capacity.yaml`, then
+# bench/cmd/bareserver under the same `paycode load`; alternating RUNS
+# times, then the medians and the ratio (bench/cmd/loadcompare).
+#
+#   bench/ratio.sh                       3000/s, 15 s steps, 3 alternations, a fresh store per step
+#   bench/ratio.sh -rate 2000 -runs 5
+#   bench/ratio.sh -fill 1000000         fill one store with a million payments first, then
+#                                        measure on that store (a node that has run for a day)
+#   bench/ratio.sh -- -engine.async-outcomes=true   flags after -- go to paycode serve
+#   SERVE_ENV=GOGC=400 bench/ratio.sh    environment of paycode serve only
+#
+# Options: -rate R, -runs N, -duration D (per step), -fill N, -fill-rate R
+# (2000), -out DIR (kept: every run's report, logs, binaries; default a
+# new temporary directory). Prints the load average before and after:
+# on a shared machine the figures are only as good as it was quiet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RATE=3000 RUNS=3 DURATION=15s FILL=0 FILL_RATE=2000 OUT=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-rate) RATE=$2; shift ;;
+	-runs) RUNS=$2; shift ;;
+	-duration) DURATION=$2; shift ;;
+	-fill) FILL=$2; shift ;;
+	-fill-rate) FILL_RATE=$2; shift ;;
+	-out) OUT=$2; shift ;;
+	--) shift; break ;;
+	-h|-help|--help) sed -n '2,21p' "$0"; exit 0 ;;
+	*) echo "bench/ratio.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
+	esac
+	shift
+done
+OUT=${OUT:-$(mktemp -d /tmp/paycode-ratio.XXXXXX)}
+mkdir -p "$OUT"
+. bench/procs.sh
+SCENARIO=testdata/scenarios/capacity.yaml
+
+build
+echo "ratio: $RUNS alternations at $RATE/s, $DURATION each; load average $(loadavg); output $OUT"
+start_sim
+store=""
+if [ "$FILL" -gt 0 ]; then
+	store=$OUT/store
+	start_serve "$store" "$@"
+	secs=$(( (FILL + FILL_RATE - 1) / FILL_RATE ))
+	echo "filling the store with $FILL payments at $FILL_RATE/s ($secs s)"
+	DURATION=${secs}s load fill "http://$LANE" "$SERVE_PID" "$SCENARIO" "$FILL_RATE" 1000 -no-check
+	grep -E '^requested|^CPU' "$OUT/fill.txt" || true
+	stop "$SERVE_PID"
+fi
+for i in $(seq "$RUNS"); do
+	data=${store:-$OUT/data-$i}
+	start_serve "$data" "$@"
+	load "paycode-$i" "http://$LANE" "$SERVE_PID" "$SCENARIO" "$RATE" $((100 + i)) -ledgers "$LEDGERS"
+	stop "$SERVE_PID"
+	start_bare
+	load "bare-$i" "http://$BARE" "$BARE_PID" "$SCENARIO" "$RATE" $((100 + i)) -no-check
+	stop "$BARE_PID"
+	echo "alternation $i done; load average $(loadavg)"
+done
+"$BIN/loadcompare" -mode cpu -a "$OUT/paycode-*[0-9]" -b "$OUT/bare-*[0-9]"
+echo "load average after: $(loadavg)"

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# bench/trace.sh: where paycode's time and tail go at a given rate. Runs
+# `paycode serve` (defaults: Pebble, synced outcomes) + `paycode sim
+# -latency zero` + `paycode load` (capacity.yaml) for DURATION, and
+# halfway through takes a runtime trace and a CPU profile of serve from
+# its admin listener (/debug/pprof/trace, /debug/pprof/profile). Prints
+# the CPU profile's top functions and, from the trace, the top of the
+# scheduler-latency, syscall and synchronisation-blocking profiles
+# (`go tool trace -pprof=…`).
+#
+#   bench/trace.sh                 1000/s, 20 s, 4 s trace and profile
+#   bench/trace.sh -rate 3000 -- -sync-window 1ms    flags after -- go to paycode serve
+#
+# Options: -rate R, -duration D, -seconds S (trace and profile length),
+# -out DIR (kept: trace.out, cpu.pprof, the *.pprof from the trace, the
+# load report).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RATE=1000 DURATION=20s SECONDS_=4 OUT=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-rate) RATE=$2; shift ;;
+	-duration) DURATION=$2; shift ;;
+	-seconds) SECONDS_=$2; shift ;;
+	-out) OUT=$2; shift ;;
+	--) shift; break ;;
+	-h|-help|--help) sed -n '2,18p' "$0"; exit 0 ;;
+	*) echo "bench/trace.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
+	esac
+	shift
+done
+OUT=${OUT:-$(mktemp -d /tmp/paycode-trace.XXXXXX)}
+mkdir -p "$OUT"
+. bench/procs.sh
+
+build
+echo "trace: $RATE/s for $DURATION, ${SECONDS_}s trace and profile; load average $(loadavg); output $OUT"
+start_sim
+start_serve "$OUT/data" "$@"
+load run "http://$LANE" "$SERVE_PID" testdata/scenarios/capacity.yaml "$RATE" 400 -ledgers "$LEDGERS" &
+LOADPID=$!
+half=$(( ${DURATION%s} / 2 - SECONDS_ / 2 ))
+sleep "$((half > 1 ? half : 1))"
+curl -s -o "$OUT/trace.out" "http://$ADMIN/debug/pprof/trace?seconds=$SECONDS_" &
+curl -s -o "$OUT/cpu.pprof" "http://$ADMIN/debug/pprof/profile?seconds=$SECONDS_"
+wait "$LOADPID" || true
+wait || true
+curl -s "http://$ADMIN/metrics" | grep -E '^go_gc_duration_seconds|^go_memstats_heap_alloc_bytes|^go_goroutines' >"$OUT/gc.txt" || true
+stop "$SERVE_PID"
+grep -E '^requested|^CPU|^ +pay ' "$OUT/run.txt" || true
+echo "== CPU profile (top 25, cumulative order is in $OUT/cpu.pprof)"
+go tool pprof -top -nodecount 25 "$BIN/paycode" "$OUT/cpu.pprof" 2>/dev/null | sed -n '1,32p'
+for p in sched syscall sync net; do
+	go tool trace -pprof="$p" "$OUT/trace.out" >"$OUT/$p.pprof" 2>/dev/null || continue
+	echo "== trace: $p (top 12)"
+	go tool pprof -top -nodecount 12 "$OUT/$p.pprof" 2>/dev/null | sed -n '1,18p'
+done
+echo "== GC (whole run: pause quantiles in seconds, heap, goroutines)"
+cat "$OUT/gc.txt"
+echo "load average after: $(loadavg)"

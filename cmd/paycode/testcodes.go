@@ -1,0 +1,39 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/paycode/paycode/engine/status"
+	"github.com/paycode/paycode/loadtest/codeimage"
+	"github.com/paycode/paycode/loadtest/mppsim"
+)
+
+// simTestCodes gives the status page its test codes when paycode's
+// wallets are the simulated ones: a fresh QR code per outcome row, for
+// the first simulated wallet's routing prefix.
+type simTestCodes struct{ prefix string }
+
+var _ status.TestCodes = simTestCodes{}
+
+func (s simTestCodes) Rows() []status.TestCodeRow {
+	var rows []status.TestCodeRow
+	for _, o := range mppsim.Outcomes() {
+		lo, hi := o.Range()
+		rows = append(rows, status.TestCodeRow{Outcome: o.String(), Digits: fmt.Sprintf("%02d–%02d", lo, hi), Wallet: s.prefix,
+			Answer: o.PayAnswer().String(), Final: o.FinalAnswer().String()})
+	}
+	return rows
+}
+
+func (s simTestCodes) PNG(outcome string) ([]byte, bool) {
+	o, ok := mppsim.ParseOutcome(outcome)
+	if !ok {
+		return nil, false
+	}
+	code, err := mppsim.NewTestCode(s.prefix, o)
+	if err != nil {
+		return nil, false
+	}
+	b, err := codeimage.PNG(code, codeimage.QR)
+	return b, err == nil
+}

@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"time"
+
+	"github.com/paycode/paycode/codec"
+)
+
+// Cancel before pay. A lane whose pay timed out on the network voids the
+// sale with a cancel; the pay may still arrive afterwards. A cancel of a
+// paymentRequestId paycode has not seen therefore records a tombstone (a
+// PaymentRecord with Voided set, CANCELLED, no code, amount or wallet)
+// under the request's idempotency key, in the same journal and with the
+// same unique key a pay claims, and answers SUCCESS: the request is
+// voided, nothing was or will be charged. A pay with that request id
+// finds the tombstone (in memory, or through the journal's insert-or-fetch
+// on several nodes) and is refused ORDER_IS_CANCELED (F) before anything
+// is dispatched; its code is not consumed. Whichever of the two the
+// journal records first wins: a pay recorded first is cancelled as any
+// payment is. The tombstone is final and compacted after the retention,
+// like any payment.
+
+// msgVoided answers a pay whose request id was cancelled before it came.
+const msgVoided = "this paymentRequestId was cancelled before its pay arrived; nothing was charged"
+
+// msgVoidedCancel answers the cancel that voided a request (and repeats).
+const msgVoidedCancel = "no pay with this paymentRequestId was received; it is void and a later pay with it is refused"
+
+// VoidCodeHash is the code hash a tombstone is stored with: tombstones
+// have no code, and the journals keep code hashes unique. It is a SHA-256
+// of the request key under its own prefix, so it is unique per request
+// and never equals a code's HMAC.
+func VoidCodeHash(clientID, requestID string) [CodeHashSize]byte {
+	h := sha256.New()
+	h.Write([]byte("paycode void\x00"))
+	h.Write([]byte(clientID))
+	h.Write([]byte{0})
+	h.Write([]byte(requestID))
+	var out [CodeHashSize]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// newVoid builds the tombstone of request key k (client-id, NUL,
+// paymentRequestId; the client-id is clientLen bytes).
+func (e *Engine) newVoid(k string, clientLen int, now time.Time) *payment {
+	clientID, requestID := k[:clientLen], k[clientLen+1:]
+	return &payment{
+		clientID: clientID, requestID: requestID, id: e.ids.next(),
+		codeHash: VoidCodeHash(clientID, requestID),
+		created:  now, deadline: now, voided: true,
+		status: codec.StatusCancelled, result: codec.OrderIsCanceled, msg: msgVoided,
+		cancelledAt: now, notifiedStatus: codec.StatusCancelled,
+	}
+}
+
+// voidable reports whether a cancel of an unknown payment may void its
+// request: it names the request id (a paymentId, which wins when both are
+// given, names a payment paycode made, so an unknown one does not exist).
+func voidable(req *codec.IDRequest) bool {
+	return len(req.PaymentID) == 0 && len(req.PaymentRequestID) > 0
+}
+
+// voidedCancel is the answer to a cancel of a voided request.
+func voidedCancel(p *payment) CancelResult {
+	return CancelResult{Result: codec.Success, Message: msgVoidedCancel, PaymentRequestID: p.requestID, CancelTime: p.cancelledAt}
+}
+
+// failVoided answers a pay whose request id was voided.
+func failVoided(out *codec.PaymentView) {
+	fail(out, codec.OrderIsCanceled, msgVoided)
+}
+
+// voidLocal voids an unknown request with a journal that is not shared
+// (or none): the tombstone goes into the request index, where a pay of
+// the same key finds it, and is journaled (synced) before the answer.
+func (e *Engine) voidLocal(ctx context.Context, clientID []byte, req *codec.IDRequest) CancelResult {
+	if !voidable(req) {
+		return CancelResult{Result: codec.OrderNotExist}
+	}
+	if e.failed.Load() {
+		return CancelResult{Result: codec.UnknownException, Message: msgSuspended}
+	}
+	var kb [256]byte
+	key := appendKey(kb[:0], clientID, req.PaymentRequestID)
+	now := e.clock.Now()
+	p, loaded, _ := e.payByReq.getOrCreate(key, func(k string) (*payment, error) {
+		p := e.newVoid(k, len(clientID), now)
+		e.payByID.put(p.id, p)
+		return p, nil
+	})
+	if loaded {
+		// A pay (or another cancel) of this request got there first.
+		return e.cancelLocal(ctx, p)
+	}
+	p.mu.Lock()
+	err := e.persistLocked(ctx, p, nil, true)
+	p.mu.Unlock()
+	if err != nil {
+		e.abort(p, key)
+		return CancelResult{Result: codec.UnknownException, Message: msgSuspended}
+	}
+	p.markDispatched()
+	return voidedCancel(p)
+}
+
+// voidShared voids an unknown request on a shared journal: the tombstone
+// is claimed like a pay's intent (insert or fetch on the request key), so
+// a pay claimed at the same moment on another node either finds it or is
+// the payment this cancel then cancels. On this node the tombstone sits
+// in the request index while it is claimed, so a pay of the same key
+// waits for it as for a duplicate (the Pebble journal's claims rely on
+// that: one writer, serialized by the engine's indexes). It returns the
+// stored record in the way when a payment of this request was claimed
+// first, or the local payment a pay of this request created meanwhile.
+func (e *Engine) voidShared(ctx context.Context, clientID []byte, req *codec.IDRequest) (CancelResult, *PaymentRecord, *payment) {
+	if !voidable(req) {
+		return CancelResult{Result: codec.OrderNotExist}, nil, nil
+	}
+	if e.failed.Load() {
+		return CancelResult{Result: codec.UnknownException, Message: msgSuspended}, nil, nil
+	}
+	var kb [256]byte
+	key := appendKey(kb[:0], clientID, req.PaymentRequestID)
+	now := e.clock.Now()
+	p, loaded, _ := e.payByReq.getOrCreate(key, func(k string) (*payment, error) {
+		return e.newVoid(k, len(clientID), now), nil
+	})
+	if loaded {
+		return CancelResult{}, nil, p // a pay (or a void) of this request is here
+	}
+	p.mu.Lock()
+	p.version = 1
+	p.updated = now
+	var rec PaymentRecord
+	p.recordLocked(&rec, now)
+	existing, err := e.shared.ClaimPayment(ctx, &rec)
+	if err != nil || existing != nil {
+		p.abortLocked() // a pay that waits on it retries, or finds the payment
+	}
+	p.mu.Unlock()
+	// Stored or not, the tombstone leaves memory: a later pay finds it in
+	// the journal, as it finds any final payment.
+	e.payByReq.delIf(string(key), func(q *payment) bool { return q == p })
+	p.markDispatched()
+	switch {
+	case err != nil:
+		// As for a pay's claim: its outcome may be unknown, so fail-stop.
+		e.fatal(err)
+		return CancelResult{Result: codec.UnknownException, Message: msgSuspended}, nil, nil
+	case existing == nil:
+		return voidedCancel(p), nil, nil
+	case existing.ClientID != p.clientID || existing.RequestID != p.requestID:
+		// Only a payment id collision can do this (the hash is the
+		// request's own): retry.
+		return CancelResult{Result: codec.UnknownException, Message: "retry the cancel"}, nil, nil
+	}
+	return CancelResult{}, existing, nil
+}
+
+// answerVoided answers a pay that found its request's tombstone in
+// memory: refused, unless the tombstone's own write failed (then nothing
+// is recorded and the lane may retry).
+func (e *Engine) answerVoided(ctx context.Context, p *payment, out *codec.PaymentView) {
+	if ch := p.waitDispatched(); ch != nil {
+		t := time.NewTimer(e.cfg.PayTimeout)
+		select {
+		case <-ch:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
+	p.mu.Lock()
+	aborted, done := p.aborted, p.dispatchDone
+	p.mu.Unlock()
+	if aborted || !done {
+		fail(out, codec.UnknownException, msgSuspended)
+		return
+	}
+	failVoided(out)
+}
+
+// cancelVoided answers a cancel that found a tombstone in memory (a
+// repeat of the voiding cancel), once the tombstone's write is done.
+func (e *Engine) cancelVoided(p *payment) CancelResult {
+	if ch := p.waitDispatched(); ch != nil {
+		<-ch // the tombstone's journal write, bounded by the journal
+	}
+	p.mu.Lock()
+	aborted := p.aborted
+	p.mu.Unlock()
+	if aborted {
+		return CancelResult{Result: codec.UnknownException, Message: "retry the cancel"}
+	}
+	return voidedCancel(p)
+}
