@@ -106,6 +106,7 @@ func TestMultiTarget(t *testing.T) {
 	}
 	defer a.Close()
 	cfgB := quietStack()
+	cfgB.Node.Engine.Node = 2 // two paycodes on the same wallets are two nodes: their payment ids must differ
 	for _, n := range a.Sim.Names() {
 		cfgB.Node.Wallets = append(cfgB.Node.Wallets, server.WalletConfig{Name: n, URL: a.Sim.URL(n)})
 	}

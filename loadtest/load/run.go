@@ -78,6 +78,10 @@ type Options struct {
 	// KeepBodies keeps response bodies in the results file (they are
 	// dropped by default: vegeta report does not need them).
 	KeepBodies bool
+	// NetHTTP sends with vegeta's own net/http transport instead of
+	// FastTransport (to compare the generator's cost, or for a target
+	// fasthttp cannot talk to).
+	NetHTTP bool
 }
 
 // Run attacks paycode with o.Scenario, checks the outcome and returns the
@@ -132,11 +136,20 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		outputs = append(outputs, f.Name())
 	}
 	l := sc.Limits
-	atk := vegeta.NewAttacker(
+	opts := []func(*vegeta.Attacker){
 		vegeta.Workers(l.Workers), vegeta.MaxWorkers(l.MaxWorkers),
 		vegeta.Connections(l.Connections), vegeta.MaxConnections(l.MaxConnections),
 		vegeta.Timeout(l.Timeout), vegeta.KeepAlive(true), vegeta.Redirects(vegeta.NoFollow),
-	)
+	}
+	if !o.NetHTTP {
+		// FastTransport holds the connection limit and the timeout; the
+		// options that reach into a *http.Transport must not run.
+		opts = []func(*vegeta.Attacker){
+			vegeta.Client(&http.Client{Transport: NewFastTransport(l.MaxConnections, l.Timeout)}),
+			vegeta.Workers(l.Workers), vegeta.MaxWorkers(l.MaxWorkers), vegeta.Redirects(vegeta.NoFollow),
+		}
+	}
+	atk := vegeta.NewAttacker(opts...)
 	pacer := NewStagePacer(sc.Stages)
 	planned := sc.Duration()
 	rec := NewRecorder()

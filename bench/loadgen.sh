@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# bench/loadgen.sh: the load generator's and the simulated wallets' own
+# CPU per request, as ratios measured in one sitting (issue 16 items 3, 4).
+#
+#   bench/loadgen.sh [-rate 3000] [-duration 10s] [-runs 3] [-bin DIR] [-ab]
+#
+# Each run, alternating:
+#   A. `paycode load` (capacity scenario) against bench/cmd/bareserver:
+#      the generator's CPU per request (getrusage) and the bare server's
+#      (/proc/PID/stat), and their ratio (goal: ≤ 1);
+#   B. `paycode load` → `paycode serve -memory` → `paycode sim -latency
+#      zero`: the simulated wallets' CPU per pay (/proc/PID/stat; goal:
+#      ≤ 30 µs), the generator's per request again.
+# Prints each run and the medians. Everything listens on 127.0.0.1; every
+# process is bounded in time and stopped by its pid. -bin DIR uses the
+# paycode and bareserver binaries in DIR (to compare builds A/B); -ab adds,
+# before each step A, the same step with `paycode load -nethttp` (vegeta's
+# own net/http transport), interleaved.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rate=3000 duration=10s runs=3 bin="" ab=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-rate) rate=$2; shift 2 ;;
+	-duration) duration=$2; shift 2 ;;
+	-runs) runs=$2; shift 2 ;;
+	-bin) bin=$2; shift 2 ;;
+	-ab) ab=1; shift ;;
+	*) echo "usage: $0 [-rate N] [-duration D] [-runs N] [-bin DIR]" >&2; exit 2 ;;
+	esac
+done
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+if [ -z "$bin" ]; then
+	bin=$work/bin
+	go build -o "$bin/paycode" ./cmd/paycode
+	go build -o "$bin/bareserver" ./bench/cmd/bareserver
+fi
+pc=$bin/paycode
+
+cpu_ticks() { # utime+stime of a pid, in clock ticks
+	awk '{ sub(/.*\) /, ""); split($0, f, " "); print f[12] + f[13] }' "/proc/$1/stat"
+}
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+json() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
+
+echo "# $(date -u +%FT%TZ) rate ${rate}/s duration $duration runs $runs; load average: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs"
+printf '%-4s %-28s %10s %10s %8s\n' run what gen_us/req other_us/req ratio
+gens=() bares=() ratios=() sims=() gens2=() ngens=() nratios=()
+# bare RUN NAME [FLAGS]: the generator against the bare server.
+bare() {
+	local i=$1 name=$2; shift 2
+	bp=$(port)
+	"$bin/bareserver" -listen "127.0.0.1:$bp" > /dev/null & bpid=$!; pids+=("$bpid")
+	sleep 0.3
+	timeout 120 "$pc" load -scenario testdata/scenarios/capacity.yaml -rate "$rate" -duration "$duration" \
+		-target "http://127.0.0.1:$bp" -target-pid "$bpid" -no-check -quiet -out "$work/$name$i" "$@" > /dev/null 2>&1 || true
+	kill "$bpid"; wait "$bpid" 2>/dev/null || true
+	g=$(json "$work/$name$i/summary.json" "d['cpu']['per_request_us']")
+	b=$(json "$work/$name$i/summary.json" "d['cpu']['target_per_request_us']")
+	r=$(python3 -c "print(round($g/$b, 2))")
+}
+for i in $(seq "$runs"); do
+	if [ -n "$ab" ]; then
+		bare "$i" n -nethttp
+		ngens+=("$g") nratios+=("$r")
+		printf '%-4s %-28s %10.1f %10.1f %8s\n' "$i" "generator -nethttp / bare" "$g" "$b" "$r"
+	fi
+	bare "$i" a
+	gens+=("$g") bares+=("$b") ratios+=("$r")
+	printf '%-4s %-28s %10.1f %10.1f %8s\n' "$i" "generator / bare server" "$g" "$b" "$r"
+
+	# B: the simulated wallets behind paycode serve -memory.
+	"$pc" sim -port 0 -ident-port -1 -latency zero > "$work/sim.yaml" 2> /dev/null & spid=$!; pids+=("$spid")
+	for _ in $(seq 50); do grep -q 'mpp-281011' "$work/sim.yaml" && break; sleep 0.1; done
+	lp=$(port) ap=$(port)
+	{ echo "listen: 127.0.0.1:$lp"; echo "admin: 127.0.0.1:$ap"; grep -v '^#' "$work/sim.yaml"; } > "$work/serve.yaml"
+	"$pc" serve -config "$work/serve.yaml" -memory -log.level error > /dev/null 2>&1 & ppid=$!; pids+=("$ppid")
+	for _ in $(seq 50); do curl -sf "http://127.0.0.1:$ap/readyz" > /dev/null 2>&1 && break; sleep 0.1; done
+	s0=$(cpu_ticks "$spid")
+	timeout 120 "$pc" load -scenario testdata/scenarios/capacity.yaml -rate "$rate" -duration "$duration" \
+		-target "http://127.0.0.1:$lp" -target-pid "$ppid" -no-check -quiet -out "$work/b$i" > /dev/null 2>&1 || true
+	s1=$(cpu_ticks "$spid")
+	kill "$ppid" "$spid"; wait "$ppid" "$spid" 2>/dev/null || true
+	n=$(json "$work/b$i/summary.json" "d['achieved']['requests']")
+	g2=$(json "$work/b$i/summary.json" "d['cpu']['per_request_us']")
+	p=$(json "$work/b$i/summary.json" "d['cpu']['target_per_request_us']")
+	s=$(python3 -c "print(round(($s1-$s0)*1e6/100/$n, 1))")
+	sims+=("$s") gens2+=("$g2")
+	printf '%-4s %-28s %10.1f %10.1f %8s\n' "$i" "sim per pay (serve $(printf %.0f "$p"))" "$g2" "$s" "-"
+done
+med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+if [ -n "$ab" ]; then
+	echo "median -nethttp: generator $(med "${ngens[@]}") µs/req, ratio to the bare server $(med "${nratios[@]}")"
+fi
+echo "median: generator $(med "${gens[@]}") µs/req, bare server $(med "${bares[@]}") µs/req, ratio $(med "${ratios[@]}");" \
+	"simulated wallets $(med "${sims[@]}") µs/pay = $(python3 -c "print(round($(med "${sims[@]}")/$(med "${bares[@]}"), 2))")× the bare server (generator $(med "${gens2[@]}") µs/req); load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
