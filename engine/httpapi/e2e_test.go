@@ -16,6 +16,7 @@ import (
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/enginetest"
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/loadtest/mppsim"
 	"github.com/paycode/paycode/loadtest/stack"
 )
@@ -67,10 +68,12 @@ func newE2E(t *testing.T) *e2e {
 		wallets[i].HangFor = 5 * time.Second  // codes 92-93: longer than the pay timeout
 	}
 	st, err := stack.Start(stack.Config{
-		Sim:            mppsim.Config{Wallets: wallets, Seed: 1, Now: clock.Now},
-		Engine:         engine.Config{Clock: clock, PayTimeout: 300 * time.Millisecond, WalletCallTimeout: 2 * time.Second},
-		NoFollowUpLoop: true,
-		Logger:         log,
+		Sim: mppsim.Config{Wallets: wallets, Seed: 1, Now: clock.Now},
+		Node: server.Config{
+			Engine: engine.Config{Clock: clock, PayTimeout: 300 * time.Millisecond, WalletCallTimeout: 2 * time.Second},
+			Logger: log,
+		},
+		Options: []server.Option{server.ManualFollowUps()},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/loadtest/load"
 	"github.com/paycode/paycode/loadtest/stack"
 )
@@ -13,7 +14,7 @@ import (
 // quietStack is fastStack logging nothing.
 func quietStack() stack.Config {
 	c := fastStack()
-	c.Logger = slog.New(slog.DiscardHandler)
+	c.Node.Logger = slog.New(slog.DiscardHandler)
 	return c
 }
 
@@ -105,9 +106,9 @@ func TestMultiTarget(t *testing.T) {
 	}
 	defer a.Close()
 	cfgB := quietStack()
-	cfgB.Engine.Node = 2 // two paycodes on the same wallets are two nodes: their payment ids must differ
+	cfgB.Node.Engine.Node = 2 // two paycodes on the same wallets are two nodes: their payment ids must differ
 	for _, n := range a.Sim.Names() {
-		cfgB.Wallets = append(cfgB.Wallets, stack.WalletConfig{Name: n, URL: a.Sim.URL(n)})
+		cfgB.Node.Wallets = append(cfgB.Node.Wallets, server.WalletConfig{Name: n, URL: a.Sim.URL(n)})
 	}
 	b, err := stack.Start(cfgB)
 	if err != nil {

@@ -69,7 +69,10 @@ type Options struct {
 	Progress bool
 	// Embedded says paycode runs in this process, so the process CPU
 	// includes it.
-	Embedded  bool
+	Embedded bool
+	// Journal describes the journal and sync mode paycode ran with, for
+	// the report's header ("" when unknown).
+	Journal   string
 	TargetPID int // a separate paycode process whose CPU to read (0: none)
 	RunID     int // see TargeterConfig
 	// KeepBodies keeps response bodies in the results file (they are
@@ -217,7 +220,7 @@ loop:
 	if err != nil {
 		return nil, err
 	}
-	s := &Summary{Scenario: sc.String(), Target: strings.Join(targets, ","), Embedded: o.Embedded, Started: began.UTC(),
+	s := &Summary{Scenario: sc.String(), Target: strings.Join(targets, ","), Embedded: o.Embedded, Journal: o.Journal, Started: began.UTC(),
 		Run: tr.RequestIDPrefix()}
 	span := lastSend.Sub(began)
 	s.Duration = span.Seconds()
@@ -417,8 +420,8 @@ func drainAndCheck(ctx context.Context, tr *Targeter, o Options, filter LedgerFi
 // points o at it: BaseURL, an EngineViewer, the Sim's ledgers and the
 // engine's follow-up queue as Settled. The caller closes the stack.
 func Embed(o *Options, cfg stack.Config) (*stack.Stack, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	if cfg.Node.Logger == nil {
+		cfg.Node.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	}
 	st, err := stack.Start(cfg)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/loadtest/load"
 	"github.com/paycode/paycode/loadtest/mppsim"
 	"github.com/paycode/paycode/loadtest/stack"
@@ -31,8 +32,8 @@ func fastStack() stack.Config {
 		wallets[i].HangFor = time.Second
 	}
 	return stack.Config{
-		Sim:    mppsim.Config{Wallets: wallets, Seed: 1},
-		Engine: engine.Config{PayTimeout: 300 * time.Millisecond, PollSchedule: []time.Duration{100 * time.Millisecond}},
+		Sim:  mppsim.Config{Wallets: wallets, Seed: 1},
+		Node: server.Config{Engine: engine.Config{PayTimeout: 300 * time.Millisecond, PollSchedule: []time.Duration{100 * time.Millisecond}}},
 	}
 }
 
