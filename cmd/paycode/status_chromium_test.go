@@ -91,7 +91,7 @@ func TestStatusPageChromium(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	admin := serveAdmin(t, st, outcomes)
 
-	// Load: eight lanes paying for 3 s over the four default wallets, one
+	// Load: eight lanes paying for 6 s (long enough, on a busy machine, for the page to show two different readings) over the four default wallets, one
 	// code in eight failing at the wallet (balance, limit, risk).
 	var (
 		mu    sync.Mutex
@@ -128,7 +128,7 @@ func TestStatusPageChromium(t *testing.T) {
 			}
 		}()
 	}
-	loadDone := time.AfterFunc(3*time.Second, func() { close(stop) })
+	loadDone := time.AfterFunc(6*time.Second, func() { close(stop) })
 	t.Cleanup(func() { loadDone.Stop(); lanes.Wait() })
 
 	ctx, cancel := chromedp.NewExecAllocator(context.Background(),
@@ -243,7 +243,7 @@ func TestStatusPageChromium(t *testing.T) {
 	if sent.Load() < 100 || fails.Load() > 0 {
 		t.Errorf("load: %d pays answered, %d failed to send (want ≥100 and none)", sent.Load(), fails.Load())
 	}
-	t.Logf("load: %d pays in 3 s; page read %d times", sent.Load(), second.Seq)
+	t.Logf("load: %d pays in 6 s; page read %d times", sent.Load(), second.Seq)
 }
 
 // statusPay sends one lane pay and reads the answer.
