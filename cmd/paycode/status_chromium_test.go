@@ -91,8 +91,10 @@ func TestStatusPageChromium(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	admin := serveAdmin(t, st, outcomes)
 
-	// Load: eight lanes paying for 6 s (long enough, on a busy machine, for the page to show two different readings) over the four default wallets, one
-	// code in eight failing at the wallet (balance, limit, risk).
+	// Load: eight lanes paying for 6 s (long enough, on a busy machine,
+	// for the page to show two different readings) over the four default
+	// wallets, one code in eight failing at the wallet (balance, limit,
+	// risk).
 	var (
 		mu    sync.Mutex
 		codes []string
