@@ -43,9 +43,9 @@ LOADPID=$!
 half=$(( ${DURATION%s} / 2 - SECONDS_ / 2 ))
 sleep "$((half > 1 ? half : 1))"
 curl -s -o "$OUT/trace.out" "http://$ADMIN/debug/pprof/trace?seconds=$SECONDS_" &
+TRACEPID=$!
 curl -s -o "$OUT/cpu.pprof" "http://$ADMIN/debug/pprof/profile?seconds=$SECONDS_"
-wait "$LOADPID" || true
-wait || true
+wait "$TRACEPID" "$LOADPID" || true
 curl -s "http://$ADMIN/metrics" | grep -E '^go_gc_duration_seconds|^go_memstats_heap_alloc_bytes|^go_goroutines' >"$OUT/gc.txt" || true
 stop "$SERVE_PID"
 grep -E '^requested|^CPU|^ +pay ' "$OUT/run.txt" || true

@@ -234,6 +234,7 @@ type worker struct {
 	set     symbolSet
 	readers *readers
 	mem     arena
+	lean    bool // the current image runs the lean plan (search.go)
 }
 
 func (w *worker) loop() {

@@ -20,14 +20,15 @@ import (
 // showed no race, but being per worker costs nothing and does not depend on
 // that staying true.
 type readers struct {
-	qr   gozxing.Reader                         // nil unless QR is enabled
-	capd map[gozxing.DecodeHintType]interface{} // hard plus the finder-candidate cap (maxFinderCandidates)
-	capf map[gozxing.DecodeHintType]interface{} // easy plus the cap, for the fast stage
-	seen int                                    // finder candidates of the current capped QR pass
-	oned *oned.OneDReader                       // nil unless a 1D symbology is enabled
-	rows *multiRowDecoder                       // the decoders behind oned
-	easy map[gozxing.DecodeHintType]interface{} // fast stage
-	hard map[gozxing.DecodeHintType]interface{} // every later stage
+	qr       gozxing.Reader                         // nil unless QR is enabled
+	capd     map[gozxing.DecodeHintType]interface{} // hard plus the finder-candidate cap (maxFinderCandidates)
+	capf     map[gozxing.DecodeHintType]interface{} // easy plus the cap, for the fast stage
+	seen     int                                    // finder candidates of the current capped QR pass
+	fastSeen int                                    // finder candidates of the fast stage's QR read
+	oned     *oned.OneDReader                       // nil unless a 1D symbology is enabled
+	rows     *multiRowDecoder                       // the decoders behind oned
+	easy     map[gozxing.DecodeHintType]interface{} // fast stage
+	hard     map[gozxing.DecodeHintType]interface{} // every later stage
 }
 
 func newReaders(set symbolSet, anyText bool) *readers {
@@ -99,6 +100,7 @@ type multiRowDecoder struct {
 	decoders []oned.RowDecoder
 	readers  []gozxing.Reader // for Reset: RSS-14 collects pairs across rows
 	notFound error            // gozxing builds a new exception per call; one will do
+	partial  int              // rows where a decoder got past its start pattern (or read implausible text)
 }
 
 var _ oned.RowDecoder = (*multiRowDecoder)(nil)
@@ -158,10 +160,14 @@ func (m *multiRowDecoder) DecodeRow(rowNumber int, row *gozxing.BitArray, hints 
 			if m.plausible1D(res.GetText()) {
 				return res, nil
 			}
+			m.partial++
 			continue
 		}
 		if _, ok := err.(gozxing.ReaderException); !ok {
 			return nil, err
+		}
+		if _, ok := err.(gozxing.NotFoundException); !ok {
+			m.partial++ // a checksum or format failure: a symbol may be there
 		}
 	}
 	return nil, m.notFound

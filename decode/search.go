@@ -92,9 +92,26 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 		}
 		return found{}, false
 	}
+	if w.readers.rows != nil {
+		w.readers.rows.partial = 0
+	}
+	w.readers.fastSeen = 0
+	w.lean = false
 	if f, ok := try(StageFast, p, hybrid, nil); ok {
 		return f, StageFast, nil
 	}
+	// Lean plan for a frame the fast stage saw no trace of a code in (no
+	// QR finder candidate, no 1D row past its start pattern): most frames
+	// a lane camera sends. Measured on the generated classes, such frames
+	// are read later only by a 1D pass (a Code 128 turned 90°, blurred,
+	// faint or tiny: tryharder, upscale), by the QR global and contrast
+	// stages (faint QR codes the hybrid binarizer flattens) or inverted
+	// (a light code's finders are not dark); the QR passes of tryharder
+	// and upscale and the whole downscale stage only ever read frames
+	// with a trace, so they are skipped. The decision is the frame's own,
+	// like the rest of the plan. A fast stage that panicked saw nothing:
+	// no lean plan after it.
+	w.lean = firstErr == nil && w.readers.fastSeen == 0 && (w.readers.rows == nil || w.readers.rows.partial == 0)
 	if w.cfg.FastOnly || errors.Is(firstErr, ErrAmbiguous) {
 		return found{}, StageNone, w.notFound(firstErr)
 	}
@@ -118,7 +135,7 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 		{StageTryHarder, same, hybridOnly},
 		{StageGlobal, same, []binarizer{global}},
 		{StageDownscale, func() (plane, bool) {
-			if min(work.w, work.h) < 2*minSide {
+			if w.lean || min(work.w, work.h) < 2*minSide {
 				return plane{}, false
 			}
 			return halve(work, &w.mem), true
@@ -142,7 +159,7 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 			continue
 		}
 		for _, b := range s.bins {
-			if b == global && w.readers.qr == nil {
+			if b == global && (w.readers.qr == nil || (w.lean && s.stage == StageUpscale)) {
 				continue // 1D rows are binarized alike by both; only QR gains
 			}
 			if !stop.charge(attemptCost(s.stage, q)) {
@@ -212,9 +229,7 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 		hints = w.readers.easy
 	}
 	r := w.readers
-	// 1D rows: not in the contrast stage, since a stretch changes no
-	// row's transitions, only how the 2D binarizer sees faint blocks.
-	if r.oned != nil && b == hybrid && st != StageContrast {
+	if r.oned != nil && b == hybrid {
 		res, err := r.oned.Decode(bmp, hints)
 		r.rows.reset()
 		if err == nil {
@@ -226,13 +241,16 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 			return found{}, stop.err()
 		}
 	}
-	if r.qr != nil {
+	if r.qr != nil && !(w.lean && (st == StageTryHarder || st == StageUpscale)) {
 		qrHints := r.capd
 		if st == StageFast {
 			qrHints = r.capf
 		}
 		return r.capped(func() (found, error) {
 			res, err := r.qr.Decode(bmp, qrHints)
+			if st == StageFast {
+				r.fastSeen = r.seen
+			}
 			if err != nil {
 				if st == StageFast || st == StageTryHarder {
 					if f, err := severalQR(r, bmp); err == nil || errors.Is(err, ErrAmbiguous) {

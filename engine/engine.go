@@ -54,7 +54,10 @@ type Stats struct {
 	Reversals     atomic.Int64 // late successes reversed at the wallet
 	WalletError   atomic.Int64 // wallet calls with an unknown outcome
 	Notifications atomic.Int64 // notification delivery attempts
-	Recovered     atomic.Int64 // payments loaded from the journal at start
+	// NotificationsAbandoned counts notifications given up after the
+	// last attempt of the schedule went unacknowledged.
+	NotificationsAbandoned atomic.Int64
+	Recovered              atomic.Int64 // payments loaded from the journal at start
 }
 
 // New builds an Engine. It starts no goroutine: call Start to run the

@@ -195,7 +195,7 @@ func TestNotificationOutbox(t *testing.T) {
 	n := &flakyNotifier{failures: 3}
 	sched := func(c *engine.Config) {
 		c.Notifier = n
-		c.NotifySchedule = []time.Duration{0, time.Second, 2 * time.Second}
+		c.NotifySchedule = []time.Duration{0, time.Second, 2 * time.Second, 2 * time.Second}
 	}
 	a := newDurableRig(t, j, w, clock, sched)
 	req := payReq("p1", code(1, 82), 500)

@@ -17,9 +17,12 @@ type Notifier interface {
 }
 
 // DefaultNotifySchedule is the wait before each delivery attempt of a
-// notification (spec §5.4: 0 s, 2 min, 10 min, 10 min, 1 h, 2 h, 6 h,
-// 15 h). Past the end the last step repeats until the merchant
-// acknowledges or the payment is compacted.
+// notification (spec §5.4, Antom's own: 0 s, 2 min, 10 min, 10 min, 1 h,
+// 2 h, 6 h, 15 h): eight attempts over 24 h 22 min. A notification whose
+// last attempt goes unacknowledged is abandoned (a warning in the log and
+// paycode_engine_notifications_abandoned_total): a merchant endpoint that
+// is down cannot keep payments in memory, or retries going, for ever.
+// The merchant still learns the outcome from inquiryPayment.
 var DefaultNotifySchedule = []time.Duration{
 	0, 2 * time.Minute, 10 * time.Minute, 10 * time.Minute,
 	time.Hour, 2 * time.Hour, 6 * time.Hour, 15 * time.Hour,
@@ -53,7 +56,9 @@ func (e *Engine) enqueueNotificationLocked(p *payment, body []byte) {
 	}
 	p.notifiedStatus = p.status
 	if o := p.outbox; o != nil && !o.delivered {
-		o.body = body // a newer final state replaces the pending one
+		// A newer final state replaces the pending one, with a schedule
+		// of its own.
+		o.body, o.attempts = body, 0
 		return
 	}
 	o := &outboxItem{p: p, body: body}
@@ -62,12 +67,14 @@ func (e *Engine) enqueueNotificationLocked(p *payment, body []byte) {
 	e.fu.push(fuItem{due: e.clock.Now(), n: o})
 }
 
-func (e *Engine) notifyDelay(attempt int) time.Duration {
+// notifyDelay is the wait before attempt number attempt (0-based); ok is
+// false past the schedule's end: the notification is abandoned.
+func (e *Engine) notifyDelay(attempt int) (d time.Duration, ok bool) {
 	s := e.cfg.NotifySchedule
 	if attempt >= len(s) {
-		return s[len(s)-1]
+		return 0, false
 	}
-	return s[attempt]
+	return s[attempt], true
 }
 
 // deliver sends one notification attempt and records the outcome.
@@ -92,8 +99,23 @@ func (e *Engine) deliver(ctx context.Context, o *outboxItem) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := e.clock.Now()
-	if err == nil && bytes.Equal(body, o.body) {
-		e.failpoint(FailNotifyAck)
+	if err != nil {
+		o.attempts++
+	}
+	delay, more := e.notifyDelay(o.attempts)
+	if !more {
+		delay = 0 // a newer body came in flight: its first attempt now
+	}
+	acked := err == nil && bytes.Equal(body, o.body)
+	abandon := err != nil && !more && bytes.Equal(body, o.body)
+	if abandon {
+		e.stats.NotificationsAbandoned.Add(1)
+		e.log.Warn("notification abandoned: the merchant acknowledged none of the schedule's attempts", "payment_id", p.id, "attempts", o.attempts, "err", err)
+	}
+	if acked || abandon {
+		if acked {
+			e.failpoint(FailNotifyAck)
+		}
 		o.delivered = true
 		if e.shared != nil {
 			// With the payment's record: the write may release its lease.
@@ -109,12 +131,11 @@ func (e *Engine) deliver(ctx context.Context, o *outboxItem) {
 		return
 	}
 	if err != nil {
-		o.attempts++
 		e.log.Warn("notification not acknowledged, will retry", "payment_id", p.id, "attempt", o.attempts, "err", err)
 	}
 	// Not acknowledged, or the state changed while it was in flight.
 	o.queued = true
-	due := now.Add(e.notifyDelay(o.attempts))
+	due := now.Add(delay)
 	if e.journal != nil {
 		b := Batch{Notifications: []*NotificationRecord{{PaymentID: p.id, URL: p.notifyURL, Body: o.body, Attempts: o.attempts, Due: due}}}
 		if jerr := e.journal.Append(ctx, &b, false); jerr != nil {

@@ -91,6 +91,7 @@ var goldenMetrics = []string{
 	"paycode_engine_followups_total{}",
 	"paycode_engine_journal_failed{}",
 	"paycode_engine_notification_attempts_total{}",
+	"paycode_engine_notifications_abandoned_total{}",
 	"paycode_engine_notifications_pending{}",
 	"paycode_engine_payments_resident{}",
 	"paycode_engine_pays_total{}",

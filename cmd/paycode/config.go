@@ -50,7 +50,7 @@ type serveConfig struct {
 	Node     int           `yaml:"node"`
 	LeaseTTL time.Duration `yaml:"leaseTTL"`
 	// SyncWindow is the Pebble journal's least time between WAL fsyncs
-	// (journal.Options.WALMinSyncInterval).
+	// (journal.Options.WALMinSyncInterval); negative: none.
 	SyncWindow time.Duration `yaml:"syncWindow"`
 	Log        struct {
 		Format string `yaml:"format"`
@@ -116,7 +116,7 @@ var settingHelp = map[string]string{
 	"journal":                      "journal: empty for Pebble under data, or a postgres:// URL for the shared PostgreSQL journal",
 	"node":                         "node number 0-99, in payment ids (unique per node sharing a journal)",
 	"leaseTTL":                     "shared journal: how long a node's payments stay leased without renewal",
-	"syncWindow":                   "Pebble journal: least time between WAL fsyncs, so more appends share one (0: sync as soon as the last one is done)",
+	"syncWindow":                   "Pebble journal: least time between WAL fsyncs, so more appends share one (negative: sync as soon as the last one is done)",
 	"log.format":                   "log format: json, text, or auto (text on a terminal, else JSON)",
 	"log.level":                    "log level: debug, info, warn or error",
 	"shutdown.drainTimeout":        "on SIGTERM, how long requests in flight may take to finish",
@@ -194,6 +194,7 @@ func (c *serveConfig) ensureDefaults() {
 		}
 	}
 	setDur(&c.LeaseTTL, postgres.DefaultLeaseTTL)
+	setDur(&c.SyncWindow, DefaultSyncWindow)
 	setDur(&c.Shutdown.DrainTimeout, DefaultDrainTimeout)
 	if c.Log.Format == "" {
 		c.Log.Format = "auto"
@@ -577,8 +578,8 @@ func (c *serveConfig) Validate() error {
 	if c.Node < 0 || c.Node > 99 {
 		bad("node", "must be 0..99, got %d", c.Node)
 	}
-	if c.SyncWindow < 0 || c.SyncWindow > 100*time.Millisecond {
-		bad("syncWindow", "must be 0 to 100ms, got %s", c.SyncWindow)
+	if c.SyncWindow > 100*time.Millisecond {
+		bad("syncWindow", "must be at most 100ms (negative for none), got %s", c.SyncWindow)
 	}
 	if c.LeaseTTL < time.Millisecond {
 		bad("leaseTTL", "must be at least 1ms, got %s", c.LeaseTTL)

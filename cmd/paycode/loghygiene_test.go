@@ -28,7 +28,7 @@ func TestLogsCarryNoRequestBytes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	bin, err := killtest.BuildBinary(ctx, ".", t.TempDir())
 	if err != nil {

@@ -21,5 +21,15 @@
 // authenticated per its client id's policy — rsa256 verifies the signature
 // over the raw path and body before anything is parsed, none trusts the
 // id — then served, and its answer signed with paycode's key (lower-case
-// client-id, response-time, signature headers), errors included.
+// client-id, response-time, signature headers), errors included. A
+// request that verifies is served however often its bytes arrive: replays
+// get the idempotent answer.
+//
+// Arrival checks (arrival.go) run on a parsed request before the engine
+// sees it, so a refused request records nothing: the client-id header
+// (printable ASCII), the per-currency maximum amounts (SetAmountLimits)
+// and the notify URLs' destinations (SetNotifyCheck, engine/notify).
+//
+// fasthttp's own log lines go through slog without request bytes
+// (FastHTTPLogger).
 package httpapi

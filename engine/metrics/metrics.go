@@ -189,6 +189,7 @@ func RegisterEngine(reg prometheus.Registerer, eng *engine.Engine, id *ident.Ide
 		counter("engine", "reversals_total", "Late successes reversed at the wallet.", func() float64 { return float64(st.Reversals.Load()) }),
 		counter("engine", "wallet_errors_total", "Wallet calls with an unknown outcome.", func() float64 { return float64(st.WalletError.Load()) }),
 		counter("engine", "notification_attempts_total", "Notification delivery attempts.", func() float64 { return float64(st.Notifications.Load()) }),
+		counter("engine", "notifications_abandoned_total", "Notifications given up after the whole retry schedule went unacknowledged.", func() float64 { return float64(st.NotificationsAbandoned.Load()) }),
 		gauge("engine", "followups_queued", "Follow-ups queued (payments and refunds awaiting a wallet outcome, notifications).", func() float64 { return float64(eng.FollowUps()) }),
 		gauge("engine", "notifications_pending", "Payment notifications not yet delivered.", func() float64 { return float64(eng.PendingNotifications()) }),
 		gauge("engine", "payments_resident", "Payments held in memory (the working set; the rest is read from the journal).", func() float64 { return float64(eng.Resident()) }),

@@ -48,7 +48,12 @@ var engineTimes = EngineTimes{
 	WalletCallTimeout: 5 * time.Second, // > the sim's longest latency, see EngineTimes
 	FollowUpDeadline:  5 * time.Second,
 	PollSchedule:      []time.Duration{200 * time.Millisecond, 500 * time.Millisecond, time.Second},
-	NotifySchedule:    []time.Duration{0, 200 * time.Millisecond, 500 * time.Millisecond, time.Second},
+	// Long enough (16 attempts, about a minute) that a merchant refusing
+	// on purpose and down for a cycle still acknowledges before the
+	// notification is abandoned.
+	NotifySchedule: []time.Duration{0, 200 * time.Millisecond, 500 * time.Millisecond, time.Second,
+		time.Second, 2 * time.Second, 2 * time.Second, 3 * time.Second, 3 * time.Second, 5 * time.Second,
+		5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second, 5 * time.Second},
 }
 
 // cyclePlan is how one cycle ends.
