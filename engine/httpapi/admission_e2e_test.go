@@ -135,7 +135,7 @@ func TestPaysShedByQueueingDelay(t *testing.T) {
 	}
 
 	// Quick pays: more in flight than the floor, none shed.
-	const many = 9
+	const many = httpapi.MinPayLimit + 1
 	out := hold(many)
 	if l, f := st.API.PayLimit(); l != ceiling || f != many {
 		t.Fatalf("quick pays: limit %d (ceiling %d), %d in flight", l, ceiling, f)

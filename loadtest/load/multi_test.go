@@ -23,7 +23,7 @@ func quietStack() stack.Config {
 // another run's entries would call them orphans.
 func heldScenario(t *testing.T, seed int) *load.Scenario {
 	t.Helper()
-	sc, err := load.ParseScenario([]byte("name: held\nstages: [{duration: 1s, rate: 150}]\noutcomes: {success: 1}\ndrain: 10s\n"))
+	sc, err := load.ParseScenario([]byte("name: held\nstages: [{duration: 1s, rate: 100}]\noutcomes: {success: 1}\ndrain: 10s\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestBackToBackRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := s.Check
-		if !s.Passed || c == nil || c.Orphans != 0 || c.Success < 140 || c.Ledger != c.Found {
+		if !s.Passed || c == nil || c.Orphans != 0 || c.Success < 90 || c.Ledger != c.Found {
 			var b strings.Builder
 			s.WriteText(&b)
 			t.Fatalf("run %d: %v\n%s", i+1, s.Failures, b.String())
@@ -62,8 +62,8 @@ func TestBackToBackRuns(t *testing.T) {
 	for _, name := range st.Sim.Names() {
 		n += len(st.Sim.Ledger(name).Payments)
 	}
-	if n < 280 {
-		t.Fatalf("the wallets hold %d payments, want both runs' (≥280)", n)
+	if n < 180 {
+		t.Fatalf("the wallets hold %d payments, want both runs' (≥180)", n)
 	}
 }
 
@@ -115,7 +115,7 @@ func TestMultiTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	sc, err := load.ParseScenario([]byte("name: two\nlanes: 10\nstages: [{duration: 1s, rate: 150}]\noutcomes: {success: 90, password: 5, balance: 5}\nfollowUp: {poll: 1, pollEvery: 300ms, cancel: 0.05, refund: 0.05}\ndrain: 10s\n"))
+	sc, err := load.ParseScenario([]byte("name: two\nlanes: 10\nstages: [{duration: 1s, rate: 100}]\noutcomes: {success: 90, password: 5, balance: 5}\nfollowUp: {poll: 1, pollEvery: 300ms, cancel: 0.05, refund: 0.05}\ndrain: 10s\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,11 +125,11 @@ func TestMultiTarget(t *testing.T) {
 	}
 	var text strings.Builder
 	s.WriteText(&text)
-	if !s.Passed || s.Check == nil || s.Check.Found < 120 {
+	if !s.Passed || s.Check == nil || s.Check.Found < 80 {
 		t.Fatalf("%v\n%s", s.Failures, text.String())
 	}
 	pa, pb := a.Engine.Stats().Pays.Load(), b.Engine.Stats().Pays.Load()
-	if pa < 50 || pb < 50 {
+	if pa < 30 || pb < 30 {
 		t.Fatalf("pays per target: %d and %d, want both used", pa, pb)
 	}
 	if !strings.Contains(s.Target, a.URL()) || !strings.Contains(s.Target, b.URL()) {
