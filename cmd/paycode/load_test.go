@@ -152,3 +152,22 @@ func zeroLatencyWallets() []mppsim.WalletConfig {
 	}
 	return ws
 }
+
+// TestLoadAgainstServe: `paycode load -target URL -admin URL` against a
+// paycode started separately by `serve` on its embedded default (as a
+// newcomer runs it), with no -ledgers: the load tool learns the simulated
+// wallets from GET /admin/wallets and its correctness check passes.
+func TestLoadAgainstServe(t *testing.T) {
+	t.Parallel()
+	lane, admin, _ := startServe(t, "-memory", "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0")
+	if lane == "" || admin == "" {
+		t.Fatalf("serve did not say where it listens: lane %q admin %q", lane, admin)
+	}
+	scenario := filepath.Join(t.TempDir(), "s.yaml")
+	os.WriteFile(scenario, []byte("name: serve\nlanes: 8\nstages: [{duration: 1s, rate: 60}]\noutcomes: {success: 90, password: 5, balance: 5}\nfollowUp: {poll: 1, pollEvery: 300ms, cancel: 0.1, refund: 0.1}\ndrain: 20s\n"), 0o644)
+	var out, errb bytes.Buffer
+	code := run([]string{"load", "-scenario", scenario, "-quiet", "-out", t.TempDir(), "-target", lane, "-admin", admin}, &out, &errb)
+	if !strings.Contains(out.String(), "correctness: OK") {
+		t.Fatalf("exit %d, no passing correctness check\n%s\n%s", code, out.String(), errb.String())
+	}
+}
