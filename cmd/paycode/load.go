@@ -24,7 +24,7 @@ import (
 type loadFlags struct {
 	target, ledgers, admin, budget, out, simLatency, cpuProfile string
 	duration                                                    time.Duration
-	rate, rateScale                                             float64
+	rate, rateScale, minAchieved                                float64
 	seed                                                        int64
 	workers, maxWorkers                                         uint64
 	conns, maxConns, targetPID                                  int
@@ -47,6 +47,7 @@ func (f *loadFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.duration, "duration", 0, "stretch or shrink the stages to this total duration, keeping their shape")
 	fs.Float64Var(&f.rate, "rate", 0, "scale the stages so the highest rate is this many requests/s")
 	fs.Float64Var(&f.rateScale, "rate-scale", 0, "multiply every stage's rate by this factor")
+	fs.Float64Var(&f.minAchieved, "min-achieved", load.MinAchievedRatio, "fail the run when the achieved rate is below this fraction of the requested one (0 or less: no such gate)")
 	fs.Int64Var(&f.seed, "seed", -1, "override the scenario's seed")
 	fs.Uint64Var(&f.workers, "workers", 0, "initial vegeta workers (override limits.workers)")
 	fs.Uint64Var(&f.maxWorkers, "max-workers", 0, "maximum vegeta workers (override limits.maxWorkers)")
@@ -133,7 +134,8 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 	if err != nil {
 		return fail(2, err)
 	}
-	o := load.Options{Scenario: sc, Budgets: budgets, NoCheck: f.noCheck, KeepBodies: f.keepBodies, TargetPID: f.targetPID, NetHTTP: f.netHTTP}
+	o := load.Options{Scenario: sc, Budgets: budgets, NoCheck: f.noCheck, KeepBodies: f.keepBodies, TargetPID: f.targetPID, NetHTTP: f.netHTTP,
+		MinAchieved: minAchievedOption(f.minAchieved)}
 	if f.target != "" {
 		if f.memory {
 			return fail(2, errors.New("-memory is for the embedded mode (without -target)"))
@@ -266,4 +268,13 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// minAchievedOption maps the -min-achieved flag to load.Options: the
+// flag's 0 or less turns the gate off.
+func minAchievedOption(v float64) float64 {
+	if v <= 0 {
+		return -1
+	}
+	return v
 }

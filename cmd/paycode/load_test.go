@@ -86,7 +86,7 @@ func TestDemo(t *testing.T) {
 	} {
 		var out, errb bytes.Buffer
 		dir := t.TempDir()
-		args := append([]string{"demo", "-duration", "1s", "-rate", "80", "-sim-latency", "zero", "-quiet", "-out", dir}, tc.flags...)
+		args := append([]string{"demo", "-duration", "1s", "-rate", "80", "-sim-latency", "zero", "-min-achieved", "0", "-quiet", "-out", dir}, tc.flags...)
 		code := run(args, &out, &errb)
 		passed := code == 0 && strings.Contains(out.String(), "demo-peak-hour") && strings.Contains(out.String(), "PASSED")
 		switch {
@@ -139,7 +139,7 @@ func TestLoadTargetAdmin(t *testing.T) {
 	scenario := filepath.Join(t.TempDir(), "s.yaml")
 	os.WriteFile(scenario, []byte("name: admin\nstages: [{duration: 1s, rate: 100}]\nfollowUp: {cancel: 0.1, refund: 0.1}\ndrain: 20s\n"), 0o644)
 	var out, errb bytes.Buffer
-	code := run([]string{"load", "-scenario", scenario, "-quiet", "-out", t.TempDir(), "-target", st.URL(), "-admin", admin.URL}, &out, &errb)
+	code := run([]string{"load", "-scenario", scenario, "-quiet", "-min-achieved", "0", "-out", t.TempDir(), "-target", st.URL(), "-admin", admin.URL}, &out, &errb)
 	if code != 0 || !strings.Contains(out.String(), "correctness: OK") {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
@@ -166,7 +166,7 @@ func TestLoadAgainstServe(t *testing.T) {
 	scenario := filepath.Join(t.TempDir(), "s.yaml")
 	os.WriteFile(scenario, []byte("name: serve\nlanes: 8\nstages: [{duration: 1s, rate: 60}]\noutcomes: {success: 90, password: 5, balance: 5}\nfollowUp: {poll: 1, pollEvery: 300ms, cancel: 0.1, refund: 0.1}\ndrain: 20s\n"), 0o644)
 	var out, errb bytes.Buffer
-	code := run([]string{"load", "-scenario", scenario, "-quiet", "-out", t.TempDir(), "-target", lane, "-admin", admin}, &out, &errb)
+	code := run([]string{"load", "-scenario", scenario, "-quiet", "-min-achieved", "0", "-out", t.TempDir(), "-target", lane, "-admin", admin}, &out, &errb)
 	if !strings.Contains(out.String(), "correctness: OK") {
 		t.Fatalf("exit %d, no passing correctness check\n%s\n%s", code, out.String(), errb.String())
 	}

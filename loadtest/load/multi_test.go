@@ -42,7 +42,7 @@ func TestBackToBackRuns(t *testing.T) {
 	defer st.Close()
 	var prefixes []string
 	for i := range 2 {
-		o := load.Options{Scenario: heldScenario(t, 3), BaseURL: st.URL(), Ledgers: load.SimLedgers(st.Sim)}
+		o := load.Options{Scenario: heldScenario(t, 3), BaseURL: st.URL(), Ledgers: load.SimLedgers(st.Sim), MinAchieved: -1}
 		s, err := load.Run(context.Background(), o)
 		if err != nil {
 			t.Fatal(err)
@@ -78,7 +78,7 @@ func TestConcurrentRuns(t *testing.T) {
 	errs := make(chan string, 2)
 	for range 2 {
 		go func() {
-			s, err := load.Run(context.Background(), load.Options{Scenario: heldScenario(t, 9), BaseURL: st.URL(), Ledgers: load.SimLedgers(st.Sim)})
+			s, err := load.Run(context.Background(), load.Options{Scenario: heldScenario(t, 9), BaseURL: st.URL(), Ledgers: load.SimLedgers(st.Sim), MinAchieved: -1})
 			switch {
 			case err != nil:
 				errs <- err.Error()
@@ -119,7 +119,7 @@ func TestMultiTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := load.Run(context.Background(), load.Options{Scenario: sc, Targets: []string{a.URL(), b.URL()}, Ledgers: load.SimLedgers(a.Sim)})
+	s, err := load.Run(context.Background(), load.Options{Scenario: sc, Targets: []string{a.URL(), b.URL()}, Ledgers: load.SimLedgers(a.Sim), MinAchieved: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
