@@ -19,12 +19,13 @@
 //
 // # Stages
 //
-// Each image first gets one cheap attempt, then harder ones while its time
-// budget lasts:
+// Each image first gets one cheap attempt, then harder ones while its work
+// account (Config.Work) lasts:
 //
 //	fast       native luminance, hybrid binarizer, no TRY_HARDER
 //	tryharder  TRY_HARDER: QR scans every row; 1D scans every row, both
-//	           directions, and the frame turned 90° (vertical barcodes)
+//	           directions, and the frame turned 90° (vertical barcodes; the
+//	           later stages do not turn it again)
 //	global     global-histogram binarizer (QR only; 1D rows are the same)
 //	downscale  frame halved with a box filter, hybrid then global
 //	upscale    small frame enlarged 3/2, hybrid then global
@@ -52,14 +53,25 @@
 //     progressive JPEG) plus about 2 bytes per pixel of scratch planes.
 //   - Concurrency is bounded by Config.Workers, waiting by
 //     Config.QueueSize; beyond that, ErrBusy at once (retryable).
-//   - Time: the budget (Config.Budget) starts when a worker picks the image
-//     up, and covers image decoding. The fast stage always completes, so a
-//     code in a huge frame is not lost to a tight budget; every later
-//     attempt starts only with budget left, and 1D row scans check it on
-//     each row. A call can therefore overrun by one attempt: fast-stage
-//     time (about 10 ns per pixel) or one bounded fallback attempt. The
-//     caller's context is checked at the same points and while the image is
-//     decoded; a caller whose image is still queued returns immediately.
+//   - Work: after the fast stage, each attempt is charged the pixels it
+//     binarizes against Config.Work before it runs, and a frame in which
+//     the fast stage saw no trace of a code (no QR finder candidate, no 1D
+//     row past a start pattern) runs a lean plan (no downscale stage, no
+//     QR pass in tryharder and upscale). Both depend on the frame only, so
+//     the verdict is the same on an idle and a busy machine. QR passes
+//     stop past 80 finder candidates (gozxing pairs them in O(n³); a
+//     texture would cost seconds).
+//   - Time: Config.Budget is a wall-time safety net far above the normal
+//     cost, from when a worker picks the image up (image decoding
+//     included). It is polled between attempts and on every 1D row; when
+//     it fires the call fails with ErrBudget, Result.Stage names the stage
+//     it stopped, and Decoder.SafetyNetFired counts it. The fast stage
+//     always completes. The caller's context is checked at the same points
+//     and while the image is decoded; a caller whose image is still queued
+//     returns immediately.
+//   - Results: a 1D symbol whose text is not a payment code (16 to 32
+//     digits) is a miss unless Config.AnyText; empty text is never
+//     returned; two different payment codes in one frame are ErrAmbiguous.
 //   - Inputs are read, never modified, and not retained after the call
 //     returns: a call waits for the worker to let go of its input.
 //   - Decoded text never appears in errors; Result prints it masked (Mask).

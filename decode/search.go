@@ -109,8 +109,9 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 	// (a light code's finders are not dark); the QR passes of tryharder
 	// and upscale and the whole downscale stage only ever read frames
 	// with a trace, so they are skipped. The decision is the frame's own,
-	// like the rest of the plan.
-	w.lean = w.readers.fastSeen == 0 && (w.readers.rows == nil || w.readers.rows.partial == 0)
+	// like the rest of the plan. A fast stage that panicked saw nothing:
+	// no lean plan after it.
+	w.lean = firstErr == nil && w.readers.fastSeen == 0 && (w.readers.rows == nil || w.readers.rows.partial == 0)
 	if w.cfg.FastOnly || errors.Is(firstErr, ErrAmbiguous) {
 		return found{}, StageNone, w.notFound(firstErr)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,33 +15,33 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/paycode/paycode/engine/journal"
-	"github.com/paycode/paycode/engine/status"
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/loadtest/killtest"
 	"github.com/paycode/paycode/loadtest/stack"
 )
 
-// adminStack starts a stack over a memory journal and serves adminHandler
+// adminStack starts a stack over a memory journal and serves its admin handler
 // on its own listener, as serve does.
 func adminStack(t *testing.T) (st *stack.Stack, j *journal.Mem, admin string) {
 	t.Helper()
 	j = journal.NewMem()
-	st, err := stack.Start(stack.Config{Journal: j})
+	st, err := stack.Start(stack.Config{Node: server.Config{Journal: j}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return st, j, serveAdmin(t, st)
+	return st, j, serveAdmin(t, st.Node)
 }
 
-// serveAdmin serves adminHandler for st (with no-op reload) on a listener
-// of its own until t ends, and returns its base URL.
-func serveAdmin(t *testing.T, st *stack.Stack, outcomes ...*status.Collector) string {
+// serveAdmin serves n's admin handler on a listener of its own until t
+// ends, and returns its base URL.
+func serveAdmin(t *testing.T, n *server.Node) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &fasthttp.Server{Handler: adminHandler(st, func(context.Context) error { return nil }, outcomes...)}
+	srv := &fasthttp.Server{Handler: n.AdminHandler()}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Shutdown() })
 	return "http://" + ln.Addr().String()
@@ -77,6 +76,7 @@ func lanePay(t *testing.T, base, reqID, code string) string {
 // goldenMetrics is every paycode metric family with its label names. A
 // change here is a change to dashboards and alerts: update them too.
 var goldenMetrics = []string{
+	"paycode_build_info{goversion,modified,revision,version}",
 	"paycode_decode_duration_seconds_bucket{le}",
 	"paycode_decode_duration_seconds_count{}",
 	"paycode_decode_duration_seconds_sum{}",

@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 	"unicode"
 
@@ -25,8 +25,8 @@ import (
 	"github.com/paycode/paycode/engine/journal/postgres"
 	"github.com/paycode/paycode/engine/metrics"
 	"github.com/paycode/paycode/engine/notify"
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/engine/sign"
-	"github.com/paycode/paycode/loadtest/stack"
 )
 
 // serveConfig is paycode serve's configuration: one YAML file (-config),
@@ -38,6 +38,10 @@ import (
 type serveConfig struct {
 	Listen string `yaml:"listen"`
 	Admin  string `yaml:"admin"`
+	// Sim runs the embedded simulated wallets instead of Wallets: for
+	// trying paycode on one machine, never for real money. It is on by
+	// itself when serve has no config file and no wallets (simulated).
+	Sim bool `yaml:"sim"`
 	// AdminToken (a secret) and AdminAllow guard the admin endpoints that
 	// change state (metrics.AdminAuth); without either they are refused.
 	AdminToken string   `yaml:"adminToken"`
@@ -45,7 +49,7 @@ type serveConfig struct {
 	Data       string   `yaml:"data"`
 	Memory     bool     `yaml:"memory"`
 	// Journal: empty is the Pebble journal under Data; a postgres:// URL
-	// the shared PostgreSQL journal (openStore). Its password is a secret.
+	// the shared PostgreSQL journal (server.OpenJournal). Its password is a secret.
 	Journal  string        `yaml:"journal"`
 	Node     int           `yaml:"node"`
 	LeaseTTL time.Duration `yaml:"leaseTTL"`
@@ -83,8 +87,8 @@ type serveConfig struct {
 		MaxEntries    int64         `yaml:"maxEntries"`
 		MaxConns      int           `yaml:"maxConns"`
 	} `yaml:"identification"`
-	// Wallets to connect to; none means the embedded simulated wallets.
-	Wallets []stack.WalletConfig `yaml:"wallets"`
+	// Wallets to connect to (required unless Sim).
+	Wallets []server.WalletConfig `yaml:"wallets"`
 	// Keys: signatures, lane clients, TLS (security.go). Absent: every
 	// client id is trusted, allowed on loopback only.
 	Keys *keysConfig `yaml:"keys"`
@@ -94,6 +98,23 @@ type serveConfig struct {
 		// MaxAmount by currency code, in minor units (codec.AmountLimits).
 		MaxAmount map[string]int64 `yaml:"maxAmount"`
 	} `yaml:"limits"`
+
+	// configFile is the file the settings were read from, "" for none.
+	configFile string
+}
+
+// simulated reports whether serve runs the simulated wallets: asked for
+// with sim, or the embedded default (no config file, no wallets).
+func (c *serveConfig) simulated() bool {
+	return c.Sim || (c.configFile == "" && len(c.Wallets) == 0)
+}
+
+// settle fills what follows from where the settings came from: the
+// file's path, and sim when it is on by default.
+func (c *serveConfig) settle(path string) {
+	c.configFile = path
+	c.Sim = c.simulated()
+	c.ensureDefaults()
 }
 
 // Defaults of the settings that engine, ident and httpapi do not define.
@@ -109,6 +130,7 @@ const (
 var settingHelp = map[string]string{
 	"listen":                       "lane API address (host:port)",
 	"admin":                        "admin address: health, metrics, reload, pprof; empty disables it",
+	"sim":                          "run the embedded simulated wallets (they approve test codes and charge nobody): loopback only, never for real money; on by default without -config and wallets",
 	"adminToken":                   "token (16+ characters) that POST /admin/reload must send as Authorization: Bearer TOKEN",
 	"adminAllow":                   "addresses or CIDRs allowed to POST /admin/reload without the token (YAML list: [10.0.0.5, 10.1.0.0/16])",
 	"data":                         "directory of the Pebble journal; created if missing",
@@ -130,7 +152,7 @@ var settingHelp = map[string]string{
 	"engine.pollSchedule":          "waits before each follow-up inquiry (comma-separated durations; the last repeats)",
 	"engine.notifySchedule":        "waits before each notification attempt (comma-separated durations)",
 	"engine.retention":             "how long final payments are kept (idempotency, single use); at least 31 days",
-	"engine.asyncOutcomes":         "skip fsync of a wallet's final answer before answering the lane (see README)",
+	"engine.asyncOutcomes":         "skip fsync of a wallet's final answer before answering the lane (see docs/design.md)",
 	"engine.leaseCheck":            "shared journal: how often a node renews its leases, picks up handed-over cancels and takes over dead nodes' work",
 	"identification.rulesFile":     "routing rules file (YAML); empty: the built-in rules",
 	"identification.serviceURL":    "remote identification service URL (exclusive with rulesFile)",
@@ -140,7 +162,7 @@ var settingHelp = map[string]string{
 	"identification.sourceTimeout": "bound of one ask of the rules source",
 	"identification.maxEntries":    "identification cache bound",
 	"identification.maxConns":      "connections to the identification service",
-	"wallets":                      "wallets, as a YAML list (see the example file); empty: embedded simulated wallets",
+	"wallets":                      "wallets, as a YAML list (see the example file); required unless sim",
 	"keys.privateKeyFile":          "paycode's private key file (signs answers, notifications, wallet requests)",
 	"keys.privateKey":              "paycode's private key inline (base64 or PEM): prefer privateKeyFile",
 	"keys.keyVersion":              "keyVersion of paycode's key in signatures",
@@ -194,7 +216,7 @@ func (c *serveConfig) ensureDefaults() {
 		}
 	}
 	setDur(&c.LeaseTTL, postgres.DefaultLeaseTTL)
-	setDur(&c.SyncWindow, DefaultSyncWindow)
+	setDur(&c.SyncWindow, server.DefaultSyncWindow)
 	setDur(&c.Shutdown.DrainTimeout, DefaultDrainTimeout)
 	if c.Log.Format == "" {
 		c.Log.Format = "auto"
@@ -251,68 +273,115 @@ func (c *serveConfig) ensureDefaults() {
 	}
 }
 
-// readConfigFile decodes the YAML file at path over c: settings absent
-// from the file keep their value. Unknown keys are errors.
-func readConfigFile(path string, c *serveConfig) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	dec := yaml.NewDecoder(strings.NewReader(string(b)))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("config %s: %w", path, err)
-	}
-	return nil
-}
-
 // loadServeConfig reads a config file over the defaults (no flags, no
 // environment): `config check` and tests.
+// The error is fatal (no configuration) or *fileProblems (c has what
+// the file's readable settings say).
 func loadServeConfig(path string) (*serveConfig, error) {
 	c := newServeConfig()
+	var problems error
 	if path != "" {
-		if err := readConfigFile(path, c); err != nil {
-			return nil, err
+		if problems = readConfigFile(path, c); problems != nil && !isFileProblems(problems) {
+			return nil, problems
 		}
 	}
-	c.ensureDefaults()
-	return c, nil
+	c.settle(path)
+	return c, problems
 }
 
 // parseServeConfig builds the configuration from args, the environment
 // and the file they name (-config or PAYCODE_CONFIG), in that precedence.
 // Parsing runs twice: once to find the file, then over the file's values,
-// so flags and variables win over it. Help and flag errors go to out; an
-// error wrapping flag.ErrHelp means -h was asked. usage prints the
-// command's synopsis before the flags.
+// so flags and variables win over it. -h prints usage (the command's
+// synopsis) and every flag with its default to out and returns an error
+// wrapping flag.ErrHelp; a bad flag is returned as an error of one line.
+// Problems of the file's settings (unknown keys, bad values) come as a
+// *fileProblems with the configuration read from the rest, so that the
+// caller reports them together with Validate's.
 func parseServeConfig(name string, args []string, out io.Writer, usage string) (c *serveConfig, path string, err error) {
-	parse := func(c *serveConfig, out io.Writer) (*flag.FlagSet, string, error) {
+	parse := func(c *serveConfig) (*flag.FlagSet, string, error) {
 		fs := flag.NewFlagSet(name, flag.ContinueOnError)
-		fs.SetOutput(out)
+		fs.SetOutput(io.Discard) // one line for a bad flag, printed by the caller
+		fs.Usage = func() {}
 		var path string
-		fs.StringVar(&path, "config", "", "config file (YAML); without one paycode runs the embedded default with simulated wallets")
+		fs.StringVar(&path, "config", "", "config file (YAML); without one (and without wallets) serve runs the simulated wallets")
 		registerSettings(fs, c)
-		fs.Usage = func() {
-			fmt.Fprint(out, usage)
-			fs.PrintDefaults()
-		}
 		err := ff.Parse(fs, args, ff.WithEnvVarPrefix(envPrefix))
+		if err != nil && strings.HasPrefix(err.Error(), "error parsing commandline arguments: ") {
+			err = errors.Unwrap(err) // the flag package's own message names the flag
+		}
 		return fs, path, err
 	}
-	if _, path, err = parse(newServeConfig(), out); err != nil {
+	fs, path, err := parse(newServeConfig())
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(out, usage)
+		printSettings(out, fs)
+		return nil, "", err
+	}
+	if err != nil {
 		return nil, "", err
 	}
 	c = newServeConfig()
+	var problems error
 	if path != "" {
-		if err := readConfigFile(path, c); err != nil {
-			return nil, path, err
+		if problems = readConfigFile(path, c); problems != nil && !isFileProblems(problems) {
+			return nil, path, problems
 		}
 	}
-	if _, _, err := parse(c, io.Discard); err != nil {
+	if _, _, err := parse(c); err != nil {
 		return nil, path, err
 	}
-	c.ensureDefaults()
-	return c, path, nil
+	c.settle(path)
+	return c, path, problems
+}
+
+// printSettings prints serve's flags, one a line, with their type and
+// default: -config first, then every setting in the config file's order,
+// then the older aliases.
+func printSettings(w io.Writer, fs *flag.FlagSet) {
+	d := newServeConfig()
+	d.Keys = &keysConfig{}
+	d.ensureDefaults()
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	line := func(flagName, typ, help, def string) {
+		if def != "" && def != "false" {
+			help += " (default " + def + ")"
+		}
+		fmt.Fprintf(tw, "  -%s %s\t%s\n", flagName, typ, help)
+	}
+	line("config", "FILE", fs.Lookup("config").Usage, "")
+	aliases := map[string]string{}
+	for alias, path := range legacyFlags {
+		aliases[path] = alias
+	}
+	for _, s := range settingsOf() {
+		if s.Elem {
+			continue
+		}
+		help := settingHelp[s.Path]
+		if a := aliases[s.Path]; a != "" {
+			help += "; also -" + a
+		}
+		line(s.Flag, typeName(s.typ), help, (&settingValue{cfg: d, s: s}).String())
+	}
+	tw.Flush()
+}
+
+// typeName names a setting's type in usage.
+func typeName(t reflect.Type) string {
+	switch {
+	case t == durationType:
+		return "duration"
+	case t.Kind() == reflect.Slice && t.Elem() == durationType:
+		return "durations"
+	case t.Kind() == reflect.Bool:
+		return ""
+	case t.Kind() == reflect.String:
+		return "string"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
+		return "int"
+	}
+	return "yaml"
 }
 
 // setting is one leaf of serveConfig.
@@ -569,11 +638,11 @@ func (c *serveConfig) Validate() error {
 	}
 	switch {
 	case c.Memory && c.Journal != "":
-		bad("memory", "true excludes journal (%s)", redactDSN(c.Journal))
+		bad("memory", "true excludes journal (%s)", server.RedactDSN(c.Journal))
 	case c.Journal == "" && !c.Memory && c.Data == "":
 		bad("data", "required for the Pebble journal (or set journal, or memory: true)")
-	case c.Journal != "" && !(journalSpec{DSN: c.Journal}).shared():
-		bad("journal", "want empty (Pebble under data) or a postgres:// URL, got %q", redactDSN(c.Journal))
+	case c.Journal != "" && !(server.JournalConfig{DSN: c.Journal}).Shared():
+		bad("journal", "want empty (Pebble under data) or a postgres:// URL, got %q", server.RedactDSN(c.Journal))
 	}
 	if c.Node < 0 || c.Node > 99 {
 		bad("node", "must be 0..99, got %d", c.Node)
@@ -641,6 +710,19 @@ func (c *serveConfig) Validate() error {
 			bad("identification.rulesFile", "%v", err)
 		}
 	}
+	if c.simulated() {
+		if len(c.Wallets) > 0 {
+			bad("sim", "true excludes wallets (%d configured): the simulated wallets would replace them", len(c.Wallets))
+		}
+		if !isLoopback(c.Listen) {
+			bad("sim", "the simulated wallets approve test codes and charge nobody: they run with a loopback listen address only, got %q", c.Listen)
+		}
+		if (server.JournalConfig{DSN: c.Journal}).Shared() {
+			bad("sim", "the simulated wallets cannot run with the PostgreSQL journal (%s): their payments would mix with real ones", server.RedactDSN(c.Journal))
+		}
+	} else if len(c.Wallets) == 0 {
+		bad("wallets", "none configured: list the wallets paycode pays through, or set sim: true (-sim) to try it against simulated wallets (never for real money)")
+	}
 	names := map[string]bool{}
 	for i, w := range c.Wallets {
 		p := fmt.Sprintf("wallets[%d]", i)
@@ -691,7 +773,11 @@ func (c *serveConfig) Validate() error {
 // unjoin splits an errors.Join.
 func unjoin(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, unjoin(e)...)
+		}
+		return out
 	}
 	return []error{err}
 }
@@ -733,11 +819,11 @@ const redacted = "(redacted)"
 // passwords in URLs.
 func (c *serveConfig) redactedCopy() *serveConfig {
 	r := *c
-	r.Journal = redactDSN(c.Journal)
+	r.Journal = server.RedactDSN(c.Journal)
 	if c.AdminToken != "" {
 		r.AdminToken = redacted
 	}
-	r.Identification.ServiceURL = redactDSN(c.Identification.ServiceURL)
+	r.Identification.ServiceURL = server.RedactDSN(c.Identification.ServiceURL)
 	if c.Keys != nil {
 		k := *c.Keys
 		if k.PrivateKey != "" {
@@ -745,9 +831,9 @@ func (c *serveConfig) redactedCopy() *serveConfig {
 		}
 		r.Keys = &k
 	}
-	r.Wallets = append([]stack.WalletConfig(nil), c.Wallets...)
+	r.Wallets = append([]server.WalletConfig(nil), c.Wallets...)
 	for i := range r.Wallets {
-		r.Wallets[i].URL = redactDSN(r.Wallets[i].URL)
+		r.Wallets[i].URL = server.RedactDSN(r.Wallets[i].URL)
 	}
 	return &r
 }

@@ -25,18 +25,24 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "check":
-		if len(args) != 2 {
-			fmt.Fprint(stderr, configUsage)
+		fs := flag.NewFlagSet("config check", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		fs.Usage = func() { fmt.Fprint(fs.Output(), configUsage) }
+		if rc, ok := parseFlags(fs, args[1:]); !ok {
+			return rc
+		}
+		if fs.NArg() != 1 {
+			fmt.Fprintln(stderr, "paycode config check: want one FILE (see 'paycode config check -h')")
 			return 2
 		}
-		return configCheck(args[1], stdout, stderr)
+		return configCheck(fs.Arg(0), stdout, stderr)
 	case "print":
 		return configPrint(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, configUsage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "paycode config: unknown subcommand %q\n\n%s", args[0], configUsage)
+	fmt.Fprintf(stderr, "paycode config: unknown subcommand %q (see 'paycode config -h')\n", args[0])
 	return 2
 }
 
@@ -44,8 +50,8 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 // environment: it checks the file).
 func configCheck(path string, stdout, stderr io.Writer) int {
 	c, err := loadServeConfig(path)
-	if err == nil {
-		err = c.Validate()
+	if c != nil {
+		err = errors.Join(err, c.Validate())
 	}
 	if err != nil {
 		fmt.Fprint(stderr, problems(path, err))
@@ -56,23 +62,44 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 }
 
 func configPrint(args []string, stdout, stderr io.Writer) int {
-	c, _, err := parseServeConfig("config print", args, stderr, "usage: paycode config print [-config FILE] [flags]\n\n")
+	c, path, err := parseServeConfig("config print", args, stderr, "usage: paycode config print [-config FILE] [flags]\n\nPrints the configuration serve would run with the same file, flags and\nPAYCODE_… environment, as YAML, secrets redacted. The flags are serve's:\n\n")
+	var fileErr error
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		switch {
+		case errors.Is(err, flag.ErrHelp):
 			return 0
+		case isFileProblems(err):
+			fileErr = err
+		case c == nil && path == "":
+			fmt.Fprintln(stderr, flagError("config print", err))
+			return 2
+		default:
+			fmt.Fprintln(stderr, "paycode config print:", err)
+			return 2
 		}
-		fmt.Fprintln(stderr, "paycode config print:", err)
-		return 2
 	}
 	fmt.Fprint(stdout, "# effective configuration: flags > PAYCODE_… environment > file > defaults; secrets redacted\n")
 	enc := yaml.NewEncoder(stdout)
 	enc.SetIndent(2)
-	if err := enc.Encode(c.redactedCopy()); err != nil {
+	r := c.redactedCopy()
+	if r.Keys == nil {
+		// What runs: the section's defaults, with no key, policy or
+		// client, which trusts every client id (loopback only).
+		r.Keys = &keysConfig{}
+		r.ensureDefaults()
+	}
+	if err := enc.Encode(r); err != nil {
 		fmt.Fprintln(stderr, "paycode config print:", err)
 		return 1
 	}
 	enc.Close()
-	if err := c.Validate(); err != nil {
+	if c.Keys == nil || !c.Keys.authConfigured() {
+		fmt.Fprint(stdout, "# keys: no private key, default policy or client: every client id is trusted\n# (policy none), which serve allows on a loopback listen address only\n")
+	}
+	if c.Sim {
+		fmt.Fprint(stdout, simWalletsComment())
+	}
+	if err := errors.Join(fileErr, c.Validate()); err != nil {
 		fmt.Fprint(stderr, problems("warning: this configuration is invalid", err))
 	}
 	return 0

@@ -12,8 +12,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/engine/sign/signtest"
-	"github.com/paycode/paycode/loadtest/stack"
 )
 
 const examplePath = "../../testdata/paycode.example.yaml"
@@ -79,9 +79,15 @@ func TestExampleConfig(t *testing.T) {
 		t.Fatalf("example keys: %+v", c.Keys)
 	}
 	c.Keys = nil
-	if len(c.Wallets) == 0 {
-		c.Wallets = nil
+	// The example's wallets are `paycode sim`'s on its default ports.
+	var names []string
+	for _, w := range c.Wallets {
+		names = append(names, w.Name+"="+w.URL)
 	}
+	if got := strings.Join(names, " "); got != "mpp-281001=http://127.0.0.1:7001 mpp-281003=http://127.0.0.1:7002 mpp-281010=http://127.0.0.1:7003 mpp-281011=http://127.0.0.1:7004" {
+		t.Errorf("example wallets: %s", got)
+	}
+	c.Wallets, c.configFile = nil, ""
 	if len(c.AdminAllow) == 0 {
 		c.AdminAllow = nil
 	}
@@ -260,7 +266,7 @@ func TestValidationMessages(t *testing.T) {
 			c.Identification.RulesFile, c.Identification.ServiceURL = filepath.Join(dir, "missing.yaml"), "http://127.0.0.1:7000"
 		}, []string{"identification: ident: config: RulesFile and ServiceURL are exclusive", "identification.rulesFile: "}},
 		{"wallets", func(c *serveConfig) {
-			c.Wallets = []stack.WalletConfig{{Name: "a", URL: "ftp://x"}, {Name: "a", URL: "http://x", Signing: "rsa256"}, {URL: "http://y", Signing: "maybe"}}
+			c.Wallets = []server.WalletConfig{{Name: "a", URL: "ftp://x"}, {Name: "a", URL: "http://x", Signing: "rsa256"}, {URL: "http://y", Signing: "maybe"}}
 		}, []string{`wallets[0].url: want an http:// or https:// URL, got "ftp://x"`, `wallets[1].name: "a" is listed twice`,
 			"wallets[1].signing: rsa256 needs paycode's private key", "wallets[2].name: required", `wallets[2].signing: want rsa256 or none, got "maybe"`}},
 		{"keys", func(c *serveConfig) { c.Keys = &keysConfig{Clients: []clientConfig{{ClientID: "X"}}} }, []string{`client "X": policy rsa256 needs the merchant's public key`}},
@@ -336,5 +342,60 @@ func TestConfigCheckAndPrint(t *testing.T) {
 	}
 	if back.Engine.PayTimeout != 7*time.Second || back.Keys == nil || len(back.Keys.Clients) != 1 {
 		t.Fatalf("print does not read back: %+v", back)
+	}
+}
+
+// TestConfigFileProblems: a misspelt key is named by its path and line
+// with the setting it was probably meant to be, a value of the wrong type
+// by its setting, and neither stops the other checks.
+func TestConfigFileProblems(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "paycode.yaml")
+	os.WriteFile(f, []byte("listen: 8080\nengine:\n  followUpDeadlin: 3s\n  payTimeout: soon\nwallets:\n  - {name: a, url: \"http://127.0.0.1:1\", timout: 2s}\nWallets: []\n"), 0o600)
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"config", "check", f}, &stdout, &stderr); rc != 1 {
+		t.Fatalf("config check: rc %d: %s", rc, stderr.String())
+	}
+	for _, want := range []string{
+		"line 3: unknown setting engine.followUpDeadlin (did you mean followUpDeadline?)",
+		"line 4: engine.payTimeout: cannot unmarshal !!str `soon` into time.Duration",
+		"line 6: unknown setting wallets[0].timout (did you mean timeout?)",
+		"line 7: unknown setting Wallets (did you mean wallets?)",
+		`listen: want host:port, got "8080"`, // the other checks ran
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("check lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if strings.Contains(stderr.String(), "struct {") {
+		t.Errorf("check prints a Go type:\n%s", stderr.String())
+	}
+	stderr.Reset()
+	if rc := run([]string{"serve", "-config", f}, &stdout, &stderr); rc != 2 || !strings.Contains(stderr.String(), "did you mean followUpDeadline?") {
+		t.Errorf("serve: rc %d: %s", rc, stderr.String())
+	}
+}
+
+// TestConfigPrintEffective: with no config, print shows what serve runs:
+// sim on, the keys section's defaults (and that it trusts every client
+// id), and the simulated wallets; what it prints passes config check.
+func TestConfigPrintEffective(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"config", "print"}, &stdout, &stderr); rc != 0 {
+		t.Fatalf("rc %d: %s", rc, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"sim: true", "maxInFlight: 4096", "every client id is trusted", "mpp-281001", "mpp-281011"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("print lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "keys: null") {
+		t.Errorf("print shows keys: null:\n%s", out)
+	}
+	f := filepath.Join(t.TempDir(), "printed.yaml")
+	os.WriteFile(f, stdout.Bytes(), 0o600)
+	stdout.Reset()
+	if rc := run([]string{"config", "check", f}, &stdout, &stderr); rc != 0 {
+		t.Errorf("the printed config does not pass check: %s", stderr.String())
 	}
 }

@@ -38,7 +38,7 @@ func runKeys(args []string, stdout, stderr io.Writer) int {
 		return rc
 	}
 	if fs.NArg() > 0 {
-		fs.Usage()
+		fmt.Fprintf(stderr, "paycode keys: unexpected argument %q (see 'paycode keys -h')\n", fs.Arg(0))
 		return 2
 	}
 	if *pub != "" {

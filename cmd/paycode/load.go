@@ -24,29 +24,36 @@ import (
 type loadFlags struct {
 	target, ledgers, admin, budget, out, simLatency, cpuProfile string
 	duration                                                    time.Duration
-	rate, rateScale                                             float64
+	rate, rateScale, minAchieved                                float64
 	seed                                                        int64
 	workers, maxWorkers                                         uint64
 	conns, maxConns, targetPID                                  int
-	noCheck, keepBodies, quiet, netHTTP                         bool
+	noCheck, keepBodies, quiet, netHTTP, memory                 bool
+}
+
+// registerTarget adds the flags of a run against a separate paycode
+// (load only: demo always runs embedded).
+func (f *loadFlags) registerTarget(fs *flag.FlagSet) {
+	fs.StringVar(&f.target, "target", "", "paycode lane API base URL, e.g. http://127.0.0.1:8080; several, comma-separated, spread the lanes over them (default: start paycode and the simulated wallets in this process)")
+	fs.StringVar(&f.admin, "admin", "", "with -target: paycode's admin listener base URL(s), comma-separated, e.g. http://127.0.0.1:9090; the check finds the simulated wallets' ledgers from GET /admin/wallets")
+	fs.StringVar(&f.ledgers, "ledgers", "", "with -target: the simulated wallets' base URLs, comma-separated (as 'paycode sim' prints), for the correctness check (instead of -admin)")
+	fs.IntVar(&f.targetPID, "target-pid", 0, "with -target: paycode's process id, to report its CPU per request (/proc/PID/stat)")
 }
 
 func (f *loadFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.target, "target", "", "paycode lane API base URL, e.g. http://127.0.0.1:8080; several, comma-separated, spread the lanes over them (default: start paycode and the simulated wallets in this process)")
-	fs.StringVar(&f.admin, "admin", "", "with -target: paycode's admin listener base URL(s), comma-separated, e.g. http://127.0.0.1:9090; the check finds the simulated wallets' ledgers from GET /admin/wallets")
-	fs.StringVar(&f.ledgers, "ledgers", "", "with -target: the simulated wallets' base URLs, comma-separated (as `paycode sim` prints), for the correctness check (instead of -admin)")
 	fs.BoolVar(&f.noCheck, "no-check", false, "skip the correctness check against the wallets' ledgers")
 	fs.StringVar(&f.budget, "budget", "", "budgets, e.g. 'pay.p99<=50ms,pay.success>=99.9%,inquiry.p99<=5ms': exit 1 when one breaks")
 	fs.StringVar(&f.out, "out", "", "directory for results.bin, summary.json and report.html (default: a new temporary directory)")
 	fs.DurationVar(&f.duration, "duration", 0, "stretch or shrink the stages to this total duration, keeping their shape")
 	fs.Float64Var(&f.rate, "rate", 0, "scale the stages so the highest rate is this many requests/s")
 	fs.Float64Var(&f.rateScale, "rate-scale", 0, "multiply every stage's rate by this factor")
+	fs.Float64Var(&f.minAchieved, "min-achieved", load.MinAchievedRatio, "fail the run when the achieved rate is below this fraction of the requested one (0 or less: no such gate)")
 	fs.Int64Var(&f.seed, "seed", -1, "override the scenario's seed")
 	fs.Uint64Var(&f.workers, "workers", 0, "initial vegeta workers (override limits.workers)")
 	fs.Uint64Var(&f.maxWorkers, "max-workers", 0, "maximum vegeta workers (override limits.maxWorkers)")
 	fs.IntVar(&f.conns, "connections", 0, "idle connections kept (override limits.connections)")
 	fs.IntVar(&f.maxConns, "max-connections", 0, "maximum connections (override limits.maxConnections)")
-	fs.IntVar(&f.targetPID, "target-pid", 0, "with -target: paycode's process id, to report its CPU per request (/proc/PID/stat)")
+	fs.BoolVar(&f.memory, "memory", false, "embedded mode: keep payments in memory (no journal); default: the Pebble journal in a temporary directory with synced writes, as serve runs")
 	fs.StringVar(&f.simLatency, "sim-latency", "default", "embedded mode: the simulated wallets' latency: default (each wallet its profile), zero, or typical")
 	fs.BoolVar(&f.keepBodies, "keep-bodies", false, "keep response bodies in results.bin")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live line")
@@ -93,6 +100,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	scenario := fs.String("scenario", "", "scenario file (YAML); see testdata/scenarios/")
 	var f loadFlags
+	f.registerTarget(fs)
 	f.register(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "usage: paycode load -scenario FILE [flags]\n\nOpen-loop load on paycode's lane API (vegeta), with a report per kind and\noutcome, a correctness check against the wallets' ledgers, and budgets.\nExit status 1 when the run breaks a gate (achieved rate, correctness, budget).\n\n")
@@ -126,8 +134,12 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 	if err != nil {
 		return fail(2, err)
 	}
-	o := load.Options{Scenario: sc, Budgets: budgets, NoCheck: f.noCheck, KeepBodies: f.keepBodies, TargetPID: f.targetPID, NetHTTP: f.netHTTP}
+	o := load.Options{Scenario: sc, Budgets: budgets, NoCheck: f.noCheck, KeepBodies: f.keepBodies, TargetPID: f.targetPID, NetHTTP: f.netHTTP,
+		MinAchieved: minAchievedOption(f.minAchieved)}
 	if f.target != "" {
+		if f.memory {
+			return fail(2, errors.New("-memory is for the embedded mode (without -target)"))
+		}
 		o.Targets = splitList(f.target)
 		o.BaseURL = o.Targets[0]
 		switch {
@@ -157,6 +169,12 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 		if f.ledgers != "" || f.admin != "" || f.targetPID != 0 {
 			return fail(2, errors.New("-ledgers, -admin and -target-pid go with -target"))
 		}
+		nc, cleanup, err := embeddedNode(f.memory)
+		if err != nil {
+			return fail(1, err)
+		}
+		defer cleanup() // after the node closed (deferred below)
+		o.Journal = nc.desc
 		wallets := stack.DefaultSimWallets()
 		switch f.simLatency {
 		case "default":
@@ -171,7 +189,7 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 		default:
 			return fail(2, fmt.Errorf("-sim-latency %q: want default, zero or typical", f.simLatency))
 		}
-		st, err := load.Embed(&o, stack.Config{Sim: mppsim.Config{Wallets: wallets, Seed: int64(sc.Seed)}})
+		st, err := load.Embed(&o, stack.Config{Node: nc.Config, Sim: mppsim.Config{Wallets: wallets, Seed: int64(sc.Seed)}})
 		if err != nil {
 			return fail(1, err)
 		}
@@ -250,4 +268,13 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// minAchievedOption maps the -min-achieved flag to load.Options: the
+// flag's 0 or less turns the gate off.
+func minAchievedOption(v float64) float64 {
+	if v <= 0 {
+		return -1
+	}
+	return v
 }

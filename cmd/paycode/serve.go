@@ -8,22 +8,20 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/signal"
 	"slices"
-	"sync/atomic"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/mattn/go-isatty"
-	"github.com/valyala/fasthttp"
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/metrics"
-	"github.com/paycode/paycode/loadtest/stack"
+	"github.com/paycode/paycode/engine/server"
 )
 
 const serveUsage = `usage: paycode serve [-config FILE] [flags]
@@ -50,14 +48,18 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // a configuration error, 1 when it could not start or stop cleanly.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, cfgPath, err := parseServeConfig("serve", args, stderr, serveUsage)
-	if err != nil {
+	if err != nil && !isFileProblems(err) {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		fmt.Fprintln(stderr, "paycode serve:", err)
+		if cfg == nil && cfgPath == "" {
+			fmt.Fprintln(stderr, flagError("serve", err))
+		} else {
+			fmt.Fprintln(stderr, "paycode serve:", err)
+		}
 		return 2
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := errors.Join(err, cfg.Validate()); err != nil {
 		fmt.Fprint(stderr, problems("paycode serve: invalid configuration", err))
 		return 2
 	}
@@ -77,17 +79,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.Memory {
 		log.Warn("memory: payments are kept in memory only; a restart forgets them")
 	} else {
-		j, key, err := openStore(ctx, journalSpec{DSN: cfg.Journal, Data: cfg.Data, Node: cfg.Node, LeaseTTL: cfg.LeaseTTL, SyncWindow: cfg.SyncWindow}, log)
+		j, key, err := server.OpenJournal(ctx, cfg.journalConfig(log))
 		if err != nil {
 			fmt.Fprintln(stderr, "paycode serve:", err)
 			return 1
-		}
-		if sj, ok := j.(engine.SharedJournal); ok {
-			rj := releasingJournal{SharedJournal: sj, log: log}
-			j = rj
-			if ob, ok := sj.(engine.Outbox); ok {
-				j = releasingOutbox{rj, ob} // the engine finds the outbox by assertion
-			}
 		}
 		jr, codeKey = j, key
 	}
@@ -95,44 +90,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ec := cfg.engineConfig()
 	ec.Failpoint = failpointFromEnv(log)
 	// Fail-stop: a journal that cannot write ends the process; the
-	// restart recovers from what was synced.
-	// During shutdown, the journal is closed under pays that outlived the
-	// drain timeout: their intents are durable and the restart asks their
-	// wallets, so that is no reason to exit 3 (serve returns 1 for it).
-	var closing atomic.Bool
+	// restart recovers from what was synced. (During shutdown the node
+	// logs such errors instead: see server.Node.Close.)
 	ec.OnFatal = func(err error) {
-		if closing.Load() {
-			log.Warn("a pay in flight past the drain timeout could not journal its outcome; the restart recovers it", "err", err)
-			return
-		}
 		log.Error("fatal journal error: exiting", "err", err)
 		os.Exit(3)
 	}
-	outcomes := newOutcomes() // the status page's recent outcomes (admin.go)
-	ec.OnOutcome = outcomes.Outcome
-	nc := cfg.Notify
-	if len(cfg.Wallets) == 0 {
-		// The embedded simulated wallets: trying paycode on one machine,
-		// notifications may go to a local receiver over http (never to
-		// paycode's own listeners: stack and the admin below refuse them).
-		nc.AllowHTTP = true
-		nc.Allow = append(slices.Clip(nc.Allow), "127.0.0.0/8", "::1")
+	notify := cfg.Notify
+	if cfg.simulated() {
+		// Trying paycode on one machine: notifications may go to a local
+		// receiver over http (never to paycode's own listeners, which the
+		// node refuses).
+		notify.AllowHTTP = true
+		notify.Allow = append(slices.Clip(notify.Allow), "127.0.0.0/8", "::1")
 	}
 	limits, _ := codec.NewAmountLimits(cfg.Limits.MaxAmount) // validated
-	// The admin listener opens first, so that no notification — one
-	// recovered from the journal included — can ever be sent to it.
-	var adminLn net.Listener
-	if cfg.Admin != "" {
-		if adminLn, err = net.Listen("tcp", cfg.Admin); err != nil {
-			fmt.Fprintln(stderr, "paycode serve: admin:", err)
-			return 1
-		}
-		defer adminLn.Close()
-		nc.Own = append(slices.Clip(nc.Own), adminLn.Addr().String())
-	}
 	adminAuth, _ := metrics.NewAdminAuth(cfg.AdminToken, cfg.AdminAllow)
-	st, err := stack.Start(stack.Config{
+	var node *server.Node
+	nc := server.Config{
 		Listen:       cfg.Listen,
+		Admin:        cfg.Admin,
 		Wallets:      cfg.Wallets,
 		Logger:       log,
 		Journal:      jr,
@@ -142,113 +119,87 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Security:     sec,
 		TLS:          laneTLS,
 		WalletSigner: signer,
-		Notify:       nc,
+		Version:      versionString(),
+		Notify:       notify,
 		AmountLimits: limits,
-	})
+		AdminAuth:    adminAuth,
+		Reload: func(context.Context) error {
+			if cfgPath == "" {
+				return nil
+			}
+			if err := reloadKeys(cfg, args, node.API); err != nil {
+				log.Error("client keys reload failed; the old keys stay", "err", err)
+				return err
+			}
+			log.Info("client keys reloaded", "config", cfgPath)
+			return nil
+		},
+	}
+	if cfg.simulated() {
+		wallets, closeSim, err := startSimWallets()
+		if err != nil {
+			if jr != nil {
+				jr.Close()
+			}
+			fmt.Fprintln(stderr, "paycode serve:", err)
+			return 1
+		}
+		defer closeSim()
+		nc.Wallets = wallets
+		nc.TestCodes = simTestCodes{prefix: strings.TrimPrefix(wallets[0].Name, "mpp-")}
+		names := make([]string, len(wallets))
+		for i, w := range wallets {
+			names[i] = w.Name
+		}
+		log.Warn("sim: paying through simulated wallets that approve test codes and charge nobody; never for real money (configure wallets and leave sim off)",
+			"wallets", names)
+	}
+	node, err = server.Start(nc)
 	if err != nil {
 		fmt.Fprintln(stderr, "paycode serve:", err)
 		return 1
 	}
-	closed := false
-	defer func() {
-		if !closed {
-			st.Close()
-		}
-	}()
+	defer node.Close()
 	if jr != nil {
-		log.Info("journal open", "journal", journalName(cfg), "recovered_payments", st.Recovered.Payments, "pending", st.Recovered.Pending)
+		log.Info("journal open", "journal", cfg.journalConfig(nil).String(), "recovered_payments", node.Recovered.Payments, "pending", node.Recovered.Pending)
 	}
 
-	reload := reloader(cfg, cfgPath, args, st, log)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go func() {
 		for range hup {
-			reload(context.Background())
+			node.Reload(context.Background())
 		}
 	}()
 
-	var ops *metrics.Admin
-	if adminLn != nil {
-		ln := adminLn
-		var h fasthttp.RequestHandler
-		ops, h = newAdmin(st, reload, adminAuth, outcomes)
-		adminSrv := &fasthttp.Server{Handler: h, Name: "paycode-admin", ReadTimeout: 10 * time.Second,
-			Logger: httpapi.FastHTTPLogger(log, "admin"), SecureErrorLogMessage: true}
-		go adminSrv.Serve(ln)
-		defer adminSrv.Shutdown()
-		log.Info("admin listening", "addr", ln.Addr().String())
-	}
-
-	log.Info("paycode serving", "version", versionString(), "lane", st.URL(), "engine", engineString(st.Engine))
-	if st.Sim != nil {
-		for _, n := range st.Sim.Names() {
-			log.Info("simulated wallet", "name", n, "url", st.Sim.URL(n))
+	log.Info("paycode serving", "version", versionString(), "lane", node.URL(), "engine", engineString(node.Engine))
+	for _, w := range nc.Wallets {
+		if w.Simulated {
+			log.Info("simulated wallet", "name", w.Name, "url", w.URL)
 		}
 	}
-	fmt.Fprint(stdout, curlExample(st.URL()))
+	if cfg.simulated() {
+		fmt.Fprint(stdout, curlExample(node.URL()))
+	}
 
 	select {
 	case <-ctx.Done():
-	case err := <-st.Err():
+	case err := <-node.Err():
 		log.Error("lane server stopped", "err", err)
 		return 1
 	}
 
-	// Graceful shutdown: not ready at once, stop accepting, let requests
-	// in flight finish, then stop the follow-up loop and close the journal
-	// (pending follow-ups are in it already; a shared journal releases
-	// their leases first, see releasingJournal).
-	start := time.Now()
+	// Graceful shutdown (server.Node.Shutdown): not ready at once, stop
+	// accepting, let requests in flight finish, then stop the follow-up
+	// loop and close the journal (pending follow-ups are in it already).
 	log.Info("shutting down: draining lane requests", "drain_timeout", cfg.Shutdown.DrainTimeout)
-	if ops != nil {
-		ops.SetDraining(true)
-	}
 	dctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.DrainTimeout)
-	drainErr := st.Server.ShutdownWithContext(dctx)
-	cancel()
-	if drainErr != nil {
-		log.Error("drain timeout passed with lane requests in flight: closing under them", "err", drainErr)
-	}
-	pending := st.Engine.FollowUps()
-	closed = true
-	closing.Store(true)
-	if err := st.Close(); err != nil {
-		log.Error("shutdown", "err", err)
-		return 1
-	}
-	log.Info("stopped", "drained_in", time.Since(start).Round(time.Millisecond), "follow_ups_left_in_journal", pending)
-	if drainErr != nil {
+	defer cancel()
+	if err := node.Shutdown(dctx); err != nil {
 		return 1
 	}
 	return 0
-}
-
-// reloader returns the reload of SIGHUP and POST /admin/reload: the
-// routing rules, then the lane clients' keys from the config file read
-// again (with the same flags and environment). Each part that fails
-// keeps what it had and is logged; the errors are returned joined.
-func reloader(cfg *serveConfig, cfgPath string, args []string, st *stack.Stack, log *slog.Logger) func(context.Context) error {
-	return func(ctx context.Context) error {
-		var errs []error
-		if err := st.Ident.Reload(ctx); err != nil {
-			log.Error("routing rules reload failed; the old rules stay", "err", err)
-			errs = append(errs, err)
-		} else {
-			log.Info("routing rules reloaded; identification cache dropped")
-		}
-		if cfgPath == "" {
-			return errors.Join(errs...)
-		}
-		if err := reloadKeys(cfg, args, st.API); err != nil {
-			log.Error("client keys reload failed; the old keys stay", "err", err)
-			errs = append(errs, err)
-		} else {
-			log.Info("client keys reloaded", "config", cfgPath)
-		}
-		return errors.Join(errs...)
-	}
 }
 
 // reloadKeys reads the configuration again and swaps the lane's security
@@ -257,10 +208,10 @@ func reloader(cfg *serveConfig, cfgPath string, args []string, st *stack.Stack, 
 // change of paycode's own key or of the admission limits is refused.
 func reloadKeys(old *serveConfig, args []string, api *httpapi.Server) error {
 	c, _, err := parseServeConfig("serve", args, io.Discard, "")
-	if err != nil {
+	if err != nil && !isFileProblems(err) {
 		return err
 	}
-	if err := c.Validate(); err != nil {
+	if err := errors.Join(err, c.Validate()); err != nil {
 		return fmt.Errorf("%s", problems("invalid configuration", err))
 	}
 	if c.Listen != old.Listen {
@@ -271,57 +222,34 @@ func reloadKeys(old *serveConfig, args []string, api *httpapi.Server) error {
 		return err
 	}
 	if sec == nil {
-		sec = &httpapi.Security{Default: &httpapi.Client{Policy: httpapi.PolicyNone}} // as stack.Start
+		sec = &httpapi.Security{Default: &httpapi.Client{Policy: httpapi.PolicyNone}} // as server.Start
 	}
 	return api.SetSecurity(*sec)
 }
 
-// releasingJournal is a shared journal whose Close first releases this
-// node's leases, so other nodes take the pending work over at once
-// instead of after the lease expires. Close comes after the follow-up
-// loop stopped (stack.Close), so no lease is taken again.
-type releasingJournal struct {
-	engine.SharedJournal
-	log *slog.Logger
-}
-
-func (j releasingJournal) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := j.Release(ctx)
-	if err != nil {
-		j.log.Error("releasing leases failed: other nodes take this node's payments over after the lease", "err", err)
-	} else {
-		j.log.Info("leases released to the other nodes")
-	}
-	return errors.Join(err, j.SharedJournal.Close())
-}
-
-// releasingOutbox is a releasingJournal over a journal that keeps the
-// notification outbox (engine.Outbox): pending notifications then live in
-// the journal, not in the engine's memory.
-type releasingOutbox struct {
-	releasingJournal
-	engine.Outbox
-}
-
-// journalName describes the journal for logs, without secrets.
-func journalName(c *serveConfig) string {
-	if c.Journal != "" {
-		return redactDSN(c.Journal)
-	}
-	return "pebble:" + c.Data
+// journalConfig is the journal the settings select.
+func (c *serveConfig) journalConfig(log *slog.Logger) server.JournalConfig {
+	return server.JournalConfig{DSN: c.Journal, Dir: c.Data, Node: c.Node, LeaseTTL: c.LeaseTTL, SyncWindow: c.SyncWindow, Logger: log}
 }
 
 // newLogger returns serve's logger on w: JSON, or text when format is
 // text, or auto and w is a terminal. The level was validated.
 func newLogger(w io.Writer, format, level string) *slog.Logger {
 	lvl, _ := parseLevel(level)
-	opts := &slog.HandlerOptions{Level: lvl}
+	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: humanDuration}
 	if format == "text" || (format == "auto" && isTerminal(w)) {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// humanDuration logs durations as Go writes them ("10s", "31.5ms"), not
+// as JSON's nanoseconds.
+func humanDuration(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
 
 func isTerminal(w io.Writer) bool {

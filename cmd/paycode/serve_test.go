@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -142,6 +143,12 @@ func TestNewLoggerFormat(t *testing.T) {
 	if !strings.Contains(b.String(), "level=DEBUG msg=x k=v") {
 		t.Errorf("text: %q", b.String())
 	}
+	// Durations are human in JSON too, not nanoseconds.
+	b.Reset()
+	newLogger(&b, "json", "info").Info("x", "drain_timeout", 10*time.Second, slog.Duration("took", 1500*time.Microsecond))
+	if !strings.Contains(b.String(), `"drain_timeout":"10s"`) || !strings.Contains(b.String(), `"took":"1.5ms"`) {
+		t.Errorf("json durations: %q", b.String())
+	}
 }
 
 // signedPay sends a pay signed by signer for clientID and returns the
@@ -190,7 +197,7 @@ func TestReloadClientKeys(t *testing.T) {
 	cfgFile := filepath.Join(dir, "paycode.yaml")
 	write := func(clients string) {
 		t.Helper()
-		cfg := "memory: true\nlisten: 127.0.0.1:0\nadmin: 127.0.0.1:0\nkeys:\n  privateKeyFile: " + keyFile + "\n  clients:\n" + clients
+		cfg := "sim: true\nmemory: true\nlisten: 127.0.0.1:0\nadmin: 127.0.0.1:0\nkeys:\n  privateKeyFile: " + keyFile + "\n  clients:\n" + clients
 		// Write then rename, as an editor or config management does: a
 		// reload never reads half a file.
 		tmp := cfgFile + ".tmp"
@@ -300,7 +307,7 @@ func TestReloadClientKeys(t *testing.T) {
 // limits, at their defaults either way, did not change).
 func TestReloadAddsKeys(t *testing.T) {
 	cfgFile := filepath.Join(t.TempDir(), "paycode.yaml")
-	base := "memory: true\nlisten: 127.0.0.1:0\nadmin: 127.0.0.1:0\n"
+	base := "sim: true\nmemory: true\nlisten: 127.0.0.1:0\nadmin: 127.0.0.1:0\n"
 	if err := os.WriteFile(cfgFile, []byte(base), 0o600); err != nil {
 		t.Fatal(err)
 	}

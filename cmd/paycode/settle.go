@@ -12,10 +12,8 @@ import (
 	"time"
 	_ "time/tzdata" // -tz works in a minimal container too
 
-	"github.com/valyala/fasthttp"
-
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/engine/settle"
-	"github.com/paycode/paycode/loadtest/mppsim"
 )
 
 // runSettle writes a day's transaction-details file (engine/settle) from
@@ -61,10 +59,10 @@ read or the file written, 2 on bad flags.
 		fmt.Fprintln(stderr, "paycode settle:", err)
 		return 2
 	}
-	spec := journalSpec{DSN: *dsn, Data: *data}
-	if !spec.shared() {
+	spec := server.JournalConfig{DSN: *dsn, Dir: *data}
+	if !spec.Shared() {
 		if spec.DSN != "" {
-			fmt.Fprintf(stderr, "paycode settle: -journal %q: want a postgres:// URL (or -data for Pebble)\n", redactDSN(spec.DSN))
+			fmt.Fprintf(stderr, "paycode settle: -journal %q: want a postgres:// URL (or -data for Pebble)\n", server.RedactDSN(spec.DSN))
 			return 2
 		}
 		// journal.Open would create an empty journal: refuse a directory
@@ -76,10 +74,10 @@ read or the file written, 2 on bad flags.
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	j, _, err := openStore(ctx, spec, log)
+	spec.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	j, _, err := server.OpenJournal(ctx, spec)
 	if err != nil {
-		if !spec.shared() {
+		if !spec.Shared() {
 			fmt.Fprintf(stderr, "paycode settle: %v\n(if paycode serve is running on %s, stop it first: Pebble lets one process open the journal)\n", err, *data)
 		} else {
 			fmt.Fprintln(stderr, "paycode settle:", err)
@@ -155,7 +153,7 @@ each file), then a summary. Exit 0: the files agree; 1: mismatches;
 		return rc
 	}
 	if fs.NArg() != 2 {
-		fs.Usage()
+		fmt.Fprintln(stderr, "paycode reconcile: want two files, OURS THEIRS (see 'paycode reconcile -h')")
 		return 2
 	}
 	ours, err := readSettlement(fs.Arg(0))
@@ -194,60 +192,4 @@ func readSettlement(name string) ([]settle.Row, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return rows, nil
-}
-
-// runSimSettlement fetches the simulated wallets' settlement file from a
-// running paycode sim (`paycode sim settlement`).
-func runSimSettlement(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sim settlement", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	from := fs.String("from", "http://127.0.0.1:7000", "a running paycode sim: its identification service (all wallets) or one wallet's URL")
-	date := fs.String("date", "", "settlement day, YYYY-MM-DD (required)")
-	tz := fs.String("tz", "UTC", "time zone of the settlement day")
-	out := fs.String("o", "", "output file; default standard output")
-	timeout := fs.Duration("timeout", 10*time.Second, "request timeout")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: paycode sim settlement -date YYYY-MM-DD [-from URL] [-tz UTC] [-o FILE]\n\nFetches the simulated wallets' own settlement file for a day (GET %s).\n\n", mppsim.SettlementPath)
-		fs.PrintDefaults()
-	}
-	if rc, ok := parseFlags(fs, args); !ok {
-		return rc
-	}
-	if _, err := settle.ParseDay(*date, nil); err != nil {
-		fmt.Fprintln(stderr, "paycode sim settlement: -date:", err)
-		return 2
-	}
-	if _, err := settle.LoadLocation(*tz); err != nil {
-		fmt.Fprintln(stderr, "paycode sim settlement:", err)
-		return 2
-	}
-	b, err := mppsim.FetchSettlement(*from, *date, *tz, *timeout)
-	if err != nil {
-		fmt.Fprintln(stderr, "paycode sim settlement:", err)
-		return 1
-	}
-	if err := writeOut(*out, b, stdout); err != nil {
-		fmt.Fprintln(stderr, "paycode sim settlement:", err)
-		return 1
-	}
-	return 0
-}
-
-// settlementOr serves GET mppsim.SettlementPath with the wallets'
-// settlement file and everything else with h.
-func settlementOr(h fasthttp.RequestHandler, wallets ...*mppsim.Wallet) fasthttp.RequestHandler {
-	sh := mppsim.SettlementHandler(wallets...)
-	return func(ctx *fasthttp.RequestCtx) {
-		if string(ctx.Path()) == mppsim.SettlementPath {
-			sh(ctx)
-			return
-		}
-		h(ctx)
-	}
-}
-
-// withSettlement makes a wallet's server also serve its settlement file.
-func withSettlement(srv *fasthttp.Server, w *mppsim.Wallet) *fasthttp.Server {
-	srv.Handler = settlementOr(srv.Handler, w)
-	return srv
 }

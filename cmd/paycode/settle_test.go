@@ -19,6 +19,7 @@ import (
 
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/journal"
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/engine/settle"
 	"github.com/paycode/paycode/loadtest/killtest"
 	"github.com/paycode/paycode/loadtest/mppsim"
@@ -98,9 +99,9 @@ func runSettleDay(t *testing.T) *settleRun {
 	}
 	wallets[1].PasswordDelay = time.Hour // mpp-281003: the user never confirms before the cancel
 	st, err := stack.Start(stack.Config{
-		Journal: j, CodeKey: j.CodeKey(), NoDecoder: true, Logger: slog.New(slog.DiscardHandler),
-		Engine: engine.Config{Clock: clk, PayTimeout: 2 * time.Second,
-			PollSchedule: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}},
+		Node: server.Config{Journal: j, CodeKey: j.CodeKey(), NoDecoder: true, Logger: slog.New(slog.DiscardHandler),
+			Engine: engine.Config{Clock: clk, PayTimeout: 2 * time.Second,
+				PollSchedule: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}}},
 		Sim: mppsim.Config{Wallets: wallets, Now: clk.Now},
 	})
 	if err != nil {
@@ -375,7 +376,7 @@ func TestSettleCommandErrors(t *testing.T) {
 		{[]string{"settle", "-date", settleDate, "extra"}, 2, "unexpected argument"},
 		{[]string{"settle", "-date", settleDate, "-data", filepath.Join(dir, "nope")}, 1, "no journal directory"},
 		{[]string{"settle", "-date", settleDate, "-data", dir}, 1, "stop it first"}, // j holds Pebble's lock
-		{[]string{"reconcile", good}, 2, "usage: paycode reconcile"},
+		{[]string{"reconcile", good}, 2, "want two files, OURS THEIRS"},
 		{[]string{"reconcile", good, filepath.Join(dir, "missing.csv")}, 2, "missing.csv"},
 		{[]string{"reconcile", good, cut}, 2, "cut.csv: line 2: settle: no <END> line"},
 		{[]string{"reconcile", good, good}, 0, ""},

@@ -16,6 +16,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/paycode/paycode/engine/ident"
+	"github.com/paycode/paycode/engine/server"
+	"github.com/paycode/paycode/engine/settle"
 	"github.com/paycode/paycode/loadtest/mppsim"
 	"github.com/paycode/paycode/loadtest/stack"
 )
@@ -102,7 +104,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 		if *port != 0 {
 			p = *port + i
 		}
-		url, err := serve(net.JoinHostPort(*host, fmt.Sprint(p)), nil, withSettlement(mppsim.NewServer(w), w))
+		url, err := serve(net.JoinHostPort(*host, fmt.Sprint(p)), nil, mppsim.NewServer(w))
 		if err != nil {
 			fmt.Fprintln(stderr, "paycode sim:", err)
 			return 1
@@ -148,4 +150,77 @@ func setSimLatency(wallets []mppsim.WalletConfig, spec string) error {
 		wallets[i].Latency = l
 	}
 	return nil
+}
+
+// startSimWallets starts the embedded default's simulated wallets for
+// serve's sim mode and returns them as the node's wallets; the caller
+// closes them after the node.
+func startSimWallets() ([]server.WalletConfig, func() error, error) {
+	wallets, sim, err := stack.StartSim(stack.Config{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return wallets, sim.Close, nil
+}
+
+// runSimSettlement fetches the simulated wallets' settlement file from a
+// running paycode sim (`paycode sim settlement`).
+func runSimSettlement(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sim settlement", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "http://127.0.0.1:7000", "a running paycode sim: its identification service (all wallets) or one wallet's URL")
+	date := fs.String("date", "", "settlement day, YYYY-MM-DD (required)")
+	tz := fs.String("tz", "UTC", "time zone of the settlement day")
+	out := fs.String("o", "", "output file; default standard output")
+	timeout := fs.Duration("timeout", 10*time.Second, "request timeout")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: paycode sim settlement -date YYYY-MM-DD [-from URL] [-tz UTC] [-o FILE]\n\nFetches the simulated wallets' own settlement file for a day (GET %s).\n\n", mppsim.SettlementPath)
+		fs.PrintDefaults()
+	}
+	if rc, ok := parseFlags(fs, args); !ok {
+		return rc
+	}
+	if _, err := settle.ParseDay(*date, nil); err != nil {
+		fmt.Fprintln(stderr, "paycode sim settlement: -date:", err)
+		return 2
+	}
+	if _, err := settle.LoadLocation(*tz); err != nil {
+		fmt.Fprintln(stderr, "paycode sim settlement:", err)
+		return 2
+	}
+	b, err := mppsim.FetchSettlement(*from, *date, *tz, *timeout)
+	if err != nil {
+		fmt.Fprintln(stderr, "paycode sim settlement:", err)
+		return 1
+	}
+	if err := writeOut(*out, b, stdout); err != nil {
+		fmt.Fprintln(stderr, "paycode sim settlement:", err)
+		return 1
+	}
+	return 0
+}
+
+// settlementOr serves GET mppsim.SettlementPath with the wallets'
+// settlement file and everything else with h.
+func settlementOr(h fasthttp.RequestHandler, wallets ...*mppsim.Wallet) fasthttp.RequestHandler {
+	sh := mppsim.SettlementHandler(wallets...)
+	return func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) == mppsim.SettlementPath {
+			sh(ctx)
+			return
+		}
+		h(ctx)
+	}
+}
+
+// simWalletsComment tells `config print` which wallets sim mode runs:
+// their ports are chosen at start, so they are a comment, not settings
+// (GET /admin/wallets lists them with their URLs while serve runs).
+func simWalletsComment() string {
+	var b strings.Builder
+	b.WriteString("# sim: serve starts these simulated wallets on free loopback ports and pays\n# through them (GET /admin/wallets lists their URLs); they charge nobody:\n")
+	for _, w := range stack.DefaultSimWallets() {
+		fmt.Fprintf(&b, "#   - {name: %s, brand: %q, latency: %s median}\n", w.Name, w.Brand, w.Latency.Median)
+	}
+	return b.String()
 }

@@ -13,10 +13,9 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/mpp"
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/engine/status"
-	"github.com/paycode/paycode/loadtest/stack"
 )
 
 // TestStatusBreakerOpens: a wallet answering 503 trips its breaker after
@@ -37,15 +36,14 @@ func TestStatusBreakerOpens(t *testing.T) {
 	go wallet.Serve(wl)
 	t.Cleanup(func() { wallet.Shutdown() })
 
-	outcomes := newOutcomes()
-	st, err := stack.Start(stack.Config{NoDecoder: true, NoFollowUpLoop: true, Logger: slog.New(slog.DiscardHandler),
-		Wallets: []stack.WalletConfig{{Name: "mpp-281001", URL: "http://" + wl.Addr().String(), Timeout: 2 * time.Second}},
-		Engine:  engine.Config{OnOutcome: outcomes.Outcome}})
+	st, err := server.Start(server.Config{NoDecoder: true, Logger: slog.New(slog.DiscardHandler),
+		Wallets: []server.WalletConfig{{Name: "mpp-281001", URL: "http://" + wl.Addr().String(), Timeout: 2 * time.Second}}},
+		server.ManualFollowUps())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	admin := serveAdmin(t, st, outcomes)
+	admin := serveAdmin(t, st)
 
 	n := time.Now().UnixNano() % 1e12
 	for i := range mpp.DefaultBreakerConsecutive {

@@ -25,6 +25,9 @@ func (s simTestCodes) Rows() []status.TestCodeRow {
 	return rows
 }
 
+// statusCodeSide is the status page's test-code image size in pixels.
+const statusCodeSide = 180
+
 func (s simTestCodes) PNG(outcome string) ([]byte, bool) {
 	o, ok := mppsim.ParseOutcome(outcome)
 	if !ok {
@@ -34,6 +37,8 @@ func (s simTestCodes) PNG(outcome string) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	b, err := codeimage.PNG(code, codeimage.QR)
+	// The page shows it 180 px wide: drawing it that size (not phone
+	// size) keeps nine codes per refresh cheap.
+	b, err := codeimage.SizedPNG(code, codeimage.QR, statusCodeSide, statusCodeSide)
 	return b, err == nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paycode/paycode/decode"
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/engine/status"
 	"github.com/paycode/paycode/loadtest/mppsim"
 	"github.com/paycode/paycode/loadtest/stack"
@@ -22,12 +23,14 @@ import (
 // request, the row's last two digits, the wallet's prefix); against real
 // (here: another process's) wallets it has none.
 func TestStatusTestCodes(t *testing.T) {
-	st, err := stack.Start(stack.Config{NoDecoder: true, Logger: slog.New(slog.DiscardHandler)})
+	// serve in sim mode gives the node the simulated wallets' test codes.
+	st, err := stack.Start(stack.Config{Node: server.Config{NoDecoder: true, Logger: slog.New(slog.DiscardHandler),
+		TestCodes: simTestCodes{prefix: "281001"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	admin := serveAdmin(t, st)
+	admin := serveAdmin(t, st.Node)
 	code, body := get(t, admin+"/status.json")
 	var snap status.Snapshot
 	if err := json.Unmarshal([]byte(body), &snap); err != nil || code != 200 {
@@ -71,16 +74,16 @@ func TestStatusTestCodes(t *testing.T) {
 	}
 
 	// A paycode whose wallets are not simulated in it shows no test codes.
-	cfg := stack.Config{NoDecoder: true, Logger: slog.New(slog.DiscardHandler)}
+	cfg := stack.Config{Node: server.Config{NoDecoder: true, Logger: slog.New(slog.DiscardHandler)}}
 	for _, n := range st.Sim.Names() {
-		cfg.Wallets = append(cfg.Wallets, stack.WalletConfig{Name: n, URL: st.Sim.URL(n)})
+		cfg.Node.Wallets = append(cfg.Node.Wallets, server.WalletConfig{Name: n, URL: st.Sim.URL(n)})
 	}
 	real, err := stack.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer real.Close()
-	admin2 := serveAdmin(t, real)
+	admin2 := serveAdmin(t, real.Node)
 	_, body = get(t, admin2+"/status.json")
 	if strings.Contains(body, "testCodes") {
 		t.Errorf("test codes shown without simulated wallets: %s", body)

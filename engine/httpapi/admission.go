@@ -29,9 +29,14 @@ const (
 	// sheds nothing, short enough to act before a lane's timeout.
 	DefaultPayDelayInterval = 100 * time.Millisecond
 	// minPayLimit is the floor of the adaptive pay limit: however slow pays
-	// are, this many may always be in flight, so a slow disk (fsyncs above
-	// the target) caps concurrency instead of shedding everything.
-	minPayLimit = 8
+	// are, this many may always be in flight. Below a few dozen pays in
+	// flight there is no standing queue worth shedding: a delay above the
+	// target then comes from the machine (a slow disk, cores taken by other
+	// processes, a race-instrumented build), and shedding the lanes'
+	// ordinary working set would refuse pays without making any faster.
+	// A slow node is thus capped at this concurrency instead of shedding
+	// everything; a real overload (hundreds of pays waiting) still is.
+	minPayLimit = 32
 )
 
 // payGate is the adaptive limit on new pays in flight, driven by their

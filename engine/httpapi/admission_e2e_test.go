@@ -18,6 +18,7 @@ import (
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/journal"
 	"github.com/paycode/paycode/engine/metrics"
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/loadtest/mppsim"
 	"github.com/paycode/paycode/loadtest/stack"
 )
@@ -65,16 +66,17 @@ func TestPaysShedByQueueingDelay(t *testing.T) {
 	}
 	logs := &lockedBuffer{}
 	st, err := stack.Start(stack.Config{
-		Sim:            mppsim.Config{Wallets: wallets, Seed: 1, Now: clock.Now},
-		Engine:         engine.Config{Clock: clock, PayTimeout: 5 * time.Second, WalletCallTimeout: 2 * time.Second},
-		NoFollowUpLoop: true,
-		NoNotifier:     true,
-		NoDecoder:      true,
-		Journal:        jn,
-		CodeKey:        jn.CodeKey(),
-		Logger:         slog.New(slog.NewTextHandler(logs, nil)),
-		Security: &httpapi.Security{Default: &httpapi.Client{Policy: httpapi.PolicyNone},
-			PayDelayTarget: target, PayDelayInterval: interval},
+		Sim: mppsim.Config{Wallets: wallets, Seed: 1, Now: clock.Now},
+		Node: server.Config{
+			Engine:    engine.Config{Clock: clock, PayTimeout: 5 * time.Second, WalletCallTimeout: 2 * time.Second},
+			NoDecoder: true,
+			Journal:   jn,
+			CodeKey:   jn.CodeKey(),
+			Logger:    slog.New(slog.NewTextHandler(logs, nil)),
+			Security: &httpapi.Security{Default: &httpapi.Client{Policy: httpapi.PolicyNone},
+				PayDelayTarget: target, PayDelayInterval: interval},
+		},
+		Options: []server.Option{server.ManualFollowUps(), server.UndeliveredNotifications()},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +135,7 @@ func TestPaysShedByQueueingDelay(t *testing.T) {
 	}
 
 	// Quick pays: more in flight than the floor, none shed.
-	const many = 9
+	const many = httpapi.MinPayLimit + 1
 	out := hold(many)
 	if l, f := st.API.PayLimit(); l != ceiling || f != many {
 		t.Fatalf("quick pays: limit %d (ceiling %d), %d in flight", l, ceiling, f)

@@ -39,8 +39,8 @@ func TestPayGate(t *testing.T) {
 			{hold: 20, delay: time.Millisecond, want: 99, admitted: 20},
 		}},
 		{"never below the floor", []gateStep{
-			{hold: 10, delay: time.Second, want: minPayLimit, admitted: 10},
-			{hold: 10, delay: time.Second, want: minPayLimit, admitted: minPayLimit},
+			{hold: minPayLimit + 8, delay: time.Second, want: minPayLimit, admitted: minPayLimit + 8},
+			{hold: minPayLimit + 8, delay: time.Second, want: minPayLimit, admitted: minPayLimit},
 		}},
 		{"never above the ceiling", []gateStep{
 			{hold: 1000, delay: 5100 * time.Microsecond, want: 900, admitted: 1000},

@@ -16,6 +16,7 @@ import (
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/enginetest"
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/loadtest/mppsim"
 	"github.com/paycode/paycode/loadtest/stack"
 )
@@ -67,10 +68,12 @@ func newE2E(t *testing.T) *e2e {
 		wallets[i].HangFor = 5 * time.Second  // codes 92-93: longer than the pay timeout
 	}
 	st, err := stack.Start(stack.Config{
-		Sim:            mppsim.Config{Wallets: wallets, Seed: 1, Now: clock.Now},
-		Engine:         engine.Config{Clock: clock, PayTimeout: 300 * time.Millisecond, WalletCallTimeout: 2 * time.Second},
-		NoFollowUpLoop: true,
-		Logger:         log,
+		Sim: mppsim.Config{Wallets: wallets, Seed: 1, Now: clock.Now},
+		Node: server.Config{
+			Engine: engine.Config{Clock: clock, PayTimeout: 300 * time.Millisecond, WalletCallTimeout: 2 * time.Second},
+			Logger: log,
+		},
+		Options: []server.Option{server.ManualFollowUps()},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -409,7 +412,10 @@ func TestConcurrentPaysWithDuplicates(t *testing.T) {
 				a := e.post("pay", "C1", payBody(j.reqID, j.code, 100))
 				// U is allowed: on a loaded machine (-race) a wallet answer can
 				// miss the test's short pay timeout; the follow-up settles it.
-				if a.Result.Code != "SUCCESS" && a.Result.Code != "PAYMENT_IN_PROCESS" {
+				// So is F PROCESS_FAIL: a pay that found its wallet's
+				// connector full past its wait was not sent. Either way the
+				// checks below hold paycode's answer to the wallet's ledger.
+				if a.Result.Code != "SUCCESS" && a.Result.Code != "PAYMENT_IN_PROCESS" && a.Result.Code != "PROCESS_FAIL" {
 					t.Errorf("%s: %s", j.reqID, a.Result.Code)
 				}
 				mu.Lock()
@@ -448,17 +454,20 @@ func TestConcurrentPaysWithDuplicates(t *testing.T) {
 			t.Fatalf("%s got %d payment ids", reqID, len(pids))
 		}
 		for pid := range pids {
-			if charged[pid] != 1 {
+			if charged[pid] > 1 {
 				t.Errorf("%s charged %d times", reqID, charged[pid])
 			}
-			e.agree("C1", pid, 100)
+			e.agree("C1", pid, 100) // SUCCESS exactly when charged
 		}
 	}
-	if len(charged) != payments {
-		t.Fatalf("wallets charged %d payments, want %d", len(charged), payments)
+	// Every code is a success code, so all but the few a loaded machine
+	// timed out or could not send are charged; none twice (above), and no
+	// duplicate request dispatched a second pay.
+	if len(charged) < payments*95/100 {
+		t.Fatalf("wallets charged %d payments, want at least 95%% of %d", len(charged), payments)
 	}
-	if n := e.st.Engine.Stats().Dispatched.Load(); n != payments {
-		t.Fatalf("dispatched %d, want %d (sent %d requests)", n, payments, sent)
+	if n := e.st.Engine.Stats().Dispatched.Load(); n > payments || n < int64(len(charged)) {
+		t.Fatalf("dispatched %d, want between %d charged and %d (sent %d requests)", n, len(charged), payments, sent)
 	}
 }
 

@@ -13,3 +13,6 @@ func ParsePayForm(body, boundary []byte, maxImage int) (request, image []byte, w
 
 // DecodeFailure exposes the decoder-error table.
 func DecodeFailure(err error) (codec.ResultCode, string) { return decodeFailure(err) }
+
+// MinPayLimit is the floor of the adaptive pay limit.
+const MinPayLimit = minPayLimit

@@ -33,7 +33,7 @@ func TestByteIdenticalReplays(t *testing.T) {
 	start := func(listen string) *e2e {
 		j := open()
 		st, clock := startSigned(t, signedOpts{stack: func(c *stack.Config) {
-			c.Journal, c.CodeKey, c.Listen = j, j.CodeKey(), listen
+			c.Node.Journal, c.Node.CodeKey, c.Node.Listen = j, j.CodeKey(), listen
 		}}, log)
 		return &e2e{t: t, st: st, clock: clock, logs: logs, http: &http.Client{Timeout: 10 * time.Second}}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/loadtest/stack"
 )
 
@@ -13,7 +14,7 @@ import (
 // and times out is closed without a response, so HTTP clients never see
 // an unsolicited answer on a spare idle connection.
 func TestIdleConnectionGetsNoAnswer(t *testing.T) {
-	st, err := stack.Start(stack.Config{NoDecoder: true})
+	st, err := stack.Start(stack.Config{Node: server.Config{NoDecoder: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/enginetest"
 	"github.com/paycode/paycode/engine/httpapi"
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/engine/sign"
 	"github.com/paycode/paycode/engine/sign/signtest"
 	"github.com/paycode/paycode/loadtest/mppsim"
@@ -83,14 +84,15 @@ func startSigned(tb testing.TB, o signedOpts, log *slog.Logger) (*stack.Stack, *
 		o.engine(&ec)
 	}
 	cfg := stack.Config{
-		Sim: sc, Engine: ec, NoFollowUpLoop: true, Logger: log, NoDecoder: true, NoNotifier: true,
-		Security: sec, TLS: o.tls,
+		Sim:     sc,
+		Node:    server.Config{Engine: ec, Logger: log, NoDecoder: true, Security: sec, TLS: o.tls},
+		Options: []server.Option{server.ManualFollowUps(), server.UndeliveredNotifications()},
 	}
 	if o.stack != nil {
 		o.stack(&cfg)
 	}
 	if o.simSigning {
-		cfg.WalletSigner, cfg.SimSigning, cfg.SimWalletKey = signtest.Paycode.Signer("1"), true, signtest.Wallet.Private
+		cfg.Node.WalletSigner, cfg.SimSigning, cfg.SimWalletKey = signtest.Paycode.Signer("1"), true, signtest.Wallet.Private
 	}
 	st, err := stack.Start(cfg)
 	if err != nil {

@@ -224,6 +224,10 @@ func NewWithSource(cfg Config, src Source) (*Identifier, error) {
 	return id, nil
 }
 
+// Source is what the Identifier asks on a cache miss (a *TableSource
+// for rules, a *ServiceClient for a remote service).
+func (id *Identifier) Source() Source { return id.src }
+
 // tick keeps the coarse clock until Close.
 func (id *Identifier) tick() {
 	defer id.bg.Done()

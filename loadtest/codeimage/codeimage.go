@@ -42,11 +42,25 @@ const (
 	BarcodeHeight = 240
 )
 
+// pngEncoder favours speed: the status page draws a code per outcome row
+// on every refresh, and two-tone images compress well at any level.
+var pngEncoder = png.Encoder{CompressionLevel: png.BestSpeed}
+
 // ErrEmpty is returned for an empty text.
 var ErrEmpty = errors.New("codeimage: nothing to draw")
 
 // PNG draws text in format f at the phone-screen size.
 func PNG(text string, f Format) ([]byte, error) {
+	if f == Code128 {
+		return SizedPNG(text, f, BarcodeWidth, BarcodeHeight)
+	}
+	return SizedPNG(text, f, QRSide, QRSide)
+}
+
+// SizedPNG draws text in format f in a width×height image (the symbol
+// keeps its proportions and quiet zone; a too small size gets the
+// symbol's least).
+func SizedPNG(text string, f Format, width, height int) ([]byte, error) {
 	if text == "" {
 		return nil, ErrEmpty
 	}
@@ -56,10 +70,10 @@ func PNG(text string, f Format) ([]byte, error) {
 	)
 	switch f {
 	case QR:
-		m, err = qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, QRSide, QRSide,
+		m, err = qrcode.NewQRCodeWriter().Encode(text, gozxing.BarcodeFormat_QR_CODE, width, height,
 			map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_ERROR_CORRECTION: "M", gozxing.EncodeHintType_MARGIN: 4})
 	case Code128:
-		m, err = oned.NewCode128Writer().Encode(text, gozxing.BarcodeFormat_CODE_128, BarcodeWidth, BarcodeHeight,
+		m, err = oned.NewCode128Writer().Encode(text, gozxing.BarcodeFormat_CODE_128, width, height,
 			map[gozxing.EncodeHintType]any{gozxing.EncodeHintType_MARGIN: 20})
 	default:
 		return nil, fmt.Errorf("codeimage: unknown format %d", f)
@@ -77,7 +91,7 @@ func PNG(text string, f Format) ([]byte, error) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	if err := pngEncoder.Encode(&buf, img); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

@@ -34,7 +34,7 @@ func TestParseLines(t *testing.T) {
 		t.Error("another message parsed as serving")
 	}
 	cfg := ServeConfig([]Wallet{{Name: "mpp-281001", URL: "http://127.0.0.1:1"}}, engineTimes)
-	for _, want := range []string{`- {name: mpp-281001, url: "http://127.0.0.1:1", timeout: 5s}`, "followUpDeadline: 5s", "pollSchedule: [200ms, 500ms, 1s]", "notifySchedule: [0s, 200ms, 500ms, 1s]"} {
+	for _, want := range []string{`- {name: mpp-281001, url: "http://127.0.0.1:1", timeout: 5s}`, "followUpDeadline: 5s", "pollSchedule: [200ms, 500ms, 1s]", "notifySchedule: [0s, 200ms, 500ms, 1s, 1s, 2s"} {
 		if !strings.Contains(cfg, want) {
 			t.Errorf("config lacks %q:\n%s", want, cfg)
 		}

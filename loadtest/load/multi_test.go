@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/loadtest/load"
 	"github.com/paycode/paycode/loadtest/stack"
 )
@@ -13,7 +14,7 @@ import (
 // quietStack is fastStack logging nothing.
 func quietStack() stack.Config {
 	c := fastStack()
-	c.Logger = slog.New(slog.DiscardHandler)
+	c.Node.Logger = slog.New(slog.DiscardHandler)
 	return c
 }
 
@@ -22,7 +23,7 @@ func quietStack() stack.Config {
 // another run's entries would call them orphans.
 func heldScenario(t *testing.T, seed int) *load.Scenario {
 	t.Helper()
-	sc, err := load.ParseScenario([]byte("name: held\nstages: [{duration: 1s, rate: 150}]\noutcomes: {success: 1}\ndrain: 10s\n"))
+	sc, err := load.ParseScenario([]byte("name: held\nstages: [{duration: 1s, rate: 100}]\noutcomes: {success: 1}\ndrain: 10s\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,13 +42,13 @@ func TestBackToBackRuns(t *testing.T) {
 	defer st.Close()
 	var prefixes []string
 	for i := range 2 {
-		o := load.Options{Scenario: heldScenario(t, 3), BaseURL: st.URL(), Ledgers: load.SimLedgers(st.Sim)}
+		o := load.Options{Scenario: heldScenario(t, 3), BaseURL: st.URL(), Ledgers: load.SimLedgers(st.Sim), MinAchieved: -1}
 		s, err := load.Run(context.Background(), o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c := s.Check
-		if !s.Passed || c == nil || c.Orphans != 0 || c.Success < 140 || c.Ledger != c.Found {
+		if !s.Passed || c == nil || c.Orphans != 0 || c.Success < 90 || c.Ledger != c.Found {
 			var b strings.Builder
 			s.WriteText(&b)
 			t.Fatalf("run %d: %v\n%s", i+1, s.Failures, b.String())
@@ -61,8 +62,8 @@ func TestBackToBackRuns(t *testing.T) {
 	for _, name := range st.Sim.Names() {
 		n += len(st.Sim.Ledger(name).Payments)
 	}
-	if n < 280 {
-		t.Fatalf("the wallets hold %d payments, want both runs' (≥280)", n)
+	if n < 180 {
+		t.Fatalf("the wallets hold %d payments, want both runs' (≥180)", n)
 	}
 }
 
@@ -77,7 +78,7 @@ func TestConcurrentRuns(t *testing.T) {
 	errs := make(chan string, 2)
 	for range 2 {
 		go func() {
-			s, err := load.Run(context.Background(), load.Options{Scenario: heldScenario(t, 9), BaseURL: st.URL(), Ledgers: load.SimLedgers(st.Sim)})
+			s, err := load.Run(context.Background(), load.Options{Scenario: heldScenario(t, 9), BaseURL: st.URL(), Ledgers: load.SimLedgers(st.Sim), MinAchieved: -1})
 			switch {
 			case err != nil:
 				errs <- err.Error()
@@ -105,30 +106,30 @@ func TestMultiTarget(t *testing.T) {
 	}
 	defer a.Close()
 	cfgB := quietStack()
-	cfgB.Engine.Node = 2 // two paycodes on the same wallets are two nodes: their payment ids must differ
+	cfgB.Node.Engine.Node = 2 // two paycodes on the same wallets are two nodes: their payment ids must differ
 	for _, n := range a.Sim.Names() {
-		cfgB.Wallets = append(cfgB.Wallets, stack.WalletConfig{Name: n, URL: a.Sim.URL(n)})
+		cfgB.Node.Wallets = append(cfgB.Node.Wallets, server.WalletConfig{Name: n, URL: a.Sim.URL(n)})
 	}
 	b, err := stack.Start(cfgB)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	sc, err := load.ParseScenario([]byte("name: two\nlanes: 10\nstages: [{duration: 1s, rate: 150}]\noutcomes: {success: 90, password: 5, balance: 5}\nfollowUp: {poll: 1, pollEvery: 300ms, cancel: 0.05, refund: 0.05}\ndrain: 10s\n"))
+	sc, err := load.ParseScenario([]byte("name: two\nlanes: 10\nstages: [{duration: 1s, rate: 100}]\noutcomes: {success: 90, password: 5, balance: 5}\nfollowUp: {poll: 1, pollEvery: 300ms, cancel: 0.05, refund: 0.05}\ndrain: 10s\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := load.Run(context.Background(), load.Options{Scenario: sc, Targets: []string{a.URL(), b.URL()}, Ledgers: load.SimLedgers(a.Sim)})
+	s, err := load.Run(context.Background(), load.Options{Scenario: sc, Targets: []string{a.URL(), b.URL()}, Ledgers: load.SimLedgers(a.Sim), MinAchieved: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var text strings.Builder
 	s.WriteText(&text)
-	if !s.Passed || s.Check == nil || s.Check.Found < 120 {
+	if !s.Passed || s.Check == nil || s.Check.Found < 80 {
 		t.Fatalf("%v\n%s", s.Failures, text.String())
 	}
 	pa, pb := a.Engine.Stats().Pays.Load(), b.Engine.Stats().Pays.Load()
-	if pa < 50 || pb < 50 {
+	if pa < 30 || pb < 30 {
 		t.Fatalf("pays per target: %d and %d, want both used", pa, pb)
 	}
 	if !strings.Contains(s.Target, a.URL()) || !strings.Contains(s.Target, b.URL()) {

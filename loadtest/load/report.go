@@ -234,6 +234,8 @@ type Summary struct {
 	Scenario string `json:"scenario"`
 	Target   string `json:"target"`
 	Embedded bool   `json:"embedded"`
+	// Journal is Options.Journal: the journal and sync mode paycode ran.
+	Journal string `json:"journal,omitempty"`
 	// Run is the run's paymentRequestId prefix (random per run).
 	Run     string    `json:"run"`
 	Started time.Time `json:"started"`
@@ -375,6 +377,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 // CPU.
 func (s *Summary) writeHead(w io.Writer) {
 	fmt.Fprintf(w, "target %s (embedded %v), run %s, %.1fs + %.1fs wait\n", s.Target, s.Embedded, s.Run, s.Duration, s.Wait)
+	if s.Journal != "" {
+		fmt.Fprintf(w, "journal %s\n", s.Journal)
+	}
 	fmt.Fprintf(w, "requested %.0f req (%.1f/s)  achieved %d req (%.1f/s) = %.2f%%  throughput %.1f answers/s  success %.3f%%\n",
 		s.Requested.Requests, s.Requested.Rate, s.Achieved.Requests, s.Achieved.Rate, 100*s.Achieved.Ratio, s.Throughput, 100*s.Success)
 	fmt.Fprintf(w, "CPU %s: %.2fs, %.1f µs/request", s.CPU.Scope, s.CPU.ProcessSecs, s.CPU.PerRequestUS)

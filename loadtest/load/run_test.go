@@ -16,6 +16,8 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/httpapi"
+	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/loadtest/load"
 	"github.com/paycode/paycode/loadtest/mppsim"
 	"github.com/paycode/paycode/loadtest/stack"
@@ -31,8 +33,12 @@ func fastStack() stack.Config {
 		wallets[i].HangFor = time.Second
 	}
 	return stack.Config{
-		Sim:    mppsim.Config{Wallets: wallets, Seed: 1},
-		Engine: engine.Config{PayTimeout: 300 * time.Millisecond, PollSchedule: []time.Duration{100 * time.Millisecond}},
+		Sim: mppsim.Config{Wallets: wallets, Seed: 1},
+		Node: server.Config{Engine: engine.Config{PayTimeout: 300 * time.Millisecond, PollSchedule: []time.Duration{100 * time.Millisecond}},
+			// These tests are about the load tool: admission by delay off,
+			// so a busy -race machine does not shed their pays (the
+			// admission tests are engine/httpapi's).
+			Security: &httpapi.Security{Default: &httpapi.Client{Policy: httpapi.PolicyNone}, PayDelayTarget: -time.Millisecond}},
 	}
 }
 
@@ -56,7 +62,7 @@ budgets: [pay.success>=99%, all.errors<=0%]
 	}
 	out := t.TempDir()
 	var live strings.Builder
-	o := load.Options{Scenario: sc, OutDir: out, Live: &live}
+	o := load.Options{Scenario: sc, OutDir: out, Live: &live, MinAchieved: -1}
 	st, err := load.Embed(&o, fastStack())
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +79,7 @@ budgets: [pay.success>=99%, all.errors<=0%]
 	if !s.Passed {
 		t.Fatalf("run failed: %v\n%s", s.Failures, text.String())
 	}
-	if s.Achieved.Requests != 400 || s.Achieved.Ratio < load.MinAchievedRatio || s.Requested.Rate != 200 {
+	if s.Achieved.Requests != 400 || s.Requested.Rate != 200 {
 		t.Fatalf("requested %+v achieved %+v", s.Requested, s.Achieved)
 	}
 	c := s.Check

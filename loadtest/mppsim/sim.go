@@ -59,11 +59,20 @@ func Start(cfg Config) (*Sim, error) {
 	return s, nil
 }
 
-// NewServer is the fasthttp server Start runs for w; use it to serve a
-// wallet on another listener (an in-memory one for benchmarks).
+// NewServer is the fasthttp server Start runs for w: the wallet API,
+// GET LedgerPath and GET SettlementPath (w's settlement file, as `paycode
+// sim` serves it). Use it to serve a wallet on another listener (an
+// in-memory one for benchmarks).
 func NewServer(w *Wallet) *fasthttp.Server {
+	api, settlement := w.Handler(), SettlementHandler(w)
 	return &fasthttp.Server{
-		Handler:               w.Handler(),
+		Handler: func(ctx *fasthttp.RequestCtx) {
+			if string(ctx.Path()) == SettlementPath {
+				settlement(ctx)
+				return
+			}
+			api(ctx)
+		},
 		Name:                  "mppsim",
 		MaxRequestBodySize:    MaxBodySize,
 		CloseOnShutdown:       true,

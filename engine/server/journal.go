@@ -1,0 +1,110 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/journal"
+	"github.com/paycode/paycode/engine/journal/postgres"
+)
+
+// JournalConfig selects a node's journal: DSN empty means the embedded
+// Pebble journal under Dir; a postgres:// (or postgresql://) DSN means
+// the shared PostgreSQL journal, for several nodes.
+type JournalConfig struct {
+	DSN      string
+	Dir      string
+	Node     int           // this node's number (PostgreSQL leases)
+	LeaseTTL time.Duration // PostgreSQL: lease without renewal
+	// SyncWindow is Pebble's least time between WAL fsyncs
+	// (WALMinSyncInterval; what is synced does not change); zero or
+	// negative: sync as soon as the last fsync is done.
+	SyncWindow time.Duration
+	Logger     *slog.Logger
+}
+
+// DefaultSyncWindow is serve's least time between two WAL fsyncs of the
+// Pebble journal. Each pay waits for two synced appends; at a few
+// thousand pays/s on a small machine back-to-back fsyncs cover one or two
+// appends each and their CPU is a large share of a pay's. A millisecond's
+// window makes an append that arrives within 1 ms of the last fsync wait
+// for the next one with the others that arrived meanwhile: up to 1 ms more
+// per synced append, fewer fsyncs, and the same data synced before every
+// answer (docs/performance.md, "Group commit").
+const DefaultSyncWindow = time.Millisecond
+
+// Shared reports whether the config selects the PostgreSQL journal.
+func (c JournalConfig) Shared() bool {
+	return strings.HasPrefix(c.DSN, "postgres://") || strings.HasPrefix(c.DSN, "postgresql://")
+}
+
+// String describes the journal for logs and reports, without secrets:
+// "pebble:DIR" or the DSN with its password hidden.
+func (c JournalConfig) String() string {
+	if c.DSN != "" {
+		return RedactDSN(c.DSN)
+	}
+	return "pebble:" + c.Dir
+}
+
+// OpenJournal opens the journal c selects and returns it with the key of
+// the code hashes (kept by the journal, so single use holds across
+// restarts and, on PostgreSQL, across nodes). The PostgreSQL tables live
+// in the DSN's search_path (add &search_path=NAME for a schema of one's
+// own).
+func OpenJournal(ctx context.Context, c JournalConfig) (engine.Journal, []byte, error) {
+	switch {
+	case c.DSN == "":
+		j, err := journal.Open(c.Dir, journal.Options{Logger: c.Logger, WALMinSyncInterval: max(0, c.SyncWindow)})
+		if err != nil {
+			return nil, nil, lockedBy(c.Dir, err)
+		}
+		return j, j.CodeKey(), nil
+	case c.Shared():
+		st, err := postgres.Open(ctx, c.DSN, postgres.Options{Node: strconv.Itoa(c.Node), LeaseTTL: c.LeaseTTL, Logger: c.Logger})
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, st.CodeKey(), nil
+	}
+	return nil, nil, fmt.Errorf("journal %q: want empty (Pebble under the data directory) or a postgres:// URL", RedactDSN(c.DSN))
+}
+
+// errLocked is the journal directory's lock held by another process.
+var errLocked = errors.New("held by another paycode")
+
+// lockedBy turns Pebble's "resource temporarily unavailable" on the
+// directory lock into a message naming the directory and, when the
+// system tells, the process holding it.
+func lockedBy(dir string, err error) error {
+	if strings.Contains(err.Error(), "lock held by current process") {
+		return fmt.Errorf("data directory %s is %w: this process has it open already", dir, errLocked)
+	}
+	if !isLockBusy(err) {
+		return err
+	}
+	if pid := lockHolder(dir); pid > 0 {
+		return fmt.Errorf("data directory %s is %w (pid %d): stop it or use another data directory", dir, errLocked, pid)
+	}
+	return fmt.Errorf("data directory %s is %w: stop it or use another data directory (%v)", dir, errLocked, err)
+}
+
+// RedactDSN hides a DSN's password, for messages and `config print`.
+func RedactDSN(dsn string) string {
+	at := strings.LastIndexByte(dsn, '@')
+	scheme := strings.Index(dsn, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return dsn
+	}
+	userinfo := dsn[scheme+3 : at]
+	if i := strings.IndexByte(userinfo, ':'); i >= 0 {
+		return dsn[:scheme+3] + userinfo[:i] + ":***" + dsn[at:]
+	}
+	return dsn
+}

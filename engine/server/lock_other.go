@@ -1,0 +1,7 @@
+//go:build !unix
+
+package server
+
+func isLockBusy(error) bool { return false }
+
+func lockHolder(string) int { return 0 }
