@@ -309,6 +309,9 @@ func (e *Engine) deliverRecord(ctx context.Context, n *NotificationRecord) {
 		e.settleNotification(ctx, n, nil)
 		return
 	}
+	if ctx.Err() != nil {
+		return // stopping: not the merchant's failure; resent after the claim
+	}
 	attempts := n.Attempts + 1
 	delay, more := e.notifyDelay(attempts)
 	if !more {
