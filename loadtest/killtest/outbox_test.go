@@ -34,7 +34,7 @@ func TestNotifyOutboxLeavesMemory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	r := startRig(ctx, t, 1)
-	with := runOutboxServe(ctx, t, r, "notify", pays, "http://"+freeAddr(t)+"/notify")
+	with := runOutboxServe(ctx, t, r, "notify", 0, pays, "http://"+freeAddr(t)+"/notify")
 	if p := with["paycode_engine_notifications_pending"]; p != float64(pays) {
 		t.Fatalf("notifications pending %v, want %d (all still in the journal)", p, pays)
 	}
@@ -42,7 +42,7 @@ func TestNotifyOutboxLeavesMemory(t *testing.T) {
 		t.Fatalf("abandoned %v, want 0 before the schedule's end", a)
 	}
 	if pays > 300 {
-		without := runOutboxServe(ctx, t, r, "plain", pays, "")
+		without := runOutboxServe(ctx, t, r, "plain", pays, pays, "") // fresh codes: the wallets saw the first ones
 		t.Logf("RSS with unanswered notify URLs %.1f MiB, without %.1f MiB (ratio %.3f); resident %v and %v",
 			with["process_resident_memory_bytes"]/(1<<20), without["process_resident_memory_bytes"]/(1<<20),
 			with["process_resident_memory_bytes"]/without["process_resident_memory_bytes"],
@@ -51,10 +51,11 @@ func TestNotifyOutboxLeavesMemory(t *testing.T) {
 }
 
 // runOutboxServe starts paycode serve on its own data directory, sends
-// pays approved pays (notifyURL on each when not empty), waits for the
+// pays approved pays with codes numbered from first (notifyURL on each
+// when not empty), waits for the
 // working set to drain (and, with notifyURL, for three attempts each, by
 // due time), and returns the final metrics.
-func runOutboxServe(ctx context.Context, t *testing.T, r *rig, name string, pays int, notifyURL string) map[string]float64 {
+func runOutboxServe(ctx context.Context, t *testing.T, r *rig, name string, first, pays int, notifyURL string) map[string]float64 {
 	t.Helper()
 	admin := freeAddr(t)
 	times := engineTimes
@@ -87,7 +88,7 @@ func runOutboxServe(ctx context.Context, t *testing.T, r *rig, name string, pays
 				if i >= pays || ctx.Err() != nil {
 					return
 				}
-				code := fmt.Sprintf("%s02%014d%02d", d.Wallets[i%len(d.Wallets)].Prefix, i, i%80) // 00–79: approved at once
+				code := fmt.Sprintf("%s02%014d%02d", d.Wallets[i%len(d.Wallets)].Prefix, first+i, i%80) // 00–79: approved at once
 				body := PayBody(fmt.Sprintf("outbox-%07d", i), code, 100, notifyURL)
 				a, err := c.Post(ctx, "pay", "OUTBOX_CLIENT", body)
 				for shed := 0; err == nil && a != nil && a.Code == "REQUEST_TRAFFIC_EXCEED_LIMIT" && shed < 100; shed++ {
