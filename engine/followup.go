@@ -194,7 +194,7 @@ func (e *Engine) Start(ctx context.Context) {
 				select {
 				case e.sem <- struct{}{}:
 				case <-ctx.Done():
-					// Put it back; a restart (issue 3: recovery) picks it up.
+					// Put it back; a restart (recovery) picks it up.
 					e.fu.push(it)
 					continue
 				}

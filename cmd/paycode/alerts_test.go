@@ -4,21 +4,15 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 )
 
 const alertsFile = "../../deploy/prometheus/alerts.yaml"
 
-// agreedMetrics are metric names the alert rules use that other parts of
-// paycode add (notifications given up, pays shed by admission control);
-// they join goldenMetrics when they land.
-var agreedMetrics = []string{"paycode_notify_abandoned_total", "paycode_lane_shed_total"}
-
 // TestAlertRulesMetricNames: every metric an alert rule reads is one
-// paycode serves (goldenMetrics) or one agreed with the part that adds it;
-// a renamed metric must not leave an alert that can never fire.
+// paycode serves (goldenMetrics): a renamed metric must not leave an
+// alert that can never fire.
 func TestAlertRulesMetricNames(t *testing.T) {
 	b, err := os.ReadFile(alertsFile)
 	if err != nil {
@@ -39,11 +33,7 @@ func TestAlertRulesMetricNames(t *testing.T) {
 		t.Fatal("no paycode metric in the rules")
 	}
 	for _, m := range used {
-		switch {
-		case served[m]:
-		case slices.Contains(agreedMetrics, m):
-			t.Logf("%s: agreed name, not served yet", m)
-		default:
+		if !served[m] {
 			t.Errorf("alert rules use %s, which paycode does not serve", m)
 		}
 	}

@@ -45,7 +45,7 @@ func edgePost(t *testing.T, lane, api, clientID, body string) edgeAnswer {
 
 func freshCode(last2 int) string { return fmt.Sprintf("28101102%014d%02d", rand.Int64N(1e14), last2) }
 
-// TestNotifyURLCannotReachPaycode (issue 11.1): a lane cannot make
+// TestNotifyURLCannotReachPaycode: a lane cannot make
 // paycode POST to its own admin listener (the reproduction reloaded the
 // routing rules), nor use a notify URL that is not an absolute http(s)
 // URL with a host: such pays are refused at arrival with PARAM_ILLEGAL
@@ -129,7 +129,7 @@ func TestNotifyURLCannotReachPaycode(t *testing.T) {
 	}
 }
 
-// TestAdminReloadNeedsToken (issue 11.1): POST /admin/reload is refused
+// TestAdminReloadNeedsToken: POST /admin/reload is refused
 // without the configured token (403), with a wrong one (403), and as GET
 // (405); with the token it reloads. Without a token configured it is
 // refused whoever asks.

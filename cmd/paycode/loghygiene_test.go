@@ -18,7 +18,7 @@ import (
 	"github.com/paycode/paycode/loadtest/killtest"
 )
 
-// TestLogsCarryNoRequestBytes (issue 11.7): the real binary's every log
+// TestLogsCarryNoRequestBytes: the real binary's every log
 // line — fasthttp's own included — is JSON and holds no run of 16 to 32
 // digits after malformed requests that carry a payment code in a header
 // line without a colon, in the request line, in an invalid header

@@ -42,7 +42,8 @@ const (
 // payGate is the adaptive limit on new pays in flight, driven by their
 // queueing delay (CoDel's target and interval, with the limit moved as
 // in gradient/AIMD concurrency limiters): once per interval, if the
-// median pay of the interval waited longer than the target, the limit
+// median pay of the interval waited longer than the target, and of the
+// interval before it too (a standing queue, not one stall), the limit
 // falls below the concurrency that produced that wait, in proportion
 // target/mean delay (between ×0.5 and ×0.9); if pays were quick and the
 // limit was reached, it rises by √limit. Pays beyond the limit are shed
@@ -68,6 +69,12 @@ type payGate struct {
 	start              atomic.Int64 // window start, ns since base
 	base               time.Time
 	mu                 sync.Mutex // one adjustment at a time
+	// slow says the window before the one being closed was slow too:
+	// the limit falls only when the median pay waited longer than the
+	// target for two windows running (a standing queue, as CoDel's
+	// "above target for an interval"), so a single stall — one slow
+	// fsync, a GC pause, a burst that drains — sheds nothing. Under mu.
+	slow bool
 	// Adjustments counts limit changes (tests, stats).
 	adjustments atomic.Int64
 }
@@ -124,10 +131,14 @@ func (g *payGate) adjust(t int64) {
 	}
 	lim := g.limit.Load()
 	next := lim
+	slow := 2*over > n // the median pay waited longer than the target
+	wasSlow := g.slow
+	g.slow = slow
 	switch {
-	case 2*over > n: // the median pay waited longer than the target
+	case slow && wasSlow:
 		f := min(0.9, max(0.5, float64(g.target)/(float64(sum)/float64(n))))
 		next = max(minPayLimit, int64(f*float64(min(lim, peak))))
+	case slow: // the first slow window: hold, and watch the next
 	case peak >= lim && lim < g.ceiling:
 		next = min(g.ceiling, lim+max(1, int64(math.Sqrt(float64(lim)))))
 	}

@@ -29,7 +29,9 @@ func TestPayGate(t *testing.T) {
 			{hold: 900, delay: 4 * time.Millisecond, want: ceiling, admitted: 900},
 		}},
 		{"slow pays cut below the concurrency that made them slow", []gateStep{
-			// mean 10 ms: ×0.5 of the 200 in flight
+			// one slow interval is not yet a standing queue: hold
+			{hold: 200, delay: 10 * time.Millisecond, want: ceiling, admitted: 200},
+			// the second: mean 10 ms, ×0.5 of the 200 in flight
 			{hold: 200, delay: 10 * time.Millisecond, want: 100, admitted: 200},
 			// mean 5.5 ms: ×0.9 of the 100 admitted (the limit held the rest)
 			{hold: 150, delay: 5500 * time.Microsecond, want: 90, admitted: 100},
@@ -38,11 +40,19 @@ func TestPayGate(t *testing.T) {
 			// quick, limit not reached: hold
 			{hold: 20, delay: time.Millisecond, want: 99, admitted: 20},
 		}},
+		{"single stalls between quick intervals shed nothing", []gateStep{
+			{hold: 200, delay: 50 * time.Millisecond, want: ceiling, admitted: 200},
+			{hold: 200, delay: time.Millisecond, want: ceiling, admitted: 200},
+			{hold: 200, delay: 50 * time.Millisecond, want: ceiling, admitted: 200},
+			{hold: 200, delay: time.Millisecond, want: ceiling, admitted: 200},
+		}},
 		{"never below the floor", []gateStep{
+			{hold: minPayLimit + 8, delay: time.Second, want: ceiling, admitted: minPayLimit + 8},
 			{hold: minPayLimit + 8, delay: time.Second, want: minPayLimit, admitted: minPayLimit + 8},
 			{hold: minPayLimit + 8, delay: time.Second, want: minPayLimit, admitted: minPayLimit},
 		}},
 		{"never above the ceiling", []gateStep{
+			{hold: 1000, delay: 5100 * time.Microsecond, want: ceiling, admitted: 1000},
 			{hold: 1000, delay: 5100 * time.Microsecond, want: 900, admitted: 1000},
 			{hold: 1000, delay: 0, want: 930, admitted: 900},
 			{hold: 1000, delay: 0, want: 960, admitted: 930},

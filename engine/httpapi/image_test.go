@@ -537,7 +537,7 @@ func newImageAPI(tb testing.TB, dc decode.Config) (*httpapi.Server, *engine.Engi
 func BenchmarkPayByImageHandler(b *testing.B) {
 	api, _, dec := newImageAPI(b, decode.Config{})
 	// next renders the i-th request. About one render in a thousand of a
-	// perfect QR defeats gozxing's finder (see the report on issue 4);
+	// perfect QR defeats gozxing's finder (docs/decoding.md);
 	// those are skipped so that every timed request pays.
 	seq := 0
 	next := func() ([]byte, string) {

@@ -16,7 +16,7 @@ import (
 	"github.com/paycode/paycode/codec"
 )
 
-// TestLenientInputsRefused (issue 11.9): over real HTTP, inputs that
+// TestLenientInputsRefused: over real HTTP, inputs that
 // were accepted with SUCCESS are refused with PARAM_ILLEGAL naming the
 // field, and nothing is recorded or charged: an amount with a leading
 // zero, an amount above the currency's maximum (int64's largest in HKD),
@@ -107,7 +107,7 @@ func rawPost(t *testing.T, addr, path, clientID, body string) string {
 	return string(b)
 }
 
-// TestSDKBodies (issue 14.9): the pay bodies the official SDKs send, as
+// TestSDKBodies: the pay bodies the official SDKs send, as
 // their serialisers write them (testdata/sdk: the Python SDK's
 // json.dumps(indent=3) with the InStorePaymentScenario.PAYMENTCODE enum
 // and with its UserPresentedCodePaymentRequest helper's "PaymentCode";

@@ -1,4 +1,4 @@
-// Package killtest is the crash-safety harness of issue 3: it runs the
+// Package killtest is paycode's crash-safety harness: it runs the
 // real `paycode serve` binary against simulated wallets in a separate
 // `paycode sim` process (so their ledgers survive paycode's deaths),
 // drives concurrent lanes of pays, replays, refunds, cancels and
