@@ -25,7 +25,7 @@ var flagOutboxPays = flag.Int("killtest.outbox-pays", 300, "pays TestNotifyOutbo
 // the working set) while their notifications stay pending in the
 // journal and are retried by due time. With -killtest.outbox-pays above
 // its default it also runs the same pays without notify URLs and logs
-// both processes' RSS (the closing note's figure).
+// both processes' RSS.
 func TestNotifyOutboxLeavesMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a real paycode process; skipped with -short")
