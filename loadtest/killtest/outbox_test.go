@@ -131,9 +131,9 @@ func runOutboxServe(ctx context.Context, t *testing.T, r *rig, name string, firs
 				name, pays, m["paycode_engine_payments_resident"], m["paycode_engine_notifications_pending"], m["paycode_engine_notification_attempts_total"], want)
 		}
 	}
-	t.Logf("%s: %d pays in %s; resident %v, notifications pending %v, attempts %v, RSS %.1f MiB",
+	t.Logf("%s: %d pays in %s; resident %v, notifications pending %v, attempts %v, RSS %.1f MiB, Go heap in use %.1f MiB",
 		name, pays, sent.Round(time.Millisecond), m["paycode_engine_payments_resident"], m["paycode_engine_notifications_pending"],
-		m["paycode_engine_notification_attempts_total"], m["process_resident_memory_bytes"]/(1<<20))
+		m["paycode_engine_notification_attempts_total"], m["process_resident_memory_bytes"]/(1<<20), m["go_memstats_heap_inuse_bytes"]/(1<<20))
 	return m
 }
 
