@@ -299,16 +299,7 @@ func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.Pay
 		fail(out, codec.RepeatReqInconsistent, "")
 		return
 	}
-	if ch := p.waitDispatched(); ch != nil {
-		// Network waits use real time, not the engine's business clock.
-		t := time.NewTimer(e.cfg.PayTimeout)
-		select {
-		case <-ch:
-		case <-t.C:
-		case <-ctx.Done():
-		}
-		t.Stop()
-	}
+	e.awaitDispatched(ctx, p)
 	p.mu.Lock()
 	p.viewLocked(out, false)
 	aborted := p.aborted
@@ -447,4 +438,21 @@ func intern(b []byte) string {
 		return "PaymentCode"
 	}
 	return string(b)
+}
+
+// awaitDispatched waits, at most the pay timeout or until ctx ends, for
+// p's dispatch (or, for a tombstone, its journal write) to be done.
+// Network waits use real time, not the engine's business clock.
+func (e *Engine) awaitDispatched(ctx context.Context, p *payment) {
+	ch := p.waitDispatched()
+	if ch == nil {
+		return
+	}
+	t := time.NewTimer(e.cfg.PayTimeout)
+	select {
+	case <-ch:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	t.Stop()
 }

@@ -164,15 +164,7 @@ func (e *Engine) voidShared(ctx context.Context, clientID []byte, req *codec.IDR
 // memory: refused, unless the tombstone's own write failed (then nothing
 // is recorded and the lane may retry).
 func (e *Engine) answerVoided(ctx context.Context, p *payment, out *codec.PaymentView) {
-	if ch := p.waitDispatched(); ch != nil {
-		t := time.NewTimer(e.cfg.PayTimeout)
-		select {
-		case <-ch:
-		case <-t.C:
-		case <-ctx.Done():
-		}
-		t.Stop()
-	}
+	e.awaitDispatched(ctx, p)
 	p.mu.Lock()
 	aborted, done := p.aborted, p.dispatchDone
 	p.mu.Unlock()
