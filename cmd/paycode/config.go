@@ -210,34 +210,21 @@ func newServeConfig() *serveConfig {
 // so that `config print` shows what runs. Listen, admin and data are
 // filled only by newServeConfig: an empty admin disables it.
 func (c *serveConfig) ensureDefaults() {
-	setDur := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	setDur(&c.LeaseTTL, postgres.DefaultLeaseTTL)
-	setDur(&c.SyncWindow, server.DefaultSyncWindow)
-	setDur(&c.Shutdown.DrainTimeout, DefaultDrainTimeout)
-	if c.Log.Format == "" {
-		c.Log.Format = "auto"
-	}
-	if c.Log.Level == "" {
-		c.Log.Level = "info"
-	}
+	orDefault(&c.LeaseTTL, postgres.DefaultLeaseTTL)
+	orDefault(&c.SyncWindow, server.DefaultSyncWindow)
+	orDefault(&c.Shutdown.DrainTimeout, DefaultDrainTimeout)
+	orDefault(&c.Log.Format, "auto")
+	orDefault(&c.Log.Level, "info")
 	e := &c.Engine
-	setDur(&e.PayTimeout, engine.DefaultPayTimeout)
-	setDur(&e.WalletCallTimeout, engine.DefaultWalletCallTimeout)
-	setDur(&e.FollowUpDeadline, engine.DefaultFollowUpDeadline)
-	setDur(&e.CancelWindow, engine.DefaultCancelWindow)
-	setDur(&e.RefundWindow, engine.DefaultRefundWindow)
-	setDur(&e.Retention, engine.DefaultRetention)
-	setDur(&e.LeaseCheck, engine.DefaultLeaseCheck)
-	if e.FollowUpWorkers == 0 {
-		e.FollowUpWorkers = engine.DefaultFollowUpWorkers
-	}
-	if e.MaxFollowUps == 0 {
-		e.MaxFollowUps = engine.DefaultMaxFollowUps
-	}
+	orDefault(&e.PayTimeout, engine.DefaultPayTimeout)
+	orDefault(&e.WalletCallTimeout, engine.DefaultWalletCallTimeout)
+	orDefault(&e.FollowUpDeadline, engine.DefaultFollowUpDeadline)
+	orDefault(&e.CancelWindow, engine.DefaultCancelWindow)
+	orDefault(&e.RefundWindow, engine.DefaultRefundWindow)
+	orDefault(&e.Retention, engine.DefaultRetention)
+	orDefault(&e.LeaseCheck, engine.DefaultLeaseCheck)
+	orDefault(&e.FollowUpWorkers, engine.DefaultFollowUpWorkers)
+	orDefault(&e.MaxFollowUps, engine.DefaultMaxFollowUps)
 	if len(e.PollSchedule) == 0 {
 		e.PollSchedule = append([]time.Duration(nil), engine.DefaultPollSchedule...)
 	}
@@ -245,31 +232,30 @@ func (c *serveConfig) ensureDefaults() {
 		e.NotifySchedule = append([]time.Duration(nil), engine.DefaultNotifySchedule...)
 	}
 	id := &c.Identification
-	setDur(&id.TTL, ident.DefaultTTL)
-	setDur(&id.NegativeTTL, ident.DefaultNegativeTTL)
-	setDur(&id.SourceTimeout, ident.DefaultSourceTimeout)
-	if id.MaxEntries == 0 {
-		id.MaxEntries = ident.DefaultMaxEntries
-	}
-	if id.MaxConns == 0 {
-		id.MaxConns = ident.DefaultMaxConns
-	}
+	orDefault(&id.TTL, ident.DefaultTTL)
+	orDefault(&id.NegativeTTL, ident.DefaultNegativeTTL)
+	orDefault(&id.SourceTimeout, ident.DefaultSourceTimeout)
+	orDefault(&id.MaxEntries, ident.DefaultMaxEntries)
+	orDefault(&id.MaxConns, ident.DefaultMaxConns)
 	n := &c.Notify
-	setDur(&n.Timeout, notify.DefaultTimeout)
-	setDur(&n.DialTimeout, notify.DefaultDialTimeout)
-	if n.MaxConnsPerHost == 0 {
-		n.MaxConnsPerHost = notify.DefaultMaxConnsPerHost
-	}
-	if n.MaxInFlight == 0 {
-		n.MaxInFlight = notify.DefaultMaxInFlight
-	}
+	orDefault(&n.Timeout, notify.DefaultTimeout)
+	orDefault(&n.DialTimeout, notify.DefaultDialTimeout)
+	orDefault(&n.MaxConnsPerHost, notify.DefaultMaxConnsPerHost)
+	orDefault(&n.MaxInFlight, notify.DefaultMaxInFlight)
 	if k := c.Keys; k != nil {
-		setDur(&k.Window, sign.DefaultWindow)
-		if k.MaxInFlight == 0 {
-			k.MaxInFlight = httpapi.DefaultMaxInFlight
-		}
-		setDur(&k.PayDelayTarget, httpapi.DefaultPayDelayTarget)
-		setDur(&k.PayDelayInterval, httpapi.DefaultPayDelayInterval)
+		orDefault(&k.Window, sign.DefaultWindow)
+		orDefault(&k.MaxInFlight, httpapi.DefaultMaxInFlight)
+		orDefault(&k.PayDelayTarget, httpapi.DefaultPayDelayTarget)
+		orDefault(&k.PayDelayInterval, httpapi.DefaultPayDelayInterval)
+	}
+}
+
+// orDefault sets *v to d when *v is its zero value, which for these
+// settings means "the default".
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
 	}
 }
 
