@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -169,5 +171,14 @@ func TestLoadAgainstServe(t *testing.T) {
 	code := run([]string{"load", "-scenario", scenario, "-quiet", "-min-achieved", "0", "-out", t.TempDir(), "-target", lane, "-admin", admin}, &out, &errb)
 	if !strings.Contains(out.String(), "correctness: OK") {
 		t.Fatalf("exit %d, no passing correctness check\n%s\n%s", code, out.String(), errb.String())
+	}
+	// The check found the run's payments in the wallets' ledgers it read
+	// from /admin/wallets: 60 pays were sent, all but a few are found.
+	m := regexp.MustCompile(`payments checked \((\d+) found`).FindStringSubmatch(out.String())
+	if len(m) < 2 {
+		t.Fatalf("no check line\n%s", out.String())
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 50 {
+		t.Fatalf("the check found %v payments, want ≥ 50\n%s", m, out.String())
 	}
 }
