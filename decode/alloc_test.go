@@ -48,7 +48,8 @@ func TestNoAllocs(t *testing.T) {
 		{"lumaOf paletted", warm(func() { _ = lumaOf(imgs["paletted"], &mem) })},
 		{"GetMatrix strided", warm(func() { _ = newSource(strided, nil, &mem).GetMatrix() })},
 		{"halve", warm(func() { _ = halve(gray, &mem) })},
-		{"stretch", warm(func() { _, _ = stretch(gray, &mem) })},
+		{"lumRange", func() { _, _ = lumRange(gray) }},
+		{"stretch", warm(func() { _, _ = stretch(gray, 100, 180, &mem) })},
 		{"invert", warm(func() { _ = invert(gray, &mem) })},
 		{"stopper", func() { _ = stop.done() }},
 	}

@@ -3,6 +3,8 @@ package decode_test
 import (
 	"context"
 	"errors"
+	"image"
+	"image/draw"
 	"testing"
 	"time"
 
@@ -30,6 +32,20 @@ func TestTwoCodes(t *testing.T) {
 		{"Code 128 and a different QR", func(t *testing.T) []byte {
 			return decodetest.PNG(t, decodetest.Beside(30, decodetest.Code128(t, payCode, 480, 120), decodetest.QR(t, other, 200)))
 		}, ""},
+		{"two Code 128 side by side", func(t *testing.T) []byte {
+			return decodetest.PNG(t, decodetest.Beside(40, decodetest.Code128(t, payCode, 480, 120), decodetest.Code128(t, other, 480, 120)))
+		}, ""},
+		{"two Code 128 one above the other", func(t *testing.T) []byte {
+			return decodetest.PNG(t, above(40, decodetest.Code128(t, payCode, 480, 100), decodetest.Code128(t, other, 480, 100)))
+		}, ""},
+		{"a QR code and a different Code 128 on a dark ground", func(t *testing.T) []byte {
+			// One black point per row suits neither the Code 128's card nor
+			// the dark half: only the hybrid matrix's rows read its bars.
+			return decodetest.PNG(t, darkRight(decodetest.Beside(60, decodetest.Code128(t, other, 360, 90), decodetest.QR(t, payCode, 150))))
+		}, ""},
+		{"the same code as two Code 128", func(t *testing.T) []byte {
+			return decodetest.PNG(t, decodetest.Beside(40, decodetest.Code128(t, payCode, 480, 120), decodetest.Code128(t, payCode, 480, 120)))
+		}, payCode},
 		{"the same QR twice", func(t *testing.T) []byte {
 			return decodetest.PNG(t, decodetest.Beside(30, decodetest.QR(t, payCode, 200), decodetest.QR(t, payCode, 200)))
 		}, payCode},
@@ -57,6 +73,37 @@ func TestTwoCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// above stacks a over b with gap white rows between, left-aligned.
+func above(gap int, a, b *image.Gray) *image.Gray {
+	w := max(a.Rect.Dx(), b.Rect.Dx())
+	out := image.NewGray(image.Rect(0, 0, w, a.Rect.Dy()+gap+b.Rect.Dy()))
+	for i := range out.Pix {
+		out.Pix[i] = 0xff
+	}
+	draw.Draw(out, a.Rect, a, image.Point{}, draw.Src)
+	draw.Draw(out, b.Rect.Add(image.Pt(0, a.Rect.Dy()+gap)), b, image.Point{}, draw.Src)
+	return out
+}
+
+// darkRight renders img as a camera would see it under uneven light: the
+// left half's white at 200, the right half (the QR code's side) dimmed to
+// a dark ground with its white at 90, black at 20 everywhere.
+func darkRight(img *image.Gray) *image.Gray {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	out := image.NewGray(img.Rect)
+	for y := range h {
+		for x := range w {
+			v := int(img.Pix[y*img.Stride+x])
+			white := 200
+			if x >= w/2 {
+				white = 90
+			}
+			out.Pix[y*out.Stride+x] = uint8(20 + (white-20)*v/255)
+		}
+	}
+	return out
 }
 
 // TestShortCode128: a Code 128 whose text is not a payment code is a miss

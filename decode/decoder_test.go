@@ -35,6 +35,18 @@ func noise(w, h int) *image.Gray {
 	return img
 }
 
+// ramp is a frame without a code or any trace of one that spans the whole
+// luminance range: each row runs from black to white.
+func ramp(w, h int) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Pix[y*img.Stride+x] = uint8(x * 255 / (w - 1))
+		}
+	}
+	return img
+}
+
 // TestGeneratedPaymentCodes round-trips a 24-digit payment code through
 // gozxing's writers, every input format, and the decoder.
 func TestGeneratedPaymentCodes(t *testing.T) {
@@ -122,7 +134,9 @@ func TestRotationReported(t *testing.T) {
 // TestFallbackStagesFind: codes the fast stage cannot read are found by the
 // stage meant for them: a faint print (16 gray levels of contrast, under
 // the hybrid binarizer's 24-level floor) by the contrast stretch, a light
-// code on a dark ground by the inverted stage.
+// QR code on a dark ground by the inverted stage. A light Code 128 is read
+// by the 1D passes themselves, which try each row's complement: upright in
+// the fast stage, turned 90° in tryharder.
 func TestFallbackStagesFind(t *testing.T) {
 	faint := func(img *image.Gray) *image.Gray {
 		for i, v := range img.Pix {
@@ -146,7 +160,8 @@ func TestFallbackStagesFind(t *testing.T) {
 		{"faint qr", faint(qrFixture(t)), decode.QRCode, decode.StageContrast},
 		{"faint code128", faint(c128Fixture(t)), decode.Code128, decode.StageContrast},
 		{"inverted qr", inverted(qrFixture(t)), decode.QRCode, decode.StageInverted},
-		{"inverted code128", inverted(c128Fixture(t)), decode.Code128, decode.StageInverted},
+		{"inverted code128", inverted(c128Fixture(t)), decode.Code128, decode.StageFast},
+		{"inverted code128 turned", inverted(rotateCW(c128Fixture(t), 1).(*image.Gray)), decode.Code128, decode.StageTryHarder},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,11 +206,15 @@ func TestOtherOneDOptIn(t *testing.T) {
 // TestStageOrder records the attempts made on an image without a code. A
 // frame in which the fast stage saw a trace of a code (here a QR code whose
 // data modules are wiped, so its finder patterns remain) gets the whole
-// documented sequence, each stage once per binarizer; a frame without any
-// trace (noise) the lean plan: no downscale stage, upscale with the hybrid
-// binarizer only. (The wiped code is black and white already, so the
-// contrast stage has nothing to stretch and is skipped.) Without QR the global binarizer is never tried (1D rows
-// come out the same either way).
+// documented sequence, each stage once per binarizer (the wiped code is
+// black and white already, so the contrast stage has nothing to stretch
+// and is skipped). A frame without any trace gets the lean plan: no
+// downscale stage; upscale with the hybrid binarizer only, and only after
+// tryharder's 1D pass saw a trace (noise shows some); global and contrast
+// only on a narrow luminance range (the noise spans 80 levels, a ramp all
+// 256); inverted for QR only. Without QR the global binarizer is never
+// tried (1D rows come out the same either way), nor the inverted stage
+// (every 1D pass reads light symbols).
 func TestStageOrder(t *testing.T) {
 	const (
 		fast, th, gl, down = decode.StageFast, decode.StageTryHarder, decode.StageGlobal, decode.StageDownscale
@@ -216,7 +235,9 @@ func TestStageOrder(t *testing.T) {
 		{"qr and code128, a trace", nil, wiped, []decode.Stage{fast, th, gl, down, down, up, up, inv}},
 		{"qr only, a trace", []decode.Symbology{decode.QRCode}, wiped, []decode.Stage{fast, th, gl, down, down, up, up, inv}},
 		{"qr and code128, no trace", nil, noise(300, 300), []decode.Stage{fast, th, gl, up, con, inv}},
-		{"code128 only, no trace", []decode.Symbology{decode.Code128}, noise(300, 300), []decode.Stage{fast, th, up, con, inv}},
+		{"code128 only, no trace", []decode.Symbology{decode.Code128}, noise(300, 300), []decode.Stage{fast, th, up, con}},
+		{"wide range, no trace", nil, ramp(300, 300), []decode.Stage{fast, th, inv}},
+		{"code128 only, wide range, no trace", []decode.Symbology{decode.Code128}, ramp(300, 300), []decode.Stage{fast, th}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

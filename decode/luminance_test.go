@@ -256,7 +256,8 @@ func TestTransforms(t *testing.T) {
 	for i := range faint.pix {
 		faint.pix[i] = uint8(100 + i/10) // 100..119
 	}
-	s, ok := stretch(faint, nil)
+	lo, hi := lumRange(faint)
+	s, ok := stretch(faint, lo, hi, nil)
 	if !ok || s.pix[0] != 0 || s.pix[199] != 255 {
 		t.Errorf("stretch faint: ok=%v ends %d %d", ok, s.pix[0], s.pix[199])
 	}
@@ -264,10 +265,21 @@ func TestTransforms(t *testing.T) {
 	for i := range full.pix {
 		full.pix[i] = uint8(i)
 	}
-	if _, ok := stretch(full, nil); ok {
+	lo, hi = lumRange(full)
+	if _, ok := stretch(full, lo, hi, nil); ok {
 		t.Error("stretch of a full-range image reported useful")
 	}
-	if _, ok := stretch(plane{pix: bytes.Repeat([]byte{77}, 50), stride: 50, w: 50, h: 1}, nil); ok {
+	wide := plane{pix: make([]byte, 200), stride: 200, w: 200, h: 1}
+	for i := range wide.pix {
+		wide.pix[i] = uint8(60 + i*3/5) // 60..179: wider than narrowRange
+	}
+	lo, hi = lumRange(wide)
+	if _, ok := stretch(wide, lo, hi, nil); ok {
+		t.Errorf("stretch of a %d-level range reported useful", hi-lo)
+	}
+	flat := plane{pix: bytes.Repeat([]byte{77}, 50), stride: 50, w: 50, h: 1}
+	lo, hi = lumRange(flat)
+	if _, ok := stretch(flat, lo, hi, nil); ok {
 		t.Error("stretch of a flat image reported useful")
 	}
 }

@@ -98,15 +98,27 @@ func finderCallback(hints map[gozxing.DecodeHintType]interface{}) gozxing.Result
 type multiRowDecoder struct {
 	anyText  bool // see Config.AnyText
 	decoders []oned.RowDecoder
-	readers  []gozxing.Reader // for Reset: RSS-14 collects pairs across rows
-	notFound error            // gozxing builds a new exception per call; one will do
-	partial  int              // rows where a decoder got past its start pattern (or read implausible text)
+	code128  int   // index of the Code 128 decoder, -1 if none
+	runs     []int // decode128's scratch: run lengths, start pixels, a cleared row
+	starts   []int
+	cleared  *gozxing.BitArray
+	skip     string                // a text to pass over as if not read (the second look of worker.unique)
+	skipAt   skipSpan              // where skip was read, so its rows need not be decoded again
+	lastRow  int                   // the row of the previous read128 call of the pass
+	fwd, rev *gozxing.BitArray     // secondLook's scratch rows
+	matrix   bool                  // the pass reads the hybrid matrix's rows
+	seen     []string              // texts read by reads awaiting confirmation (decode128)
+	bmp      *gozxing.BinaryBitmap // the pass's bitmap, for confirm's neighbour rows
+	near     *gozxing.BitArray     // confirm's scratch row
+	readers  []gozxing.Reader      // for Reset: RSS-14 collects pairs across rows
+	notFound error                 // gozxing builds a new exception per call; one will do
+	partial  int                   // rows where a decoder got past its start pattern (or read implausible text)
 }
 
 var _ oned.RowDecoder = (*multiRowDecoder)(nil)
 
 func newMultiRowDecoder(set symbolSet, anyText bool) *multiRowDecoder {
-	m := &multiRowDecoder{anyText: anyText, notFound: gozxing.NewNotFoundException()}
+	m := &multiRowDecoder{anyText: anyText, notFound: gozxing.NewNotFoundException(), code128: -1}
 	add := func(r gozxing.Reader) {
 		m.decoders = append(m.decoders, r.(oned.RowDecoder))
 		m.readers = append(m.readers, r)
@@ -114,6 +126,7 @@ func newMultiRowDecoder(set symbolSet, anyText bool) *multiRowDecoder {
 	// Code 128 first: it carries payment codes.
 	if set.has(Code128) {
 		add(oned.NewCode128Reader())
+		m.code128 = 0
 	}
 	var upcean []gozxing.BarcodeFormat
 	for _, f := range []struct {
@@ -152,12 +165,19 @@ func newMultiRowDecoder(set symbolSet, anyText bool) *multiRowDecoder {
 // row, as in ZXing's MultiFormatOneDReader. A read whose text is not
 // plausible (plausible1D) is a miss of that reader on this row, so the scan
 // goes on to the next row: a texture that fakes a short Code 128 on one
-// row must not hide, or stand in for, a real symbol on another.
+// row must not hide, or stand in for, a real symbol on another. Code 128
+// is tried from every start pattern of the row (decode128).
 func (m *multiRowDecoder) DecodeRow(rowNumber int, row *gozxing.BitArray, hints map[gozxing.DecodeHintType]interface{}) (*gozxing.Result, error) {
-	for _, d := range m.decoders {
+	for i, d := range m.decoders {
+		if i == m.code128 {
+			if res := m.decode128(rowNumber, row, hints); res != nil {
+				return res, nil
+			}
+			continue
+		}
 		res, err := d.DecodeRow(rowNumber, row, hints)
 		if err == nil {
-			if m.plausible1D(res.GetText()) {
+			if m.plausible1D(res.GetText()) && res.GetText() != m.skip {
 				return res, nil
 			}
 			m.partial++
@@ -173,6 +193,212 @@ func (m *multiRowDecoder) DecodeRow(rowNumber int, row *gozxing.BitArray, hints 
 	return nil, m.notFound
 }
 
+// decode128 reads a Code 128 symbol in row, trying each start pattern
+// code128Starts finds in turn: gozxing's reader decodes from the first
+// one only, so a false start before the symbol (a bezel edge, clutter)
+// hid it, and so did the first of two symbols side by side. A later start
+// is handed to the reader on a copy of the row cleared before it, where
+// it is the first. When the row holds no symbol in dark bars, its
+// complement is tried the same way: a light symbol on a dark ground (a
+// dark-mode wallet screen). The complement of a row thresholded at one
+// black point is, but for pixels at the black point, the inverted row
+// thresholded at its own, so every 1D pass reads such symbols, turned
+// ones included, and the inverted stage need not scan the rows again.
+//
+// A read of m.skip counts as none. Only the first start's failure counts
+// as a trace (m.partial), as when the reader saw the row alone, so the
+// lean plan's choice is as it was. A read the stock reader would not have
+// made on this row (a later start, the complement, a row of the hybrid
+// matrix) is accepted only once a second row agrees (confirm): every
+// extra decode is another draw against Code 128's one check character,
+// and a misread of 1 in 103 draws is not rare over hundreds of rows
+// (ZXing-C++ asks two rows of every 1D read).
+func (m *multiRowDecoder) decode128(rowNumber int, row *gozxing.BitArray, hints map[gozxing.DecodeHintType]interface{}) *gozxing.Result {
+	res, stock := m.read128(rowNumber, row, hints, "")
+	if res == nil || stock || m.confirm(res.GetText(), rowNumber, row.GetSize(), hints) {
+		return res
+	}
+	return nil
+}
+
+// read128 is decode128's search of one row: the first plausible read
+// (of want, if given) other than m.skip, and whether the stock reader
+// would have made it.
+func (m *multiRowDecoder) read128(rowNumber int, row *gozxing.BitArray, hints map[gozxing.DecodeHintType]interface{}, want string) (*gozxing.Result, bool) {
+	skipped := -1.0 // end of a read of m.skip on this row
+	// OneDReader hands each row over twice, the second time reversed
+	// (for a symbol upside down): only the first says where a symbol is.
+	reversed := want == "" && rowNumber == m.lastRow
+	if want == "" {
+		m.lastRow = rowNumber
+	}
+	for _, light := range [2]bool{false, true} {
+		if skipped >= 0 {
+			break // a row with a dark symbol holds no light one
+		}
+		m.starts = code128Starts(row, light, m.starts, &m.runs)
+		if !light && want == "" && !reversed {
+			if end, ok := m.skipAt.covers(rowNumber, row.GetSize(), m.starts); ok {
+				skipped = end
+			}
+		}
+		for k, st := range m.starts {
+			if float64(st) <= skipped {
+				continue // inside the symbol passed over
+			}
+			in := row
+			if k > 0 || light {
+				in = m.copyFrom(row, st, light)
+			}
+			res, err := m.decoders[m.code128].DecodeRow(rowNumber, in, hints)
+			ok := err == nil && m.plausible1D(res.GetText())
+			if k == 0 && !light && !ok && want == "" {
+				if _, nf := err.(gozxing.NotFoundException); err == nil || !nf {
+					m.partial++
+				}
+			}
+			if ok && res.GetText() == m.skip {
+				skipped = 0
+				if pts := res.GetResultPoints(); len(pts) == 2 {
+					skipped = pts[1].GetX()
+				}
+				if k == 0 && !light {
+					m.passOver(res, rowNumber, row.GetSize())
+				}
+				continue
+			}
+			if !ok || (want != "" && res.GetText() != want) {
+				continue
+			}
+			return res, k == 0 && !light && !m.matrix
+		}
+	}
+	return nil, false
+}
+
+// confirm reports whether a second row agrees with a read of text on row
+// y: a row of the current pass read it already, or one of the three rows
+// either side does. The neighbours are fetched from the pass's bitmap
+// (m.bmp) unless the pass has moved on to the frame turned 90° (its rows
+// are another length); a symbol crosses many rows, a misread is unlikely
+// to repeat on another. The text is remembered for later rows.
+func (m *multiRowDecoder) confirm(text string, y, size int, hints map[gozxing.DecodeHintType]interface{}) bool {
+	for _, t := range m.seen {
+		if t == text {
+			return true
+		}
+	}
+	m.seen = append(m.seen, text)
+	if m.bmp == nil || size != m.bmp.GetWidth() {
+		return false
+	}
+	if m.near != nil && m.near.GetSize() != size {
+		m.near = nil // gozxing reuses a longer row as is
+	}
+	for _, dy := range [...]int{1, -1, 2, -2, 3, -3} {
+		if y+dy < 0 || y+dy >= m.bmp.GetHeight() {
+			continue
+		}
+		row, err := m.bmp.GetBlackRow(y+dy, m.near)
+		if err != nil {
+			continue
+		}
+		m.near = row
+		if res, _ := m.read128(y+dy, row, hints, text); res != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// startPass readies m for a pass over bmp's rows: matrix when they are
+// the hybrid matrix's (no read of it is the stock reader's), skip a text
+// to pass over.
+func (m *multiRowDecoder) startPass(bmp *gozxing.BinaryBitmap, matrix bool, skip string) {
+	m.bmp, m.matrix, m.skip = bmp, matrix, skip
+	m.skipAt, m.lastRow = skipSpan{}, -1
+	clear(m.seen)
+	m.seen = m.seen[:0]
+}
+
+// skipSpan is where a symbol a pass passes over (m.skip) was read: on row
+// y of a row width wide, from x0 (its start pattern's centre) to x1 (its
+// stop pattern's), as a 1D result's points say. Rows next to it whose
+// first start pattern lies where the symbol's would are taken as the
+// symbol again without decoding it (each decode costs a dozen
+// allocations); decoding resumes past x1. A row without such a start
+// pattern ends the symbol on its side (above or below y): a second
+// symbol stacked over the first, even at the same x, is decoded.
+type skipSpan struct {
+	set      bool
+	y, width int
+	x0, x1   float64
+	up, down bool // the symbol still continues above, below
+}
+
+// passOver records a read of the passed-over symbol on row y.
+func (m *multiRowDecoder) passOver(res *gozxing.Result, y, width int) {
+	pts := res.GetResultPoints()
+	if len(pts) != 2 || pts[0].GetX() >= pts[1].GetX() || m.skipAt.set {
+		return
+	}
+	x0, x1 := pts[0].GetX(), pts[1].GetX()
+	x0 -= (x1 - x0) / 26 // the start pattern's first bar: half of its 11 modules of about 143
+	m.skipAt = skipSpan{set: true, y: y, width: width, x0: x0, x1: x1, up: true, down: true}
+}
+
+// covers reports whether row y holds the passed-over symbol (see
+// skipSpan), and if so where it ends.
+func (s *skipSpan) covers(y, width int, starts []int) (float64, bool) {
+	if !s.set || width != s.width {
+		return 0, false
+	}
+	if y == s.y {
+		return s.x1, true
+	}
+	above := y < s.y
+	if (above && !s.up) || (!above && !s.down) {
+		return 0, false
+	}
+	dy := float64(abs(y - s.y))
+	slack := (s.x1-s.x0)/14 + 0.2*dy // about ten modules, and a tilt of up to 11°
+	near := len(starts) > 0 && float64(starts[0]) >= s.x0-slack && float64(starts[0]) <= s.x0+slack
+
+	if !near {
+		if above {
+			s.up = false
+		} else {
+			s.down = false
+		}
+		return 0, false
+	}
+	return s.x1 + 0.2*dy, true
+}
+
+// copyFrom returns a copy of row (in m's scratch), complemented if light,
+// with every pixel before x white.
+func (m *multiRowDecoder) copyFrom(row *gozxing.BitArray, x int, light bool) *gozxing.BitArray {
+	size := row.GetSize()
+	if m.cleared == nil || m.cleared.GetSize() != size {
+		m.cleared = gozxing.NewBitArray(size)
+	}
+	dst, src := m.cleared.GetBitArray(), row.GetBitArray()
+	copy(dst, src)
+	if light {
+		for i := range dst {
+			dst[i] = ^dst[i]
+		}
+		if r := size % 32; r != 0 {
+			dst[len(dst)-1] &= 1<<r - 1 // nothing past the row's end
+		}
+	}
+	clear(dst[:x/32])
+	if x%32 != 0 {
+		dst[x/32] &^= 1<<(x%32) - 1
+	}
+	return m.cleared
+}
+
 // plausible1D: never empty, and unless AnyText a payment code. A 1D
 // symbol's only guard is one check character (mod 103 for Code 128), so a
 // random bar pattern passes now and then; the payment-code shape (16 to 32
@@ -183,6 +409,73 @@ func (m *multiRowDecoder) plausible1D(text string) bool {
 		return false
 	}
 	return m.anyText || isPaymentCode(text)
+}
+
+// Code 128's start patterns (A, B, C), in modules per run, and the
+// variance limits its reader matches them with.
+var code128StartPatterns = [3][]int{{2, 1, 1, 4, 1, 2}, {2, 1, 1, 2, 1, 4}, {2, 1, 1, 2, 3, 2}}
+
+const (
+	code128MaxAvgVariance        = 0.25
+	code128MaxIndividualVariance = 0.7
+)
+
+// code128Starts appends to starts[:0] the pixel of every place in row
+// (or in its complement, if light) where gozxing's Code 128 reader would
+// take a start pattern: six runs that
+// pass the reader's variance test against start A, B or C, with a quiet
+// zone before them (half the pattern's width, or up to the row's start).
+// The first is where the reader itself would decode from; a row without
+// any it fails on at once, so such rows are skipped without calling it.
+// That is most of the saving on a frame without a code: the reader builds
+// the runs pixel by pixel, tests the variance at every bar and allocates
+// an exception with a stack trace per failed row, while this walks the
+// runs word by word and tests the variance only where the quiet zone
+// holds (on textures, hundreds of runs per row and hardly a quiet zone).
+// runs is scratch.
+func code128Starts(row *gozxing.BitArray, light bool, starts []int, runs *[]int) []int {
+	starts = starts[:0]
+	size := row.GetSize()
+	// Runs from the first bar pixel (black, or white if light) to the end
+	// of the row; the last one may end at the row's end.
+	first := row.GetNextSet(0)
+	if light {
+		first = row.GetNextUnset(0)
+	}
+	rs := (*runs)[:0]
+	for x, black := first, !light; x < size; black = !black {
+		var next int
+		if black {
+			next = row.GetNextUnset(x)
+		} else {
+			next = row.GetNextSet(x)
+		}
+		rs = append(rs, next-x)
+		x = next
+	}
+	*runs = rs
+	start := first // pixel where rs[j] begins
+	// The reader tests a pattern of six runs when the seventh begins.
+	for j := 0; j+6 < len(rs); j += 2 {
+		w := 0
+		for _, r := range rs[j : j+6] {
+			w += r
+		}
+		quiet := start // white before the first bar: all of it
+		if j > 0 {
+			quiet = rs[j-1]
+		}
+		if min(start, w/2) <= quiet {
+			for _, p := range code128StartPatterns {
+				if oned.PatternMatchVariance(rs[j:j+6], p, code128MaxIndividualVariance) < code128MaxAvgVariance {
+					starts = append(starts, start)
+					break
+				}
+			}
+		}
+		start += rs[j] + rs[j+1]
+	}
+	return starts
 }
 
 func (m *multiRowDecoder) reset() {
@@ -271,4 +564,119 @@ func latin1ToUTF8(s string) string {
 		b.WriteRune(rune(s[i]))
 	}
 	return b.String()
+}
+
+// matrixRows is a gozxing.Binarizer whose rows are those of a black matrix
+// already computed (the hybrid binarizer's, local thresholds per block),
+// for a 1D pass that sees what the QR pass saw. gozxing's hybrid binarizer
+// hands 1D readers rows thresholded per row instead (one black point for
+// the whole row), and a row crossing a light card and a dark background,
+// or two cards, gets a black point that suits neither: thin bars merge.
+// The frame turned 90° gets its own hybrid matrix, made when first asked.
+type matrixRows struct {
+	src  gozxing.LuminanceSource
+	m    *gozxing.BitMatrix
+	stop *stopper
+}
+
+var _ gozxing.Binarizer = (*matrixRows)(nil)
+
+func (b *matrixRows) GetLuminanceSource() gozxing.LuminanceSource { return b.src }
+func (b *matrixRows) GetWidth() int                               { return b.src.GetWidth() }
+func (b *matrixRows) GetHeight() int                              { return b.src.GetHeight() }
+
+func (b *matrixRows) GetBlackMatrix() (*gozxing.BitMatrix, error) {
+	if b.m == nil {
+		m, err := gozxing.NewHybridBinarizer(b.src).GetBlackMatrix()
+		if err != nil {
+			return nil, err
+		}
+		b.m = m
+	}
+	return b.m, nil
+}
+
+func (b *matrixRows) GetBlackRow(y int, row *gozxing.BitArray) (*gozxing.BitArray, error) {
+	if b.stop != nil && b.stop.done() {
+		return nil, errStopped
+	}
+	m, err := b.GetBlackMatrix()
+	if err != nil {
+		return nil, err
+	}
+	return m.GetRow(y, row), nil
+}
+
+func (b *matrixRows) CreateBinarizer(src gozxing.LuminanceSource) gozxing.Binarizer {
+	return &matrixRows{src: src, stop: b.stop}
+}
+
+// secondLook runs m over the rows OneDReader would scan in bmp with
+// hints (the middle half in 15 rows, or every row with TRY_HARDER; each
+// row forward and reversed), passing over skip, whose read res locates it
+// on its row when it was read upright and unturned. It returns the first
+// read of another text. Unlike OneDReader it allocates nothing per row and
+// does not turn the frame: a second symbol is looked for in the
+// orientation the first was found in. (A try-harder read of a turned
+// symbol is looked for again with OneDReader, turn included.)
+func (m *multiRowDecoder) secondLook(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]interface{}, skip string, res *gozxing.Result) *gozxing.Result {
+	m.startPass(bmp, false, skip)
+	defer m.startPass(nil, false, "")
+	if o, _ := res.GetResultMetadata()[gozxing.ResultMetadataType_ORIENTATION].(int); o == 0 {
+		if pts := res.GetResultPoints(); len(pts) == 2 {
+			m.passOver(res, int(pts[0].GetY()), bmp.GetWidth())
+		}
+	}
+	width, height := bmp.GetWidth(), bmp.GetHeight()
+	if m.fwd != nil && m.fwd.GetSize() != width {
+		m.fwd = nil // gozxing reuses a longer row as is
+	}
+	_, tryHarder := hints[gozxing.DecodeHintType_TRY_HARDER]
+	step, lines := max(1, height>>5), 15
+	if tryHarder {
+		step, lines = max(1, height>>8), height
+	}
+	for x := 0; x < lines; x++ {
+		y := height / 2
+		if n := (x + 1) / 2; x&1 == 0 {
+			y += step * n
+		} else {
+			y -= step * n
+		}
+		if y < 0 || y >= height {
+			break
+		}
+		row, err := bmp.GetBlackRow(y, m.fwd)
+		if err != nil {
+			if _, nf := err.(gozxing.NotFoundException); nf {
+				continue
+			}
+			return nil
+		}
+		m.fwd = row
+		if got, err := m.DecodeRow(y, row, hints); err == nil {
+			return got
+		}
+		if m.rev == nil || m.rev.GetSize() != width {
+			m.rev = gozxing.NewBitArray(width)
+		}
+		reverseInto(m.rev, row)
+		if got, err := m.DecodeRow(y, m.rev, hints); err == nil {
+			return got
+		}
+	}
+	return nil
+}
+
+// reverseInto writes src reversed into dst, of the same size.
+func reverseInto(dst, src *gozxing.BitArray) {
+	dst.Clear()
+	n := min(src.GetSize(), dst.GetSize())
+	for x := src.GetNextSet(0); x < n; {
+		end := src.GetNextUnset(x)
+		for i := x; i < end; i++ {
+			dst.Set(n - 1 - i)
+		}
+		x = src.GetNextSet(end)
+	}
 }

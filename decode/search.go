@@ -96,21 +96,26 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 		w.readers.rows.partial = 0
 	}
 	w.readers.fastSeen = 0
-	w.lean = false
+	w.lean, w.trace1D = false, false
 	if f, ok := try(StageFast, p, hybrid, nil); ok {
 		return f, StageFast, nil
 	}
 	// Lean plan for a frame the fast stage saw no trace of a code in (no
 	// QR finder candidate, no 1D row past its start pattern): most frames
 	// a lane camera sends. Measured on the generated classes, such frames
-	// are read later only by a 1D pass (a Code 128 turned 90°, blurred,
-	// faint or tiny: tryharder, upscale), by the QR global and contrast
-	// stages (faint QR codes the hybrid binarizer flattens) or inverted
-	// (a light code's finders are not dark); the QR passes of tryharder
-	// and upscale and the whole downscale stage only ever read frames
-	// with a trace, so they are skipped. The decision is the frame's own,
-	// like the rest of the plan. A fast stage that panicked saw nothing:
-	// no lean plan after it.
+	// are read later only by tryharder's 1D pass (a Code 128 turned 90°,
+	// blurred or faint); by upscale's 1D passes (tiny bars) on a frame
+	// whose tryharder pass did see a 1D trace (two to 43 rows on those
+	// read, where most frames without a code show none); by the QR global
+	// and contrast stages on a frame whose luminance spans a narrow range
+	// (a faint code filling the frame: narrowRange); by inverted's QR pass
+	// (a light code's finders are not dark); and, outside the generated
+	// classes, by contrast's 1D pass (a faint Code 128,
+	// TestFallbackStagesFind). Everything else is skipped: the QR passes
+	// of tryharder and upscale, the downscale stage, and global, upscale
+	// and contrast when their condition fails. Each decision is the
+	// frame's own, like the rest of the plan. A fast stage that panicked
+	// saw nothing: no lean plan after it.
 	w.lean = firstErr == nil && w.readers.fastSeen == 0 && (w.readers.rows == nil || w.readers.rows.partial == 0)
 	if w.cfg.FastOnly || errors.Is(firstErr, ErrAmbiguous) {
 		return found{}, StageNone, w.notFound(firstErr)
@@ -122,6 +127,8 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 		work = halve(work, &w.mem)
 	}
 	large := work.pixels() != p.pixels()
+	lo, hi := lumRange(work)
+	narrow := hi-lo <= narrowRange
 
 	type step struct {
 		stage Stage
@@ -133,7 +140,7 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 	both := []binarizer{hybrid, global}
 	steps := [...]step{
 		{StageTryHarder, same, hybridOnly},
-		{StageGlobal, same, []binarizer{global}},
+		{StageGlobal, func() (plane, bool) { return work, !w.lean || narrow }, []binarizer{global}},
 		{StageDownscale, func() (plane, bool) {
 			if w.lean || min(work.w, work.h) < 2*minSide {
 				return plane{}, false
@@ -142,13 +149,18 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 		}, both},
 		{StageUpscale, func() (plane, bool) {
 			w2, h2 := work.w*3/2, work.h*3/2
-			if large || w2*h2 > w.cfg.DownscaleAbove {
+			if large || w2*h2 > w.cfg.DownscaleAbove || (w.lean && !w.trace1D) {
 				return plane{}, false
 			}
 			return resize(work, w2, h2, &w.mem), true
 		}, both},
-		{StageContrast, func() (plane, bool) { return stretch(work, &w.mem) }, hybridOnly},
-		{StageInverted, func() (plane, bool) { return invert(work, &w.mem), true }, hybridOnly},
+		{StageContrast, func() (plane, bool) { return stretch(work, lo, hi, &w.mem) }, hybridOnly},
+		{StageInverted, func() (plane, bool) {
+			if w.readers.qr == nil { // every 1D pass read light symbols already
+				return plane{}, false
+			}
+			return invert(work, &w.mem), true
+		}, hybridOnly},
 	}
 	for _, s := range steps {
 		if stop.done() {
@@ -170,6 +182,9 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 			}
 			if f, ok := try(s.stage, q, b, stop); ok {
 				return f, s.stage, nil
+			}
+			if s.stage == StageTryHarder {
+				w.trace1D = w.readers.rows != nil && w.readers.rows.partial >= 1
 			}
 			if errors.Is(firstErr, ErrAmbiguous) {
 				return found{}, s.stage, firstErr
@@ -229,24 +244,32 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 		hints = w.readers.easy
 	}
 	r := w.readers
-	if r.oned != nil && b == hybrid {
+	// Every 1D pass reads light symbols too (decode128), so the inverted
+	// stage is for QR only.
+	if r.oned != nil && b == hybrid && st != StageInverted {
+		r.rows.startPass(bmp, false, "")
 		res, err := r.oned.Decode(bmp, hints)
 		r.rows.reset()
 		if err == nil {
 			if f, ok := convert(res); ok {
-				return w.unique(f, bmp)
+				return w.unique(f, res, bmp, src, hints, stop)
 			}
 		}
 		if stop != nil && stop.done() {
 			return found{}, stop.err()
 		}
 	}
+	notFound := error(ErrNotFound)
 	if r.qr != nil && !(w.lean && (st == StageTryHarder || st == StageUpscale)) {
 		qrHints := r.capd
 		if st == StageFast {
 			qrHints = r.capf
 		}
-		return r.capped(func() (found, error) {
+		hints1D := hints
+		if b != hybrid {
+			hints1D = nil
+		}
+		f, err := r.capped(func() (found, error) {
 			res, err := r.qr.Decode(bmp, qrHints)
 			if st == StageFast {
 				r.fastSeen = r.seen
@@ -266,27 +289,113 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 				return found{}, err
 			}
 			if f, ok := convert(res); ok {
-				return w.unique(f, bmp)
+				return w.unique(f, nil, bmp, src, hints1D, stop)
 			}
 			return found{}, ErrNotFound
 		})
+		if err == nil || errors.Is(err, ErrAmbiguous) {
+			return f, err
+		}
+		notFound = err
 	}
-	return found{}, ErrNotFound
+	if r.oned != nil && b == hybrid && matrixPass(st) {
+		if stop != nil && stop.done() {
+			return found{}, stop.err()
+		}
+		if mb := matrixBitmap(bmp, src, stop); mb != nil {
+			r.rows.startPass(mb, true, "")
+			res, err := r.oned.Decode(mb, hints)
+			r.rows.reset()
+			if err == nil {
+				if f, ok := convert(res); ok {
+					return w.unique(f, res, bmp, src, hints, stop)
+				}
+			}
+		}
+	}
+	return found{}, notFound
+}
+
+// matrixPass reports whether an attempt at st runs the 1D pass over its
+// black matrix's rows (matrixRows) after the row-binarized pass and QR
+// failed: in the fast stage (15 rows of a matrix the QR pass made) and in
+// upscale, where it reads most of the tiny Code 128 symbols (1 to 1.5 px
+// per module) that are read at all. In the other stages it read nothing
+// more on the generated classes.
+func matrixPass(st Stage) bool {
+	return st == StageFast || st == StageUpscale
+}
+
+// matrixBitmap is a bitmap over bmp's black matrix whose rows a 1D pass
+// reads (matrixRows), or nil if bmp has none.
+func matrixBitmap(bmp *gozxing.BinaryBitmap, src gozxing.LuminanceSource, stop *stopper) *gozxing.BinaryBitmap {
+	m, err := bmp.GetBlackMatrix()
+	if err != nil {
+		return nil
+	}
+	mb, err := gozxing.NewBinaryBitmap(&matrixRows{src: src, m: m, stop: stop})
+	if err != nil {
+		return nil
+	}
+	return mb
 }
 
 // unique checks that f is the only payment code in the frame: a frame
 // holding two different ones is ambiguous (ErrAmbiguous), since paying
 // whichever was read first could charge the wrong customer. The same code
 // twice (a wallet screen often shows it as a QR and a Code 128) is fine.
+// Text that is not a payment code is not compared: only two payment codes
+// make a frame ambiguous.
 //
-// The check looks for every QR finder-pattern triple in the bitmap the
-// attempt already binarized and decodes each. With a single triple and a
-// QR result there is nothing to decode, so for the usual frame it costs
-// one scan of the cached black matrix; a 1D result costs a binarization
-// more. Text that is not a payment code is not compared: only two payment
-// codes make a frame ambiguous.
-func (w *worker) unique(f found, bmp *gozxing.BinaryBitmap) (found, error) {
-	if w.readers.qr == nil || !isPaymentCode(f.text) {
+// With 1D symbologies enabled and a hybrid bitmap (hints1D: the stage's 1D
+// hints, nil otherwise), other 1D symbols are looked for. For a 1D read,
+// the row pass is run once more over the same rows, passing over f's text
+// (and on to the next start pattern of a row: decode128), so a second
+// symbol beside it or on another row is found; the rows that show f's
+// symbol again are passed over without decoding it (skipSpan). For a QR
+// read, a 1D pass over the rows of the hybrid black matrix looks for a
+// Code 128: those rows show bars that one black point per row does not
+// (a row crossing a light card and a dark ground), and the row pass found
+// none already. That is 15 rows for a
+// fast-stage read, every row (and the frame turned) for a try-harder one,
+// which is the slow path anyway. Then every QR finder-pattern triple in
+// the bitmap the attempt binarized is decoded. With a single triple and a
+// QR result there is nothing to decode, so for the usual fast-stage QR
+// read the whole check is 15 matrix rows and one finder scan of the
+// cached black matrix; a 1D read costs a binarization more.
+func (w *worker) unique(f found, res1D *gozxing.Result, bmp *gozxing.BinaryBitmap, src gozxing.LuminanceSource, hints1D map[gozxing.DecodeHintType]interface{}, stop *stopper) (found, error) {
+	if !isPaymentCode(f.text) {
+		return f, nil
+	}
+	if r := w.readers; r.oned != nil && hints1D != nil {
+		var other *gozxing.Result
+		switch {
+		case f.symbology == QRCode:
+			if mb := matrixBitmap(bmp, src, stop); mb != nil {
+				r.rows.startPass(mb, true, f.text)
+				if res, err := r.oned.Decode(mb, hints1D); err == nil {
+					other = res
+				}
+				r.rows.startPass(nil, false, "")
+			}
+		case res1D != nil && oneDRotation(res1D.GetResultMetadata()) == 0 && !rotatedRead(res1D):
+			other = r.rows.secondLook(bmp, hints1D, f.text, res1D)
+		default: // read turned: look again turn included
+			r.rows.startPass(bmp, false, f.text)
+			if res, err := r.oned.Decode(bmp, hints1D); err == nil {
+				other = res
+			}
+			r.rows.startPass(nil, false, "")
+		}
+		r.rows.reset()
+		if other != nil && isPaymentCode(other.GetText()) {
+			return found{}, ErrAmbiguous
+		}
+		if stop != nil && stop.done() {
+			return found{}, stop.err() // not checked: not returned
+		}
+	}
+	if w.readers.qr == nil {
 		return f, nil
 	}
 	m, err := bmp.GetBlackMatrix()
@@ -370,4 +479,10 @@ func everyQR(r *readers, m *gozxing.BitMatrix, needTwo bool) (out []found) {
 		}
 	}
 	return out
+}
+
+// rotatedRead reports whether OneDReader found r in the frame turned 90°.
+func rotatedRead(r *gozxing.Result) bool {
+	o, _ := r.GetResultMetadata()[gozxing.ResultMetadataType_ORIENTATION].(int)
+	return o == 90 || o == 270
 }

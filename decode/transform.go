@@ -110,12 +110,17 @@ func srcCoord(d, dn, sn int) (int, uint32) {
 	return i, uint32(c & 0xff)
 }
 
-// stretch maps the 1st..99th percentile of p's luminance onto 0..255. It
-// reports false when that would change little (the image already spans
-// nearly the whole range) or nothing (a flat image), so the stage can be
-// skipped. gozxing's hybrid binarizer ignores blocks whose range is below
-// 24 levels; stretching lifts faint codes over that threshold.
-func stretch(p plane, mem *arena) (plane, bool) {
+// narrowRange is the widest 1st..99th percentile luminance range of a
+// frame that the contrast stage stretches, and that the global stage is
+// tried on in the lean plan: at most 100 levels, so a stretch multiplies
+// contrast by 2.5 or more. A faint code filling the frame (a dim screen)
+// spans 30 to 65 levels in the generated classes, a frame without a code
+// 70 to 250; a stretch by less lifts only blocks already near the hybrid
+// binarizer's floor (24 levels), and no generated frame was read so.
+const narrowRange = 100
+
+// lumRange returns the 1st and 99th percentile of p's luminance.
+func lumRange(p plane) (lo, hi int) {
 	var hist [256]int
 	for y := 0; y < p.h; y++ {
 		for _, v := range p.row(y) {
@@ -123,7 +128,7 @@ func stretch(p plane, mem *arena) (plane, bool) {
 		}
 	}
 	cut := p.pixels() / 100
-	lo, hi := 0, 255
+	lo, hi = 0, 255
 	for n := 0; lo < 255; lo++ {
 		if n += hist[lo]; n > cut {
 			break
@@ -134,7 +139,17 @@ func stretch(p plane, mem *arena) (plane, bool) {
 			break
 		}
 	}
-	if hi-lo < 8 || (lo <= 8 && hi >= 247) {
+	return lo, hi
+}
+
+// stretch maps lo..hi (p's 1st..99th percentile, lumRange) onto 0..255.
+// It reports false when the range is wider than narrowRange (a stretch
+// would change little) or under 8 levels (nothing to stretch), so the
+// stage can be skipped. gozxing's hybrid binarizer ignores blocks whose
+// range is below 24 levels; stretching lifts faint codes over that
+// threshold.
+func stretch(p plane, lo, hi int, mem *arena) (plane, bool) {
+	if hi-lo < 8 || hi-lo > narrowRange {
 		return plane{}, false
 	}
 	var lut [256]uint8
