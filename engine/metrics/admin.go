@@ -69,10 +69,15 @@ func (a *Admin) Handle(ctx *fasthttp.RequestCtx) bool {
 			ctx.SetBodyString("draining\n")
 			return true
 		}
-		if a.Engine != nil && a.Engine.Failed() {
-			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
-			ctx.SetBodyString("not ready: journal failed\n")
-			return true
+		if a.Engine != nil {
+			// Not ready whenever a new payment cannot be recorded: the
+			// journal failed, or (a network journal) did not answer
+			// within its call timeout.
+			if h := a.Engine.JournalHealth(); !h.OK {
+				ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+				ctx.SetBodyString("not ready: " + h.Reason + "\n")
+				return true
+			}
 		}
 		if a.walletsUp != nil {
 			if n, total := a.walletsUp(); n == 0 && total > 0 {
