@@ -61,6 +61,9 @@ func TestTwoNodesDatabaseRestart(t *testing.T) {
 	for i, a := range admins {
 		at, err := waitReadyz(a, 503, 10*time.Second)
 		if err != nil {
+			if aerr := alive(nodes[i], fmt.Sprintf("node %d", i+1)); aerr != nil {
+				t.Fatalf("the database stopped: %v", aerr)
+			}
 			t.Fatalf("node %d while the database is down: %v", i+1, err)
 		}
 		unready[i] = at.Sub(stopAt)
