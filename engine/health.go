@@ -233,10 +233,12 @@ func (e *Engine) settleUnsaved(ctx context.Context, p *payment) error {
 }
 
 // settleClaimLocked settles a pay whose claim's outcome was unknown. It
-// was never dispatched, and the lane was told U: claimed again, it is
-// either this payment (stored then or now), closed as failed without a
-// wallet call, or another payment's request or code (this one was never
-// stored), and it is dropped. Caller holds p.mu; it is released.
+// was never dispatched, and the lane was told U. Claimed again (insert or
+// fetch: a late delivery of the lost statement can then do nothing), it
+// is either this payment, stored then or now, which is closed as failed
+// without a wallet call, or another payment's request or code (this one
+// was never stored), and it is dropped. Caller holds p.mu; it is
+// released.
 func (e *Engine) settleClaimLocked(ctx context.Context, p *payment) error {
 	var rec PaymentRecord
 	p.recordLocked(&rec, p.updated)
@@ -246,7 +248,7 @@ func (e *Engine) settleClaimLocked(ctx context.Context, p *payment) error {
 		p.mu.Unlock()
 		return err
 	}
-	if existing != nil {
+	if existing != nil && existing.PaymentID != p.id {
 		p.unsure = unsureNone
 		p.abortLocked()
 		p.mu.Unlock()
