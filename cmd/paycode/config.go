@@ -299,6 +299,9 @@ func parseServeConfig(name string, args []string, out io.Writer, usage string) (
 		return fs, path, err
 	}
 	fs, path, err := parse(newServeConfig())
+	if flagsParsed != nil {
+		flagsParsed(name, err)
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(out, usage)
 		printSettings(out, fs)
