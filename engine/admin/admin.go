@@ -17,8 +17,10 @@ import (
 // Node is what the admin endpoints ask of the node they serve
 // (*server.Node has it).
 type Node interface {
-	// Failed reports a fatal journal failure: the node takes no payment.
-	Failed() bool
+	// JournalDown says why the node cannot record a new payment now (its
+	// journal failed, or did not answer within its call timeout); ""
+	// when it can.
+	JournalDown() string
 	// Reload re-reads what can change without a restart (POST /admin/reload).
 	Reload(ctx context.Context) error
 	// Stats and Wallets are GET /admin/stats and /admin/wallets, as JSON.
@@ -110,42 +112,27 @@ func (a *Handler) Serve(ctx *fasthttp.RequestCtx) {
 }
 
 // readyz answers 503 with the reason while the node should get no new
-// lane: draining, journal failed or unavailable (the node cannot record a
-// new payment), no wallet reachable.
+// lane: draining, journal failed or unavailable, no wallet reachable.
 func (a *Handler) readyz(ctx *fasthttp.RequestCtx) {
 	ctx.SetContentType("text/plain")
 	notReady := func(why string) {
 		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
 		ctx.SetBodyString(why)
 	}
+	down := ""
+	if a.cfg.Node != nil {
+		down = a.cfg.Node.JournalDown()
+	}
 	switch {
 	case a.draining.Load():
 		notReady("draining\n")
-	case a.cfg.Node != nil && a.cfg.Node.Failed():
-		notReady("not ready: journal failed\n")
-	case a.journalDown() != "":
-		notReady("not ready: " + a.journalDown() + "\n")
+	case down != "":
+		notReady("not ready: " + down + "\n")
 	case a.cfg.WalletsUp != nil && noneUp(a.cfg.WalletsUp):
 		notReady("not ready: no wallet reachable (every circuit breaker is open)\n")
 	default:
 		ctx.SetBodyString("ok\n")
 	}
-}
-
-// journalDowner is a Node that can say why it cannot record a new
-// payment although its journal has not failed (*server.Node: a
-// PostgreSQL journal that does not answer in time).
-type journalDowner interface {
-	JournalDownReason() string
-}
-
-// journalDown is the Node's reason it cannot record a new payment, "" if
-// it can (or cannot tell).
-func (a *Handler) journalDown() string {
-	if jd, ok := a.cfg.Node.(journalDowner); ok {
-		return jd.JournalDownReason()
-	}
-	return ""
 }
 
 func noneUp(up func() (n, total int)) bool {
