@@ -26,7 +26,6 @@ type Engine struct {
 	payByID  *smap[*payment]                     // paymentId
 	codes    *cmap[[CodeHashSize]byte, *payment] // a code's keyed hash → the payment that used it
 	refByReq *smap[*refund]                      // client-id \x00 refundRequestId
-	refByID  *smap[*refund]                      // refundId
 
 	fu       fuQueue
 	sem      chan struct{} // follow-up worker slots
@@ -36,11 +35,10 @@ type Engine struct {
 
 	payPool  sync.Pool // *WalletPay
 	hmacPool *sync.Pool
-	journal  Journal
-	shared   SharedJournal // set when the journal is shared by several nodes
-	// outbox is the journal's notification outbox (set with shared when
-	// the journal serves one): pending notifications then live in the
-	// journal only, delivered by the outbox loop, not in payments.
+	journal  SharedJournal
+	// outbox is the journal's notification outbox (set when the journal
+	// serves one): pending notifications then live in the journal only,
+	// delivered by the outbox loop, not in payments.
 	outbox     Outbox
 	outboxWake chan struct{}
 	// acquireMu serializes taking a payment's lease for a lane operation,
@@ -83,7 +81,6 @@ func New(cfg Config) (*Engine, error) {
 		payByID:  newSmap[*payment](),
 		codes:    newCmap[[CodeHashSize]byte, *payment](),
 		refByReq: newSmap[*refund](),
-		refByID:  newSmap[*refund](),
 		sem:      make(chan struct{}, cfg.FollowUpWorkers),
 	}
 	for n, w := range cfg.Wallets {
@@ -91,12 +88,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.fu.init()
 	e.journal = cfg.Journal
-	if sj, ok := cfg.Journal.(SharedJournal); ok {
-		e.shared = sj
-		if ob, ok := sj.(Outbox); ok {
-			e.outbox = ob
-			e.outboxWake = make(chan struct{}, 1)
-		}
+	if ob, ok := cfg.Journal.(Outbox); ok {
+		e.outbox = ob
+		e.outboxWake = make(chan struct{}, 1)
 	}
 	e.hmacPool = newHMACPool(cfg.CodeKey)
 	e.payPool.New = func() any { return new(WalletPay) }
@@ -219,21 +213,10 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 	// The intent is durable before the wallet hears of the payment: after
 	// a crash, recovery settles it by inquiry, never by paying again.
 	e.failpoint(FailBeforeIntent)
-	if e.shared != nil {
-		// Several nodes: the database decides whether this request (or
-		// this code) is new, in one statement.
-		if e.claim(ctx, p, key, req, codeHash, out) {
-			return
-		}
-	} else {
-		p.mu.Lock()
-		err = e.persistLocked(ctx, p, nil, true)
-		p.mu.Unlock()
-		if err != nil {
-			e.abort(p, key)
-			fail(out, codec.UnknownException, msgSuspended)
-			return
-		}
+	// The journal decides whether this request (or this code) is new, in
+	// one statement: on several nodes another may have claimed it.
+	if e.claim(ctx, p, key, req, codeHash, out) {
+		return
 	}
 	e.failpoint(FailAfterIntent)
 	p.mu.Lock()
@@ -304,10 +287,10 @@ func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.Pay
 	p.viewLocked(out, false)
 	aborted := p.aborted
 	p.mu.Unlock()
-	if aborted && e.shared != nil && !e.failed.Load() {
-		// Several nodes: the first request lost its claim to a payment
-		// another node made; answer from that one.
-		if rec, _, err := e.shared.GetPayment(ctx, p.clientID, p.requestID, ""); err == nil && rec != nil {
+	if aborted && !e.failed.Load() {
+		// The first request lost its claim to a payment another node
+		// made; answer from that one.
+		if rec, _, err := e.journal.GetPayment(ctx, p.clientID, p.requestID, ""); err == nil && rec != nil {
 			e.answerStored(ctx, rec, req, codeHash, out)
 			return
 		}

@@ -128,22 +128,20 @@ func (e *Engine) Start(ctx context.Context) {
 	if !e.started.CompareAndSwap(false, true) {
 		return
 	}
-	if e.shared != nil {
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			t := time.NewTicker(e.cfg.LeaseCheck)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					e.LeaseTick(ctx)
-				}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		t := time.NewTicker(e.cfg.LeaseCheck)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				e.LeaseTick(ctx)
 			}
-		}()
-	}
+		}
+	}()
 	if e.outbox != nil && e.cfg.Notifier != nil {
 		e.wg.Add(1)
 		go func() {

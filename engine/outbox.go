@@ -32,7 +32,7 @@ var DefaultNotifySchedule = []time.Duration{
 // Outbox is a journal that serves its pending notifications by due time,
 // so that they need not live in memory with their payments: a merchant
 // endpoint that is down then grows the journal, never the heap. The
-// shared journals implement it (engine/journal's Pebble and SharedMem,
+// journals implement it (engine/journal's Pebble and Mem,
 // engine/journal/postgres).
 type Outbox interface {
 	// TakeNotifications returns up to limit stored notifications whose
@@ -145,17 +145,10 @@ func (e *Engine) deliver(ctx context.Context, o *outboxItem) {
 			e.failpoint(FailNotifyAck)
 		}
 		o.delivered = true
-		if e.shared != nil {
-			// With the payment's record: the write may release its lease.
-			e.persist(ctx, p, nil, false, true)
-		} else if e.journal != nil {
-			// Unsynced: if the process dies before this is durable the
-			// notification is sent again — at least once, as promised.
-			b := Batch{Delivered: []string{p.id}}
-			if jerr := e.journal.Append(ctx, &b, false); jerr != nil {
-				e.fatal(jerr)
-			}
-		}
+		// With the payment's record: the write may release its lease.
+		// Unsynced: if the process dies before this is durable the
+		// notification is sent again — at least once, as promised.
+		e.persist(ctx, p, nil, false, true)
 		return
 	}
 	if err != nil {
@@ -164,19 +157,15 @@ func (e *Engine) deliver(ctx context.Context, o *outboxItem) {
 	// Not acknowledged, or the state changed while it was in flight.
 	o.queued = true
 	due := now.Add(delay)
-	if e.journal != nil {
-		b := Batch{Notifications: []*NotificationRecord{{PaymentID: p.id, URL: p.notifyURL, Body: o.body, Attempts: o.attempts, Due: due}}}
-		if jerr := e.journal.Append(ctx, &b, false); jerr != nil {
-			e.fatal(jerr)
-		}
+	b := Batch{Notifications: []*NotificationRecord{{PaymentID: p.id, URL: p.notifyURL, Body: o.body, Attempts: o.attempts, Due: due}}}
+	if jerr := e.journal.Append(ctx, &b, false); jerr != nil {
+		e.fatal(jerr)
 	}
 	e.fu.push(fuItem{due: due, n: o})
 }
 
-// Resident counts the payments held in memory: every retained payment
-// with a journal that cannot look them up, only those the engine is
-// working on (and not yet swept) with one that can (SharedJournal: the
-// Pebble journal or PostgreSQL).
+// Resident counts the payments held in memory: those the engine is
+// working on, and those it finished and has not yet swept.
 func (e *Engine) Resident() int {
 	n := 0
 	e.payByID.each(func(string, *payment) { n++ })
@@ -290,7 +279,7 @@ func (e *Engine) DeliverNotifications(ctx context.Context) int {
 // its outcome back.
 func (e *Engine) deliverRecord(ctx context.Context, n *NotificationRecord) {
 	// The client id signs the request; the notification does not carry it.
-	rec, _, err := e.shared.GetPayment(ctx, "", "", n.PaymentID)
+	rec, _, err := e.journal.GetPayment(ctx, "", "", n.PaymentID)
 	if err != nil {
 		e.log.Warn("notification's payment not readable; retrying when its claim runs out", "payment_id", n.PaymentID, "err", err)
 		return

@@ -88,7 +88,7 @@ func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, deliv
 	if e.failed.Load() {
 		return ErrJournalFailed
 	}
-	if e.shared != nil && p.leaseGone {
+	if p.leaseGone {
 		if err := e.reacquireLocked(ctx, p); err != nil {
 			return err
 		}
@@ -101,13 +101,6 @@ func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, deliv
 	var notify bool
 	if p.notifyURL != "" && p.final() && !p.cancelWanted && p.notifiedStatus != p.status {
 		notify = true
-	}
-	if e.journal == nil {
-		if notify {
-			e.enqueueNotificationLocked(p, nil)
-		}
-		e.maybeReportLocked(p)
-		return nil
 	}
 	pb := batchPool.Get().(*persistBatch)
 	defer batchPool.Put(pb)
@@ -137,7 +130,7 @@ func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, deliv
 	pb.b.Reset()
 	pb.pr, pb.rr = PaymentRecord{}, RefundRecord{}
 	if err != nil {
-		if e.shared != nil && errors.Is(err, ErrLeaseLost) {
+		if errors.Is(err, ErrLeaseLost) {
 			// Another node took the payment over (this node's lease
 			// expired): it carries on from the database; this node stops.
 			p.leaseGone, p.lost = true, true
@@ -147,7 +140,7 @@ func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, deliv
 		e.fatal(err)
 		return err
 	}
-	if e.shared != nil && !held {
+	if !held {
 		p.leaseGone = true // released: forgotten at the next lease tick
 	}
 	if notify {

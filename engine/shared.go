@@ -5,9 +5,13 @@ import (
 	"errors"
 )
 
-// SharedJournal is a Journal that several engines (nodes) write at once,
-// behind any load balancer: engine/journal/postgres implements it. When
-// Config.Journal is one, the database, not the node's memory, decides:
+// SharedJournal is the Journal the engine runs on (Config.Journal): one
+// that several engines (nodes) may write at once, behind any load
+// balancer. engine/journal/postgres implements it for several nodes;
+// engine/journal's Pebble and Mem implement it for exactly one (leases
+// never expire, Acquire always succeeds, TakeOver hands back after a
+// Release what the node had not finished). The journal, not the node's
+// memory, decides:
 //
 //   - Idempotency: ClaimPayment and ClaimRefund insert or fetch in one
 //     statement, on unique keys (client id + request id, and the code's
