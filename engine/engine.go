@@ -36,10 +36,8 @@ type Engine struct {
 	payPool  sync.Pool // *WalletPay
 	hmacPool *sync.Pool
 	journal  SharedJournal
-	// outbox is the journal's notification outbox (set when the journal
-	// serves one): pending notifications then live in the journal only,
-	// delivered by the outbox loop, not in payments.
-	outbox     Outbox
+	// outboxWake wakes the delivery loop of the journal's outbox:
+	// pending notifications live in the journal only, never in payments.
 	outboxWake chan struct{}
 	// acquireMu serializes taking a payment's lease for a lane operation,
 	// so a node never holds two copies of one payment.
@@ -88,10 +86,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.fu.init()
 	e.journal = cfg.Journal
-	if ob, ok := cfg.Journal.(Outbox); ok {
-		e.outbox = ob
-		e.outboxWake = make(chan struct{}, 1)
-	}
+	e.outboxWake = make(chan struct{}, 1)
 	e.hmacPool = newHMACPool(cfg.CodeKey)
 	e.payPool.New = func() any { return new(WalletPay) }
 	return e, nil

@@ -21,7 +21,6 @@ type fuItem struct {
 	due time.Time
 	p   *payment
 	r   *refund
-	n   *outboxItem
 }
 
 type fuHeap []fuItem
@@ -142,7 +141,7 @@ func (e *Engine) Start(ctx context.Context) {
 			}
 		}
 	}()
-	if e.outbox != nil && e.cfg.Notifier != nil {
+	if e.cfg.Notifier != nil {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
@@ -241,10 +240,6 @@ func (e *Engine) FollowUps() int { return e.fu.size() }
 func (e *Engine) NextFollowUp() (time.Time, bool) { return e.fu.next() }
 
 func (e *Engine) runItem(ctx context.Context, it fuItem) {
-	if it.n != nil {
-		e.deliver(ctx, it.n)
-		return
-	}
 	e.stats.FollowUps.Add(1)
 	if it.r != nil {
 		e.followRefund(ctx, it.r)

@@ -37,14 +37,10 @@ const sharedPoll = 20 * time.Millisecond
 // heldLocked reports whether p still has work on this node: not final, a
 // cancel or reversal pending, a refund in process, a lane's cancel or
 // refund running on it (beginOp: a refund that finishes must not release
-// the lease under a concurrent one), a notification not acknowledged in
-// memory (never with the journal's outbox, where notifications are not
-// the payment's). Caller holds p.mu.
+// the lease under a concurrent one). A pending notification is not the
+// payment's work: the journal's outbox holds it. Caller holds p.mu.
 func (p *payment) heldLocked() bool {
 	if !p.final() || p.cancelWanted || p.reverse || p.ops > 0 {
-		return true
-	}
-	if p.outbox != nil && !p.outbox.delivered {
 		return true
 	}
 	for _, r := range p.refunds {
@@ -243,15 +239,6 @@ func (e *Engine) adopt(l *Leased, now time.Time) *payment {
 	e.payByReq.put(p.clientID+"\x00"+p.requestID, p)
 	e.payByID.put(p.id, p)
 	e.codes.putIfAbsent(p.codeHash, p)
-	if n := l.Notification; n != nil && e.outbox == nil {
-		o := &outboxItem{p: p, body: append([]byte(nil), n.Body...), attempts: n.Attempts, queued: true}
-		p.outbox = o
-		due := n.Due
-		if due.Before(now) {
-			due = now
-		}
-		e.fu.push(fuItem{due: due, n: o})
-	}
 	if l.CancelRequested && p.wallet != nil {
 		// A lane's cancel was handed to the previous owner, which died
 		// before carrying it out: it is this node's to do now.

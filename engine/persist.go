@@ -78,13 +78,6 @@ type persistBatch struct {
 // so notification and state can never disagree after a crash. Any error
 // is fatal for the engine (fail-stop).
 func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync bool) error {
-	return e.persist(ctx, p, r, sync, false)
-}
-
-// persist is persistLocked; delivered also records that p's notification
-// was acknowledged (several nodes: in the same write as the payment, whose
-// lease it may release).
-func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, delivered bool) error {
 	if e.failed.Load() {
 		return ErrJournalFailed
 	}
@@ -107,14 +100,10 @@ func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, deliv
 	pb.b.Reset()
 	now := e.clock.Now()
 	p.recordLocked(&pb.pr, now)
-	// With the journal's outbox a pending notification is the journal's,
-	// not the payment's: it keeps neither the lease nor the payment in
-	// memory.
-	pb.pr.Held = (notify && e.outbox == nil) || p.heldLocked()
+	// A pending notification is the journal's outbox's, not the
+	// payment's: it keeps neither the lease nor the payment in memory.
+	pb.pr.Held = p.heldLocked()
 	pb.b.Payments = append(pb.b.Payments, &pb.pr)
-	if delivered {
-		pb.b.Delivered = append(pb.b.Delivered, p.id)
-	}
 	if r != nil {
 		r.recordLocked(&pb.rr, now)
 		pb.b.Refunds = append(pb.b.Refunds, &pb.rr)
@@ -144,12 +133,8 @@ func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, deliv
 		p.leaseGone = true // released: forgotten at the next lease tick
 	}
 	if notify {
-		if e.outbox != nil {
-			p.notifiedStatus = p.status
-			e.wakeOutbox()
-		} else {
-			e.enqueueNotificationLocked(p, pb.buf)
-		}
+		p.notifiedStatus = p.status
+		e.wakeOutbox()
 	}
 	e.maybeReportLocked(p)
 	return nil

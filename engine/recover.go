@@ -66,8 +66,7 @@ func (e *Engine) Compact(ctx context.Context) (int, error) {
 	n := 0
 	e.payByID.each(func(id string, p *payment) {
 		p.mu.Lock()
-		old := p.final() && !p.cancelWanted && !p.reverse && !p.queued && p.updated.Before(before) &&
-			(p.outbox == nil || p.outbox.delivered)
+		old := p.final() && !p.cancelWanted && !p.reverse && !p.queued && p.updated.Before(before)
 		for _, r := range p.refunds {
 			if r.status == codec.StatusProcessing {
 				old = false
