@@ -18,10 +18,12 @@ import (
 // can be switched on and off, as a disk that fills and is emptied.
 type memJournal struct {
 	*journal.Mem
-	mu      sync.Mutex
-	fail    error
-	appends int // writes: Append, ClaimPayment, ClaimRefund
-	synced  int
+	mu        sync.Mutex
+	fail      error         // writes fail with it
+	failReads error         // GetPayment, GetRefund and Acquire fail with it
+	claiming  chan struct{} // when set, a claim waits for it to be closed
+	appends   int           // writes: Append, ClaimPayment, ClaimRefund
+	synced    int
 }
 
 func newMemJournal() *memJournal { return &memJournal{Mem: journal.NewMem()} }
@@ -53,6 +55,12 @@ func (j *memJournal) Append(ctx context.Context, b *engine.Batch, sync bool) err
 }
 
 func (j *memJournal) ClaimPayment(ctx context.Context, rec *engine.PaymentRecord) (*engine.PaymentRecord, error) {
+	j.mu.Lock()
+	wait := j.claiming
+	j.mu.Unlock()
+	if wait != nil {
+		<-wait
+	}
 	if err := j.write(true); err != nil {
 		return nil, err
 	}
@@ -64,6 +72,33 @@ func (j *memJournal) ClaimRefund(ctx context.Context, b *engine.Batch) (*engine.
 		return nil, err
 	}
 	return j.Mem.ClaimRefund(ctx, b)
+}
+
+func (j *memJournal) readErr() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.failReads
+}
+
+func (j *memJournal) GetPayment(ctx context.Context, clientID, requestID, paymentID string) (*engine.PaymentRecord, []*engine.RefundRecord, error) {
+	if err := j.readErr(); err != nil {
+		return nil, nil, err
+	}
+	return j.Mem.GetPayment(ctx, clientID, requestID, paymentID)
+}
+
+func (j *memJournal) GetRefund(ctx context.Context, clientID, requestID, refundID string) (*engine.RefundRecord, error) {
+	if err := j.readErr(); err != nil {
+		return nil, err
+	}
+	return j.Mem.GetRefund(ctx, clientID, requestID, refundID)
+}
+
+func (j *memJournal) Acquire(ctx context.Context, paymentID string) (*engine.Leased, bool, error) {
+	if err := j.readErr(); err != nil {
+		return nil, false, err
+	}
+	return j.Mem.Acquire(ctx, paymentID)
 }
 
 // payment returns payment id's latest record (zero when there is none).
