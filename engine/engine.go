@@ -99,11 +99,20 @@ func (e *Engine) Config() Config { return e.cfg }
 func (e *Engine) Stats() *Stats { return &e.stats }
 
 // appendKey builds the idempotency index key: client-id, NUL, request id.
-// Client ids never contain NUL (they come from an HTTP header).
-func appendKey(dst, clientID, reqID []byte) []byte {
+// Client ids never contain NUL (they come from an HTTP header). It is the
+// one builder of the key (indexKey is its string form); a key's client id
+// is its first len(clientID) bytes and its request id follows the NUL.
+func appendKey[C, R ~string | ~[]byte](dst []byte, clientID C, reqID R) []byte {
 	dst = append(dst, clientID...)
 	dst = append(dst, 0)
 	return append(dst, reqID...)
+}
+
+// indexKey is appendKey's key as a string (one allocation for keys of
+// up to 256 bytes, built on the stack).
+func indexKey(clientID, reqID string) string {
+	var kb [256]byte
+	return string(appendKey(kb[:0], clientID, reqID))
 }
 
 var errCodeUsed = errors.New("engine: payment code already used")
@@ -387,10 +396,7 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 		p.brand = res.WalletBrand
 	case OutcomeFail:
 		p.status = codec.StatusFail
-		p.result = res.Code
-		if p.result == codec.ResultNone || p.result.Status() != codec.StatusF {
-			p.result = codec.ProcessFail
-		}
+		p.result = res.Code.AsFailure()
 		p.msg = res.Message
 	default: // processing, not found (inquiry before the pay landed), unknown
 		p.result = codec.PaymentInProcess

@@ -311,7 +311,7 @@ func (e *Engine) applyCancel(p *payment, res WalletResult, err error) codec.Resu
 			// the payment stays paid; the lane must refund.
 			p.cancelWanted = false
 			e.persistLocked(context.Background(), p, nil, true)
-			return res.Code
+			return res.Code.AsFailure()
 		}
 		// Unknown or refused while money may be held: keep trying.
 		e.scheduleLocked(p, now)

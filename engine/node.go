@@ -68,7 +68,7 @@ func (e *Engine) reacquireLocked(ctx context.Context, p *payment) error {
 	}
 	p.leaseGone = false
 	if !found {
-		e.payByReq.put(p.clientID+"\x00"+p.requestID, p)
+		e.payByReq.put(indexKey(p.clientID, p.requestID), p)
 		e.payByID.put(p.id, p)
 		e.codes.putIfAbsent(p.codeHash, p)
 	}
@@ -180,7 +180,7 @@ func (e *Engine) watchPayment(ctx context.Context, rec *PaymentRecord, done func
 // paymentFromRecord builds a payment from its record, without indexing
 // it: a view of the database, or the start of an adopted payment.
 func (e *Engine) paymentFromRecord(r *PaymentRecord) *payment {
-	key := r.ClientID + "\x00" + r.RequestID
+	key := indexKey(r.ClientID, r.RequestID)
 	p := &payment{
 		clientID: key[:len(r.ClientID)], requestID: key[len(r.ClientID)+1:], id: r.PaymentID,
 		codeHash: r.CodeHash, amount: r.Amount, methodType: r.MethodType, scenario: r.Scenario,
@@ -227,7 +227,7 @@ func (e *Engine) adopt(l *Leased, now time.Time) *payment {
 	for _, rr := range l.Refunds {
 		r := refundFromRecord(rr, p)
 		p.refunds = append(p.refunds, r)
-		e.refByReq.put(rr.ClientID+"\x00"+rr.RequestID, r)
+		e.refByReq.put(indexKey(rr.ClientID, rr.RequestID), r)
 		if seq, ok := e.ids.seqOf(r.id); ok {
 			e.ids.atLeast(seq)
 		}
@@ -236,7 +236,7 @@ func (e *Engine) adopt(l *Leased, now time.Time) *payment {
 			e.fu.push(fuItem{due: now, r: r})
 		}
 	}
-	e.payByReq.put(p.clientID+"\x00"+p.requestID, p)
+	e.payByReq.put(indexKey(p.clientID, p.requestID), p)
 	e.payByID.put(p.id, p)
 	e.codes.putIfAbsent(p.codeHash, p)
 	if l.CancelRequested && p.wallet != nil {
@@ -266,10 +266,10 @@ func (e *Engine) forget(p *payment) {
 	p.mu.Unlock()
 	for _, r := range refunds {
 		isR := func(q *refund) bool { return q == r }
-		e.refByReq.delIf(r.clientID+"\x00"+r.requestID, isR)
+		e.refByReq.delIf(indexKey(r.clientID, r.requestID), isR)
 	}
 	e.codes.delIf(p.codeHash, isP)
-	e.payByReq.delIf(p.clientID+"\x00"+p.requestID, isP)
+	e.payByReq.delIf(indexKey(p.clientID, p.requestID), isP)
 	e.payByID.delIf(p.id, isP)
 }
 

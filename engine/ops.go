@@ -276,10 +276,7 @@ func (e *Engine) applyRefund(r *refund, res WalletResult, err error) {
 			r.doneAt = now
 		}
 	default:
-		r.status, r.result, r.msg = codec.StatusFail, res.Code, res.Message
-		if r.result == codec.ResultNone || r.result.Status() != codec.StatusF {
-			r.result = codec.ProcessFail
-		}
+		r.status, r.result, r.msg = codec.StatusFail, res.Code.AsFailure(), res.Message
 		p.refunded -= r.amount.Value // release the reservation
 	}
 	e.persistLocked(context.Background(), p, r, true)

@@ -77,10 +77,10 @@ func (e *Engine) Compact(ctx context.Context) (int, error) {
 			return
 		}
 		for _, r := range p.refunds {
-			e.refByReq.del(r.clientID + "\x00" + r.requestID)
+			e.refByReq.del(indexKey(r.clientID, r.requestID))
 		}
 		e.codes.del(p.codeHash)
-		e.payByReq.del(p.clientID + "\x00" + p.requestID)
+		e.payByReq.del(indexKey(p.clientID, p.requestID))
 		e.payByID.del(id)
 		n++
 	})
