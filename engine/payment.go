@@ -69,10 +69,9 @@ type payment struct {
 	// outcome the lane already saw (its write lost in a crash) is found
 	// again.
 	recovered bool
-	// notifiedStatus is the final status last queued for notification;
-	// outbox is the notification in flight, if any.
+	// notifiedStatus is the final status last written to the journal's
+	// outbox for notification.
 	notifiedStatus codec.PaymentStatus
-	outbox         *outboxItem
 	// refunded is the sum of refunds that succeeded or are in process; it
 	// never exceeds amount.Value.
 	refunded int64
@@ -93,6 +92,13 @@ type payment struct {
 	// write or the final log line (see maskedLocked), not per write.
 	maskedStr string
 	ops       int // lane cancels and refunds running on p (several nodes)
+	// unsaved (several nodes): a write failed with the journal
+	// unavailable, so memory is ahead of the database; the state is
+	// written, with all of p's refunds, once the journal answers again.
+	// unsure: the database's copy is unknown (see health.go): the
+	// intent's claim (nothing was dispatched), or a refund's claim.
+	unsaved bool
+	unsure  unsureKind
 }
 
 // waitDispatched returns a channel closed when the first dispatch has

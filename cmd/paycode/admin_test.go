@@ -90,6 +90,7 @@ var goldenMetrics = []string{
 	"paycode_engine_followups_queued{}",
 	"paycode_engine_followups_total{}",
 	"paycode_engine_journal_failed{}",
+	"paycode_engine_journal_outages_total{}",
 	"paycode_engine_notification_attempts_total{}",
 	"paycode_engine_notifications_abandoned_total{}",
 	"paycode_engine_notifications_pending{}",
@@ -105,6 +106,7 @@ var goldenMetrics = []string{
 	"paycode_ident_source_calls_total{}",
 	"paycode_ident_source_errors_total{}",
 	"paycode_ident_unroutable_total{}",
+	"paycode_journal_healthy{reason}",
 	"paycode_lane_request_duration_seconds_bucket{endpoint,le}",
 	"paycode_lane_request_duration_seconds_count{endpoint}",
 	"paycode_lane_request_duration_seconds_sum{endpoint}",
@@ -197,10 +199,13 @@ func TestAdminMetricsGolden(t *testing.T) {
 
 func TestAdminReadyzFlipsOnJournalFailure(t *testing.T) {
 	st, j, admin := adminStack(t)
-	for _, p := range []string{"/livez", "/readyz", "/healthz"} {
+	for _, p := range []string{"/livez", "/readyz"} {
 		if code, body := get(t, admin+p); code != 200 || body != "ok\n" {
 			t.Fatalf("%s: %d %q", p, code, body)
 		}
+	}
+	if code, _ := get(t, admin+"/healthz"); code != http.StatusNotFound {
+		t.Fatalf("/healthz: %d, want 404 (/livez is the liveness probe)", code)
 	}
 	if code, body := get(t, admin+"/version"); code != 200 || strings.TrimSpace(body) != versionString() {
 		t.Fatalf("/version: %d %q", code, body)

@@ -19,8 +19,8 @@ import (
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/admin"
 	"github.com/paycode/paycode/engine/httpapi"
-	"github.com/paycode/paycode/engine/metrics"
 	"github.com/paycode/paycode/engine/server"
 )
 
@@ -74,7 +74,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	var jr engine.Journal
+	var jr engine.SharedJournal
 	var codeKey []byte
 	if cfg.Memory {
 		log.Warn("memory: payments are kept in memory only; a restart forgets them")
@@ -105,7 +105,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		notify.Allow = append(slices.Clip(notify.Allow), "127.0.0.0/8", "::1")
 	}
 	limits, _ := codec.NewAmountLimits(cfg.Limits.MaxAmount) // validated
-	adminAuth, _ := metrics.NewAdminAuth(cfg.AdminToken, cfg.AdminAllow)
+	adminAuth, _ := admin.NewAuth(cfg.AdminToken, cfg.AdminAllow)
 	var node *server.Node
 	nc := server.Config{
 		Listen:       cfg.Listen,
@@ -229,7 +229,8 @@ func reloadKeys(old *serveConfig, args []string, api *httpapi.Server) error {
 
 // journalConfig is the journal the settings select.
 func (c *serveConfig) journalConfig(log *slog.Logger) server.JournalConfig {
-	return server.JournalConfig{DSN: c.Journal, Dir: c.Data, Node: c.Node, LeaseTTL: c.LeaseTTL, SyncWindow: c.SyncWindow, Logger: log}
+	return server.JournalConfig{DSN: c.Journal, Dir: c.Data, Node: c.Node, LeaseTTL: c.LeaseTTL, SyncWindow: c.SyncWindow,
+		CallTimeout: server.JournalCallTimeout(c.Engine.PayTimeout), Logger: log}
 }
 
 // newLogger returns serve's logger on w: JSON, or text when format is

@@ -5,7 +5,13 @@
 // Two implementations share one encoding and one set of rules:
 //
 //   - Pebble (Open) keeps the journal in a Pebble store under a directory.
-//   - Mem (NewMem) keeps it in maps, for unit tests only.
+//   - Mem (NewMem) keeps it in maps, with no durability: `serve -memory`,
+//     the load tool's embedded -memory mode and tests. MemDB.Node gives
+//     several nodes over one state, with PostgreSQL's lease semantics,
+//     for tests of several engines in one process.
+//
+// Both are engine.SharedJournals for exactly one node (NewMem's, and
+// Pebble's): the engine runs the same path on them as on PostgreSQL.
 //
 // # What is stored
 //
@@ -103,4 +109,7 @@
 // Append is bringing back. Deletions are not synced: after a crash they
 // may reappear and are deleted again. Mem applies the same rules by
 // scanning everything.
+//
+// An adapter of the core: it imports engine and codec only, never the
+// lane side, the admin side or the tools.
 package journal

@@ -17,12 +17,13 @@ import (
 
 	"github.com/paycode/paycode/decode"
 	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/admin"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
+	"github.com/paycode/paycode/engine/journal"
 	"github.com/paycode/paycode/engine/journal/postgres"
 	"github.com/paycode/paycode/engine/mpp"
 	"github.com/paycode/paycode/engine/notify"
-	"github.com/paycode/paycode/engine/status"
 )
 
 // Node is a running paycode node.
@@ -42,7 +43,7 @@ type Node struct {
 
 	cfg      Config
 	log      *slog.Logger
-	outcomes *status.Collector
+	outcomes *admin.Collector
 	stop     context.CancelFunc
 	serveErr chan error
 	ln       net.Listener
@@ -55,7 +56,7 @@ type Node struct {
 	closeErr  error
 
 	adminOnce sync.Once
-	admin     *admin
+	adminH    *admin.Handler
 	adminSrv  *fasthttp.Server
 	adminLn   net.Listener
 	adminAddr string
@@ -72,6 +73,15 @@ func Start(cfg Config, opts ...Option) (n *Node, err error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
+	}
+	if cfg.Journal == nil {
+		// Memory only: the one-node in-memory journal, so the engine runs
+		// the path it runs on Pebble.
+		mem := journal.NewMem()
+		cfg.Journal = mem
+		if cfg.CodeKey == nil {
+			cfg.CodeKey = mem.CodeKey()
+		}
 	}
 	n = &Node{Wallets: map[string]*mpp.Client{}, serveErr: make(chan error, 1), cfg: cfg, log: log}
 	defer func() {
@@ -155,7 +165,7 @@ func Start(cfg Config, opts ...Option) (n *Node, err error) {
 		}
 		ec.Notifier = n.Notifier
 	}
-	n.outcomes = status.NewCollector(status.Config{})
+	n.outcomes = admin.NewCollector(admin.CollectorConfig{})
 	if next := ec.OnOutcome; next != nil {
 		ec.OnOutcome = func(p *engine.FinishedPayment) {
 			n.outcomes.Outcome(p)
@@ -275,8 +285,8 @@ func (n *Node) Reload(ctx context.Context) error {
 // remaining requests were closed under) or a failed Close.
 func (n *Node) Shutdown(ctx context.Context) error {
 	start := time.Now()
-	if n.admin != nil {
-		n.admin.ops.SetDraining(true)
+	if n.adminH != nil {
+		n.adminH.SetDraining(true)
 	}
 	drainErr := n.Server.ShutdownWithContext(ctx)
 	if drainErr != nil {
@@ -322,8 +332,8 @@ func (n *Node) close() error {
 		errs = append(errs, n.Ident.Close())
 	}
 	if j := n.cfg.Journal; j != nil {
-		if sj, ok := j.(engine.SharedJournal); ok && n.Engine != nil {
-			errs = append(errs, n.release(sj))
+		if n.Engine != nil {
+			errs = append(errs, n.release(j))
 		}
 		errs = append(errs, j.Close())
 	}

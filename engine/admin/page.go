@@ -1,4 +1,4 @@
-package status
+package admin
 
 import (
 	_ "embed"
@@ -23,6 +23,12 @@ type Engine interface {
 	Failed() bool
 }
 
+// journalHealther is an Engine that says why it cannot record a new
+// payment ("" when it can): *engine.Engine.
+type journalHealther interface {
+	JournalDownReason() string
+}
+
 // Wallet is what the page reads of a wallet connector (*mpp.Client).
 type Wallet interface {
 	Name() string
@@ -34,8 +40,8 @@ type Wallet interface {
 // payment, runs however many pages are open.
 const pendingEvery = time.Second
 
-// Handler serves /status and /status.json.
-type Handler struct {
+// Page serves the status page, /status and /status.json, and the test codes.
+type Page struct {
 	c       *Collector
 	eng     Engine // may be nil
 	wallets []Wallet
@@ -49,10 +55,10 @@ type Handler struct {
 	pendingDone bool
 }
 
-// NewHandler serves c's figures with eng's backlog and the wallets'
+// NewPage serves c's figures with eng's backlog and the wallets'
 // breakers. eng may be nil (no engine figures).
-func NewHandler(c *Collector, eng Engine, wallets map[string]*mpp.Client) *Handler {
-	h := &Handler{c: c, eng: eng, now: c.now}
+func NewPage(c *Collector, eng Engine, wallets map[string]*mpp.Client) *Page {
+	h := &Page{c: c, eng: eng, now: c.now}
 	for _, w := range wallets {
 		h.wallets = append(h.wallets, w)
 	}
@@ -76,11 +82,14 @@ type Snapshot struct {
 	Wallets       []WalletView `json:"wallets"`
 	// FollowUps is the follow-up queue's length; FollowUpOverdueMS how
 	// long ago its earliest item fell due (0 when none is due).
-	FollowUps            int      `json:"followUps"`
-	FollowUpOverdueMS    float64  `json:"followUpOverdueMs"`
-	NotificationsPending int      `json:"notificationsPending"`
-	JournalFailed        bool     `json:"journalFailed"`
-	Recent               []Recent `json:"recent"`
+	FollowUps            int     `json:"followUps"`
+	FollowUpOverdueMS    float64 `json:"followUpOverdueMs"`
+	NotificationsPending int     `json:"notificationsPending"`
+	JournalFailed        bool    `json:"journalFailed"`
+	// JournalDown says why the node cannot record a new payment now
+	// (journal unavailable or failed); empty when it can.
+	JournalDown string   `json:"journalDown,omitempty"`
+	Recent      []Recent `json:"recent"`
 	// TestCodes are the simulated wallets' outcome rows, each with a
 	// fresh code at TestCodePath (absent against real wallets).
 	TestCodes []TestCodeRow `json:"testCodes,omitempty"`
@@ -94,7 +103,7 @@ type WalletView struct {
 }
 
 // Snapshot gathers the page's figures now.
-func (h *Handler) Snapshot() Snapshot {
+func (h *Page) Snapshot() Snapshot {
 	stats, recent, win := h.c.Window()
 	now := h.now()
 	s := Snapshot{Now: now, WindowSeconds: win.Seconds(), Recent: recent}
@@ -127,12 +136,15 @@ func (h *Handler) Snapshot() Snapshot {
 			s.FollowUpOverdueMS = float64(now.Sub(due)) / float64(time.Millisecond)
 		}
 		s.JournalFailed = h.eng.Failed()
+		if jh, ok := h.eng.(journalHealther); ok {
+			s.JournalDown = jh.JournalDownReason()
+		}
 		s.NotificationsPending = h.pendingNotifications(now)
 	}
 	return s
 }
 
-func (h *Handler) pendingNotifications(now time.Time) int {
+func (h *Page) pendingNotifications(now time.Time) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.pendingDone || now.Sub(h.pendingAt) >= pendingEvery {
@@ -143,7 +155,7 @@ func (h *Handler) pendingNotifications(now time.Time) int {
 
 // Handle serves path if it is /status or /status.json and reports whether
 // it did.
-func (h *Handler) Handle(ctx *fasthttp.RequestCtx) bool {
+func (h *Page) Handle(ctx *fasthttp.RequestCtx) bool {
 	switch string(ctx.Path()) {
 	case "/status":
 		ctx.SetContentType("text/html; charset=utf-8")
