@@ -35,6 +35,9 @@ func TestTwoCodes(t *testing.T) {
 		{"two Code 128 side by side", func(t *testing.T) []byte {
 			return decodetest.PNG(t, decodetest.Beside(40, decodetest.Code128(t, payCode, 480, 120), decodetest.Code128(t, other, 480, 120)))
 		}, ""},
+		{"two Code 128 side by side, turned 90°", func(t *testing.T) []byte {
+			return decodetest.PNG(t, rotateCW(decodetest.Beside(40, decodetest.Code128(t, payCode, 480, 120), decodetest.Code128(t, other, 480, 120)), 1))
+		}, ""},
 		{"two Code 128 one above the other", func(t *testing.T) []byte {
 			return decodetest.PNG(t, above(40, decodetest.Code128(t, payCode, 480, 100), decodetest.Code128(t, other, 480, 100)))
 		}, ""},

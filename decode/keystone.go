@@ -2,6 +2,7 @@ package decode
 
 import (
 	"github.com/makiuchi-d/gozxing"
+	multidetector "github.com/makiuchi-d/gozxing/multi/qrcode/detector"
 	qrdecoder "github.com/makiuchi-d/gozxing/qrcode/decoder"
 	"github.com/makiuchi-d/gozxing/qrcode/detector"
 )
@@ -14,8 +15,11 @@ import (
 // under strong perspective is sampled askew. This tries the dimensions of
 // versions 1 and 2 and searches the fourth anchor (module (d-6.5, d-6.5))
 // outwards from the parallelogram guess in half-module steps, up to three
-// modules away (at most 2 x 169 candidates, a few ms); each candidate grid must pass format-information BCH and
-// Reed-Solomon checks, as every QR read does.
+// modules away (at most 2 x 169 candidates, a few ms); each candidate
+// grid must pass format-information BCH and Reed-Solomon checks, as every
+// QR read does. The triple is the finder's; when it finds none (it
+// rejects three patterns whose sizes differ as much as strong
+// perspective makes them), the first few of the multi-code finder's.
 //
 // It runs in the tryharder and global stages only (full-size frame, both
 // binarizers), after the QR reader failed on the same bitmap, and stops
@@ -25,10 +29,29 @@ func keystoneQR(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]inte
 	if err != nil {
 		return found{}, false
 	}
-	info, nferr := detector.NewFinderPatternFinder(m, finderCallback(hints)).Find(hints)
-	if nferr != nil {
-		return found{}, false
+	infos := make([]*detector.FinderPatternInfo, 0, 1)
+	if info, err := detector.NewFinderPatternFinder(m, finderCallback(hints)).Find(hints); err == nil {
+		infos = append(infos, info)
+	} else if multi, err := multidetector.NewMultiFinderPatternFinder(m, finderCallback(hints)).FindMulti(hints); err == nil {
+		// The single finder rejects a triple whose patterns differ in size
+		// as much as strong perspective makes them; the multi-code finder
+		// is looser.
+		infos = append(infos, multi[:min(len(multi), maxKeystoneTriples)]...)
 	}
+	for _, info := range infos {
+		if f, ok := keystoneInfo(m, info, hints, stop); ok {
+			return f, true
+		}
+	}
+	return found{}, false
+}
+
+// maxKeystoneTriples bounds the triples of the multi-code finder the
+// keystone search tries: each costs up to 2 x 169 grid samplings.
+const maxKeystoneTriples = 4
+
+// keystoneInfo is keystoneQR's search for one finder-pattern triple.
+func keystoneInfo(m *gozxing.BitMatrix, info *detector.FinderPatternInfo, hints map[gozxing.DecodeHintType]interface{}, stop *stopper) (found, bool) {
 	tl, tr, bl := info.GetTopLeft(), info.GetTopRight(), info.GetBottomLeft()
 	ms := (tl.GetEstimatedModuleSize() + tr.GetEstimatedModuleSize() + bl.GetEstimatedModuleSize()) / 3
 	if ms < 1 {

@@ -338,11 +338,17 @@ type skipSpan struct {
 
 // passOver records a read of the passed-over symbol on row y.
 func (m *multiRowDecoder) passOver(res *gozxing.Result, y, width int) {
-	pts := res.GetResultPoints()
-	if len(pts) != 2 || pts[0].GetX() >= pts[1].GetX() || m.skipAt.set {
+	if pts := res.GetResultPoints(); len(pts) == 2 {
+		m.passOverAt(pts[0].GetX(), pts[1].GetX(), y, width)
+	}
+}
+
+// passOverAt records the passed-over symbol's start and stop pattern
+// centres, x0 and x1, on row y of a row width wide.
+func (m *multiRowDecoder) passOverAt(x0, x1 float64, y, width int) {
+	if x0 >= x1 || m.skipAt.set {
 		return
 	}
-	x0, x1 := pts[0].GetX(), pts[1].GetX()
 	x0 -= (x1 - x0) / 26 // the start pattern's first bar: half of its 11 modules of about 143
 	m.skipAt = skipSpan{set: true, y: y, width: width, x0: x0, x1: x1, up: true, down: true}
 }
@@ -613,19 +619,16 @@ func (b *matrixRows) CreateBinarizer(src gozxing.LuminanceSource) gozxing.Binari
 
 // secondLook runs m over the rows OneDReader would scan in bmp with
 // hints (the middle half in 15 rows, or every row with TRY_HARDER; each
-// row forward and reversed), passing over skip, whose read res locates it
-// on its row when it was read upright and unturned. It returns the first
-// read of another text. Unlike OneDReader it allocates nothing per row and
-// does not turn the frame: a second symbol is looked for in the
-// orientation the first was found in. (A try-harder read of a turned
-// symbol is looked for again with OneDReader, turn included.)
-func (m *multiRowDecoder) secondLook(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]interface{}, skip string, res *gozxing.Result) *gozxing.Result {
+// row forward and reversed), passing over skip. at, if not nil, is where
+// skip was read on its row of bmp: start and stop pattern centres and the
+// row ({x0, x1, y}). It returns the first read of another text. Unlike
+// OneDReader it allocates nothing per row and does not turn the frame: a
+// second symbol is looked for in the orientation the first was found in.
+func (m *multiRowDecoder) secondLook(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]interface{}, skip string, at *[3]float64) *gozxing.Result {
 	m.startPass(bmp, false, skip)
 	defer m.startPass(nil, false, "")
-	if o, _ := res.GetResultMetadata()[gozxing.ResultMetadataType_ORIENTATION].(int); o == 0 {
-		if pts := res.GetResultPoints(); len(pts) == 2 {
-			m.passOver(res, int(pts[0].GetY()), bmp.GetWidth())
-		}
+	if at != nil {
+		m.passOverAt(at[0], at[1], int(at[2]), bmp.GetWidth())
 	}
 	width, height := bmp.GetWidth(), bmp.GetHeight()
 	if m.fwd != nil && m.fwd.GetSize() != width {

@@ -378,14 +378,8 @@ func (w *worker) unique(f found, res1D *gozxing.Result, bmp *gozxing.BinaryBitma
 				}
 				r.rows.startPass(nil, false, "")
 			}
-		case res1D != nil && oneDRotation(res1D.GetResultMetadata()) == 0 && !rotatedRead(res1D):
-			other = r.rows.secondLook(bmp, hints1D, f.text, res1D)
-		default: // read turned: look again turn included
-			r.rows.startPass(bmp, false, f.text)
-			if res, err := r.oned.Decode(bmp, hints1D); err == nil {
-				other = res
-			}
-			r.rows.startPass(nil, false, "")
+		case res1D != nil:
+			other = secondLook(r.rows, bmp, hints1D, f.text, res1D)
 		}
 		r.rows.reset()
 		if other != nil && isPaymentCode(other.GetText()) {
@@ -481,8 +475,29 @@ func everyQR(r *readers, m *gozxing.BitMatrix, needTwo bool) (out []found) {
 	return out
 }
 
-// rotatedRead reports whether OneDReader found r in the frame turned 90°.
-func rotatedRead(r *gozxing.Result) bool {
+// secondLook looks for a 1D symbol other than r (read with hints on bmp)
+// in the orientation r was read in: bmp's rows, or those of bmp turned 90°
+// counter-clockwise for a symbol OneDReader found turned. Where r lies
+// on its row is passed on, unless r was read reversed.
+func secondLook(m *multiRowDecoder, bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]interface{}, text string, r *gozxing.Result) *gozxing.Result {
 	o, _ := r.GetResultMetadata()[gozxing.ResultMetadataType_ORIENTATION].(int)
-	return o == 90 || o == 270
+	pts := r.GetResultPoints()
+	var at *[3]float64
+	switch {
+	case o == 0 && len(pts) == 2:
+		at = &[3]float64{pts[0].GetX(), pts[1].GetX(), pts[0].GetY()}
+	case (o == 90 || o == 270) && bmp.IsRotateSupported():
+		if o == 270 && len(pts) == 2 {
+			// OneDReader mapped (x, y) of the turned frame to (h-1-y, x),
+			// h its height, the frame's width.
+			w := float64(bmp.GetWidth())
+			at = &[3]float64{pts[0].GetY(), pts[1].GetY(), w - 1 - pts[0].GetX()}
+		}
+		rb, err := bmp.RotateCounterClockwise()
+		if err != nil {
+			return nil
+		}
+		bmp = rb
+	}
+	return m.secondLook(bmp, hints, text, at)
 }
