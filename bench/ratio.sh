@@ -16,12 +16,15 @@
 #
 # Options: -rate R, -runs N, -duration D (per step), -fill N, -fill-rate R
 # (2000), -out DIR (kept: every run's report, logs, binaries; default a
-# new temporary directory). Prints the load average before and after:
-# on a shared machine the figures are only as good as it was quiet.
+# new temporary directory), -bin DIR (use the paycode, bareserver and
+# loadcompare binaries already in DIR instead of building: A/B two builds
+# in one sitting, or edit the tree while a run goes on). Prints the load
+# average before and after: on a shared machine the figures are only as
+# good as it was quiet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RATE=3000 RUNS=3 DURATION=15s FILL=0 FILL_RATE=2000 OUT=""
+RATE=3000 RUNS=3 DURATION=15s FILL=0 FILL_RATE=2000 OUT="" PREBUILT=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-rate) RATE=$2; shift ;;
@@ -30,8 +33,9 @@ while [ $# -gt 0 ]; do
 	-fill) FILL=$2; shift ;;
 	-fill-rate) FILL_RATE=$2; shift ;;
 	-out) OUT=$2; shift ;;
+	-bin) PREBUILT=$2; shift ;;
 	--) shift; break ;;
-	-h|-help|--help) sed -n '2,21p' "$0"; exit 0 ;;
+	-h|-help|--help) sed -n '2,23p' "$0"; exit 0 ;;
 	*) echo "bench/ratio.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
 	esac
 	shift
@@ -41,7 +45,11 @@ mkdir -p "$OUT"
 . bench/procs.sh
 SCENARIO=testdata/scenarios/capacity.yaml
 
-build
+if [ -n "$PREBUILT" ]; then
+	BIN=$PREBUILT
+else
+	build
+fi
 echo "ratio: $RUNS alternations at $RATE/s, $DURATION each; load average $(loadavg); output $OUT"
 start_sim
 store=""
