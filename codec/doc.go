@@ -12,4 +12,7 @@
 // A payment code is a bearer token. The Code type prints, formats and logs
 // its masked form (first 6 and last 4 digits); only Code.AppendDigits and
 // Code.Reveal give the digits, and errors never carry them.
+//
+// It imports nothing of paycode: every other package speaks its
+// vocabulary, so it sits at the bottom.
 package codec

@@ -84,4 +84,7 @@
 // state in the reader and race (Codabar panics) when shared between
 // goroutines; each worker therefore has its own readers, and rebuilds them
 // after a recovered panic.
+//
+// It imports nothing of paycode outside decode/: a decoder knows images
+// and symbols, not payments.
 package decode

@@ -10,4 +10,10 @@
 //
 // The engine declares what it consumes — Wallet, Identifier, Clock — and
 // cmd/paycode wires real implementations (engine/mpp, engine/ident).
+//
+// The core imports only codec (and the standard library). Everything that
+// touches the outside world — the journal, wallets, identification,
+// notification delivery, HTTP — is an interface declared here and
+// implemented by an adapter package below engine/, so the core never
+// imports its adapters, the lane side, the admin side or any tool.
 package engine

@@ -197,10 +197,13 @@ func TestAdminMetricsGolden(t *testing.T) {
 
 func TestAdminReadyzFlipsOnJournalFailure(t *testing.T) {
 	st, j, admin := adminStack(t)
-	for _, p := range []string{"/livez", "/readyz", "/healthz"} {
+	for _, p := range []string{"/livez", "/readyz"} {
 		if code, body := get(t, admin+p); code != 200 || body != "ok\n" {
 			t.Fatalf("%s: %d %q", p, code, body)
 		}
+	}
+	if code, _ := get(t, admin+"/healthz"); code != http.StatusNotFound {
+		t.Fatalf("/healthz: %d, want 404 (/livez is the liveness probe)", code)
 	}
 	if code, body := get(t, admin+"/version"); code != 200 || strings.TrimSpace(body) != versionString() {
 		t.Fatalf("/version: %d %q", code, body)

@@ -20,10 +20,10 @@ import (
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/admin"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
 	"github.com/paycode/paycode/engine/journal/postgres"
-	"github.com/paycode/paycode/engine/metrics"
 	"github.com/paycode/paycode/engine/notify"
 	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/engine/sign"
@@ -43,7 +43,7 @@ type serveConfig struct {
 	// itself when serve has no config file and no wallets (simulated).
 	Sim bool `yaml:"sim"`
 	// AdminToken (a secret) and AdminAllow guard the admin endpoints that
-	// change state (metrics.AdminAuth); without either they are refused.
+	// change state (admin.Auth); without either they are refused.
 	AdminToken string   `yaml:"adminToken"`
 	AdminAllow []string `yaml:"adminAllow"`
 	Data       string   `yaml:"data"`
@@ -302,6 +302,9 @@ func parseServeConfig(name string, args []string, out io.Writer, usage string) (
 		return fs, path, err
 	}
 	fs, path, err := parse(newServeConfig())
+	if flagsParsed != nil {
+		flagsParsed(name, err)
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(out, usage)
 		printSettings(out, fs)
@@ -740,7 +743,7 @@ func (c *serveConfig) Validate() error {
 			bad(p, "maxConns, maxInFlight and timeout must not be negative")
 		}
 	}
-	if _, err := metrics.NewAdminAuth(c.AdminToken, c.AdminAllow); err != nil {
+	if _, err := admin.NewAuth(c.AdminToken, c.AdminAllow); err != nil {
 		bad("adminToken", "%v", err)
 	}
 	if err := c.Notify.Validate(); err != nil {

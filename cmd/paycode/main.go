@@ -97,6 +97,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
+// flagsParsed, when set, is called with a command's name and its flag
+// parse error as soon as its flags are parsed (parseFlags, serve's
+// settings). The docs test sets it to check every documented command
+// line against the real flag sets, and stops the command there.
+var flagsParsed func(cmd string, err error)
+
 // parseFlags parses a command's args into fs, whose Usage prints the
 // command's synopsis and flags to fs.Output(). -h prints that usage and
 // ends the command with 0; a bad flag prints one line naming it (not the
@@ -107,6 +113,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (rc int, ok bool) {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	err := fs.Parse(args)
+	if flagsParsed != nil {
+		flagsParsed(fs.Name(), err)
+	}
 	fs.SetOutput(out)
 	fs.Usage = usage
 	switch {

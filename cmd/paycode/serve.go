@@ -19,8 +19,8 @@ import (
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/admin"
 	"github.com/paycode/paycode/engine/httpapi"
-	"github.com/paycode/paycode/engine/metrics"
 	"github.com/paycode/paycode/engine/server"
 )
 
@@ -105,7 +105,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		notify.Allow = append(slices.Clip(notify.Allow), "127.0.0.0/8", "::1")
 	}
 	limits, _ := codec.NewAmountLimits(cfg.Limits.MaxAmount) // validated
-	adminAuth, _ := metrics.NewAdminAuth(cfg.AdminToken, cfg.AdminAllow)
+	adminAuth, _ := admin.NewAuth(cfg.AdminToken, cfg.AdminAllow)
 	var node *server.Node
 	nc := server.Config{
 		Listen:       cfg.Listen,

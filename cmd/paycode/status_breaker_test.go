@@ -13,9 +13,9 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/paycode/paycode/engine/admin"
 	"github.com/paycode/paycode/engine/mpp"
 	"github.com/paycode/paycode/engine/server"
-	"github.com/paycode/paycode/engine/status"
 )
 
 // TestStatusBreakerOpens: a wallet answering 503 trips its breaker after
@@ -43,7 +43,7 @@ func TestStatusBreakerOpens(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	admin := serveAdmin(t, st)
+	adminURL := serveAdmin(t, st)
 
 	n := time.Now().UnixNano() % 1e12
 	for i := range mpp.DefaultBreakerConsecutive {
@@ -67,7 +67,7 @@ func TestStatusBreakerOpens(t *testing.T) {
 	if hits.Load() != before {
 		t.Fatal("the wallet got a call although its breaker was open")
 	}
-	_, body := get(t, admin+"/metrics")
+	_, body := get(t, adminURL+"/metrics")
 	_, vals := scrape(t, body)
 	if v := vals[`paycode_wallet_breaker_state{wallet="mpp-281001"}`]; v != "2" {
 		t.Errorf("breaker_state gauge %q, want 2", v)
@@ -75,14 +75,14 @@ func TestStatusBreakerOpens(t *testing.T) {
 	if v := vals[`paycode_wallet_errors_total{kind="breaker_open",op="pay",wallet="mpp-281001"}`]; v != "1" {
 		t.Errorf("breaker_open errors %q, want 1", v)
 	}
-	if code, body := get(t, admin+"/readyz"); code != 503 || !strings.Contains(body, "no wallet reachable") {
+	if code, body := get(t, adminURL+"/readyz"); code != 503 || !strings.Contains(body, "no wallet reachable") {
 		t.Errorf("/readyz with the only wallet's breaker open: %d %q, want 503", code, body)
 	}
 	if v := vals[`paycode_wallet_errors_total{kind="http",op="pay",wallet="mpp-281001"}`]; v != fmt.Sprint(mpp.DefaultBreakerConsecutive) {
 		t.Errorf("http errors %q, want %d", v, mpp.DefaultBreakerConsecutive)
 	}
-	_, body = get(t, admin+"/status.json")
-	var s status.Snapshot
+	_, body = get(t, adminURL+"/status.json")
+	var s admin.Snapshot
 	if err := json.Unmarshal([]byte(body), &s); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/paycode/paycode/engine/status"
+	"github.com/paycode/paycode/engine/admin"
 	"github.com/paycode/paycode/loadtest/codeimage"
 	"github.com/paycode/paycode/loadtest/mppsim"
 )
@@ -13,13 +13,13 @@ import (
 // the first simulated wallet's routing prefix.
 type simTestCodes struct{ prefix string }
 
-var _ status.TestCodes = simTestCodes{}
+var _ admin.TestCodes = simTestCodes{}
 
-func (s simTestCodes) Rows() []status.TestCodeRow {
-	var rows []status.TestCodeRow
+func (s simTestCodes) Rows() []admin.TestCodeRow {
+	var rows []admin.TestCodeRow
 	for _, o := range mppsim.Outcomes() {
 		lo, hi := o.Range()
-		rows = append(rows, status.TestCodeRow{Outcome: o.String(), Digits: fmt.Sprintf("%02d–%02d", lo, hi), Wallet: s.prefix,
+		rows = append(rows, admin.TestCodeRow{Outcome: o.String(), Digits: fmt.Sprintf("%02d–%02d", lo, hi), Wallet: s.prefix,
 			Answer: o.PayAnswer().String(), Final: o.FinalAnswer().String()})
 	}
 	return rows

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/paycode/paycode/decode"
+	"github.com/paycode/paycode/engine/admin"
 	"github.com/paycode/paycode/engine/server"
-	"github.com/paycode/paycode/engine/status"
 	"github.com/paycode/paycode/loadtest/mppsim"
 	"github.com/paycode/paycode/loadtest/stack"
 )
@@ -30,9 +30,9 @@ func TestStatusTestCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	admin := serveAdmin(t, st.Node)
-	code, body := get(t, admin+"/status.json")
-	var snap status.Snapshot
+	adminURL := serveAdmin(t, st.Node)
+	code, body := get(t, adminURL+"/status.json")
+	var snap admin.Snapshot
 	if err := json.Unmarshal([]byte(body), &snap); err != nil || code != 200 {
 		t.Fatalf("status.json: %d %v", code, err)
 	}
@@ -48,7 +48,7 @@ func TestStatusTestCodes(t *testing.T) {
 	seen := map[string]bool{}
 	for _, row := range snap.TestCodes {
 		for range 2 {
-			resp, err := http.Get(admin + status.TestCodePath + "?outcome=" + row.Outcome)
+			resp, err := http.Get(adminURL + admin.TestCodePath + "?outcome=" + row.Outcome)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +69,7 @@ func TestStatusTestCodes(t *testing.T) {
 			seen[c] = true
 		}
 	}
-	if code, _ := get(t, admin+status.TestCodePath+"?outcome=nope"); code != 404 {
+	if code, _ := get(t, adminURL+admin.TestCodePath+"?outcome=nope"); code != 404 {
 		t.Errorf("unknown outcome: %d", code)
 	}
 
@@ -83,12 +83,12 @@ func TestStatusTestCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer real.Close()
-	admin2 := serveAdmin(t, real.Node)
-	_, body = get(t, admin2+"/status.json")
+	adminURL2 := serveAdmin(t, real.Node)
+	_, body = get(t, adminURL2+"/status.json")
 	if strings.Contains(body, "testCodes") {
 		t.Errorf("test codes shown without simulated wallets: %s", body)
 	}
-	if code, _ := get(t, admin2+status.TestCodePath+"?outcome=success"); code != 404 {
+	if code, _ := get(t, adminURL2+admin.TestCodePath+"?outcome=success"); code != 404 {
 		t.Errorf("test code image without simulated wallets: %d", code)
 	}
 }

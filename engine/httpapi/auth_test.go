@@ -196,7 +196,7 @@ func TestSignedErrorsOfTheAPI(t *testing.T) {
 func TestAdminNotOnLaneListener(t *testing.T) {
 	e := newSignedE2E(t, signedOpts{})
 	l := e.lane(trustedID)
-	for _, p := range []string{"/admin/stats", "/admin/reload", "/healthz", "/debug/pprof/", "/metrics", "/sim/ledger"} {
+	for _, p := range []string{"/admin/stats", "/admin/reload", "/livez", "/readyz", "/status", "/debug/pprof/", "/metrics", "/sim/ledger"} {
 		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 		req.SetRequestURI(e.st.URL() + p)
 		req.Header.SetMethod("POST")

@@ -1,7 +1,7 @@
 // Package httpapi serves paycode's lane API over fasthttp: the Antom
 // in-store payment-code endpoints (pay, inquiryPayment, cancel, refund,
-// inquiryRefund) under /ams/api/v1/payments/ and /ams/sandbox/api/v1/payments/,
-// and the admin endpoints. With a decoder (SetDecoder) it also serves
+// inquiryRefund) under /ams/api/v1/payments/ and /ams/sandbox/api/v1/payments/.
+// With a decoder (SetDecoder) it also serves
 // POST /v1/decode and pay by image, a multipart pay (image.go).
 //
 // Every answer to a lane is HTTP 200 with an Antom `result` object, bad
@@ -32,4 +32,8 @@
 //
 // fasthttp's own log lines go through slog without request bytes
 // (FastHTTPLogger).
+//
+// The lane side: it imports the core, codec, decode (pay by image),
+// engine/sign and engine/metrics, never the journal or wallet adapters
+// (the engine hides them), the admin side, or the tools.
 package httpapi

@@ -90,4 +90,6 @@
 // its flight began (a generation counter checked under the same lock that
 // Reload clears under), so an answer from the old rules never outlives
 // the reload. A failed reload keeps the old rules and cache.
+//
+// An adapter of the core: it imports engine and codec only.
 package ident

@@ -103,4 +103,7 @@
 // Append is bringing back. Deletions are not synced: after a crash they
 // may reappear and are deleted again. Mem applies the same rules by
 // scanning everything.
+//
+// An adapter of the core: it imports engine and codec only, never the
+// lane side, the admin side or the tools.
 package journal

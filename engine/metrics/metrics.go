@@ -1,6 +1,6 @@
-// Package metrics exposes paycode's Prometheus metrics and the admin
-// listener's operational endpoints (/metrics, /livez, /readyz, /version,
-// /debug/pprof/).
+// Package metrics defines paycode's Prometheus metrics: the lane
+// requests', and collectors over the engine, identification, the wallet
+// connectors and the decoder. engine/admin serves them at /metrics.
 //
 // Lane metrics are pre-resolved at construction: a request costs one
 // Counter.Inc and one Histogram.Observe, without allocation. Engine and
@@ -11,6 +11,10 @@
 // wallet.go adds the connectors' metrics (per wallet and operation,
 // pre-resolved, wallet names from configuration), the decoder's and the
 // follow-up queue's lateness.
+//
+// It reads the core and the adapters it observes (engine, codec, decode,
+// engine/ident, engine/mpp) and must not import the lane side, the admin
+// listener (engine/admin serves /metrics from its registry) or the tools.
 package metrics
 
 import (

@@ -43,4 +43,6 @@
 // The pay path allocates a handful of objects per call (the strings of the
 // answer); requests and responses are pooled (fasthttp Acquire/Release),
 // request bodies are append-written into pooled buffers.
+//
+// An adapter of the core: it imports engine, codec and engine/sign only.
 package mpp

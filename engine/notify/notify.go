@@ -15,6 +15,8 @@
 // so DNS rebinding cannot bypass it. Deliveries have their own
 // connection pool, limits and timeouts, so slow merchant endpoints hold
 // nothing else.
+//
+// An adapter of the core: it imports engine and codec only.
 package notify
 
 import (

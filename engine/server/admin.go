@@ -1,7 +1,7 @@
 package server
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"net"
 	"slices"
@@ -9,28 +9,22 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/paycode/paycode/engine/admin"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
 	"github.com/paycode/paycode/engine/metrics"
 	"github.com/paycode/paycode/engine/mpp"
-	"github.com/paycode/paycode/engine/status"
 )
 
-// admin is the admin listener's handler and what Shutdown turns.
-type admin struct {
-	ops     *metrics.Admin
-	handler fasthttp.RequestHandler
-}
-
-// AdminHandler serves the admin endpoints: /healthz, POST /admin/reload,
-// /admin/stats, /admin/wallets, and (engine/metrics) /metrics, /livez,
-// /readyz, /version, /debug/pprof/, and (engine/status) the status page
-// /status and /status.json. The first call turns on the lane request,
-// wallet, decoder and follow-up metrics; Start calls it when Config names
-// an admin address, tests serve it on a listener of their own.
+// AdminHandler serves the admin listener (engine/admin: health,
+// readiness, metrics, pprof, the status page, /admin/stats,
+// /admin/wallets, POST /admin/reload). The first call turns on the lane
+// request, wallet, decoder and follow-up metrics; Start calls it when
+// Config names an admin address, tests serve it on a listener of their
+// own.
 func (n *Node) AdminHandler() fasthttp.RequestHandler {
-	n.adminOnce.Do(func() { n.admin = n.newAdmin() })
-	return n.admin.handler
+	n.adminOnce.Do(func() { n.adminH = n.newAdmin() })
+	return n.adminH.Serve
 }
 
 // AdminURL is the admin listener's base URL, "" when Start opened none.
@@ -62,7 +56,7 @@ func (n *Node) serveAdmin() {
 	n.log.Info("admin listening", "addr", n.adminAddr)
 }
 
-func (n *Node) newAdmin() *admin {
+func (n *Node) newAdmin() *admin.Handler {
 	reg, lane := metrics.NewRegistry(n.Engine, n.Ident)
 	n.API.SetMetrics(lane)
 	metrics.RegisterWallets(reg, n.Wallets)
@@ -70,7 +64,7 @@ func (n *Node) newAdmin() *admin {
 		metrics.RegisterDecoder(reg, n.Decoder)
 	}
 	metrics.RegisterFollowUpOverdue(reg, n.Engine, time.Now)
-	page := status.NewHandler(n.outcomes, n.Engine, n.Wallets)
+	page := admin.NewPage(n.outcomes, n.Engine, n.Wallets)
 	if n.cfg.TestCodes != nil {
 		page.SetTestCodes(n.cfg.TestCodes)
 	}
@@ -79,41 +73,26 @@ func (n *Node) newAdmin() *admin {
 		version = ReadBuild().String()
 	}
 	registerBuildInfo(reg, ReadBuild(), version)
-	ops := metrics.NewAdmin(n.Engine, reg, version)
-	ops.SetWalletsUp(func() (up, total int) {
-		for _, c := range n.Wallets {
-			if c.BreakerState() != mpp.BreakerOpen {
-				up++
+	return admin.New(admin.Config{
+		Node: adminNode{n}, Gatherer: reg, Version: version, Page: page, Auth: n.cfg.AdminAuth,
+		WalletsUp: func() (up, total int) {
+			for _, c := range n.Wallets {
+				if c.BreakerState() != mpp.BreakerOpen {
+					up++
+				}
 			}
-		}
-		return up, len(n.Wallets)
+			return up, len(n.Wallets)
+		},
 	})
-	return &admin{ops: ops, handler: func(ctx *fasthttp.RequestCtx) {
-		if ops.Handle(ctx) || page.Handle(ctx) {
-			return
-		}
-		switch string(ctx.Path()) {
-		case "/healthz":
-			ctx.SetContentType("text/plain")
-			ctx.SetBodyString("ok\n")
-		case "/admin/reload":
-			if !n.cfg.AdminAuth.Permit(ctx) {
-				return
-			}
-			if err := n.Reload(ctx); err != nil {
-				ctx.Error("reload failed: "+err.Error()+"\n", fasthttp.StatusInternalServerError)
-				return
-			}
-			ctx.SetBodyString("reloaded\n")
-		case "/admin/stats":
-			writeJSON(ctx, n.stats())
-		case "/admin/wallets":
-			writeJSON(ctx, n.WalletsInfo())
-		default:
-			ctx.Error("not found\n", fasthttp.StatusNotFound)
-		}
-	}}
 }
+
+// adminNode is the node as the admin endpoints see it.
+type adminNode struct{ n *Node }
+
+func (a adminNode) Failed() bool                     { return a.n.Engine.Failed() }
+func (a adminNode) Reload(ctx context.Context) error { return a.n.Reload(ctx) }
+func (a adminNode) Stats() any                       { return a.n.stats() }
+func (a adminNode) Wallets() any                     { return a.n.WalletsInfo() }
 
 // Stats is GET /admin/stats: the engine's counters and identification's.
 type Stats struct {
@@ -186,14 +165,4 @@ func (n *Node) WalletsInfo() Wallets {
 		out.Wallets = append(out.Wallets, WalletInfo{Name: wc.Name, Prefixes: p, URL: wc.URL, Simulated: wc.Simulated})
 	}
 	return out
-}
-
-func writeJSON(ctx *fasthttp.RequestCtx, v any) {
-	ctx.SetContentType("application/json")
-	b, err := json.Marshal(v)
-	if err != nil {
-		ctx.Error(err.Error(), fasthttp.StatusInternalServerError)
-		return
-	}
-	ctx.SetBody(append(b, '\n'))
 }

@@ -13,13 +13,12 @@ import (
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/decode"
 	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/admin"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
-	"github.com/paycode/paycode/engine/metrics"
 	"github.com/paycode/paycode/engine/mpp"
 	"github.com/paycode/paycode/engine/notify"
 	"github.com/paycode/paycode/engine/sign"
-	"github.com/paycode/paycode/engine/status"
 )
 
 // WalletConfig is one wallet paycode connects to.
@@ -112,10 +111,10 @@ type Config struct {
 
 	// AdminAuth guards the admin endpoints that change state (POST
 	// /admin/reload); nil refuses them all.
-	AdminAuth *metrics.AdminAuth
+	AdminAuth *admin.Auth
 	// TestCodes, when set, gives the status page a fresh scannable test
 	// code per outcome (only simulated wallets honour test codes).
-	TestCodes status.TestCodes
+	TestCodes admin.TestCodes
 
 	// Version is reported by /version and paycode_build_info (default:
 	// ReadBuild().String()).

@@ -16,4 +16,10 @@
 // the admin listener reports them as simulated.
 //
 // This package must not import loadtest, bench or cmd.
+//
+// It is the one package that imports every layer under engine/ (and
+// decode); nothing under engine/ imports it, and it imports no tool
+// (loadtest, bench, cmd): simulated wallets are plugged in from outside
+// (loadtest/stack). engine/server's TestLayers enforces these import
+// rules for the whole module.
 package server

@@ -17,12 +17,12 @@ import (
 
 	"github.com/paycode/paycode/decode"
 	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/admin"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
 	"github.com/paycode/paycode/engine/journal/postgres"
 	"github.com/paycode/paycode/engine/mpp"
 	"github.com/paycode/paycode/engine/notify"
-	"github.com/paycode/paycode/engine/status"
 )
 
 // Node is a running paycode node.
@@ -42,7 +42,7 @@ type Node struct {
 
 	cfg      Config
 	log      *slog.Logger
-	outcomes *status.Collector
+	outcomes *admin.Collector
 	stop     context.CancelFunc
 	serveErr chan error
 	ln       net.Listener
@@ -55,7 +55,7 @@ type Node struct {
 	closeErr  error
 
 	adminOnce sync.Once
-	admin     *admin
+	adminH    *admin.Handler
 	adminSrv  *fasthttp.Server
 	adminLn   net.Listener
 	adminAddr string
@@ -155,7 +155,7 @@ func Start(cfg Config, opts ...Option) (n *Node, err error) {
 		}
 		ec.Notifier = n.Notifier
 	}
-	n.outcomes = status.NewCollector(status.Config{})
+	n.outcomes = admin.NewCollector(admin.CollectorConfig{})
 	if next := ec.OnOutcome; next != nil {
 		ec.OnOutcome = func(p *engine.FinishedPayment) {
 			n.outcomes.Outcome(p)
@@ -275,8 +275,8 @@ func (n *Node) Reload(ctx context.Context) error {
 // remaining requests were closed under) or a failed Close.
 func (n *Node) Shutdown(ctx context.Context) error {
 	start := time.Now()
-	if n.admin != nil {
-		n.admin.ops.SetDraining(true)
+	if n.adminH != nil {
+		n.adminH.SetDraining(true)
 	}
 	drainErr := n.Server.ShutdownWithContext(ctx)
 	if drainErr != nil {

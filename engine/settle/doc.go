@@ -94,4 +94,6 @@
 // midnight to midnight in that zone. The journal keeps only what
 // compaction (31 days by default) has not removed, so a file can be
 // written for recent days only.
+//
+// It imports engine and codec only.
 package settle

@@ -19,4 +19,7 @@
 // Keys are read the way the official SDKs write them: private keys as
 // PKCS#8 (PKCS#1 accepted), public keys as X.509 SubjectPublicKeyInfo, each
 // either PEM or bare base64 of the DER.
+//
+// It imports nothing of paycode: signatures are the same for the lane
+// side (engine/httpapi) and the wallet side (engine/mpp).
 package sign

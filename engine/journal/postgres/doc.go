@@ -64,4 +64,7 @@
 // The tests run against the database named by PAYCODE_TEST_POSTGRES
 // (.ci/postgres.sh starts one and prints it) and skip without it; they
 // run the shared conformance suite, engine/journal/journaltest.RunShared.
+//
+// An adapter of the core: it imports engine, codec and engine/journal
+// (shared record encoding) only.
 package postgres

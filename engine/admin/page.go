@@ -1,4 +1,4 @@
-package status
+package admin
 
 import (
 	_ "embed"
@@ -34,8 +34,8 @@ type Wallet interface {
 // payment, runs however many pages are open.
 const pendingEvery = time.Second
 
-// Handler serves /status and /status.json.
-type Handler struct {
+// Page serves the status page, /status and /status.json, and the test codes.
+type Page struct {
 	c       *Collector
 	eng     Engine // may be nil
 	wallets []Wallet
@@ -49,10 +49,10 @@ type Handler struct {
 	pendingDone bool
 }
 
-// NewHandler serves c's figures with eng's backlog and the wallets'
+// NewPage serves c's figures with eng's backlog and the wallets'
 // breakers. eng may be nil (no engine figures).
-func NewHandler(c *Collector, eng Engine, wallets map[string]*mpp.Client) *Handler {
-	h := &Handler{c: c, eng: eng, now: c.now}
+func NewPage(c *Collector, eng Engine, wallets map[string]*mpp.Client) *Page {
+	h := &Page{c: c, eng: eng, now: c.now}
 	for _, w := range wallets {
 		h.wallets = append(h.wallets, w)
 	}
@@ -94,7 +94,7 @@ type WalletView struct {
 }
 
 // Snapshot gathers the page's figures now.
-func (h *Handler) Snapshot() Snapshot {
+func (h *Page) Snapshot() Snapshot {
 	stats, recent, win := h.c.Window()
 	now := h.now()
 	s := Snapshot{Now: now, WindowSeconds: win.Seconds(), Recent: recent}
@@ -132,7 +132,7 @@ func (h *Handler) Snapshot() Snapshot {
 	return s
 }
 
-func (h *Handler) pendingNotifications(now time.Time) int {
+func (h *Page) pendingNotifications(now time.Time) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.pendingDone || now.Sub(h.pendingAt) >= pendingEvery {
@@ -143,7 +143,7 @@ func (h *Handler) pendingNotifications(now time.Time) int {
 
 // Handle serves path if it is /status or /status.json and reports whether
 // it did.
-func (h *Handler) Handle(ctx *fasthttp.RequestCtx) bool {
+func (h *Page) Handle(ctx *fasthttp.RequestCtx) bool {
 	switch string(ctx.Path()) {
 	case "/status":
 		ctx.SetContentType("text/html; charset=utf-8")

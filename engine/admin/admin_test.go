@@ -1,4 +1,4 @@
-package metrics_test
+package admin_test
 
 import (
 	"testing"
@@ -6,19 +6,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 
-	"github.com/paycode/paycode/engine/metrics"
+	"github.com/paycode/paycode/engine/admin"
 )
 
 // TestReadyzDraining: SetDraining turns /readyz 503 "draining" at once,
 // and back; /livez stays ok (the process is alive while it drains).
 func TestReadyzDraining(t *testing.T) {
-	a := metrics.NewAdmin(nil, prometheus.NewRegistry(), "test")
+	a := admin.New(admin.Config{Gatherer: prometheus.NewRegistry(), Version: "test"})
 	get := func(path string) (int, string) {
 		var ctx fasthttp.RequestCtx
 		ctx.Request.SetRequestURI(path)
-		if !a.Handle(&ctx) {
-			t.Fatalf("%s not handled", path)
-		}
+		a.Serve(&ctx)
 		return ctx.Response.StatusCode(), string(ctx.Response.Body())
 	}
 	if code, body := get("/readyz"); code != 200 || body != "ok\n" {

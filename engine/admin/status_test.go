@@ -1,4 +1,4 @@
-package status_test
+package admin_test
 
 import (
 	"encoding/json"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
-	"github.com/paycode/paycode/engine/status"
+	"github.com/paycode/paycode/engine/admin"
 )
 
 // fakeClock is the collector's read clock.
@@ -41,7 +41,7 @@ func finished(wallet string, rc codec.ResultCode, at time.Time, d time.Duration,
 
 func TestCollectorWindow(t *testing.T) {
 	clk := &fakeClock{t: t0}
-	c := status.NewCollector(status.Config{Now: clk.Now, Window: 10 * time.Second, Recent: 5})
+	c := admin.NewCollector(admin.CollectorConfig{Now: clk.Now, Window: 10 * time.Second, Recent: 5})
 	clk.Add(30 * time.Second) // the collector has run longer than the window
 	now := clk.Now()
 	// 100 outcomes for A over the last 10 s: 1..100 ms, every tenth a failure.
@@ -63,7 +63,7 @@ func TestCollectorWindow(t *testing.T) {
 	if win != 10*time.Second {
 		t.Fatalf("window %v", win)
 	}
-	if len(ws) != 3 || ws[0].Name != "A" || ws[1].Name != "B" || ws[2].Name != status.NoWallet {
+	if len(ws) != 3 || ws[0].Name != "A" || ws[1].Name != "B" || ws[2].Name != admin.NoWallet {
 		t.Fatalf("wallets %+v", ws)
 	}
 	a := ws[0]
@@ -100,16 +100,16 @@ func TestCollectorWindow(t *testing.T) {
 
 // TestCollectorBounded: wallets beyond MaxWallets share one row.
 func TestCollectorBounded(t *testing.T) {
-	c := status.NewCollector(status.Config{})
-	for i := range status.MaxWallets + 10 {
+	c := admin.NewCollector(admin.CollectorConfig{})
+	for i := range admin.MaxWallets + 10 {
 		c.Outcome(finished(fmt.Sprintf("w%03d", i), codec.Success, time.Now(), time.Millisecond, i))
 	}
 	ws, _, _ := c.Window()
-	if len(ws) != status.MaxWallets+1 {
-		t.Fatalf("%d rows, want %d", len(ws), status.MaxWallets+1)
+	if len(ws) != admin.MaxWallets+1 {
+		t.Fatalf("%d rows, want %d", len(ws), admin.MaxWallets+1)
 	}
 	for _, w := range ws {
-		if w.Name == status.OtherWallet && w.Total != 10 {
+		if w.Name == admin.OtherWallet && w.Total != 10 {
 			t.Fatalf("other: %+v", w)
 		}
 	}
@@ -118,7 +118,7 @@ func TestCollectorBounded(t *testing.T) {
 // TestOutcomeCheap: recording allocates nothing once a wallet is known,
 // and is safe against concurrent reads.
 func TestOutcomeCheap(t *testing.T) {
-	c := status.NewCollector(status.Config{})
+	c := admin.NewCollector(admin.CollectorConfig{})
 	o := finished("A", codec.Success, time.Now(), 3*time.Millisecond, 1)
 	c.Outcome(o)
 	if !raceEnabled {
@@ -155,16 +155,16 @@ func (fakeEngine) Failed() bool                      { return false }
 
 func TestHandler(t *testing.T) {
 	clk := &fakeClock{t: t0}
-	c := status.NewCollector(status.Config{Now: clk.Now})
+	c := admin.NewCollector(admin.CollectorConfig{Now: clk.Now})
 	clk.Add(20 * time.Second)
 	c.Outcome(finished("A", codec.Success, clk.Now(), 20*time.Millisecond, 1))
-	h := status.NewHandler(c, fakeEngine{due: clk.Now().Add(-1500 * time.Millisecond)}, nil)
+	h := admin.NewPage(c, fakeEngine{due: clk.Now().Add(-1500 * time.Millisecond)}, nil)
 	var ctx fasthttp.RequestCtx
 	ctx.Request.SetRequestURI("/status.json")
 	if !h.Handle(&ctx) || ctx.Response.StatusCode() != 200 {
 		t.Fatalf("status.json: %d", ctx.Response.StatusCode())
 	}
-	var s status.Snapshot
+	var s admin.Snapshot
 	if err := json.Unmarshal(ctx.Response.Body(), &s); err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestHandler(t *testing.T) {
 
 // BenchmarkOutcome is the cost the engine pays per finished payment.
 func BenchmarkOutcome(b *testing.B) {
-	c := status.NewCollector(status.Config{})
+	c := admin.NewCollector(admin.CollectorConfig{})
 	o := finished("A", codec.Success, time.Now(), 12*time.Millisecond, 1)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -203,7 +203,7 @@ func BenchmarkOutcome(b *testing.B) {
 // BenchmarkWindow is one page refresh's read of four busy wallets: how
 // long Outcome may wait for the Collector's mutex.
 func BenchmarkWindow(b *testing.B) {
-	c := status.NewCollector(status.Config{})
+	c := admin.NewCollector(admin.CollectorConfig{})
 	now := time.Now()
 	for i := range 40000 {
 		at := now.Add(-time.Duration(i%10) * time.Second)

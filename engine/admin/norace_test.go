@@ -1,5 +1,5 @@
 //go:build !race
 
-package status_test
+package admin_test
 
 const raceEnabled = false

@@ -1,4 +1,4 @@
-package metrics
+package admin
 
 import (
 	"crypto/sha256"
@@ -12,7 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// AdminAuth guards the admin endpoints that change state (POST
+// Auth guards the admin endpoints that change state (POST
 // /admin/reload): a request is allowed only as POST, and only with the
 // configured token (`Authorization: Bearer TOKEN`, compared in constant
 // time) or from a configured address. With neither configured every such
@@ -20,16 +20,16 @@ import (
 // any local process — or paycode itself, made to POST by a crafted
 // notify URL — could otherwise call it. Read-only endpoints are not
 // guarded.
-type AdminAuth struct {
+type Auth struct {
 	token [sha256.Size]byte
 	has   bool
 	allow []netip.Prefix
 }
 
-// NewAdminAuth builds the guard from a token (empty: none) and addresses
+// NewAuth builds the guard from a token (empty: none) and addresses
 // or CIDRs allowed without one.
-func NewAdminAuth(token string, allow []string) (*AdminAuth, error) {
-	a := &AdminAuth{}
+func NewAuth(token string, allow []string) (*Auth, error) {
+	a := &Auth{}
 	if token != "" {
 		if len(token) < 16 {
 			return nil, errors.New("admin token must be at least 16 characters")
@@ -57,7 +57,7 @@ func NewAdminAuth(token string, allow []string) (*AdminAuth, error) {
 // Permit reports whether ctx may change state; when not, it has answered
 // (405 for another method, 403 otherwise, with a line saying what is
 // needed).
-func (a *AdminAuth) Permit(ctx *fasthttp.RequestCtx) bool {
+func (a *Auth) Permit(ctx *fasthttp.RequestCtx) bool {
 	if !ctx.IsPost() {
 		ctx.Response.Header.Set("Allow", "POST")
 		ctx.Error("POST only\n", fasthttp.StatusMethodNotAllowed)

@@ -1,4 +1,4 @@
-package status
+package admin
 
 import (
 	"sort"
@@ -34,8 +34,8 @@ const (
 	histDigits = 2
 )
 
-// Config is a Collector's.
-type Config struct {
+// CollectorConfig is a Collector's.
+type CollectorConfig struct {
 	// Window is the throughput and percentile window, in whole seconds
 	// (DefaultWindow when zero).
 	Window time.Duration
@@ -88,7 +88,7 @@ type Recent struct {
 }
 
 // NewCollector returns an empty Collector.
-func NewCollector(cfg Config) *Collector {
+func NewCollector(cfg CollectorConfig) *Collector {
 	if cfg.Window <= 0 {
 		cfg.Window = DefaultWindow
 	}

@@ -1,4 +1,4 @@
-package status
+package admin
 
 import (
 	"github.com/valyala/fasthttp"
@@ -29,9 +29,9 @@ type TestCodes interface {
 
 // SetTestCodes shows tc's rows on the page, each with a scannable code
 // that the page reloads, since each code pays once. Call before serving.
-func (h *Handler) SetTestCodes(tc TestCodes) { h.testCodes = tc }
+func (h *Page) SetTestCodes(tc TestCodes) { h.testCodes = tc }
 
-func (h *Handler) serveTestCode(ctx *fasthttp.RequestCtx) {
+func (h *Page) serveTestCode(ctx *fasthttp.RequestCtx) {
 	if h.testCodes == nil {
 		ctx.Error("no test codes: the wallets are not simulated\n", fasthttp.StatusNotFound)
 		return

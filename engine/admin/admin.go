@@ -1,0 +1,145 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/pprof"
+	"strings"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+)
+
+// Node is what the admin endpoints ask of the node they serve
+// (*server.Node has it).
+type Node interface {
+	// Failed reports a fatal journal failure: the node takes no payment.
+	Failed() bool
+	// Reload re-reads what can change without a restart (POST /admin/reload).
+	Reload(ctx context.Context) error
+	// Stats and Wallets are GET /admin/stats and /admin/wallets, as JSON.
+	Stats() any
+	Wallets() any
+}
+
+// Config is what New needs. Only Gatherer is required.
+type Config struct {
+	Node     Node // nil: no /admin/* endpoints, /readyz ignores the journal
+	Gatherer prometheus.Gatherer
+	Version  string
+	Page     *Page // nil: no status page
+	// Auth guards the endpoints that change state; nil refuses them all.
+	Auth *Auth
+	// WalletsUp, when set, makes /readyz also require a reachable wallet:
+	// it reports how many wallets can take a pay now (their circuit
+	// breaker is not open) out of how many there are.
+	WalletsUp func() (n, total int)
+}
+
+// Handler serves every endpoint of the admin listener: /livez, /readyz,
+// /version, /metrics, /debug/pprof/, the status page (/status,
+// /status.json, the test codes), GET /admin/stats and /admin/wallets, and
+// POST /admin/reload (guarded by Auth). It is never mounted on the lane
+// listener: a lane can reach none of this.
+type Handler struct {
+	cfg     Config
+	metrics fasthttp.RequestHandler
+	pprof   fasthttp.RequestHandler
+	// draining: a graceful shutdown has begun (SetDraining).
+	draining atomic.Bool
+}
+
+// New returns the admin listener's handler.
+func New(cfg Config) *Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return &Handler{
+		cfg:     cfg,
+		metrics: fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{})),
+		pprof:   fasthttpadaptor.NewFastHTTPHandler(mux),
+	}
+}
+
+// SetDraining turns /readyz not ready ("draining", 503) from now on, so a
+// load balancer stops sending new lanes while requests in flight finish.
+func (a *Handler) SetDraining(on bool) { a.draining.Store(on) }
+
+// Serve is the fasthttp handler.
+func (a *Handler) Serve(ctx *fasthttp.RequestCtx) {
+	if a.cfg.Page != nil && a.cfg.Page.Handle(ctx) {
+		return
+	}
+	path := string(ctx.Path())
+	switch {
+	case path == "/metrics":
+		a.metrics(ctx)
+	case path == "/livez":
+		ctx.SetContentType("text/plain")
+		ctx.SetBodyString("ok\n")
+	case path == "/readyz":
+		a.readyz(ctx)
+	case path == "/version":
+		ctx.SetContentType("text/plain")
+		ctx.SetBodyString(a.cfg.Version + "\n")
+	case strings.HasPrefix(path, "/debug/pprof/"):
+		a.pprof(ctx)
+	case path == "/admin/reload" && a.cfg.Node != nil:
+		if !a.cfg.Auth.Permit(ctx) {
+			return
+		}
+		if err := a.cfg.Node.Reload(ctx); err != nil {
+			ctx.Error("reload failed: "+err.Error()+"\n", fasthttp.StatusInternalServerError)
+			return
+		}
+		ctx.SetBodyString("reloaded\n")
+	case path == "/admin/stats" && a.cfg.Node != nil:
+		writeJSON(ctx, a.cfg.Node.Stats())
+	case path == "/admin/wallets" && a.cfg.Node != nil:
+		writeJSON(ctx, a.cfg.Node.Wallets())
+	default:
+		ctx.Error("not found\n", fasthttp.StatusNotFound)
+	}
+}
+
+// readyz answers 503 with the reason while the node should get no new
+// lane: draining, journal failed, no wallet reachable.
+func (a *Handler) readyz(ctx *fasthttp.RequestCtx) {
+	ctx.SetContentType("text/plain")
+	notReady := func(why string) {
+		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		ctx.SetBodyString(why)
+	}
+	switch {
+	case a.draining.Load():
+		notReady("draining\n")
+	case a.cfg.Node != nil && a.cfg.Node.Failed():
+		notReady("not ready: journal failed\n")
+	case a.cfg.WalletsUp != nil && noneUp(a.cfg.WalletsUp):
+		notReady("not ready: no wallet reachable (every circuit breaker is open)\n")
+	default:
+		ctx.SetBodyString("ok\n")
+	}
+}
+
+func noneUp(up func() (n, total int)) bool {
+	n, total := up()
+	return n == 0 && total > 0
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, v any) {
+	ctx.SetContentType("application/json")
+	b, err := json.Marshal(v)
+	if err != nil {
+		ctx.Error(err.Error(), fasthttp.StatusInternalServerError)
+		return
+	}
+	ctx.SetBody(append(b, '\n'))
+}
