@@ -91,8 +91,8 @@ type Config struct {
 	// refund's or cancel's intent, another pay's) makes it durable first,
 	// the journal being written in order. What a lane can see: told
 	// SUCCESS, then, only if the node crashed within that fsync and the
-	// wallet is unreachable at the restart, PROCESSING on inquiry until
-	// the wallet answers. Failures, intents, cancels, reversals and
+	// wallet is unreachable at the restart, PROCESSING on inquiry (and U
+	// to a refund) until the wallet answers. Failures, intents, cancels, reversals and
 	// refunds are always synced (a failure may leave no record at the
 	// wallet to recover it from).
 	AsyncOutcomes bool
