@@ -2,7 +2,7 @@
 # bench/ratio.sh: paycode's CPU per pay against a bare fasthttp server's
 # CPU per request, under the same generator at the same rate, as three
 # processes on this machine (issue 16's procedure): `paycode serve` (Pebble
-# journal, synced outcomes: the default) + `paycode sim -latency zero` +
+# journal, serve's defaults) + `paycode sim -latency zero` +
 # `paycode load -scenario testdata/scenarios/capacity.yaml`, then
 # bench/cmd/bareserver under the same `paycode load`; alternating RUNS
 # times, then the medians and the ratio (bench/cmd/loadcompare).
@@ -20,7 +20,9 @@
 # loadcompare binaries already in DIR instead of building: A/B two builds
 # in one sitting, or edit the tree while a run goes on). Prints the load
 # average before and after: on a shared machine the figures are only as
-# good as it was quiet.
+# good as it was quiet. SIM_PORT, LANE_PORT, ADMIN_PORT and BARE_PORT
+# (7301, 8380, 9380, 8480) move the listeners, for two runs at once; a
+# run refuses to start on ports in use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +37,7 @@ while [ $# -gt 0 ]; do
 	-out) OUT=$2; shift ;;
 	-bin) PREBUILT=$2; shift ;;
 	--) shift; break ;;
-	-h|-help|--help) sed -n '2,23p' "$0"; exit 0 ;;
+	-h|-help|--help) sed -n '2,25p' "$0"; exit 0 ;;
 	*) echo "bench/ratio.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
 	esac
 	shift
@@ -45,6 +47,7 @@ mkdir -p "$OUT"
 . bench/procs.sh
 SCENARIO=testdata/scenarios/capacity.yaml
 
+ports_free
 if [ -n "$PREBUILT" ]; then
 	BIN=$PREBUILT
 else

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/trace.sh: where paycode's time and tail go at a given rate. Runs
-# `paycode serve` (defaults: Pebble, synced outcomes) + `paycode sim
+# `paycode serve` (defaults: Pebble journal) + `paycode sim
 # -latency zero` + `paycode load` (capacity.yaml) for DURATION, and
 # halfway through takes a runtime trace and a CPU profile of serve from
 # its admin listener (/debug/pprof/trace, /debug/pprof/profile). Prints
@@ -36,6 +36,7 @@ OUT=${OUT:-$(mktemp -d /tmp/paycode-trace.XXXXXX)}
 mkdir -p "$OUT"
 . bench/procs.sh
 
+ports_free
 if [ -n "$PREBUILT" ]; then
 	BIN=$PREBUILT
 else
