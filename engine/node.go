@@ -109,16 +109,27 @@ func (e *Engine) claim(ctx context.Context, p *payment, key []byte, req *codec.P
 	p.recordLocked(&pb.pr, now)
 	pb.pr.Held = true
 	existing, err := e.shared.ClaimPayment(ctx, &pb.pr)
-	if err != nil || existing != nil {
+	unknown := err != nil && errors.Is(err, ErrOutcomeUnknown) && e.journalTransient(err)
+	if unknown {
+		// Stored or not, nobody can tell until the database answers:
+		// held here, never dispatched, and settled then (health.go).
+		p.unsure = unsureClaim
+	} else if err != nil || existing != nil {
 		p.abortLocked()
 	}
 	p.mu.Unlock()
 	pb.pr = PaymentRecord{}
 	batchPool.Put(pb)
-	if err != nil {
-		// The claim's outcome may be unknown (a commit lost with its
-		// connection): fail-stop, so the restart takes over whatever was
-		// stored, rather than leave a claimed payment nobody works on.
+	switch {
+	case unknown:
+		p.markDispatched() // a repeat answers from p: in process
+		fail(out, codec.UnknownException, msgClaimUnknown)
+		return true
+	case err != nil && e.journalTransient(err):
+		e.abort(p, key) // nothing stored: a retry starts afresh
+		fail(out, codec.RequestTrafficExceedLimit, msgJournalDown)
+		return true
+	case err != nil:
 		e.fatal(err)
 		e.abort(p, key)
 		fail(out, codec.UnknownException, msgSuspended)
@@ -293,12 +304,17 @@ func (e *Engine) forget(p *payment) {
 // a manual clock call it directly. It does nothing without a shared
 // journal.
 func (e *Engine) LeaseTick(ctx context.Context) {
-	if e.shared == nil || e.failed.Load() {
+	if e.shared == nil || e.failed.Load() || !e.healJournal(ctx) {
 		return
 	}
 	cancels, err := e.shared.Renew(ctx)
 	if err != nil {
+		if !e.journalTransient(err) {
+			e.fatal(err) // the node's registration was taken, say
+			return
+		}
 		e.log.Warn("lease renewal failed; other nodes take this node's payments over when the leases expire", "err", err)
+		return
 	}
 	for _, id := range cancels {
 		if p, ok := e.payByID.get([]byte(id)); ok && e.owned(p) {
@@ -309,6 +325,7 @@ func (e *Engine) LeaseTick(ctx context.Context) {
 	for {
 		ls, err := e.shared.TakeOver(ctx, takeOverBatch)
 		if err != nil {
+			e.leaseCallFailed(err)
 			e.log.Warn("take-over failed", "err", err)
 			break
 		}
@@ -409,6 +426,7 @@ func (e *Engine) inquireShared(ctx context.Context, clientID []byte, req *codec.
 	}
 	rec, refs, err := e.shared.GetPayment(ctx, string(clientID), string(req.PaymentRequestID), string(req.PaymentID))
 	if err != nil {
+		e.journalTransient(err)
 		return codec.UnknownException
 	}
 	if rec == nil {
@@ -481,6 +499,9 @@ func (e *Engine) acquireOnce(ctx context.Context, paymentID string) (*payment, b
 		return p, true, nil
 	}
 	l, ok, err := e.shared.Acquire(ctx, paymentID)
+	if err != nil {
+		e.leaseCallFailed(err)
+	}
 	if err != nil || !ok {
 		return nil, false, err
 	}
@@ -696,6 +717,11 @@ func (e *Engine) claimRefundLocked(ctx context.Context, p *payment, r *refund, r
 	case err != nil && errors.Is(err, ErrLeaseLost):
 		p.leaseGone = true
 		out.ResultCode, out.ResultMessage = codec.UnknownException, "the payment moved to another node; retry the same request"
+	case err != nil && e.journalTransient(err):
+		if errors.Is(err, ErrOutcomeUnknown) {
+			p.unsure = unsureStored // the database's copy is re-read (health.go)
+		}
+		out.ResultCode, out.ResultMessage = codec.UnknownException, "the journal did not answer; retry the same request"
 	case err != nil:
 		e.fatal(err)
 		out.ResultCode, out.ResultMessage = codec.UnknownException, "the journal could not record the refund"
