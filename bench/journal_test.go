@@ -13,15 +13,15 @@ import (
 // concurrent lanes, the point where group commit must pay off.
 const lanes = 64
 
-func newJournaledAPI(b *testing.B, j engine.Journal, key []byte) *httpapi.Server {
+func newJournaledAPI(b *testing.B, j engine.SharedJournal, key []byte) *httpapi.Server {
 	return newJournaledAPIWallet(b, j, key, instantWallet{})
 }
 
-func newJournaledAPIWallet(b *testing.B, j engine.Journal, key []byte, w engine.Wallet) *httpapi.Server {
+func newJournaledAPIWallet(b *testing.B, j engine.SharedJournal, key []byte, w engine.Wallet) *httpapi.Server {
 	return newJournaledAPIConfig(b, j, key, w, nil)
 }
 
-func newJournaledAPIConfig(b *testing.B, j engine.Journal, key []byte, w engine.Wallet, tweak func(*engine.Config)) *httpapi.Server {
+func newJournaledAPIConfig(b *testing.B, j engine.SharedJournal, key []byte, w engine.Wallet, tweak func(*engine.Config)) *httpapi.Server {
 	cfg := engine.Config{
 		Wallets: map[string]engine.Wallet{"mpp-281001": w},
 		Journal: j,
@@ -53,7 +53,7 @@ func runParallelPays(b *testing.B, api *httpapi.Server) {
 	})
 }
 
-// BenchmarkPayLanesMemory: 64 concurrent lanes, no journal.
+// BenchmarkPayLanesMemory: 64 concurrent lanes on the in-memory journal.
 func BenchmarkPayLanesMemory(b *testing.B) {
 	runParallelPays(b, newJournaledAPI(b, nil, nil))
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
+	"github.com/paycode/paycode/engine/journal"
 	"github.com/paycode/paycode/engine/metrics"
 	"github.com/paycode/paycode/engine/mpp"
 	"github.com/paycode/paycode/loadtest/mppsim"
@@ -113,7 +114,13 @@ func newAPILog(b testing.TB, w engine.Wallet, log *slog.Logger) *httpapi.Server 
 
 // newEngineAPI serves an engine of cfg, with a fresh identification
 // service as its Identifier, and with the lane metrics on when withMetrics.
+// Without a journal in cfg it runs on the in-memory one (what
+// `serve -memory` runs).
 func newEngineAPI(b testing.TB, cfg engine.Config, withMetrics bool) *httpapi.Server {
+	if cfg.Journal == nil {
+		j := journal.NewMem()
+		cfg.Journal, cfg.CodeKey = j, j.CodeKey()
+	}
 	id, err := ident.New(ident.Config{})
 	if err != nil {
 		b.Fatal(err)

@@ -3,7 +3,9 @@
 # (bench/baseline.txt). See bench/README.md.
 #
 #   bench/run.sh              full set, -count 6: alloc check + time changes + benchstat
-#   bench/run.sh -gate        CI: alloc-checked set, -benchtime 2000x -count 1, no benchstat
+#   bench/run.sh -gate        CI: the pay path's allocation budgets (TestPayHandlerAllocs:
+#                             Pebble and in memory), then the alloc-checked set,
+#                             -benchtime 2000x -count 1, no benchstat
 #   bench/run.sh -update      full set, then write it to bench/baseline.txt
 #
 # Options: -count N, -benchtime T (override the mode's), -no-benchstat,
@@ -35,7 +37,7 @@ while [ $# -gt 0 ]; do
 	-benchtime) benchtime=$2; shift ;;
 	-no-benchstat) benchstat=0 ;;
 	-out) out=$2; shift ;;
-	-h|-help|--help) sed -n '2,13p' "$0"; exit 0 ;;
+	-h|-help|--help) sed -n '2,15p' "$0"; exit 0 ;;
 	*) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -50,6 +52,19 @@ raw=$out/raw.txt clean=$out/new.txt
 : >"$raw"
 
 status=0
+if [ "$mode" = gate ]; then
+	# The pay path's allocation budgets, on Pebble and on the in-memory
+	# journal (bench/allocs_test.go): CI's tests run with -race, which
+	# skips them, so the gate runs them.
+	echo "bench/run.sh: go test -run '^TestPayHandlerAllocs\$' ./bench/" >&2
+	if ! go test -count=1 -run '^TestPayHandlerAllocs$' -v ./bench/ >"$out/allocs.txt" 2>&1; then
+		echo "bench/run.sh: ALLOC BUDGET FAILED:" >&2
+		grep -E -- '--- FAIL|allocates|panic' "$out/allocs.txt" >&2 || true
+		status=1
+	else
+		grep -E 'allocates' "$out/allocs.txt" | sed 's/^ */bench\/run.sh: /' >&2 || true
+	fi
+fi
 for i in "${!PKGS[@]}"; do
 	pkg=${PKGS[$i]} re=${FULL[$i]}
 	[ "$mode" = gate ] && re=${GATE[$i]}

@@ -129,6 +129,18 @@ func (r ResultCode) Message() string {
 	return results[r].msg
 }
 
+// AsFailure is the result code a failure carries: r when it is an F
+// code, else ProcessFail. A wallet's failure may come with no code, an
+// unknown one, or an S or U code; the lane is never told F with one of
+// those. This is the one place that rule lives (the wallet connector, the
+// engine's pay, cancel and refund paths all use it).
+func (r ResultCode) AsFailure() ResultCode {
+	if r.Status() != StatusF {
+		return ProcessFail
+	}
+	return r
+}
+
 // resultByName is the reverse index used when reading a wallet's answer.
 var resultByName = func() map[string]ResultCode {
 	m := make(map[string]ResultCode, resultCount)

@@ -119,3 +119,22 @@ func TestPaymentStatusAndTransactionTypeNames(t *testing.T) {
 		}
 	}
 }
+
+// TestAsFailure: a failure always carries an F code: its own when it has
+// one, PROCESS_FAIL for none, an unknown one, or an S or U code.
+func TestAsFailure(t *testing.T) {
+	for _, tc := range []struct{ in, want codec.ResultCode }{
+		{codec.ResultNone, codec.ProcessFail},
+		{codec.Success, codec.ProcessFail},
+		{codec.UnknownException, codec.ProcessFail},
+		{codec.PaymentInProcess, codec.ProcessFail},
+		{codec.ResultCode(250), codec.ProcessFail},
+		{codec.ProcessFail, codec.ProcessFail},
+		{codec.UserBalanceNotEnough, codec.UserBalanceNotEnough},
+		{codec.OrderIsClosed, codec.OrderIsClosed},
+	} {
+		if got := tc.in.AsFailure(); got != tc.want {
+			t.Errorf("%v.AsFailure() = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}

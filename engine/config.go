@@ -67,10 +67,12 @@ type Config struct {
 	FollowUpWorkers   int
 	MaxFollowUps      int
 
-	// Journal makes payments durable (nil: memory only, for tests and
-	// benchmarks). CodeKey keys the code hashes; give the journal's, so
+	// Journal records payments (required): engine/journal's Pebble
+	// (durable, one node), PostgreSQL (several nodes) or Mem (in memory
+	// only: a restart forgets everything). The engine runs one path on
+	// all three. CodeKey keys the code hashes; give the journal's, so
 	// single use holds across restarts (nil: a random key).
-	Journal Journal
+	Journal SharedJournal
 	CodeKey []byte
 	// Notifier delivers notifyPayment (nil: notifications are queued and
 	// journaled but not sent). NotifySchedule is the retry schedule.
@@ -90,7 +92,7 @@ type Config struct {
 	// asks the wallet before any deadline cancel). Intents, cancels,
 	// reversals and refunds are always synced.
 	AsyncOutcomes bool
-	// LeaseCheck (several nodes, a SharedJournal) is how often the node
+	// LeaseCheck is how often the node
 	// renews its leases, picks up cancels handed to it and takes over the
 	// work of nodes whose leases expired (default DefaultLeaseCheck; keep
 	// it well under the journal's lease length).
@@ -164,6 +166,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Identifier == nil {
 		errs = append(errs, errors.New("engine: config: no identifier"))
+	}
+	if c.Journal == nil {
+		errs = append(errs, errors.New("engine: config: no journal (engine/journal.NewMem for one in memory)"))
 	}
 	if c.Node < 0 || c.Node > 99 {
 		errs = append(errs, errors.New("engine: config: node must be 0..99"))

@@ -26,7 +26,6 @@ type Engine struct {
 	payByID  *smap[*payment]                     // paymentId
 	codes    *cmap[[CodeHashSize]byte, *payment] // a code's keyed hash → the payment that used it
 	refByReq *smap[*refund]                      // client-id \x00 refundRequestId
-	refByID  *smap[*refund]                      // refundId
 
 	fu       fuQueue
 	sem      chan struct{} // follow-up worker slots
@@ -36,12 +35,9 @@ type Engine struct {
 
 	payPool  sync.Pool // *WalletPay
 	hmacPool *sync.Pool
-	journal  Journal
-	shared   SharedJournal // set when the journal is shared by several nodes
-	// outbox is the journal's notification outbox (set with shared when
-	// the journal serves one): pending notifications then live in the
-	// journal only, delivered by the outbox loop, not in payments.
-	outbox     Outbox
+	journal  SharedJournal
+	// outboxWake wakes the delivery loop of the journal's outbox:
+	// pending notifications live in the journal only, never in payments.
 	outboxWake chan struct{}
 	// acquireMu serializes taking a payment's lease for a lane operation,
 	// so a node never holds two copies of one payment.
@@ -84,7 +80,6 @@ func New(cfg Config) (*Engine, error) {
 		payByID:  newSmap[*payment](),
 		codes:    newCmap[[CodeHashSize]byte, *payment](),
 		refByReq: newSmap[*refund](),
-		refByID:  newSmap[*refund](),
 		sem:      make(chan struct{}, cfg.FollowUpWorkers),
 	}
 	for n, w := range cfg.Wallets {
@@ -92,13 +87,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e.fu.init()
 	e.journal = cfg.Journal
-	if sj, ok := cfg.Journal.(SharedJournal); ok {
-		e.shared = sj
-		if ob, ok := sj.(Outbox); ok {
-			e.outbox = ob
-			e.outboxWake = make(chan struct{}, 1)
-		}
-	}
+	e.outboxWake = make(chan struct{}, 1)
 	e.hmacPool = newHMACPool(cfg.CodeKey)
 	e.payPool.New = func() any { return new(WalletPay) }
 	return e, nil
@@ -111,11 +100,20 @@ func (e *Engine) Config() Config { return e.cfg }
 func (e *Engine) Stats() *Stats { return &e.stats }
 
 // appendKey builds the idempotency index key: client-id, NUL, request id.
-// Client ids never contain NUL (they come from an HTTP header).
-func appendKey(dst, clientID, reqID []byte) []byte {
+// Client ids never contain NUL (they come from an HTTP header). It is the
+// one builder of the key (indexKey is its string form); a key's client id
+// is its first len(clientID) bytes and its request id follows the NUL.
+func appendKey[C, R ~string | ~[]byte](dst []byte, clientID C, reqID R) []byte {
 	dst = append(dst, clientID...)
 	dst = append(dst, 0)
 	return append(dst, reqID...)
+}
+
+// indexKey is appendKey's key as a string (one allocation for keys of
+// up to 256 bytes, built on the stack).
+func indexKey(clientID, reqID string) string {
+	var kb [256]byte
+	return string(appendKey(kb[:0], clientID, reqID))
 }
 
 var errCodeUsed = errors.New("engine: payment code already used")
@@ -228,21 +226,10 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 	// The intent is durable before the wallet hears of the payment: after
 	// a crash, recovery settles it by inquiry, never by paying again.
 	e.failpoint(FailBeforeIntent)
-	if e.shared != nil {
-		// Several nodes: the database decides whether this request (or
-		// this code) is new, in one statement.
-		if e.claim(ctx, p, key, req, codeHash, out) {
-			return
-		}
-	} else {
-		p.mu.Lock()
-		err = e.persistLocked(ctx, p, nil, true)
-		p.mu.Unlock()
-		if err != nil {
-			e.abort(p, key)
-			fail(out, codec.UnknownException, msgSuspended)
-			return
-		}
+	// The journal decides whether this request (or this code) is new, in
+	// one statement: on several nodes another may have claimed it.
+	if e.claim(ctx, p, key, req, codeHash, out) {
+		return
 	}
 	e.failpoint(FailAfterIntent)
 	p.mu.Lock()
@@ -313,10 +300,10 @@ func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.Pay
 	p.viewLocked(out, false)
 	aborted := p.aborted
 	p.mu.Unlock()
-	if aborted && e.shared != nil && !e.failed.Load() {
-		// Several nodes: the first request lost its claim to a payment
-		// another node made; answer from that one.
-		if rec, _, err := e.shared.GetPayment(ctx, p.clientID, p.requestID, ""); err == nil && rec != nil {
+	if aborted && !e.failed.Load() {
+		// The first request lost its claim to a payment another node
+		// made; answer from that one.
+		if rec, _, err := e.journal.GetPayment(ctx, p.clientID, p.requestID, ""); err == nil && rec != nil {
 			e.answerStored(ctx, rec, req, codeHash, out)
 			return
 		}
@@ -418,10 +405,7 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 		p.brand = res.WalletBrand
 	case OutcomeFail:
 		p.status = codec.StatusFail
-		p.result = res.Code
-		if p.result == codec.ResultNone || p.result.Status() != codec.StatusF {
-			p.result = codec.ProcessFail
-		}
+		p.result = res.Code.AsFailure()
 		p.msg = res.Message
 	default: // processing, not found (inquiry before the pay landed), unknown
 		p.result = codec.PaymentInProcess

@@ -11,6 +11,7 @@ import (
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/enginetest"
+	"github.com/paycode/paycode/engine/journal"
 )
 
 var (
@@ -33,6 +34,7 @@ func newRig(t *testing.T) *rig {
 		Wallets:    map[string]engine.Wallet{"w1": w},
 		Identifier: enginetest.StaticIdentifier{"281001": "w1", "281003": "nowallet"},
 		Clock:      clock,
+		Journal:    journal.NewMem(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +348,7 @@ func TestConcurrentPartialRefunds(t *testing.T) {
 			if rv.ResultCode == codec.Success {
 				ok.Add(1)
 			} else if rv.ResultCode != codec.RefundAmountExceed {
-				t.Errorf("refund %d: %v", i, rv.ResultCode)
+				t.Errorf("refund %d: %v %s", i, rv.ResultCode, rv.ResultMessage)
 			}
 		}(i)
 	}

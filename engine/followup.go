@@ -21,7 +21,6 @@ type fuItem struct {
 	due time.Time
 	p   *payment
 	r   *refund
-	n   *outboxItem
 }
 
 type fuHeap []fuItem
@@ -128,23 +127,21 @@ func (e *Engine) Start(ctx context.Context) {
 	if !e.started.CompareAndSwap(false, true) {
 		return
 	}
-	if e.shared != nil {
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			t := time.NewTicker(e.cfg.LeaseCheck)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					e.LeaseTick(ctx)
-				}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		t := time.NewTicker(e.cfg.LeaseCheck)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				e.LeaseTick(ctx)
 			}
-		}()
-	}
-	if e.outbox != nil && e.cfg.Notifier != nil {
+		}
+	}()
+	if e.cfg.Notifier != nil {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
@@ -243,10 +240,6 @@ func (e *Engine) FollowUps() int { return e.fu.size() }
 func (e *Engine) NextFollowUp() (time.Time, bool) { return e.fu.next() }
 
 func (e *Engine) runItem(ctx context.Context, it fuItem) {
-	if it.n != nil {
-		e.deliver(ctx, it.n)
-		return
-	}
 	e.stats.FollowUps.Add(1)
 	if it.r != nil {
 		e.followRefund(ctx, it.r)
@@ -318,7 +311,7 @@ func (e *Engine) applyCancel(p *payment, res WalletResult, err error) codec.Resu
 			// the payment stays paid; the lane must refund.
 			p.cancelWanted = false
 			e.persistLocked(context.Background(), p, nil, true)
-			return res.Code
+			return res.Code.AsFailure()
 		}
 		// Unknown or refused while money may be held: keep trying.
 		e.scheduleLocked(p, now)

@@ -174,7 +174,7 @@ func (e *Engine) healJournal(ctx context.Context) bool {
 		written++
 	}
 	if e.jh.resync.Load() {
-		if _, err := e.recoverShared(ctx); err != nil {
+		if _, err := e.takeBack(ctx); err != nil {
 			if e.journalTransient(err) {
 				return false
 			}
@@ -205,7 +205,7 @@ func (e *Engine) settleUnsaved(ctx context.Context, p *payment) error {
 		return e.settleClaimLocked(ctx, p)
 	case unsureStored:
 		p.mu.Unlock()
-		l, ok, err := e.shared.Acquire(ctx, p.id)
+		l, ok, err := e.journal.Acquire(ctx, p.id)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			err = nil
@@ -243,7 +243,7 @@ func (e *Engine) settleClaimLocked(ctx context.Context, p *payment) error {
 	var rec PaymentRecord
 	p.recordLocked(&rec, p.updated)
 	rec.Held = true
-	existing, err := e.shared.ClaimPayment(ctx, &rec)
+	existing, err := e.journal.ClaimPayment(ctx, &rec)
 	if err != nil {
 		p.mu.Unlock()
 		return err

@@ -27,11 +27,11 @@ func (e *Engine) Identify(ctx context.Context, code *codec.Code) (wallet string,
 	if code == nil || code.IsZero() {
 		return "", codec.InvalidPaymentCode, msgMalformedCode
 	}
-	if !code.Class().Routable() {
-		return "", codec.InvalidPaymentCode, "the payment code is not a supported wallet code"
-	}
 	name, err := e.ident.Identify(ctx, code)
 	if err != nil {
+		if errors.Is(err, ErrUnroutable) {
+			return "", codec.InvalidPaymentCode, "the payment code is not a supported wallet code"
+		}
 		if errors.Is(err, ErrNoIssuer) {
 			return "", codec.InvalidPaymentCode, "no wallet issues this payment code"
 		}

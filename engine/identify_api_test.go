@@ -7,6 +7,7 @@ import (
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/journal"
 )
 
 // downIdentifier is a rule source that cannot be asked.
@@ -66,6 +67,7 @@ func TestIdentifyUnavailable(t *testing.T) {
 	e, err := engine.New(engine.Config{
 		Wallets:    map[string]engine.Wallet{"w1": newFakeWallet()},
 		Identifier: downIdentifier{},
+		Journal:    journal.NewMem(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,8 @@ import (
 
 // Journal is the engine's durable record of payments, refunds and pending
 // notifications. It is declared here, where it is used; engine/journal
-// implements it (Pebble on disk, and an in-memory one for unit tests).
+// implements it (Pebble on disk, Mem in memory; engine/journal/postgres for
+// several nodes), as a SharedJournal.
 //
 // The engine writes a payment's intent — ids, amount, wallet, masked code
 // and a keyed hash of the code, never the code itself — and waits for it

@@ -10,25 +10,25 @@ import (
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/enginetest"
+	"github.com/paycode/paycode/engine/journal"
 )
 
-// memJournal is a minimal engine.Journal for these tests: latest version
-// of each record, and an injectable write failure.
+// memJournal is the in-memory journal (journal.Mem, one node: the path
+// the engine runs on Pebble) with its writes counted and a failure that
+// can be switched on and off, as a disk that fills and is emptied.
 type memJournal struct {
-	mu       sync.Mutex
-	payments map[string]engine.PaymentRecord
-	refunds  map[string]engine.RefundRecord
-	notes    map[string]engine.NotificationRecord
-	fail     error
-	appends  int
-	synced   int
+	*journal.Mem
+	mu        sync.Mutex
+	fail      error         // writes fail with it
+	failReads error         // GetPayment, GetRefund and Acquire fail with it
+	claiming  chan struct{} // when set, a claim waits for it to be closed
+	appends   int           // writes: Append, ClaimPayment, ClaimRefund
+	synced    int
 }
 
-func newMemJournal() *memJournal {
-	return &memJournal{payments: map[string]engine.PaymentRecord{}, refunds: map[string]engine.RefundRecord{}, notes: map[string]engine.NotificationRecord{}}
-}
+func newMemJournal() *memJournal { return &memJournal{Mem: journal.NewMem()} }
 
-func (j *memJournal) Append(_ context.Context, b *engine.Batch, sync bool) error {
+func (j *memJournal) write(sync bool) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.fail != nil {
@@ -38,63 +38,81 @@ func (j *memJournal) Append(_ context.Context, b *engine.Batch, sync bool) error
 	if sync {
 		j.synced++
 	}
-	for _, p := range b.Payments {
-		j.payments[p.PaymentID] = *p
-	}
-	for _, r := range b.Refunds {
-		j.refunds[r.RefundID] = *r
-	}
-	for _, n := range b.Notifications {
-		c := *n
-		c.Body = append([]byte(nil), n.Body...)
-		j.notes[n.PaymentID] = c
-	}
-	for _, id := range b.Delivered {
-		delete(j.notes, id)
-	}
 	return nil
 }
 
-func (j *memJournal) Load(_ context.Context, fn func(*engine.Record) error) error {
+func (j *memJournal) setFail(err error) {
 	j.mu.Lock()
-	defer j.mu.Unlock()
-	for _, p := range j.payments {
-		if err := fn(&engine.Record{Payment: &p}); err != nil {
-			return err
-		}
-	}
-	for _, r := range j.refunds {
-		if err := fn(&engine.Record{Refund: &r}); err != nil {
-			return err
-		}
-	}
-	for _, n := range j.notes {
-		if err := fn(&engine.Record{Notification: &n}); err != nil {
-			return err
-		}
-	}
-	return nil
+	j.fail = err
+	j.mu.Unlock()
 }
 
-func (j *memJournal) Compact(_ context.Context, before time.Time) (int, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	n := 0
-	for id, p := range j.payments {
-		if p.Final() && p.Updated.Before(before) {
-			delete(j.payments, id)
-			n++
-		}
+func (j *memJournal) Append(ctx context.Context, b *engine.Batch, sync bool) error {
+	if err := j.write(sync); err != nil {
+		return err
 	}
-	return n, nil
+	return j.Mem.Append(ctx, b, sync)
 }
 
-func (j *memJournal) Close() error { return nil }
+func (j *memJournal) ClaimPayment(ctx context.Context, rec *engine.PaymentRecord) (*engine.PaymentRecord, error) {
+	j.mu.Lock()
+	wait := j.claiming
+	j.mu.Unlock()
+	if wait != nil {
+		<-wait
+	}
+	if err := j.write(true); err != nil {
+		return nil, err
+	}
+	return j.Mem.ClaimPayment(ctx, rec)
+}
 
+func (j *memJournal) ClaimRefund(ctx context.Context, b *engine.Batch) (*engine.RefundRecord, error) {
+	if err := j.write(true); err != nil {
+		return nil, err
+	}
+	return j.Mem.ClaimRefund(ctx, b)
+}
+
+func (j *memJournal) readErr() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.failReads
+}
+
+func (j *memJournal) GetPayment(ctx context.Context, clientID, requestID, paymentID string) (*engine.PaymentRecord, []*engine.RefundRecord, error) {
+	if err := j.readErr(); err != nil {
+		return nil, nil, err
+	}
+	return j.Mem.GetPayment(ctx, clientID, requestID, paymentID)
+}
+
+func (j *memJournal) GetRefund(ctx context.Context, clientID, requestID, refundID string) (*engine.RefundRecord, error) {
+	if err := j.readErr(); err != nil {
+		return nil, err
+	}
+	return j.Mem.GetRefund(ctx, clientID, requestID, refundID)
+}
+
+func (j *memJournal) Acquire(ctx context.Context, paymentID string) (*engine.Leased, bool, error) {
+	if err := j.readErr(); err != nil {
+		return nil, false, err
+	}
+	return j.Mem.Acquire(ctx, paymentID)
+}
+
+// payment returns payment id's latest record (zero when there is none).
 func (j *memJournal) payment(id string) engine.PaymentRecord {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.payments[id]
+	rec, _, err := j.Mem.GetPayment(context.Background(), "", "", id)
+	if err != nil || rec == nil {
+		return engine.PaymentRecord{}
+	}
+	return *rec
+}
+
+func (j *memJournal) notes() int {
+	n, _ := j.CountNotifications(context.Background())
+	return n
 }
 
 var codeKey = []byte("0123456789abcdef0123456789abcdef")
@@ -150,7 +168,7 @@ func TestJournalFailureRefusesPayments(t *testing.T) {
 	clock := enginetest.NewManualClock(t0)
 	var fatals int
 	r := newDurableRig(t, j, w, clock, func(c *engine.Config) { c.OnFatal = func(error) { fatals++ } })
-	j.fail = errors.New("no space left on device")
+	j.setFail(errors.New("no space left on device"))
 	v := r.pay(payReq("p1", code(1, 1), 500))
 	if v.ResultCode != codec.UnknownException || v.ResultCode.Status() != codec.StatusU {
 		t.Fatalf("answer %v", v.ResultCode)
@@ -162,7 +180,7 @@ func TestJournalFailureRefusesPayments(t *testing.T) {
 		t.Fatalf("pay calls %d fatals %d failed %v", w.count("pay"), fatals, r.e.Failed())
 	}
 	// After a restart with a working disk, the same request goes through.
-	j.fail = nil
+	j.setFail(nil)
 	b := newDurableRig(t, j, w, clock, nil)
 	if v := b.pay(payReq("p1", code(1, 1), 500)); v.ResultCode != codec.Success {
 		t.Fatalf("retry after restart %v", v.ResultCode)
@@ -197,17 +215,22 @@ func TestNotificationOutbox(t *testing.T) {
 		c.Notifier = n
 		c.NotifySchedule = []time.Duration{0, time.Second, 2 * time.Second, 2 * time.Second}
 	}
+	// The follow-up settles the payment; the journal's outbox delivers.
+	step := func(e *engine.Engine) {
+		e.ProcessDue(context.Background())
+		e.DeliverNotifications(context.Background())
+	}
 	a := newDurableRig(t, j, w, clock, sched)
 	req := payReq("p1", code(1, 82), 500)
 	req.NotifyURL = []byte("http://merchant.test/notify")
 	v := a.pay(req)
-	a.e.ProcessDue(context.Background()) // nothing final yet: no notification
+	step(a.e) // nothing final yet: no notification
 	if len(n.bodies) != 0 {
 		t.Fatal("notified before final")
 	}
 	w.approve(v.PaymentID)
 	clock.Advance(time.Second)
-	a.e.ProcessDue(context.Background()) // poll → SUCCESS → first delivery fails
+	step(a.e) // poll → SUCCESS → first delivery fails
 	if len(n.bodies) != 1 {
 		t.Fatalf("deliveries %d", len(n.bodies))
 	}
@@ -215,7 +238,7 @@ func TestNotificationOutbox(t *testing.T) {
 	b := newDurableRig(t, j, w, clock, sched)
 	for i := 0; i < 20 && b.e.PendingNotifications() > 0; i++ {
 		clock.Advance(time.Second)
-		b.e.ProcessDue(context.Background())
+		step(b.e)
 	}
 	if b.e.PendingNotifications() != 0 {
 		t.Fatal("notification never acknowledged")
@@ -228,10 +251,7 @@ func TestNotificationOutbox(t *testing.T) {
 			t.Fatalf("body %s", body)
 		}
 	}
-	j.mu.Lock()
-	left := len(j.notes)
-	j.mu.Unlock()
-	if left != 0 {
+	if left := j.notes(); left != 0 {
 		t.Fatalf("journal still holds %d notifications", left)
 	}
 }

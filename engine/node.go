@@ -8,9 +8,8 @@ import (
 	"github.com/paycode/paycode/codec"
 )
 
-// Several nodes (Config.Journal is a SharedJournal).
-//
-// The database is the source of truth. A node keeps in memory only the
+// The journal is the source of truth, on one node (Pebble, Mem) as on
+// several (PostgreSQL). A node keeps in memory only the
 // payments it owns — leased to it because it created them or took them
 // over — while they have work left; once a payment is final with nothing
 // pending its write releases the lease and the next lease tick forgets
@@ -36,14 +35,12 @@ const takeOverBatch = 512
 const sharedPoll = 20 * time.Millisecond
 
 // heldLocked reports whether p still has work on this node: not final, a
-// cancel or reversal pending, a refund in process, a notification not
-// acknowledged in memory (never with the journal's outbox, where
-// notifications are not the payment's). Caller holds p.mu.
+// cancel or reversal pending, a refund in process, a lane's cancel or
+// refund running on it (beginOp: a refund that finishes must not release
+// the lease under a concurrent one). A pending notification is not the
+// payment's work: the journal's outbox holds it. Caller holds p.mu.
 func (p *payment) heldLocked() bool {
-	if !p.final() || p.cancelWanted || p.reverse {
-		return true
-	}
-	if p.outbox != nil && !p.outbox.delivered {
+	if !p.final() || p.cancelWanted || p.reverse || p.ops > 0 {
 		return true
 	}
 	for _, r := range p.refunds {
@@ -65,13 +62,13 @@ func (e *Engine) reacquireLocked(ctx context.Context, p *payment) error {
 	if found && cur != p {
 		return ErrLeaseLost // a fresher copy is in memory
 	}
-	l, ok, err := e.shared.Acquire(ctx, p.id)
+	l, ok, err := e.journal.Acquire(ctx, p.id)
 	if err != nil || !ok || l.Payment.Version != p.version {
 		return ErrLeaseLost
 	}
 	p.leaseGone = false
 	if !found {
-		e.payByReq.put(p.clientID+"\x00"+p.requestID, p)
+		e.payByReq.put(indexKey(p.clientID, p.requestID), p)
 		e.payByID.put(p.id, p)
 		e.codes.putIfAbsent(p.codeHash, p)
 	}
@@ -80,7 +77,7 @@ func (e *Engine) reacquireLocked(ctx context.Context, p *payment) error {
 
 // ownedLocked reports whether this node may work on p. Caller holds p.mu.
 func (e *Engine) ownedLocked(p *payment) bool {
-	return e.shared == nil || !p.leaseGone
+	return !p.leaseGone
 }
 
 // owned is ownedLocked taking p's lock.
@@ -93,7 +90,7 @@ func (e *Engine) owned(p *payment) bool {
 	return e.ownedLocked(p)
 }
 
-// claim stores a new payment's intent in the shared journal (insert or
+// claim stores a new payment's intent in the journal (insert or
 // fetch). It returns true when it answered the lane itself: the request
 // or the code belongs to a payment stored before (by any node), or the
 // journal failed.
@@ -108,7 +105,7 @@ func (e *Engine) claim(ctx context.Context, p *payment, key []byte, req *codec.P
 	p.updated = now
 	p.recordLocked(&pb.pr, now)
 	pb.pr.Held = true
-	existing, err := e.shared.ClaimPayment(ctx, &pb.pr)
+	existing, err := e.journal.ClaimPayment(ctx, &pb.pr)
 	unknown := err != nil && errors.Is(err, ErrOutcomeUnknown) && e.journalTransient(err)
 	if unknown {
 		// Stored or not, nobody can tell until the database answers:
@@ -147,7 +144,7 @@ func (e *Engine) claim(ctx context.Context, p *payment, key []byte, req *codec.P
 		failVoided(out) // cancelled before this pay came: nothing dispatched
 		return true
 	}
-	e.stats.Duplicates.Add(1) // as for a local duplicate; a reused code is not one
+	e.stats.Duplicates.Add(1) // as for one found in memory; a reused code is not one
 	e.answerStored(ctx, existing, req, codeHash, out)
 	return true
 }
@@ -155,7 +152,7 @@ func (e *Engine) claim(ctx context.Context, p *payment, key []byte, req *codec.P
 // answerStored answers a repeated pay from the stored record of a payment
 // made (or being made) by another node: REPEAT_REQ_INCONSISTENT when the
 // key fields differ, else its state, waiting (up to the pay timeout) for
-// a payment in process to settle, as a local duplicate would.
+// a payment in process to settle, as a duplicate found in memory would.
 func (e *Engine) answerStored(ctx context.Context, rec *PaymentRecord, req *codec.PayRequest, codeHash [CodeHashSize]byte, out *codec.PaymentView) {
 	if rec.Voided {
 		failVoided(out)
@@ -182,7 +179,7 @@ func (e *Engine) watchPayment(ctx context.Context, rec *PaymentRecord, done func
 			t.Stop()
 			return rec
 		}
-		next, _, err := e.shared.GetPayment(ctx, rec.ClientID, "", rec.PaymentID)
+		next, _, err := e.journal.GetPayment(ctx, rec.ClientID, "", rec.PaymentID)
 		if err != nil || next == nil {
 			return rec
 		}
@@ -194,7 +191,7 @@ func (e *Engine) watchPayment(ctx context.Context, rec *PaymentRecord, done func
 // paymentFromRecord builds a payment from its record, without indexing
 // it: a view of the database, or the start of an adopted payment.
 func (e *Engine) paymentFromRecord(r *PaymentRecord) *payment {
-	key := r.ClientID + "\x00" + r.RequestID
+	key := indexKey(r.ClientID, r.RequestID)
 	p := &payment{
 		clientID: key[:len(r.ClientID)], requestID: key[len(r.ClientID)+1:], id: r.PaymentID,
 		codeHash: r.CodeHash, amount: r.Amount, methodType: r.MethodType, scenario: r.Scenario,
@@ -241,8 +238,7 @@ func (e *Engine) adopt(l *Leased, now time.Time) *payment {
 	for _, rr := range l.Refunds {
 		r := refundFromRecord(rr, p)
 		p.refunds = append(p.refunds, r)
-		e.refByReq.put(rr.ClientID+"\x00"+rr.RequestID, r)
-		e.refByID.put(r.id, r)
+		e.refByReq.put(indexKey(rr.ClientID, rr.RequestID), r)
 		if seq, ok := e.ids.seqOf(r.id); ok {
 			e.ids.atLeast(seq)
 		}
@@ -251,18 +247,9 @@ func (e *Engine) adopt(l *Leased, now time.Time) *payment {
 			e.fu.push(fuItem{due: now, r: r})
 		}
 	}
-	e.payByReq.put(p.clientID+"\x00"+p.requestID, p)
+	e.payByReq.put(indexKey(p.clientID, p.requestID), p)
 	e.payByID.put(p.id, p)
 	e.codes.putIfAbsent(p.codeHash, p)
-	if n := l.Notification; n != nil && e.outbox == nil {
-		o := &outboxItem{p: p, body: append([]byte(nil), n.Body...), attempts: n.Attempts, queued: true}
-		p.outbox = o
-		due := n.Due
-		if due.Before(now) {
-			due = now
-		}
-		e.fu.push(fuItem{due: due, n: o})
-	}
 	if l.CancelRequested && p.wallet != nil {
 		// A lane's cancel was handed to the previous owner, which died
 		// before carrying it out: it is this node's to do now.
@@ -290,24 +277,22 @@ func (e *Engine) forget(p *payment) {
 	p.mu.Unlock()
 	for _, r := range refunds {
 		isR := func(q *refund) bool { return q == r }
-		e.refByReq.delIf(r.clientID+"\x00"+r.requestID, isR)
-		e.refByID.delIf(r.id, isR)
+		e.refByReq.delIf(indexKey(r.clientID, r.requestID), isR)
 	}
 	e.codes.delIf(p.codeHash, isP)
-	e.payByReq.delIf(p.clientID+"\x00"+p.requestID, isP)
+	e.payByReq.delIf(indexKey(p.clientID, p.requestID), isP)
 	e.payByID.delIf(p.id, isP)
 }
 
 // LeaseTick renews this node's leases, carries out cancels other nodes
 // handed to it, takes over work whose owner's lease expired, and forgets
 // payments it released. Start runs it every Config.LeaseCheck; tests with
-// a manual clock call it directly. It does nothing without a shared
-// journal.
+// a manual clock call it directly.
 func (e *Engine) LeaseTick(ctx context.Context) {
-	if e.shared == nil || e.failed.Load() || !e.healJournal(ctx) {
+	if e.failed.Load() || !e.healJournal(ctx) {
 		return
 	}
-	cancels, err := e.shared.Renew(ctx)
+	cancels, err := e.journal.Renew(ctx)
 	if err != nil {
 		if !e.journalTransient(err) {
 			e.fatal(err) // the node's registration was taken, say
@@ -323,7 +308,7 @@ func (e *Engine) LeaseTick(ctx context.Context) {
 	}
 	now := e.clock.Now()
 	for {
-		ls, err := e.shared.TakeOver(ctx, takeOverBatch)
+		ls, err := e.journal.TakeOver(ctx, takeOverBatch)
 		if err != nil {
 			e.leaseCallFailed(err)
 			e.log.Warn("take-over failed", "err", err)
@@ -346,12 +331,26 @@ func (e *Engine) LeaseTick(ctx context.Context) {
 // refused refund, say), so the next operation on another node need not
 // wait for the lease to expire.
 func (e *Engine) beginOp(ctx context.Context, p *payment) func() {
-	if e.shared == nil {
-		return func() {}
-	}
 	p.mu.Lock()
 	p.ops++
 	p.mu.Unlock()
+	return e.endOp(ctx, p)
+}
+
+// tryOp is beginOp for a payment this node still holds: ok is false,
+// and nothing begun, when p's lease was released or lost meanwhile.
+func (e *Engine) tryOp(ctx context.Context, p *payment) (end func(), ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !e.ownedLocked(p) {
+		return nil, false
+	}
+	p.ops++
+	return e.endOp(ctx, p), true
+}
+
+// endOp returns the function that ends a lane operation on p.
+func (e *Engine) endOp(ctx context.Context, p *payment) func() {
 	return func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -385,25 +384,22 @@ func (e *Engine) sweep(ctx context.Context) {
 }
 
 // ReleaseLeases gives this node's leases up (graceful shutdown), so other
-// nodes take its pending work over at once. Without a shared journal it
-// does nothing: the local journal keeps the work for the restart.
+// nodes take its pending work over at once (with one node, a no-op in
+// effect: the restart takes it back).
 func (e *Engine) ReleaseLeases(ctx context.Context) error {
-	if e.shared == nil {
-		return nil
-	}
-	return e.shared.Release(ctx)
+	return e.journal.Release(ctx)
 }
 
-// recoverShared resumes this node's own work after a restart (its leases
+// takeBack resumes this node's own work after a restart (its leases
 // are released, then taken back with everything else expired).
-func (e *Engine) recoverShared(ctx context.Context) (RecoverStats, error) {
+func (e *Engine) takeBack(ctx context.Context) (RecoverStats, error) {
 	var st RecoverStats
-	if err := e.shared.Release(ctx); err != nil {
+	if err := e.journal.Release(ctx); err != nil {
 		return st, err
 	}
 	now := e.clock.Now()
 	for {
-		ls, err := e.shared.TakeOver(ctx, takeOverBatch)
+		ls, err := e.journal.TakeOver(ctx, takeOverBatch)
 		if err != nil {
 			return st, err
 		}
@@ -415,19 +411,19 @@ func (e *Engine) recoverShared(ctx context.Context) (RecoverStats, error) {
 		}
 	}
 	e.stats.Recovered.Add(int64(st.Payments))
-	e.log.Info("shared journal: work taken back", "payments", st.Payments, "pending", st.Pending, "notifications", st.Notifications)
+	e.log.Info("journal: work taken back", "payments", st.Payments, "pending", st.Pending, "notifications", st.Notifications)
 	return st, nil
 }
 
-// inquireShared answers inquiryPayment from the database.
-func (e *Engine) inquireShared(ctx context.Context, clientID []byte, req *codec.IDRequest, out *codec.PaymentView) codec.ResultCode {
+// inquireStored answers inquiryPayment from the journal.
+func (e *Engine) inquireStored(ctx context.Context, clientID []byte, req *codec.IDRequest, out *codec.PaymentView) codec.ResultCode {
 	if len(clientID) == 0 {
 		return codec.OrderNotExist // the journal reads an empty client as any
 	}
 	if e.jh.down.Load() {
 		return codec.UnknownException // not waiting on a database that is away
 	}
-	rec, refs, err := e.shared.GetPayment(ctx, string(clientID), string(req.PaymentRequestID), string(req.PaymentID))
+	rec, refs, err := e.journal.GetPayment(ctx, string(clientID), string(req.PaymentRequestID), string(req.PaymentID))
 	if err != nil {
 		e.journalTransient(err)
 		return codec.UnknownException
@@ -440,22 +436,6 @@ func (e *Engine) inquireShared(ctx context.Context, clientID []byte, req *codec.
 		p.refunds = append(p.refunds, refundFromRecord(rr, p))
 	}
 	p.viewLocked(out, true)
-	return codec.Success
-}
-
-// inquireRefundShared answers inquiryRefund from the database.
-func (e *Engine) inquireRefundShared(ctx context.Context, clientID []byte, req *codec.InquiryRefundRequest, out *codec.RefundView) codec.ResultCode {
-	if len(clientID) == 0 {
-		return codec.OrderNotExist
-	}
-	rr, err := e.shared.GetRefund(ctx, string(clientID), string(req.RefundRequestID), string(req.RefundID))
-	if err != nil {
-		return codec.UnknownException
-	}
-	if rr == nil {
-		return codec.OrderNotExist
-	}
-	refundFromRecord(rr, &payment{id: rr.PaymentID}).viewLocked(out)
 	return codec.Success
 }
 
@@ -501,7 +481,7 @@ func (e *Engine) acquireOnce(ctx context.Context, paymentID string) (*payment, b
 	if p, ok := e.payByID.get([]byte(paymentID)); ok && e.owned(p) {
 		return p, true, nil
 	}
-	l, ok, err := e.shared.Acquire(ctx, paymentID)
+	l, ok, err := e.journal.Acquire(ctx, paymentID)
 	if err != nil {
 		e.leaseCallFailed(err)
 	}
@@ -511,22 +491,18 @@ func (e *Engine) acquireOnce(ctx context.Context, paymentID string) (*payment, b
 	return e.adopt(l, e.clock.Now()), true, nil
 }
 
-// cancelShared is Cancel with several nodes.
-func (e *Engine) cancelShared(ctx context.Context, clientID []byte, req *codec.IDRequest) CancelResult {
-	if len(clientID) == 0 {
-		return CancelResult{Result: codec.OrderNotExist}
-	}
-	if p := e.findPayment(clientID, req); p != nil && e.owned(p) {
-		return e.cancelLocal(ctx, p)
-	}
-	rec, _, err := e.shared.GetPayment(ctx, string(clientID), string(req.PaymentRequestID), string(req.PaymentID))
+// cancelStored is Cancel of a payment this node does not hold: it is
+// read from the journal, then cancelled here after taking its lease, or
+// handed to the node working on it.
+func (e *Engine) cancelStored(ctx context.Context, clientID []byte, req *codec.IDRequest) CancelResult {
+	rec, _, err := e.journal.GetPayment(ctx, string(clientID), string(req.PaymentRequestID), string(req.PaymentID))
 	if err != nil {
 		return CancelResult{Result: codec.UnknownException}
 	}
 	if rec == nil {
-		res, existing, local := e.voidShared(ctx, clientID, req)
+		res, existing, local := e.void(ctx, clientID, req)
 		if local != nil {
-			return e.cancelLocal(ctx, local) // a pay of this request came meanwhile
+			return e.cancelOwned(ctx, local) // a pay of this request came meanwhile
 		}
 		if existing == nil {
 			return res
@@ -543,7 +519,7 @@ func (e *Engine) cancelShared(ctx context.Context, clientID []byte, req *codec.I
 	case !found:
 		return CancelResult{Result: codec.OrderNotExist}
 	case p != nil:
-		return e.cancelLocal(ctx, p)
+		return e.cancelOwned(ctx, p)
 	}
 	// Another live node is working on it: hand the cancel over and wait
 	// for that node to carry it out.
@@ -552,7 +528,7 @@ func (e *Engine) cancelShared(ctx context.Context, clientID []byte, req *codec.I
 		res.Result, res.Message, res.CancelTime = r.Result, r.Message, r.CancelTime
 		return res
 	}
-	if err := e.shared.RequestCancel(ctx, rec.PaymentID); err != nil {
+	if err := e.journal.RequestCancel(ctx, rec.PaymentID); err != nil {
 		res.Result = codec.UnknownException
 		return res
 	}
@@ -628,16 +604,16 @@ func (e *Engine) cancellableLocked(p *payment, now time.Time) bool {
 	return true
 }
 
-// refundShared looks up a refund request in the database (its answer
+// refundTarget looks up a refund request in the journal (its answer
 // when it was made before, on any node) and otherwise returns the
 // payment leased to this node to refund. answered is set when out holds
 // the lane's answer.
-func (e *Engine) refundShared(ctx context.Context, clientID []byte, req *codec.RefundRequest, out *codec.RefundView) (p *payment, answered bool) {
+func (e *Engine) refundTarget(ctx context.Context, clientID []byte, req *codec.RefundRequest, out *codec.RefundView) (p *payment, answered bool) {
 	if len(clientID) == 0 {
 		out.ResultCode = codec.OrderNotExist
 		return nil, true
 	}
-	rr, err := e.shared.GetRefund(ctx, string(clientID), string(req.RefundRequestID), "")
+	rr, err := e.journal.GetRefund(ctx, string(clientID), string(req.RefundRequestID), "")
 	if err != nil {
 		out.ResultCode, out.ResultMessage = codec.UnknownException, "the refund could not be looked up; retry the same request"
 		return nil, true
@@ -650,7 +626,7 @@ func (e *Engine) refundShared(ctx context.Context, clientID []byte, req *codec.R
 		}
 		return nil, true
 	}
-	rec, _, err := e.shared.GetPayment(ctx, string(clientID), "", string(req.PaymentID))
+	rec, _, err := e.journal.GetPayment(ctx, string(clientID), "", string(req.PaymentID))
 	if err != nil {
 		out.ResultCode, out.ResultMessage = codec.UnknownException, "the payment could not be looked up; retry the same request"
 		return nil, true
@@ -676,10 +652,12 @@ func (e *Engine) refundShared(ctx context.Context, clientID []byte, req *codec.R
 
 // claimRefund stores a new refund with its reservation (insert or fetch).
 // On a stored refund of the same request (another node's) it undoes the
-// local reservation and answers from the stored one. Caller holds p.mu.
+// reservation in memory and answers from the stored one. Caller holds p.mu.
 func (e *Engine) claimRefundLocked(ctx context.Context, p *payment, r *refund, req *codec.RefundRequest, out *codec.RefundView) error {
 	now := e.clock.Now()
-	if p.leaseGone {
+	if p.leaseGone && e.reacquireLocked(ctx, p) != nil {
+		// Released (a concurrent refund finished meanwhile) and taken by
+		// another node since, or changed there.
 		p.refunded -= r.amount.Value
 		for i, q := range p.refunds {
 			if q == r {
@@ -701,13 +679,13 @@ func (e *Engine) claimRefundLocked(ctx context.Context, p *payment, r *refund, r
 	r.recordLocked(&pb.rr, now)
 	pb.b.Payments = append(pb.b.Payments, &pb.pr)
 	pb.b.Refunds = append(pb.b.Refunds, &pb.rr)
-	existing, err := e.shared.ClaimRefund(ctx, &pb.b)
+	existing, err := e.journal.ClaimRefund(ctx, &pb.b)
 	pb.b.Reset()
 	pb.pr, pb.rr = PaymentRecord{}, RefundRecord{}
 	if err == nil && existing == nil {
 		return nil
 	}
-	// Undo the local refund.
+	// Undo the refund in memory.
 	p.refunded -= r.amount.Value
 	for i, q := range p.refunds {
 		if q == r {

@@ -13,7 +13,7 @@ import (
 	"github.com/paycode/paycode/engine/journal"
 )
 
-// Several nodes over one shared journal (journal.SharedMem: the
+// Several nodes over one shared journal (journal.MemDB: the
 // PostgreSQL semantics in memory; engine/journal/postgres runs the same
 // scenarios against a real server). Every node talks to the same wallet,
 // so the wallet's ledger shows any double charge.
@@ -21,14 +21,14 @@ import (
 const leaseTTL = 10 * time.Second
 
 type cluster struct {
-	db    *journal.SharedMem
+	db    *journal.MemDB
 	w     *fakeWallet
 	clock *enginetest.ManualClock
 }
 
 func newCluster() *cluster {
 	clock := enginetest.NewManualClock(t0)
-	return &cluster{db: journal.NewSharedMem(clock.Now), w: newFakeWallet(), clock: clock}
+	return &cluster{db: journal.NewMemDB(clock.Now), w: newFakeWallet(), clock: clock}
 }
 
 // node starts node n (recovering its own work first, as a restart does).

@@ -32,7 +32,7 @@ func (e *Engine) findPayment(clientID []byte, req *codec.IDRequest) *payment {
 //
 // A payment this node works on is answered from memory, which is never
 // behind the journal (every change is written by this node, before it is
-// shown); any other is read from the journal (SharedJournal).
+// shown); any other is read from the journal.
 func (e *Engine) Inquire(ctx context.Context, clientID []byte, req *codec.IDRequest, out *codec.PaymentView) codec.ResultCode {
 	p := e.findPayment(clientID, req)
 	if p != nil {
@@ -46,10 +46,7 @@ func (e *Engine) Inquire(ctx context.Context, clientID []byte, req *codec.IDRequ
 			return codec.Success
 		}
 	}
-	if e.shared != nil {
-		return e.inquireShared(ctx, clientID, req, out)
-	}
-	return codec.OrderNotExist
+	return e.inquireStored(ctx, clientID, req, out)
 }
 
 // CancelResult is the answer to a cancel.
@@ -75,18 +72,17 @@ type CancelResult struct {
 // (void.go): SUCCESS, and a pay with that id arriving later is refused
 // ORDER_IS_CANCELED without dispatch.
 func (e *Engine) Cancel(ctx context.Context, clientID []byte, req *codec.IDRequest) CancelResult {
-	if e.shared != nil {
-		return e.cancelShared(ctx, clientID, req)
+	if len(clientID) == 0 {
+		return CancelResult{Result: codec.OrderNotExist}
 	}
-	p := e.findPayment(clientID, req)
-	if p == nil {
-		return e.voidLocal(ctx, clientID, req)
+	if p := e.findPayment(clientID, req); p != nil && e.owned(p) {
+		return e.cancelOwned(ctx, p)
 	}
-	return e.cancelLocal(ctx, p)
+	return e.cancelStored(ctx, clientID, req)
 }
 
-// cancelLocal cancels a payment this node works on.
-func (e *Engine) cancelLocal(ctx context.Context, p *payment) CancelResult {
+// cancelOwned cancels a payment this node works on.
+func (e *Engine) cancelOwned(ctx context.Context, p *payment) CancelResult {
 	defer e.beginOp(ctx, p)()
 	if p.voided {
 		return e.cancelVoided(p)
@@ -160,23 +156,27 @@ func (e *Engine) Refund(ctx context.Context, clientID []byte, req *codec.RefundR
 		return
 	}
 	var p *payment
-	if e.shared != nil {
+	deadline := time.Now().Add(e.cfg.PayTimeout)
+	for {
 		var answered bool
-		if p, answered = e.refundShared(ctx, clientID, req, out); answered {
+		if p, answered = e.refundTarget(ctx, clientID, req, out); answered {
 			return
 		}
-	} else {
-		var ok bool
-		p, ok = e.payByID.get(req.PaymentID)
-		if !ok {
-			p = nil
+		if end, ok := e.tryOp(ctx, p); ok {
+			defer end()
+			break
+		}
+		// Released between the lookup and now (a concurrent refund
+		// finished): look it up, and take its lease, again.
+		if !time.Now().Before(deadline) {
+			out.ResultCode, out.ResultMessage = codec.UnknownException, "the payment is busy; retry the same request"
+			return
 		}
 	}
-	if p == nil || p.clientID != string(clientID) {
+	if p.clientID != string(clientID) {
 		out.ResultCode = codec.OrderNotExist
 		return
 	}
-	defer e.beginOp(ctx, p)()
 	var kb [256]byte
 	key := appendKey(kb[:0], clientID, req.RefundRequestID)
 	now := e.clock.Now()
@@ -211,7 +211,6 @@ func (e *Engine) Refund(ctx context.Context, clientID []byte, req *codec.RefundR
 		}
 		p.refunded += r.amount.Value
 		p.refunds = append(p.refunds, r)
-		e.refByID.put(r.id, r)
 		return r, nil
 	})
 	if refuse != codec.ResultNone {
@@ -235,19 +234,10 @@ func (e *Engine) Refund(ctx context.Context, clientID []byte, req *codec.RefundR
 	// The reservation and the refund's intent are durable before the
 	// wallet is asked.
 	p.mu.Lock()
-	if e.shared != nil {
-		if err := e.claimRefundLocked(ctx, p, r, req, out); err != nil {
-			p.mu.Unlock()
-			isR := func(q *refund) bool { return q == r }
-			e.refByReq.delIf(string(key), isR)
-			e.refByID.delIf(r.id, isR)
-			return
-		}
-	} else if err := e.persistLocked(ctx, p, r, true); err != nil {
-		r.status, r.result, r.msg = codec.StatusFail, codec.UnknownException, "the journal could not record the refund"
-		p.refunded -= r.amount.Value
-		r.viewLocked(out)
+	if err := e.claimRefundLocked(ctx, p, r, req, out); err != nil {
 		p.mu.Unlock()
+		isR := func(q *refund) bool { return q == r }
+		e.refByReq.delIf(string(key), isR)
 		return
 	}
 	p.mu.Unlock()
@@ -286,36 +276,28 @@ func (e *Engine) applyRefund(r *refund, res WalletResult, err error) {
 			r.doneAt = now
 		}
 	default:
-		r.status, r.result, r.msg = codec.StatusFail, res.Code, res.Message
-		if r.result == codec.ResultNone || r.result.Status() != codec.StatusF {
-			r.result = codec.ProcessFail
-		}
+		r.status, r.result, r.msg = codec.StatusFail, res.Code.AsFailure(), res.Message
 		p.refunded -= r.amount.Value // release the reservation
 	}
 	e.persistLocked(context.Background(), p, r, true)
 }
 
-// InquireRefund answers inquiryRefund from the engine's state: it returns
-// codec.Success with out filled, or codec.OrderNotExist.
+// InquireRefund answers inquiryRefund from the journal: it returns
+// codec.Success with out filled, codec.OrderNotExist, or
+// codec.UnknownException when the journal cannot be read.
 func (e *Engine) InquireRefund(ctx context.Context, clientID []byte, req *codec.InquiryRefundRequest, out *codec.RefundView) codec.ResultCode {
-	if e.shared != nil {
-		// Refunds are rarely polled: the journal answers (a refund of a
-		// payment another node works on may be newer there).
-		return e.inquireRefundShared(ctx, clientID, req, out)
+	if len(clientID) == 0 {
+		return codec.OrderNotExist // the journal reads an empty client as any
 	}
-	var r *refund
-	var ok bool
-	if len(req.RefundID) > 0 {
-		r, ok = e.refByID.get(req.RefundID)
-	} else {
-		var kb [256]byte
-		r, ok = e.refByReq.get(appendKey(kb[:0], clientID, req.RefundRequestID))
+	// Refunds are rarely polled: the journal answers (a refund of a
+	// payment another node works on may be newer there).
+	rr, err := e.journal.GetRefund(ctx, string(clientID), string(req.RefundRequestID), string(req.RefundID))
+	if err != nil {
+		return codec.UnknownException
 	}
-	if !ok || r.clientID != string(clientID) {
+	if rr == nil {
 		return codec.OrderNotExist
 	}
-	r.p.mu.Lock()
-	r.viewLocked(out)
-	r.p.mu.Unlock()
+	refundFromRecord(rr, &payment{id: rr.PaymentID}).viewLocked(out)
 	return codec.Success
 }

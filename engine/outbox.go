@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"sync"
 	"time"
@@ -32,7 +31,7 @@ var DefaultNotifySchedule = []time.Duration{
 // Outbox is a journal that serves its pending notifications by due time,
 // so that they need not live in memory with their payments: a merchant
 // endpoint that is down then grows the journal, never the heap. The
-// shared journals implement it (engine/journal's Pebble and SharedMem,
+// journals implement it (engine/journal's Pebble and Mem,
 // engine/journal/postgres).
 type Outbox interface {
 	// TakeNotifications returns up to limit stored notifications whose
@@ -56,43 +55,11 @@ type Outbox interface {
 	CountNotifications(ctx context.Context) (int, error)
 }
 
-// outboxItem is a notification waiting for the merchant's acknowledgement.
-// body, attempts and delivered are guarded by the payment's mu.
-type outboxItem struct {
-	p         *payment
-	body      []byte
-	attempts  int
-	delivered bool
-	queued    bool
-}
-
 // notifyBodyLocked writes p's notifyPayment body. Caller holds p.mu.
 func (e *Engine) notifyBodyLocked(dst []byte, p *payment) []byte {
 	var v codec.PaymentView
 	p.viewLocked(&v, false)
 	return codec.AppendNotifyPayment(dst, &v)
-}
-
-// enqueueNotificationLocked queues (or refreshes) p's notification with
-// its current final state. body may be nil: it is then built here.
-// Caller holds p.mu.
-func (e *Engine) enqueueNotificationLocked(p *payment, body []byte) {
-	if body == nil {
-		body = e.notifyBodyLocked(nil, p)
-	} else {
-		body = append([]byte(nil), body...)
-	}
-	p.notifiedStatus = p.status
-	if o := p.outbox; o != nil && !o.delivered {
-		// A newer final state replaces the pending one, with a schedule
-		// of its own.
-		o.body, o.attempts = body, 0
-		return
-	}
-	o := &outboxItem{p: p, body: body}
-	p.outbox = o
-	o.queued = true
-	e.fu.push(fuItem{due: e.clock.Now(), n: o})
 }
 
 // notifyDelay is the wait before attempt number attempt (0-based); ok is
@@ -105,107 +72,25 @@ func (e *Engine) notifyDelay(attempt int) (d time.Duration, ok bool) {
 	return s[attempt], true
 }
 
-// deliver sends one notification attempt and records the outcome.
-func (e *Engine) deliver(ctx context.Context, o *outboxItem) {
-	p := o.p
-	p.mu.Lock()
-	o.queued = false
-	if o.delivered || e.cfg.Notifier == nil || !e.ownedLocked(p) {
-		p.mu.Unlock()
-		return
-	}
-	body := o.body
-	clientID, url := p.clientID, p.notifyURL
-	p.mu.Unlock()
-
-	e.failpoint(FailNotifySend)
-	cctx, done := context.WithTimeout(ctx, e.cfg.WalletCallTimeout)
-	err := e.cfg.Notifier.Notify(cctx, clientID, url, body)
-	done()
-	e.stats.Notifications.Add(1)
-
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := e.clock.Now()
-	if err != nil {
-		o.attempts++
-	}
-	delay, more := e.notifyDelay(o.attempts)
-	if !more {
-		delay = 0 // a newer body came in flight: its first attempt now
-	}
-	acked := err == nil && bytes.Equal(body, o.body)
-	abandon := err != nil && !more && bytes.Equal(body, o.body)
-	if abandon {
-		e.stats.NotificationsAbandoned.Add(1)
-		e.log.Warn("notification abandoned: the merchant acknowledged none of the schedule's attempts", "payment_id", p.id, "attempts", o.attempts, "err", err)
-	}
-	if acked || abandon {
-		if acked {
-			e.failpoint(FailNotifyAck)
-		}
-		o.delivered = true
-		if e.shared != nil {
-			// With the payment's record: the write may release its lease.
-			e.persist(ctx, p, nil, false, true)
-		} else if e.journal != nil {
-			// Unsynced: if the process dies before this is durable the
-			// notification is sent again — at least once, as promised.
-			b := Batch{Delivered: []string{p.id}}
-			if jerr := e.journal.Append(ctx, &b, false); jerr != nil {
-				e.fatal(jerr)
-			}
-		}
-		return
-	}
-	if err != nil {
-		e.log.Warn("notification not acknowledged, will retry", "payment_id", p.id, "attempt", o.attempts, "err", err)
-	}
-	// Not acknowledged, or the state changed while it was in flight.
-	o.queued = true
-	due := now.Add(delay)
-	if e.journal != nil {
-		b := Batch{Notifications: []*NotificationRecord{{PaymentID: p.id, URL: p.notifyURL, Body: o.body, Attempts: o.attempts, Due: due}}}
-		if jerr := e.journal.Append(ctx, &b, false); jerr != nil {
-			e.fatal(jerr)
-		}
-	}
-	e.fu.push(fuItem{due: due, n: o})
-}
-
-// Resident counts the payments held in memory: every retained payment
-// with a journal that cannot look them up, only those the engine is
-// working on (and not yet swept) with one that can (SharedJournal: the
-// Pebble journal or PostgreSQL).
+// Resident counts the payments held in memory: those the engine is
+// working on, and those it finished and has not yet swept.
 func (e *Engine) Resident() int {
 	n := 0
 	e.payByID.each(func(string, *payment) { n++ })
 	return n
 }
 
-// PendingNotifications counts notifications not yet acknowledged: in the
-// journal when it keeps the outbox (-1 if it cannot be read), else in
-// memory.
+// PendingNotifications counts notifications not yet acknowledged, in the
+// journal's outbox (-1 if it cannot be read).
 func (e *Engine) PendingNotifications() int {
-	if e.outbox != nil {
-		n, err := e.outbox.CountNotifications(context.Background())
-		if err != nil {
-			return -1
-		}
-		return n
+	n, err := e.journal.CountNotifications(context.Background())
+	if err != nil {
+		return -1
 	}
-	n := 0
-	e.payByID.each(func(_ string, p *payment) {
-		p.mu.Lock()
-		if p.outbox != nil && !p.outbox.delivered {
-			n++
-		}
-		p.mu.Unlock()
-	})
 	return n
 }
 
-// The journal's outbox (Config.Journal implements Outbox): the delivery
+// The journal's outbox (every SharedJournal is an Outbox): the delivery
 // loop reads due notifications from the journal in batches, sends them,
 // and writes each one's outcome back conditionally — deleted when
 // acknowledged or abandoned, its next attempt's due time otherwise —
@@ -259,16 +144,16 @@ func (e *Engine) outboxClaim() time.Duration {
 // DeliverNotifications sends every notification due in the journal's
 // outbox and records the outcomes; it returns how many it sent. Start's
 // loop runs it on every new notification and every second; tests with a
-// manual clock call it directly. It does nothing without an outbox or a
+// manual clock call it directly. It does nothing without a
 // Notifier.
 func (e *Engine) DeliverNotifications(ctx context.Context) int {
-	if e.outbox == nil || e.cfg.Notifier == nil {
+	if e.cfg.Notifier == nil {
 		return 0
 	}
 	total := 0
 	for ctx.Err() == nil && !e.failed.Load() {
 		now := e.clock.Now()
-		ns, err := e.outbox.TakeNotifications(ctx, now, now.Add(e.outboxClaim()), outboxBatch)
+		ns, err := e.journal.TakeNotifications(ctx, now, now.Add(e.outboxClaim()), outboxBatch)
 		if err != nil {
 			e.log.Warn("reading due notifications failed; retrying at the next poll", "err", err)
 			return total
@@ -290,7 +175,7 @@ func (e *Engine) DeliverNotifications(ctx context.Context) int {
 // its outcome back.
 func (e *Engine) deliverRecord(ctx context.Context, n *NotificationRecord) {
 	// The client id signs the request; the notification does not carry it.
-	rec, _, err := e.shared.GetPayment(ctx, "", "", n.PaymentID)
+	rec, _, err := e.journal.GetPayment(ctx, "", "", n.PaymentID)
 	if err != nil {
 		e.log.Warn("notification's payment not readable; retrying when its claim runs out", "payment_id", n.PaymentID, "err", err)
 		return
@@ -331,7 +216,7 @@ func (e *Engine) deliverRecord(ctx context.Context, n *NotificationRecord) {
 // version won (or the write failed: the claim runs out and it is taken
 // again).
 func (e *Engine) settleNotification(ctx context.Context, taken, next *NotificationRecord) bool {
-	ok, err := e.outbox.SettleNotification(context.WithoutCancel(ctx), taken, next)
+	ok, err := e.journal.SettleNotification(context.WithoutCancel(ctx), taken, next)
 	if err != nil {
 		e.log.Warn("recording a notification's outcome failed; it is sent again when its claim runs out", "payment_id", taken.PaymentID, "err", err)
 	}

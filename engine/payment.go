@@ -69,10 +69,9 @@ type payment struct {
 	// outcome the lane already saw (its write lost in a crash) is found
 	// again.
 	recovered bool
-	// notifiedStatus is the final status last queued for notification;
-	// outbox is the notification in flight, if any.
+	// notifiedStatus is the final status last written to the journal's
+	// outbox for notification.
 	notifiedStatus codec.PaymentStatus
-	outbox         *outboxItem
 	// refunded is the sum of refunds that succeeded or are in process; it
 	// never exceeds amount.Value.
 	refunded int64

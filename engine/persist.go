@@ -78,17 +78,10 @@ type persistBatch struct {
 // so notification and state can never disagree after a crash. Any error
 // is fatal for the engine (fail-stop).
 func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync bool) error {
-	return e.persist(ctx, p, r, sync, false)
-}
-
-// persist is persistLocked; delivered also records that p's notification
-// was acknowledged (several nodes: in the same write as the payment, whose
-// lease it may release).
-func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, delivered bool) error {
 	if e.failed.Load() {
 		return ErrJournalFailed
 	}
-	if e.shared != nil && (p.unsure != unsureNone || e.jh.down.Load()) {
+	if (p.unsure != unsureNone || e.jh.down.Load()) {
 		// While the journal is away writes wait in memory (unsaved),
 		// rather than each wait out the call timeout; a payment whose
 		// stored copy is unknown is not written until it is re-read.
@@ -97,7 +90,7 @@ func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, deliv
 		}
 		return ErrJournalUnavailable
 	}
-	if e.shared != nil && p.leaseGone {
+	if p.leaseGone {
 		if err := e.reacquireLocked(ctx, p); err != nil {
 			return err
 		}
@@ -111,26 +104,15 @@ func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, deliv
 	if p.notifyURL != "" && p.final() && !p.cancelWanted && p.notifiedStatus != p.status {
 		notify = true
 	}
-	if e.journal == nil {
-		if notify {
-			e.enqueueNotificationLocked(p, nil)
-		}
-		e.maybeReportLocked(p)
-		return nil
-	}
 	pb := batchPool.Get().(*persistBatch)
 	defer batchPool.Put(pb)
 	pb.b.Reset()
 	now := e.clock.Now()
 	p.recordLocked(&pb.pr, now)
-	// With the journal's outbox a pending notification is the journal's,
-	// not the payment's: it keeps neither the lease nor the payment in
-	// memory.
-	pb.pr.Held = (notify && e.outbox == nil) || p.heldLocked()
+	// A pending notification is the journal's outbox's, not the
+	// payment's: it keeps neither the lease nor the payment in memory.
+	pb.pr.Held = p.heldLocked()
 	pb.b.Payments = append(pb.b.Payments, &pb.pr)
-	if delivered {
-		pb.b.Delivered = append(pb.b.Delivered, p.id)
-	}
 	if r != nil {
 		r.recordLocked(&pb.rr, now)
 		pb.b.Refunds = append(pb.b.Refunds, &pb.rr)
@@ -157,14 +139,14 @@ func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, deliv
 	pb.b.Reset()
 	pb.pr, pb.rr = PaymentRecord{}, RefundRecord{}
 	if err != nil {
-		if e.shared != nil && errors.Is(err, ErrLeaseLost) {
+		if errors.Is(err, ErrLeaseLost) {
 			// Another node took the payment over (this node's lease
 			// expired): it carries on from the database; this node stops.
 			p.leaseGone, p.lost = true, true
 			e.log.Warn("payment lease lost to another node; leaving it to that node", "payment_id", p.id)
 			return err
 		}
-		if e.shared != nil && e.journalTransient(err) {
+		if e.journalTransient(err) {
 			p.unsaved = true // written again once the journal answers
 			return err
 		}
@@ -172,16 +154,12 @@ func (e *Engine) persist(ctx context.Context, p *payment, r *refund, sync, deliv
 		return err
 	}
 	p.unsaved = false
-	if e.shared != nil && !held {
+	if !held {
 		p.leaseGone = true // released: forgotten at the next lease tick
 	}
 	if notify {
-		if e.outbox != nil {
-			p.notifiedStatus = p.status
-			e.wakeOutbox()
-		} else {
-			e.enqueueNotificationLocked(p, pb.buf)
-		}
+		p.notifiedStatus = p.status
+		e.wakeOutbox()
 	}
 	e.maybeReportLocked(p)
 	return nil

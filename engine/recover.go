@@ -18,65 +18,21 @@ type RecoverStats struct {
 	NoWallet      int // pending payments whose wallet is not configured any more
 }
 
-// Recover loads the journal into the engine and queues everything that
-// was not finished: non-final payments are settled at their wallets by
-// inquiry and, if still unresolved at their deadline (or already past
-// it), by cancel — never by paying again; refunds in process are retried
-// (refunds are idempotent at the wallet); unacknowledged notifications
-// are sent again. Call it once, after New and before serving.
-//
-// A journal that can look payments up (SharedJournal: Pebble, PostgreSQL)
-// hands back only the payments with work left; any other is read whole,
-// and each payment is put back as adopt does for a taken-over one.
+// Recover takes back, from the journal, everything this node had not
+// finished and queues it: non-final payments are settled at their
+// wallets by inquiry and, if still unresolved at their deadline (or
+// already past it), by cancel — never by paying again; refunds in process
+// are retried (refunds are idempotent at the wallet); unacknowledged
+// notifications are sent again. The journal hands back only the payments
+// with work left (Release, then TakeOver), and each is put back as adopt
+// does for a taken-over one; final payments stay in the journal, where
+// inquiries and repeats read them. Call it once, after New and before
+// serving.
 func (e *Engine) Recover(ctx context.Context) (RecoverStats, error) {
-	var st RecoverStats
-	if e.journal == nil {
-		return st, nil
-	}
-	if e.shared != nil {
-		return e.recoverShared(ctx)
-	}
-	var leased []*Leased
-	byID := map[string]*Leased{}
-	var refunds []*RefundRecord
-	var notes []*NotificationRecord
-	err := e.journal.Load(ctx, func(rec *Record) error {
-		switch {
-		case rec.Payment != nil:
-			r := *rec.Payment
-			l := &Leased{Payment: &r}
-			leased = append(leased, l)
-			byID[r.PaymentID] = l
-		case rec.Refund != nil:
-			r := *rec.Refund
-			refunds = append(refunds, &r)
-		case rec.Notification != nil:
-			n := *rec.Notification
-			n.Body = append([]byte(nil), n.Body...)
-			notes = append(notes, &n)
-		}
-		return nil
-	})
+	st, err := e.takeBack(ctx)
 	if err != nil {
 		return st, fmt.Errorf("engine: recover: %w", err)
 	}
-	for _, r := range refunds {
-		if l := byID[r.PaymentID]; l != nil { // else its payment was compacted
-			l.Refunds = append(l.Refunds, r)
-		}
-	}
-	for _, n := range notes {
-		if l := byID[n.PaymentID]; l != nil {
-			l.Notification = n
-		}
-	}
-	now := e.clock.Now()
-	for _, l := range leased {
-		st.add(e.adopt(l, now), l)
-	}
-	e.stats.Recovered.Add(int64(st.Payments))
-	e.log.Info("journal recovered", "payments", st.Payments, "pending", st.Pending, "refunds", st.Refunds,
-		"pending_refunds", st.PendingRefund, "notifications", st.Notifications, "no_wallet", st.NoWallet)
 	return st, nil
 }
 
@@ -110,8 +66,7 @@ func (e *Engine) Compact(ctx context.Context) (int, error) {
 	n := 0
 	e.payByID.each(func(id string, p *payment) {
 		p.mu.Lock()
-		old := p.final() && !p.cancelWanted && !p.reverse && !p.queued && p.updated.Before(before) &&
-			(p.outbox == nil || p.outbox.delivered)
+		old := p.final() && !p.cancelWanted && !p.reverse && !p.queued && p.updated.Before(before)
 		for _, r := range p.refunds {
 			if r.status == codec.StatusProcessing {
 				old = false
@@ -122,18 +77,15 @@ func (e *Engine) Compact(ctx context.Context) (int, error) {
 			return
 		}
 		for _, r := range p.refunds {
-			e.refByReq.del(r.clientID + "\x00" + r.requestID)
-			e.refByID.del(r.id)
+			e.refByReq.del(indexKey(r.clientID, r.requestID))
 		}
 		e.codes.del(p.codeHash)
-		e.payByReq.del(p.clientID + "\x00" + p.requestID)
+		e.payByReq.del(indexKey(p.clientID, p.requestID))
 		e.payByID.del(id)
 		n++
 	})
-	if e.journal != nil {
-		if _, err := e.journal.Compact(ctx, before); err != nil {
-			return n, err
-		}
+	if _, err := e.journal.Compact(ctx, before); err != nil {
+		return n, err
 	}
 	return n, nil
 }

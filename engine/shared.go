@@ -5,17 +5,21 @@ import (
 	"errors"
 )
 
-// SharedJournal is a Journal that several engines (nodes) write at once,
-// behind any load balancer: engine/journal/postgres implements it. When
-// Config.Journal is one, the database, not the node's memory, decides:
+// SharedJournal is the Journal the engine runs on (Config.Journal): one
+// that several engines (nodes) may write at once, behind any load
+// balancer. engine/journal/postgres implements it for several nodes;
+// engine/journal's Pebble and Mem implement it for exactly one (leases
+// never expire, Acquire always succeeds, TakeOver hands back after a
+// Release what the node had not finished). The journal, not the node's
+// memory, decides:
 //
 //   - Idempotency: ClaimPayment and ClaimRefund insert or fetch in one
 //     statement, on unique keys (client id + request id, and the code's
 //     keyed hash), never check-then-insert. Two nodes given the same
 //     paymentRequestId at the same moment dispatch it once.
 //   - Ownership: a payment with work left (not final, a cancel or reversal
-//     pending, a refund in process; with a journal that is also an Outbox,
-//     not a pending notification, which any node delivers) is
+//     pending, a refund in process; not a pending notification, which any
+//     node delivers from the Outbox) is
 //     leased to exactly one node: the one that created it, or the one that
 //     took it over after its owner's lease expired. Only the owner calls
 //     its wallet and writes its record (Append is fenced: a write by a
@@ -28,6 +32,7 @@ import (
 // times are the database's clock, so nodes' clocks need not agree.
 type SharedJournal interface {
 	Journal
+	Outbox
 
 	// ClaimPayment stores rec (a new payment's intent, rec.Version 1) leased
 	// to this node, unless a payment with the same ClientID and RequestID,

@@ -73,40 +73,7 @@ func failVoided(out *codec.PaymentView) {
 	fail(out, codec.OrderIsCanceled, msgVoided)
 }
 
-// voidLocal voids an unknown request with a journal that is not shared
-// (or none): the tombstone goes into the request index, where a pay of
-// the same key finds it, and is journaled (synced) before the answer.
-func (e *Engine) voidLocal(ctx context.Context, clientID []byte, req *codec.IDRequest) CancelResult {
-	if !voidable(req) {
-		return CancelResult{Result: codec.OrderNotExist}
-	}
-	if e.failed.Load() {
-		return CancelResult{Result: codec.UnknownException, Message: msgSuspended}
-	}
-	var kb [256]byte
-	key := appendKey(kb[:0], clientID, req.PaymentRequestID)
-	now := e.clock.Now()
-	p, loaded, _ := e.payByReq.getOrCreate(key, func(k string) (*payment, error) {
-		p := e.newVoid(k, len(clientID), now)
-		e.payByID.put(p.id, p)
-		return p, nil
-	})
-	if loaded {
-		// A pay (or another cancel) of this request got there first.
-		return e.cancelLocal(ctx, p)
-	}
-	p.mu.Lock()
-	err := e.persistLocked(ctx, p, nil, true)
-	p.mu.Unlock()
-	if err != nil {
-		e.abort(p, key)
-		return CancelResult{Result: codec.UnknownException, Message: msgSuspended}
-	}
-	p.markDispatched()
-	return voidedCancel(p)
-}
-
-// voidShared voids an unknown request on a shared journal: the tombstone
+// void voids an unknown request: the tombstone
 // is claimed like a pay's intent (insert or fetch on the request key), so
 // a pay claimed at the same moment on another node either finds it or is
 // the payment this cancel then cancels. On this node the tombstone sits
@@ -115,7 +82,7 @@ func (e *Engine) voidLocal(ctx context.Context, clientID []byte, req *codec.IDRe
 // that: one writer, serialized by the engine's indexes). It returns the
 // stored record in the way when a payment of this request was claimed
 // first, or the local payment a pay of this request created meanwhile.
-func (e *Engine) voidShared(ctx context.Context, clientID []byte, req *codec.IDRequest) (CancelResult, *PaymentRecord, *payment) {
+func (e *Engine) void(ctx context.Context, clientID []byte, req *codec.IDRequest) (CancelResult, *PaymentRecord, *payment) {
 	if !voidable(req) {
 		return CancelResult{Result: codec.OrderNotExist}, nil, nil
 	}
@@ -136,7 +103,7 @@ func (e *Engine) voidShared(ctx context.Context, clientID []byte, req *codec.IDR
 	p.updated = now
 	var rec PaymentRecord
 	p.recordLocked(&rec, now)
-	existing, err := e.shared.ClaimPayment(ctx, &rec)
+	existing, err := e.journal.ClaimPayment(ctx, &rec)
 	if err != nil || existing != nil {
 		p.abortLocked() // a pay that waits on it retries, or finds the payment
 	}

@@ -134,7 +134,7 @@ var settingHelp = map[string]string{
 	"adminToken":                   "token (16+ characters) that POST /admin/reload must send as Authorization: Bearer TOKEN",
 	"adminAllow":                   "addresses or CIDRs allowed to POST /admin/reload without the token (YAML list: [10.0.0.5, 10.1.0.0/16])",
 	"data":                         "directory of the Pebble journal; created if missing",
-	"memory":                       "keep payments in memory only (no journal): for experiments, never for real money",
+	"memory":                       "keep payments in memory only (the in-memory journal; a restart forgets them): for experiments, never for real money",
 	"journal":                      "journal: empty for Pebble under data, or a postgres:// URL for the shared PostgreSQL journal",
 	"node":                         "node number 0-99, in payment ids (unique per node sharing a journal)",
 	"leaseTTL":                     "shared journal: how long a node's payments stay leased without renewal",

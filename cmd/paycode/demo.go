@@ -43,12 +43,12 @@ type embedded struct {
 
 // embeddedNode is the node an embedded run starts: the same as serve's,
 // with the Pebble journal in a new temporary directory and synced writes
-// (what serve does by default), or no journal with memory. cleanup
+// (what serve does by default), or the in-memory journal with memory. cleanup
 // removes the directory; call it after the node closed.
 func embeddedNode(memory bool) (embedded, func(), error) {
 	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	if memory {
-		return embedded{desc: "memory (no journal: -memory; a restart would forget every payment)"}, func() {}, nil
+		return embedded{desc: "memory (the in-memory journal: -memory; a restart would forget every payment)"}, func() {}, nil
 	}
 	dir, err := os.MkdirTemp("", "paycode-journal-")
 	if err != nil {
@@ -62,6 +62,6 @@ func embeddedNode(memory bool) (embedded, func(), error) {
 		return embedded{}, nil, err
 	}
 	e := embedded{Config: server.Config{Journal: j, CodeKey: key}}
-	e.desc = jc.String() + " (synced writes, as serve; -memory for none)"
+	e.desc = jc.String() + " (synced writes, as serve; -memory for the in-memory journal)"
 	return e, cleanup, nil
 }

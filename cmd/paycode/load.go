@@ -53,7 +53,7 @@ func (f *loadFlags) register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.maxWorkers, "max-workers", 0, "maximum vegeta workers (override limits.maxWorkers)")
 	fs.IntVar(&f.conns, "connections", 0, "idle connections kept (override limits.connections)")
 	fs.IntVar(&f.maxConns, "max-connections", 0, "maximum connections (override limits.maxConnections)")
-	fs.BoolVar(&f.memory, "memory", false, "embedded mode: keep payments in memory (no journal); default: the Pebble journal in a temporary directory with synced writes, as serve runs")
+	fs.BoolVar(&f.memory, "memory", false, "embedded mode: keep payments in memory (the in-memory journal; a restart forgets them); default: the Pebble journal in a temporary directory with synced writes, as serve runs")
 	fs.StringVar(&f.simLatency, "sim-latency", "default", "embedded mode: the simulated wallets' latency: default (each wallet its profile), zero, or typical")
 	fs.BoolVar(&f.keepBodies, "keep-bodies", false, "keep response bodies in results.bin")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live line")

@@ -84,7 +84,7 @@ func TestDemo(t *testing.T) {
 		want  string
 	}{
 		{nil, "journal pebble:"},
-		{[]string{"-memory"}, "journal memory (no journal"},
+		{[]string{"-memory"}, "journal memory (the in-memory journal"},
 	} {
 		var out, errb bytes.Buffer
 		dir := t.TempDir()

@@ -74,7 +74,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	var jr engine.Journal
+	var jr engine.SharedJournal
 	var codeKey []byte
 	if cfg.Memory {
 		log.Warn("memory: payments are kept in memory only; a restart forgets them")

@@ -4,6 +4,7 @@ package enginetest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -76,11 +77,15 @@ func (c *ManualClock) Advance(d time.Duration) {
 var _ engine.Clock = (*ManualClock)(nil)
 
 // StaticIdentifier routes by fixed 6-digit prefixes, for tests that do not
-// exercise identification itself.
+// exercise identification itself. Like engine/ident, it refuses a code of
+// an unroutable class (engine.ErrUnroutable) without a lookup.
 type StaticIdentifier map[string]string
 
 // Identify returns the wallet for the code's first 6 digits.
 func (s StaticIdentifier) Identify(_ context.Context, code *codec.Code) (string, error) {
+	if !code.Class().Routable() {
+		return "", fmt.Errorf("%w (%w)", engine.ErrUnroutable, engine.ErrNoIssuer)
+	}
 	if w, ok := s[string(code.Prefix(6))]; ok {
 		return w, nil
 	}

@@ -37,16 +37,26 @@ type slowJournal struct {
 }
 
 func (j *slowJournal) Append(ctx context.Context, b *engine.Batch, sync bool) error {
+	j.write(sync, b.Payments...)
+	return j.Mem.Append(ctx, b, sync)
+}
+
+// ClaimPayment is the intent's write (synced).
+func (j *slowJournal) ClaimPayment(ctx context.Context, rec *engine.PaymentRecord) (*engine.PaymentRecord, error) {
+	j.write(true, rec)
+	return j.Mem.ClaimPayment(ctx, rec)
+}
+
+func (j *slowJournal) write(sync bool, ps ...*engine.PaymentRecord) {
 	if sync && j.slow.Load() {
 		j.clock.Advance(j.perAppend)
 	}
-	for _, p := range b.Payments {
+	for _, p := range ps {
 		if p.Status == codec.StatusProcessing && strings.HasPrefix(p.RequestID, "hold-") {
 			j.entered <- p.RequestID
 			<-j.release
 		}
 	}
-	return j.Mem.Append(ctx, b, sync)
 }
 
 // TestPaysShedByQueueingDelay: over real HTTP, with paycode's own time per

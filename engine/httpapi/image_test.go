@@ -26,6 +26,7 @@ import (
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
+	"github.com/paycode/paycode/engine/journal"
 )
 
 func jpegBytes(tb testing.TB, img image.Image) []byte {
@@ -514,7 +515,7 @@ func newImageAPI(tb testing.TB, dc decode.Config) (*httpapi.Server, *engine.Engi
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { id.Close() })
-	eng, err := engine.New(engine.Config{Wallets: map[string]engine.Wallet{"mpp-281001": instantWallet{}}, Identifier: id})
+	eng, err := engine.New(engine.Config{Wallets: map[string]engine.Wallet{"mpp-281001": instantWallet{}}, Identifier: id, Journal: journal.NewMem()})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -45,14 +45,17 @@ func (e *NoRuleError) Error() string {
 func (e *NoRuleError) Unwrap() error { return engine.ErrNoIssuer }
 
 // UnroutableError is a code whose class (codec.Class) is never routed to a
-// wallet, e.g. a WeChat Pay code. It unwraps to engine.ErrNoIssuer.
+// wallet, e.g. a WeChat Pay code. It unwraps to engine.ErrUnroutable and
+// engine.ErrNoIssuer.
 type UnroutableError struct{ Class codec.Class }
 
 func (e *UnroutableError) Error() string {
 	return "ident: " + e.Class.String() + " payment codes are not routed to a wallet"
 }
 
-func (e *UnroutableError) Unwrap() error { return engine.ErrNoIssuer }
+func (e *UnroutableError) Unwrap() []error {
+	return []error{engine.ErrUnroutable, engine.ErrNoIssuer}
+}
 
 // unroutableErrs are prebuilt so refusing a code by class never allocates.
 var unroutableErrs = func() (a [8]error) {

@@ -5,7 +5,13 @@
 // Two implementations share one encoding and one set of rules:
 //
 //   - Pebble (Open) keeps the journal in a Pebble store under a directory.
-//   - Mem (NewMem) keeps it in maps, for unit tests only.
+//   - Mem (NewMem) keeps it in maps, with no durability: `serve -memory`,
+//     the load tool's embedded -memory mode and tests. MemDB.Node gives
+//     several nodes over one state, with PostgreSQL's lease semantics,
+//     for tests of several engines in one process.
+//
+// Both are engine.SharedJournals for exactly one node (NewMem's, and
+// Pebble's): the engine runs the same path on them as on PostgreSQL.
 //
 // # What is stored
 //

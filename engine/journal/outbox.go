@@ -20,7 +20,7 @@ import (
 
 var (
 	_ engine.Outbox = (*Pebble)(nil)
-	_ engine.Outbox = (*SharedMemNode)(nil)
+	_ engine.Outbox = (*Mem)(nil)
 )
 
 func appendDueKey(dst []byte, due time.Time, paymentID string) []byte {

@@ -206,17 +206,19 @@ func (p *Pebble) refundsOf(id string) ([]*engine.RefundRecord, error) {
 	return out, nil
 }
 
-// reading takes the read side of p.mu for a lookup.
-func (p *Pebble) reading(ctx context.Context) (func(), error) {
+// reading takes the read side of p.mu for a lookup; the caller releases
+// it (p.mu.RUnlock) when there is no error. (Returning the unlock as a
+// func value would allocate on every pay.)
+func (p *Pebble) reading(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	p.mu.RLock()
 	if p.closed {
 		p.mu.RUnlock()
-		return nil, ErrClosed
+		return ErrClosed
 	}
-	return p.mu.RUnlock, nil
+	return nil
 }
 
 // ClaimPayment implements engine.SharedJournal for one writer: the
@@ -240,11 +242,11 @@ func (p *Pebble) ClaimPayment(ctx context.Context, rec *engine.PaymentRecord) (*
 // one holding rec's code, else nil. Both keys are built in a pooled
 // scratch buffer: a new pay's lookups allocate nothing of their own.
 func (p *Pebble) claimedBy(ctx context.Context, rec *engine.PaymentRecord) (*engine.PaymentRecord, error) {
-	done, err := p.reading(ctx)
+	err := p.reading(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer p.mu.RUnlock()
 	sc := p.scratch.Get().(*scratch)
 	defer p.scratch.Put(sc)
 	sc.key = appendReqKey(sc.key[:0], prefixPayReq, rec.ClientID, rec.RequestID)
@@ -280,7 +282,7 @@ func (p *Pebble) ClaimRefund(ctx context.Context, b *engine.Batch) (*engine.Refu
 		return nil, ErrInvalid
 	}
 	r := b.Refunds[0]
-	done, err := p.reading(ctx)
+	err := p.reading(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +291,7 @@ func (p *Pebble) ClaimRefund(ctx context.Context, b *engine.Batch) (*engine.Refu
 	if err == nil && id != nil {
 		existing, err = p.readRefund(string(id))
 	}
-	done()
+	p.mu.RUnlock()
 	if err != nil || existing != nil {
 		return existing, err
 	}
@@ -298,11 +300,11 @@ func (p *Pebble) ClaimRefund(ctx context.Context, b *engine.Batch) (*engine.Refu
 
 // GetPayment implements engine.SharedJournal.
 func (p *Pebble) GetPayment(ctx context.Context, clientID, requestID, paymentID string) (*engine.PaymentRecord, []*engine.RefundRecord, error) {
-	done, err := p.reading(ctx)
+	err := p.reading(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer done()
+	defer p.mu.RUnlock()
 	if paymentID == "" {
 		id, err := p.lookup(appendReqKey(nil, prefixPayReq, clientID, requestID))
 		if err != nil || id == nil {
@@ -323,11 +325,11 @@ func (p *Pebble) GetPayment(ctx context.Context, clientID, requestID, paymentID 
 
 // GetRefund implements engine.SharedJournal.
 func (p *Pebble) GetRefund(ctx context.Context, clientID, requestID, refundID string) (*engine.RefundRecord, error) {
-	done, err := p.reading(ctx)
+	err := p.reading(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer p.mu.RUnlock()
 	if refundID == "" {
 		id, err := p.lookup(appendReqKey(nil, prefixRefReq, clientID, requestID))
 		if err != nil || id == nil {
@@ -370,11 +372,11 @@ func (p *Pebble) leased(id string) (*engine.Leased, error) {
 // Acquire implements engine.SharedJournal: with one node, always this
 // node's.
 func (p *Pebble) Acquire(ctx context.Context, paymentID string) (*engine.Leased, bool, error) {
-	done, err := p.reading(ctx)
+	err := p.reading(ctx)
 	if err != nil {
 		return nil, false, err
 	}
-	defer done()
+	defer p.mu.RUnlock()
 	l, err := p.leased(paymentID)
 	if err != nil {
 		return nil, false, err
@@ -410,11 +412,11 @@ func (p *Pebble) TakeOver(ctx context.Context, limit int) ([]*engine.Leased, err
 	if !p.take.active || limit <= 0 {
 		return nil, nil
 	}
-	done, err := p.reading(ctx)
+	err := p.reading(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer done()
+	defer p.mu.RUnlock()
 	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: p.take.next, UpperBound: prefixBounds(prefixHeld).UpperBound})
 	if err != nil {
 		return nil, fmt.Errorf("journal: take over: %w", err)

@@ -428,8 +428,9 @@ func (c *Client) brandOf(b []byte) string {
 }
 
 // outcome maps a result object: the status decides; the code says why.
-// A code the table does not know becomes ProcessFail (F), UnknownException
-// (U) or Success (S), and a Fail or Processing never carries Success.
+// A code the table does not know becomes UnknownException (U) or Success
+// (S); a Fail carries an F code (codec.ResultCode.AsFailure) and a
+// Processing never carries Success.
 func outcome(r *codec.MPPResult) engine.WalletResult {
 	out := engine.WalletResult{Code: r.Code, Message: message(r)}
 	switch r.Status {
@@ -442,9 +443,7 @@ func outcome(r *codec.MPPResult) engine.WalletResult {
 		}
 	default:
 		out.Outcome = engine.OutcomeFail
-		if out.Code == codec.ResultNone || out.Code == codec.Success {
-			out.Code = codec.ProcessFail
-		}
+		out.Code = out.Code.AsFailure()
 	}
 	return out
 }

@@ -55,7 +55,7 @@ const DefaultWalletClientID = "PAYCODE"
 const DefaultAcquirerID = "PAYCODE"
 
 // Config is one node. The zero Config (plus Wallets) is a node on a free
-// loopback port with the built-in routing rules, no journal and no admin
+// loopback port with the built-in routing rules, the in-memory journal and no admin
 // listener.
 type Config struct {
 	// Listen is the lane API address; "" means 127.0.0.1:0. Ignored when
@@ -74,12 +74,13 @@ type Config struct {
 	// Engine configures the engine; Wallets, Identifier, Journal and
 	// Logger are filled here, and a Notifier when it has none.
 	Engine engine.Config
-	// Journal makes the engine durable (nil: memory only); CodeKey keys
+	// Journal makes the engine durable (nil: memory only, with
+	// engine/journal.NewMem); CodeKey keys
 	// code hashes (give the journal's so single use survives restarts).
 	// The journal is recovered before the lane listener opens and closed
 	// by Close, after the follow-up loop stopped; a shared journal first
 	// releases this node's leases.
-	Journal engine.Journal
+	Journal engine.SharedJournal
 	CodeKey []byte
 	Logger  *slog.Logger
 

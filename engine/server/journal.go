@@ -72,7 +72,7 @@ func (c JournalConfig) String() string {
 // restarts and, on PostgreSQL, across nodes). The PostgreSQL tables live
 // in the DSN's search_path (add &search_path=NAME for a schema of one's
 // own).
-func OpenJournal(ctx context.Context, c JournalConfig) (engine.Journal, []byte, error) {
+func OpenJournal(ctx context.Context, c JournalConfig) (engine.SharedJournal, []byte, error) {
 	switch {
 	case c.DSN == "":
 		j, err := journal.Open(c.Dir, journal.Options{Logger: c.Logger, WALMinSyncInterval: max(0, c.SyncWindow)})

@@ -20,6 +20,7 @@ import (
 	"github.com/paycode/paycode/engine/admin"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
+	"github.com/paycode/paycode/engine/journal"
 	"github.com/paycode/paycode/engine/journal/postgres"
 	"github.com/paycode/paycode/engine/mpp"
 	"github.com/paycode/paycode/engine/notify"
@@ -72,6 +73,15 @@ func Start(cfg Config, opts ...Option) (n *Node, err error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
+	}
+	if cfg.Journal == nil {
+		// Memory only: the one-node in-memory journal, so the engine runs
+		// the path it runs on Pebble.
+		mem := journal.NewMem()
+		cfg.Journal = mem
+		if cfg.CodeKey == nil {
+			cfg.CodeKey = mem.CodeKey()
+		}
 	}
 	n = &Node{Wallets: map[string]*mpp.Client{}, serveErr: make(chan error, 1), cfg: cfg, log: log}
 	defer func() {
@@ -322,8 +332,8 @@ func (n *Node) close() error {
 		errs = append(errs, n.Ident.Close())
 	}
 	if j := n.cfg.Journal; j != nil {
-		if sj, ok := j.(engine.SharedJournal); ok && n.Engine != nil {
-			errs = append(errs, n.release(sj))
+		if n.Engine != nil {
+			errs = append(errs, n.release(j))
 		}
 		errs = append(errs, j.Close())
 	}
