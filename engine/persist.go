@@ -81,7 +81,7 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 	if e.failed.Load() {
 		return ErrJournalFailed
 	}
-	if (p.unsure != unsureNone || e.jh.down.Load()) {
+	if p.unsure != unsureNone || e.jh.down.Load() {
 		// While the journal is away writes wait in memory (unsaved),
 		// rather than each wait out the call timeout; a payment whose
 		// stored copy is unknown is not written until it is re-read.

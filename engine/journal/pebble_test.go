@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -610,5 +611,38 @@ func TestPebbleWALFaultOnDisk(t *testing.T) {
 				t.Fatalf("after restart: %v", keys(l.Payments))
 			}
 		})
+	}
+}
+
+// With BackgroundSync an unsynced Append becomes durable with no further
+// Append: a crash that keeps only synced data (the unsynced tail dropped
+// whole) still has it. Without it, the same crash loses it (the control:
+// nothing else syncs the WAL here).
+func TestPebbleBackgroundSync(t *testing.T) {
+	for _, bg := range []bool{false, true} {
+		mem := vfs.NewCrashableMem()
+		j := openPebble(t, "/j", journal.Options{FS: mem, BackgroundSync: bg})
+		appendOK(t, j, batchOf("s1"))
+		if err := j.Append(context.Background(), batchOf("u1"), false); err != nil {
+			t.Fatal(err)
+		}
+		survives := func() bool {
+			c := openPebble(t, "/j", journal.Options{FS: mem.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})})
+			defer c.Close()
+			l := load(t, c)
+			checkSynced(t, l, []string{"s1"})
+			return l.Payments["u1"] != nil
+		}
+		got := survives()
+		for deadline := time.Now().Add(5 * time.Second); bg && !got && time.Now().Before(deadline); {
+			runtime.Gosched()
+			got = survives()
+		}
+		if got != bg {
+			t.Errorf("BackgroundSync %v: the unsynced append survives a crash: %v", bg, got)
+		}
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
