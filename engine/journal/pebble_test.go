@@ -254,10 +254,19 @@ func walFaultConcurrent(t *testing.T, kinds []errorfs.OpKind, detach bool) {
 	var started, returned atomic.Int64
 	var mu sync.Mutex
 	var errs []error
+	// Each writer makes preArm appends, then waits for the fault to be
+	// armed: the first memtable (256 KiB) must not fill up before it is,
+	// as a WAL rotation after a WAL failure makes Pebble end the process
+	// (see doc.go, Fail-stop), however slowly this goroutine is scheduled.
+	const preArm = 3
+	armed := make(chan struct{})
 	for w := range writers {
 		go func() {
 			defer returned.Add(1)
 			for i := 0; ; i++ {
+				if i == preArm {
+					<-armed
+				}
 				id := fmt.Sprintf("w%02d-%04d", w, i)
 				started.Add(1)
 				if err := j.Append(context.Background(), batchOf(id), true); err != nil {
@@ -270,13 +279,11 @@ func walFaultConcurrent(t *testing.T, kinds []errorfs.OpKind, detach bool) {
 			}
 		}()
 	}
-	// Armed early: the first memtable (256 KiB) must not fill up, as a
-	// WAL rotation after a WAL failure makes Pebble end the process (see
-	// doc.go, Fail-stop).
-	for started.Load() < 200 {
+	for started.Load() < writers*preArm {
 		time.Sleep(time.Millisecond)
 	}
 	faults.armed.Store(true)
+	close(armed)
 	wait := 3 * time.Second
 	if detach {
 		wait = 20 * time.Second
