@@ -256,17 +256,10 @@ func (e *Engine) settleClaimLocked(ctx context.Context, p *payment) error {
 		return nil
 	}
 	p.unsure = unsureNone
-	if p.status == codec.StatusCancelled || (p.cancelWanted && p.closeAs == codec.StatusCancelled) {
-		// A lane cancelled it meanwhile (and may have been told so, from
-		// memory): nothing was dispatched, so the cancel is complete.
-		p.status, p.result, p.msg = codec.StatusCancelled, codec.OrderIsCanceled, "the payment was cancelled"
-		if p.cancelledAt.IsZero() {
-			p.cancelledAt = e.clock.Now()
-		}
-	} else {
-		p.status, p.result = codec.StatusFail, codec.ProcessFail
-		p.msg = "not sent to the wallet: the journal was unavailable; nothing was charged"
-	}
+	// Lanes were told U, without an id, whatever they asked meanwhile
+	// (viewLocked, Inquire, cancelOwned): it is closed as never sent.
+	p.status, p.result = codec.StatusFail, codec.ProcessFail
+	p.msg = "not sent to the wallet: the journal was unavailable; nothing was charged"
 	p.cancelWanted, p.closeAs = false, codec.StatusNone
 	err = e.persistLocked(ctx, p, nil, true)
 	p.mu.Unlock()

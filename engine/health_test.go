@@ -204,50 +204,38 @@ func TestJournalClaimUnknown(t *testing.T) {
 	}
 }
 
-// TestJournalClaimUnknownThenCancelled: a lane cancels a pay whose
-// claim's answer was lost, while the journal is away, until it is told
-// the cancel succeeded (answered from memory). When the journal answers
-// again the payment is settled as that cancel said, CANCELLED, not as a
-// failure the lane was never told about; nothing was charged.
-func TestJournalClaimUnknownThenCancelled(t *testing.T) {
-	for _, committed := range []bool{true, false} {
-		t.Run(fmt.Sprint("committed=", committed), func(t *testing.T) {
-			c, n, f := flakyNode(t)
-			f.set(false, true, committed)
-			if v := n.pay(payReq("p1", code(1, 0), 500)); v.ResultCode != codec.UnknownException {
-				t.Fatalf("pay whose claim's answer was lost: %v, want UNKNOWN_EXCEPTION", v.ResultCode)
-			}
-			f.set(true, false, false)
-			cancel := func() engine.CancelResult {
-				return n.e.Cancel(context.Background(), client, &codec.IDRequest{PaymentRequestID: []byte("p1")})
-			}
-			var res engine.CancelResult
-			for i := 0; i < 5; i++ {
-				if res = cancel(); res.Result == codec.Success {
-					break
-				}
-			}
-			if res.Result != codec.Success {
-				t.Fatalf("cancel during the outage never answered S: %v", res.Result)
-			}
-			f.set(false, false, false)
-			n.e.LeaseTick(context.Background())
-			if !n.e.JournalHealth().OK {
-				t.Fatal("not healthy after the settling tick")
-			}
-			rc, v := n.inquire(res.PaymentID)
-			if rc != codec.Success || v.Status != codec.StatusCancelled {
-				t.Fatalf("inquiry after the journal answered: %v %v, want CANCELLED", rc, v.Status)
-			}
-			if res := cancel(); res.Result != codec.Success {
-				t.Fatalf("repeated cancel: %v, want S", res.Result)
-			}
-			if rec, _, _ := c.db.Node("x", leaseTTL).GetPayment(context.Background(), "", "", res.PaymentID); rec == nil || rec.Status != codec.StatusCancelled {
-				t.Fatalf("stored: %+v, want CANCELLED", rec)
-			}
-			if pays := c.w.count("pay"); pays != 0 {
-				t.Fatalf("wallet pays %d, want 0", pays)
-			}
-		})
+// TestJournalClaimUnknownShowsNoID: while a claim's outcome is unknown
+// its payment id is not the lane's to see: the claim may yet lose to a
+// payment of the same request stored before (by another node, or by this
+// one and since forgotten), whose id is the real one. Repeats,
+// inquiries and cancels answer U without an id (a cancel does nothing:
+// the payment was never sent) until the journal answers; then the id is
+// the settled payment's, and a cancel answers S.
+func TestJournalClaimUnknownShowsNoID(t *testing.T) {
+	_, n, f := flakyNode(t)
+	f.set(false, true, false)
+	if v := n.pay(payReq("p1", code(1, 0), 500)); v.ResultCode != codec.UnknownException || v.PaymentID != "" {
+		t.Fatalf("pay whose claim's answer was lost: %v %q, want UNKNOWN_EXCEPTION without an id", v.ResultCode, v.PaymentID)
+	}
+	f.set(true, false, false)
+	if v := n.pay(payReq("p1", code(1, 0), 500)); v.ResultCode.Status() != codec.StatusU || v.PaymentID != "" {
+		t.Fatalf("repeat: %v %q, want U without an id", v.ResultCode, v.PaymentID)
+	}
+	var v codec.PaymentView
+	if rc := n.e.Inquire(context.Background(), client, &codec.IDRequest{PaymentRequestID: []byte("p1")}, &v); rc.Status() != codec.StatusU || v.PaymentID != "" {
+		t.Fatalf("inquiry: %v %q, want U without an id", rc, v.PaymentID)
+	}
+	if res := n.e.Cancel(context.Background(), client, &codec.IDRequest{PaymentRequestID: []byte("p1")}); res.Result.Status() != codec.StatusU || res.PaymentID != "" {
+		t.Fatalf("cancel: %v %q, want U without an id", res.Result, res.PaymentID)
+	}
+	f.set(false, false, false)
+	n.e.LeaseTick(context.Background())
+	v = n.pay(payReq("p1", code(1, 0), 500))
+	if v.Status != codec.StatusFail || v.PaymentID == "" {
+		t.Fatalf("repeat after the journal answered: %v %q, want FAIL with the id", v.Status, v.PaymentID)
+	}
+	// A cancel now has its definitive answer: nothing is or will be charged.
+	if res := n.e.Cancel(context.Background(), client, &codec.IDRequest{PaymentRequestID: []byte("p1")}); res.Result != codec.Success || res.PaymentID != v.PaymentID {
+		t.Fatalf("cancel after the journal answered: %v %q, want S for %s", res.Result, res.PaymentID, v.PaymentID)
 	}
 }

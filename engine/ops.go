@@ -38,10 +38,14 @@ func (e *Engine) Inquire(ctx context.Context, clientID []byte, req *codec.IDRequ
 	if p != nil {
 		p.mu.Lock()
 		owned := e.ownedLocked(p)
-		if owned {
+		unsure := p.unsure == unsureClaim
+		if owned && !unsure {
 			p.viewLocked(out, true)
 		}
 		p.mu.Unlock()
+		if owned && unsure {
+			return codec.UnknownException // stored or not: known when the journal answers
+		}
 		if owned {
 			return codec.Success
 		}
@@ -95,6 +99,11 @@ func (e *Engine) cancelOwned(ctx context.Context, p *payment) CancelResult {
 		// Never stored (found just before it left the indexes): ask again.
 		p.mu.Unlock()
 		return CancelResult{Result: codec.UnknownException, Message: "retry the cancel"}
+	case p.unsure == unsureClaim:
+		// Stored or not, and maybe not this payment but an earlier one of
+		// the same request: known when the journal answers. Never sent.
+		p.mu.Unlock()
+		return CancelResult{Result: codec.UnknownException, Message: "the journal has not confirmed the payment yet; retry the cancel"}
 	case p.status == codec.StatusCancelled:
 		res.Result, res.CancelTime = codec.Success, p.cancelledAt
 		p.mu.Unlock()

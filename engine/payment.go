@@ -143,6 +143,13 @@ func (p *payment) sameKeyFields(req *codec.PayRequest, codeHash [CodeHashSize]by
 // viewLocked fills v from p. Caller holds p.mu. Strings are shared, not
 // copied; v.Transactions is reused (truncated) only when withTxns is set.
 func (p *payment) viewLocked(v *codec.PaymentView, withTxns bool) {
+	if p.unsure == unsureClaim {
+		// Its id is not the lane's to see yet: the claim may lose to a
+		// payment of the same request stored before (health.go).
+		fail(v, codec.UnknownException, msgClaimUnknown)
+		v.PaymentRequestID = p.requestID
+		return
+	}
 	txns := v.Transactions[:0]
 	*v = codec.PaymentView{
 		PaymentRequestID: p.requestID,
