@@ -43,6 +43,7 @@ type Engine struct {
 	// so a node never holds two copies of one payment.
 	acquireMu sync.Mutex
 	failed    atomic.Bool
+	jh        journalHealth // a network journal's reachability (health.go)
 	stats     Stats
 }
 
@@ -196,6 +197,10 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 		if len(req.NotifyURL) > 0 {
 			p.notifyURL = string(req.NotifyURL)
 		}
+		if e.jh.down.Load() {
+			// The journal cannot record it: refused, nothing recorded.
+			return nil, errJournalDown
+		}
 		// Claim the code while holding the request index shard, so two
 		// requests racing with one code cannot both get it.
 		if _, used := e.codes.putIfAbsent(codeHash, p); used {
@@ -205,6 +210,10 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 		e.payByID.put(p.id, p)
 		return p, nil
 	})
+	if err == errJournalDown {
+		fail(out, codec.RequestTrafficExceedLimit, msgJournalDown)
+		return
+	}
 	if err != nil {
 		fail(out, codec.InvalidPaymentCode, "the payment code was already used, ask the customer to refresh it")
 		return
@@ -239,7 +248,7 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 	e.failpoint(FailAfterOutcome)
 	p.mu.Lock()
 	p.viewLocked(out, false)
-	lost := p.lost
+	lost := p.lost || p.unsaved
 	p.mu.Unlock()
 	if e.failed.Load() || lost {
 		// The outcome could not be made durable: do not tell the lane it

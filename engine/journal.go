@@ -22,8 +22,9 @@ import (
 //
 // Implementations must be safe for concurrent use, and should let
 // concurrent synced appends share one fsync (group commit). An Append
-// error is final for the journal: the engine stops admitting payments and
-// reports the failure as fatal (fail-stop); it never retries an fsync.
+// error is final for the journal (fail-stop: the engine stops admitting
+// payments and reports it as fatal; it never retries an fsync), unless
+// it wraps ErrJournalUnavailable: a network journal that did not answer.
 type Journal interface {
 	// Append writes the batch atomically; with sync it returns only once
 	// the batch is durable.
@@ -154,4 +155,17 @@ var (
 	// ErrJournalFailed: the journal could not write; the engine refuses new
 	// payments until restarted.
 	ErrJournalFailed = errors.New("engine: journal write failed")
+	// ErrJournalUnavailable: a network journal could not be reached in
+	// time (down, restarting, or slower than the call's deadline). It is
+	// not fatal: the call changed nothing, unless the error also wraps
+	// ErrOutcomeUnknown. The engine refuses new pays, keeps what it
+	// learned from wallets in memory, and writes it once the journal
+	// answers again (see Engine.JournalHealth).
+	ErrJournalUnavailable = errors.New("engine: journal unavailable")
+	// ErrOutcomeUnknown comes with ErrJournalUnavailable when the write
+	// was sent and may have committed. Claims are insert-or-fetch and
+	// payment writes are fenced by version, so the engine settles it by
+	// claiming again, or by writing a newer version, once the journal is
+	// back.
+	ErrOutcomeUnknown = errors.New("engine: journal write outcome unknown")
 )

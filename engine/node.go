@@ -106,16 +106,27 @@ func (e *Engine) claim(ctx context.Context, p *payment, key []byte, req *codec.P
 	p.recordLocked(&pb.pr, now)
 	pb.pr.Held = true
 	existing, err := e.journal.ClaimPayment(ctx, &pb.pr)
-	if err != nil || existing != nil {
+	unknown := err != nil && errors.Is(err, ErrOutcomeUnknown) && e.journalTransient(err)
+	if unknown {
+		// Stored or not, nobody can tell until the database answers:
+		// held here, never dispatched, and settled then (health.go).
+		p.unsure = unsureClaim
+	} else if err != nil || existing != nil {
 		p.abortLocked()
 	}
 	p.mu.Unlock()
 	pb.pr = PaymentRecord{}
 	batchPool.Put(pb)
-	if err != nil {
-		// The claim's outcome may be unknown (a commit lost with its
-		// connection): fail-stop, so the restart takes over whatever was
-		// stored, rather than leave a claimed payment nobody works on.
+	switch {
+	case unknown:
+		p.markDispatched() // a repeat answers from p: in process
+		fail(out, codec.UnknownException, msgClaimUnknown)
+		return true
+	case err != nil && e.journalTransient(err):
+		e.abort(p, key) // nothing stored: a retry starts afresh
+		fail(out, codec.RequestTrafficExceedLimit, msgJournalDown)
+		return true
+	case err != nil:
 		e.fatal(err)
 		e.abort(p, key)
 		fail(out, codec.UnknownException, msgSuspended)
@@ -278,12 +289,17 @@ func (e *Engine) forget(p *payment) {
 // payments it released. Start runs it every Config.LeaseCheck; tests with
 // a manual clock call it directly.
 func (e *Engine) LeaseTick(ctx context.Context) {
-	if e.failed.Load() {
+	if e.failed.Load() || !e.healJournal(ctx) {
 		return
 	}
 	cancels, err := e.journal.Renew(ctx)
 	if err != nil {
+		if !e.journalTransient(err) {
+			e.fatal(err) // the node's registration was taken, say
+			return
+		}
 		e.log.Warn("lease renewal failed; other nodes take this node's payments over when the leases expire", "err", err)
+		return
 	}
 	for _, id := range cancels {
 		if p, ok := e.payByID.get([]byte(id)); ok && e.owned(p) {
@@ -294,6 +310,7 @@ func (e *Engine) LeaseTick(ctx context.Context) {
 	for {
 		ls, err := e.journal.TakeOver(ctx, takeOverBatch)
 		if err != nil {
+			e.leaseCallFailed(err)
 			e.log.Warn("take-over failed", "err", err)
 			break
 		}
@@ -405,6 +422,7 @@ func (e *Engine) inquireStored(ctx context.Context, clientID []byte, req *codec.
 	}
 	rec, refs, err := e.journal.GetPayment(ctx, string(clientID), string(req.PaymentRequestID), string(req.PaymentID))
 	if err != nil {
+		e.journalTransient(err)
 		return codec.UnknownException
 	}
 	if rec == nil {
@@ -461,6 +479,9 @@ func (e *Engine) acquireOnce(ctx context.Context, paymentID string) (*payment, b
 		return p, true, nil
 	}
 	l, ok, err := e.journal.Acquire(ctx, paymentID)
+	if err != nil {
+		e.leaseCallFailed(err)
+	}
 	if err != nil || !ok {
 		return nil, false, err
 	}
@@ -674,6 +695,11 @@ func (e *Engine) claimRefundLocked(ctx context.Context, p *payment, r *refund, r
 	case err != nil && errors.Is(err, ErrLeaseLost):
 		p.leaseGone = true
 		out.ResultCode, out.ResultMessage = codec.UnknownException, "the payment moved to another node; retry the same request"
+	case err != nil && e.journalTransient(err):
+		if errors.Is(err, ErrOutcomeUnknown) {
+			p.unsure = unsureStored // the database's copy is re-read (health.go)
+		}
+		out.ResultCode, out.ResultMessage = codec.UnknownException, "the journal did not answer; retry the same request"
 	case err != nil:
 		e.fatal(err)
 		out.ResultCode, out.ResultMessage = codec.UnknownException, "the journal could not record the refund"

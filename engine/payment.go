@@ -92,6 +92,13 @@ type payment struct {
 	// write or the final log line (see maskedLocked), not per write.
 	maskedStr string
 	ops       int // lane cancels and refunds running on p (several nodes)
+	// unsaved (several nodes): a write failed with the journal
+	// unavailable, so memory is ahead of the database; the state is
+	// written, with all of p's refunds, once the journal answers again.
+	// unsure: the database's copy is unknown (see health.go): the
+	// intent's claim (nothing was dispatched), or a refund's claim.
+	unsaved bool
+	unsure  unsureKind
 }
 
 // waitDispatched returns a channel closed when the first dispatch has

@@ -81,6 +81,15 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 	if e.failed.Load() {
 		return ErrJournalFailed
 	}
+	if p.unsure != unsureNone || e.jh.down.Load() {
+		// While the journal is away writes wait in memory (unsaved),
+		// rather than each wait out the call timeout; a payment whose
+		// stored copy is unknown is not written until it is re-read.
+		if p.unsure == unsureNone {
+			p.unsaved = true
+		}
+		return ErrJournalUnavailable
+	}
 	if p.leaseGone {
 		if err := e.reacquireLocked(ctx, p); err != nil {
 			return err
@@ -108,6 +117,17 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 		r.recordLocked(&pb.rr, now)
 		pb.b.Refunds = append(pb.b.Refunds, &pb.rr)
 	}
+	if p.unsaved {
+		// An earlier write failed: its refund's change goes too.
+		for _, q := range p.refunds {
+			if q != r {
+				q.version++
+				rr := new(RefundRecord)
+				q.recordLocked(rr, now)
+				pb.b.Refunds = append(pb.b.Refunds, rr)
+			}
+		}
+	}
 	if notify {
 		pb.nr = NotificationRecord{PaymentID: p.id, URL: p.notifyURL, Due: now}
 		pb.buf = e.notifyBodyLocked(pb.buf[:0], p)
@@ -126,9 +146,14 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 			e.log.Warn("payment lease lost to another node; leaving it to that node", "payment_id", p.id)
 			return err
 		}
+		if e.journalTransient(err) {
+			p.unsaved = true // written again once the journal answers
+			return err
+		}
 		e.fatal(err)
 		return err
 	}
+	p.unsaved = false
 	if !held {
 		p.leaseGone = true // released: forgotten at the next lease tick
 	}

@@ -114,8 +114,11 @@ func (e *Engine) void(ctx context.Context, clientID []byte, req *codec.IDRequest
 	p.markDispatched()
 	switch {
 	case err != nil:
-		// As for a pay's claim: its outcome may be unknown, so fail-stop.
-		e.fatal(err)
+		// A tombstone is never leased: stored or not, it leaves no work
+		// behind, and a repeat of the cancel claims it again.
+		if !e.journalTransient(err) {
+			e.fatal(err)
+		}
 		return CancelResult{Result: codec.UnknownException, Message: msgSuspended}, nil, nil
 	case existing == nil:
 		return voidedCancel(p), nil, nil

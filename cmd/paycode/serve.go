@@ -229,7 +229,8 @@ func reloadKeys(old *serveConfig, args []string, api *httpapi.Server) error {
 
 // journalConfig is the journal the settings select.
 func (c *serveConfig) journalConfig(log *slog.Logger) server.JournalConfig {
-	return server.JournalConfig{DSN: c.Journal, Dir: c.Data, Node: c.Node, LeaseTTL: c.LeaseTTL, SyncWindow: c.SyncWindow, Logger: log}
+	return server.JournalConfig{DSN: c.Journal, Dir: c.Data, Node: c.Node, LeaseTTL: c.LeaseTTL, SyncWindow: c.SyncWindow,
+		CallTimeout: server.JournalCallTimeout(c.Engine.PayTimeout), Logger: log}
 }
 
 // newLogger returns serve's logger on w: JSON, or text when format is

@@ -17,8 +17,10 @@ import (
 // Node is what the admin endpoints ask of the node they serve
 // (*server.Node has it).
 type Node interface {
-	// Failed reports a fatal journal failure: the node takes no payment.
-	Failed() bool
+	// JournalDown says why the node cannot record a new payment now (its
+	// journal failed, or did not answer within its call timeout); ""
+	// when it can.
+	JournalDown() string
 	// Reload re-reads what can change without a restart (POST /admin/reload).
 	Reload(ctx context.Context) error
 	// Stats and Wallets are GET /admin/stats and /admin/wallets, as JSON.
@@ -110,18 +112,22 @@ func (a *Handler) Serve(ctx *fasthttp.RequestCtx) {
 }
 
 // readyz answers 503 with the reason while the node should get no new
-// lane: draining, journal failed, no wallet reachable.
+// lane: draining, journal failed or unavailable, no wallet reachable.
 func (a *Handler) readyz(ctx *fasthttp.RequestCtx) {
 	ctx.SetContentType("text/plain")
 	notReady := func(why string) {
 		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
 		ctx.SetBodyString(why)
 	}
+	down := ""
+	if a.cfg.Node != nil {
+		down = a.cfg.Node.JournalDown()
+	}
 	switch {
 	case a.draining.Load():
 		notReady("draining\n")
-	case a.cfg.Node != nil && a.cfg.Node.Failed():
-		notReady("not ready: journal failed\n")
+	case down != "":
+		notReady("not ready: " + down + "\n")
 	case a.cfg.WalletsUp != nil && noneUp(a.cfg.WalletsUp):
 		notReady("not ready: no wallet reachable (every circuit breaker is open)\n")
 	default:

@@ -23,6 +23,12 @@ type Engine interface {
 	Failed() bool
 }
 
+// journalHealther is an Engine that says why it cannot record a new
+// payment ("" when it can): *engine.Engine.
+type journalHealther interface {
+	JournalDownReason() string
+}
+
 // Wallet is what the page reads of a wallet connector (*mpp.Client).
 type Wallet interface {
 	Name() string
@@ -76,11 +82,14 @@ type Snapshot struct {
 	Wallets       []WalletView `json:"wallets"`
 	// FollowUps is the follow-up queue's length; FollowUpOverdueMS how
 	// long ago its earliest item fell due (0 when none is due).
-	FollowUps            int      `json:"followUps"`
-	FollowUpOverdueMS    float64  `json:"followUpOverdueMs"`
-	NotificationsPending int      `json:"notificationsPending"`
-	JournalFailed        bool     `json:"journalFailed"`
-	Recent               []Recent `json:"recent"`
+	FollowUps            int     `json:"followUps"`
+	FollowUpOverdueMS    float64 `json:"followUpOverdueMs"`
+	NotificationsPending int     `json:"notificationsPending"`
+	JournalFailed        bool    `json:"journalFailed"`
+	// JournalDown says why the node cannot record a new payment now
+	// (journal unavailable or failed); empty when it can.
+	JournalDown string   `json:"journalDown,omitempty"`
+	Recent      []Recent `json:"recent"`
 	// TestCodes are the simulated wallets' outcome rows, each with a
 	// fresh code at TestCodePath (absent against real wallets).
 	TestCodes []TestCodeRow `json:"testCodes,omitempty"`
@@ -127,6 +136,9 @@ func (h *Page) Snapshot() Snapshot {
 			s.FollowUpOverdueMS = float64(now.Sub(due)) / float64(time.Millisecond)
 		}
 		s.JournalFailed = h.eng.Failed()
+		if jh, ok := h.eng.(journalHealther); ok {
+			s.JournalDown = jh.JournalDownReason()
+		}
 		s.NotificationsPending = h.pendingNotifications(now)
 	}
 	return s

@@ -203,6 +203,10 @@ func RegisterEngine(reg prometheus.Registerer, eng *engine.Engine, id *ident.Ide
 			}
 			return 0
 		}),
+		counter("engine", "journal_outages_total", "Times the journal became unavailable (new pays refused until it answered again).", func() float64 {
+			return float64(eng.JournalHealth().Outages)
+		}),
+		journalHealthy{eng},
 	)
 	if id == nil {
 		return
@@ -229,4 +233,28 @@ func NewRegistry(eng *engine.Engine, id *ident.Identifier) (*prometheus.Registry
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	RegisterEngine(reg, eng, id)
 	return reg, NewLane(reg)
+}
+
+// journalHealthy is paycode_journal_healthy: 1 while the node can record
+// a new payment, else 0 with the reason label saying why: "unavailable"
+// (a network journal did not answer within its call timeout; the node
+// resumes by itself) or "failed" (fail-stop: a restart is needed).
+type journalHealthy struct{ eng *engine.Engine }
+
+var journalHealthyDesc = prometheus.NewDesc("paycode_journal_healthy",
+	"1 when the node can record a new payment; 0 with reason unavailable (the database did not answer in time) or failed (fail-stop).",
+	[]string{"reason"}, nil)
+
+func (j journalHealthy) Describe(ch chan<- *prometheus.Desc) { ch <- journalHealthyDesc }
+
+func (j journalHealthy) Collect(ch chan<- prometheus.Metric) {
+	h := j.eng.JournalHealth()
+	v, reason := 1.0, ""
+	switch {
+	case h.Failed:
+		v, reason = 0, "failed"
+	case !h.OK:
+		v, reason = 0, "unavailable"
+	}
+	ch <- prometheus.MustNewConstMetric(journalHealthyDesc, prometheus.GaugeValue, v, reason)
 }

@@ -89,7 +89,7 @@ func (n *Node) newAdmin() *admin.Handler {
 // adminNode is the node as the admin endpoints see it.
 type adminNode struct{ n *Node }
 
-func (a adminNode) Failed() bool                     { return a.n.Engine.Failed() }
+func (a adminNode) JournalDown() string              { return a.n.Engine.JournalDownReason() }
 func (a adminNode) Reload(ctx context.Context) error { return a.n.Reload(ctx) }
 func (a adminNode) Stats() any                       { return a.n.stats() }
 func (a adminNode) Wallets() any                     { return a.n.WalletsInfo() }

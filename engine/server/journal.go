@@ -26,7 +26,21 @@ type JournalConfig struct {
 	// (WALMinSyncInterval; what is synced does not change); zero or
 	// negative: sync as soon as the last fsync is done.
 	SyncWindow time.Duration
-	Logger     *slog.Logger
+	// CallTimeout bounds each PostgreSQL journal call (zero: the
+	// journal's default); JournalCallTimeout derives it from the pay
+	// timeout.
+	CallTimeout time.Duration
+	Logger      *slog.Logger
+}
+
+// JournalCallTimeout is the PostgreSQL journal's call timeout for an
+// engine whose pay timeout is payTimeout: a quarter of it (1.25 s for
+// the default 5 s), at least 100 ms. A pay makes a claim before its
+// wallet call and a write after it, so a database that hangs costs a
+// pay at most this much on top of its wallet's time, and a pay refused
+// because the claim timed out is answered well within the pay timeout.
+func JournalCallTimeout(payTimeout time.Duration) time.Duration {
+	return max(payTimeout/4, 100*time.Millisecond)
 }
 
 // DefaultSyncWindow is serve's least time between two WAL fsyncs of the
@@ -67,8 +81,13 @@ func OpenJournal(ctx context.Context, c JournalConfig) (engine.SharedJournal, []
 		}
 		return j, j.CodeKey(), nil
 	case c.Shared():
-		st, err := postgres.Open(ctx, c.DSN, postgres.Options{Node: strconv.Itoa(c.Node), LeaseTTL: c.LeaseTTL, Logger: c.Logger})
+		st, err := postgres.Open(ctx, c.DSN, postgres.Options{Node: strconv.Itoa(c.Node), LeaseTTL: c.LeaseTTL, CallTimeout: c.CallTimeout, Logger: c.Logger})
 		if err != nil {
+			return nil, nil, err
+		}
+		// One live process per node number: leases are fenced by it.
+		if err := st.Register(ctx); err != nil {
+			st.Close()
 			return nil, nil, err
 		}
 		return st, st.CodeKey(), nil

@@ -24,6 +24,15 @@ type Driver struct {
 	// onSuccess, when set, is called by a lane right after a pay answered
 	// SUCCESS (the harness kills paycode there).
 	onSuccess atomic.Pointer[func()]
+	codes     sync.Map // result code → *atomic.Int64: answers of every call
+}
+
+// Answers returns how many calls were answered with result code code.
+func (d *Driver) Answers(code string) int64 {
+	if n, ok := d.codes.Load(code); ok {
+		return n.(*atomic.Int64).Load()
+	}
+	return 0
 }
 
 // OnSuccess sets (nil: clears) the hook lanes call right after a pay
@@ -138,12 +147,27 @@ func (d *Driver) Lanes(ctx context.Context, c *Client, cycle, n int) {
 	wg.Wait()
 }
 
+// trafficBackoff is how long a lane waits after REQUEST_TRAFFIC_EXCEED_LIMIT.
+const trafficBackoff = 200 * time.Millisecond
+
 // post sends one call and counts it; a contract breach is an anomaly.
 func (d *Driver) post(ctx context.Context, c *Client, api, client, body string) *Answer {
 	d.Sent.Add(1)
 	a, err := c.Post(ctx, api, client, body)
 	if err != nil {
 		d.M.Anomaly(err.Error())
+	}
+	if a != nil {
+		n, _ := d.codes.LoadOrStore(a.Code, new(atomic.Int64))
+		n.(*atomic.Int64).Add(1)
+		if a.Code == "REQUEST_TRAFFIC_EXCEED_LIMIT" {
+			// Told to back off (paycode refuses pays it cannot record):
+			// a lane waits before its next request, as real ones do.
+			select {
+			case <-ctx.Done():
+			case <-time.After(trafficBackoff):
+			}
+		}
 	}
 	if a == nil {
 		d.Unknown.Add(1)

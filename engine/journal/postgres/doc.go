@@ -44,13 +44,23 @@
 // Append sets synchronous_commit off for its transaction; a later synced
 // commit (an empty synced Append is a barrier) flushes it.
 //
-// Failures: a write whose outcome is unknown (the connection or the
-// server failed, the commit errored, the context ended mid-way) returns
-// an error wrapping engine.ErrJournalFailed and is never retried here;
-// the engine fails stop, and the next start settles from the database.
-// journal.ErrInvalid, journal.ErrClosed, a context already done and
-// engine.ErrLeaseLost write nothing and are not fatal. Acquiring a
-// connection is bounded by the caller's context.
+// Failures: every call is bounded by Options.CallTimeout (and the
+// session's statement_timeout and lock_timeout are the same). A database
+// that does not answer — refused or cut connections, a restart, a hang,
+// a timeout — gives an error wrapping engine.ErrJournalUnavailable: not
+// fatal; nothing was written unless it also wraps
+// engine.ErrOutcomeUnknown (a COMMIT or one-statement write was sent and
+// its answer lost). ClaimPayment settles an unknown outcome itself while
+// its deadline lasts (re-run: insert-or-fetch finds its own record);
+// other writes are settled by the engine writing a newer version. A
+// statement the database refuses wraps engine.ErrJournalFailed (the
+// engine fails stop). journal.ErrInvalid, journal.ErrClosed, a context
+// already done and engine.ErrLeaseLost write nothing and are not fatal.
+//
+// Node registration: Register claims the node name for this process in
+// paycode_nodes unless a live process (heartbeat fresher than the lease)
+// holds it; Renew beats the heartbeat and fails with ErrJournalFailed
+// once another process took the name; Close gives it up.
 //
 // # Compaction
 //

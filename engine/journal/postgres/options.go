@@ -23,6 +23,10 @@ const (
 	DefaultMaxConns = 16
 	// MaxNodeLen bounds a node name.
 	MaxNodeLen = 128
+	// DefaultCallTimeout bounds each journal call (and, on the server,
+	// each statement and lock wait: statement_timeout, lock_timeout).
+	// serve derives it from the engine's pay timeout (a quarter of it).
+	DefaultCallTimeout = time.Second
 )
 
 // Options configures the PostgreSQL journal. Node is required; other zero
@@ -36,6 +40,12 @@ type Options struct {
 	LeaseTTL time.Duration
 	// MaxConns bounds the connection pool.
 	MaxConns int32
+	// CallTimeout bounds every call (a caller's sooner deadline wins):
+	// past it the call fails with engine.ErrJournalUnavailable. Load is
+	// bounded only by its caller. The same value is the session's
+	// statement_timeout and lock_timeout, so the server gives up on
+	// statements a client gave up on.
+	CallTimeout time.Duration
 	// Schema, when set, holds the journal's tables (created if missing)
 	// instead of the DSN's search_path; tests use one schema each.
 	Schema string
@@ -51,6 +61,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.MaxConns == 0 {
 		o.MaxConns = DefaultMaxConns
+	}
+	if o.CallTimeout == 0 {
+		o.CallTimeout = DefaultCallTimeout
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -68,6 +81,8 @@ func (o *Options) Validate() error {
 		return errors.New("postgres: Options.LeaseTTL is negative")
 	case o.LeaseTTL != 0 && o.LeaseTTL < time.Millisecond:
 		return errors.New("postgres: Options.LeaseTTL is below 1ms")
+	case o.CallTimeout < 0 || (o.CallTimeout != 0 && o.CallTimeout < time.Millisecond):
+		return errors.New("postgres: Options.CallTimeout is negative or below 1ms")
 	case o.MaxConns < 0:
 		return errors.New("postgres: Options.MaxConns is negative")
 	case len(o.Schema) > 63 || strings.IndexByte(o.Schema, 0) >= 0:
@@ -82,5 +97,6 @@ func (o *Options) String() string {
 	return "postgres.Options{Node: " + strconv.Quote(o.Node) +
 		", LeaseTTL: " + o.LeaseTTL.String() +
 		", MaxConns: " + strconv.Itoa(int(o.MaxConns)) +
+		", CallTimeout: " + o.CallTimeout.String() +
 		", Schema: " + strconv.Quote(o.Schema) + "}"
 }

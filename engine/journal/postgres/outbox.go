@@ -23,6 +23,8 @@ func (s *Store) TakeNotifications(ctx context.Context, now, until time.Time, lim
 	if limit <= 0 {
 		return nil, nil
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	var out []*engine.NotificationRecord
 	err := s.write(ctx, "take notifications", func(tx pgx.Tx) error {
 		out = out[:0]
@@ -78,6 +80,8 @@ func (s *Store) SettleNotification(ctx context.Context, taken, next *engine.Noti
 	if next != nil && next.PaymentID != taken.PaymentID {
 		return false, fmt.Errorf("%w: settling %q with %q's notification", journal.ErrInvalid, taken.PaymentID, next.PaymentID)
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	var ok bool
 	err := s.write(ctx, "settle notification", func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
@@ -104,7 +108,11 @@ func (s *Store) CountNotifications(ctx context.Context) (int, error) {
 	if err := s.check(ctx); err != nil {
 		return 0, err
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM notifications`).Scan(&n)
-	return n, err
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM notifications`).Scan(&n); err != nil {
+		return 0, readErr("count notifications", err)
+	}
+	return n, nil
 }

@@ -21,7 +21,9 @@ package postgres
 // refunds carry their keys, payment_id (indexed), version, final and
 // updated; notifications are keyed by payment_id, with due (the record's
 // Due, indexed: the outbox reads them by due time; NULL, in a table made
-// before the column, is due now).
+// before the column, is due now). paycode_nodes holds each running
+// node's registration (Register): its name, a random token, pid, host,
+// start and heartbeat (database time).
 const schemaSQL = `
 CREATE TABLE IF NOT EXISTS paycode_meta (
 	name  text PRIMARY KEY,
@@ -64,6 +66,14 @@ CREATE TABLE IF NOT EXISTS notifications (
 );
 ALTER TABLE notifications ADD COLUMN IF NOT EXISTS due timestamptz;
 CREATE INDEX IF NOT EXISTS notifications_due ON notifications (due NULLS FIRST, payment_id);
+CREATE TABLE IF NOT EXISTS paycode_nodes (
+	node      text PRIMARY KEY,
+	token     bytea NOT NULL,
+	pid       integer NOT NULL,
+	host      text NOT NULL,
+	started   timestamptz NOT NULL,
+	heartbeat timestamptz NOT NULL
+);
 `
 
 // Statements. $ttl parameters are the lease length in microseconds, so

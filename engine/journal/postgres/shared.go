@@ -28,6 +28,14 @@ var errClaimRace = errors.New("postgres: conflicting row not visible yet")
 // the snapshot taken when the statement started, before that commit, and
 // finds nothing. The statement is then simply run again (a new snapshot,
 // which sees the committed row), at most claimAttempts times.
+//
+// A stored payment with rec's own id is rec, stored by an earlier claim
+// whose answer was lost: the claim succeeded (nil, nil). That is how a
+// claim whose commit outcome is unknown (the connection died after the
+// statement was sent) is settled: it is re-run, with pauses, until it
+// answers or ctx (bounded by the call timeout) ends; then the error
+// wraps engine.ErrJournalUnavailable and engine.ErrOutcomeUnknown, and
+// the engine claims again once the database is back.
 func (s *Store) ClaimPayment(ctx context.Context, rec *engine.PaymentRecord) (*engine.PaymentRecord, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
@@ -35,16 +43,35 @@ func (s *Store) ClaimPayment(ctx context.Context, rec *engine.PaymentRecord) (*e
 	if rec == nil || !journal.ValidID(rec.PaymentID) {
 		return nil, journal.ErrInvalid
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	args := s.insertArgs(rec, rec.Held) // a tombstone (engine.PaymentRecord.Voided) is not leased
-	for attempt := 1; ; attempt++ {
+	var unknown error                   // the first attempt whose outcome is unknown
+	for attempt, races := 1, 0; ; attempt++ {
 		existing, err := s.claimPaymentOnce(ctx, args)
-		if !errors.Is(err, errClaimRace) {
-			return existing, err
+		switch {
+		case errors.Is(err, errClaimRace):
+			if races++; races == claimAttempts {
+				return nil, fmt.Errorf("postgres: claim payment %s: %w: conflicting row still not visible after %d attempts", rec.PaymentID, engine.ErrJournalFailed, races)
+			}
+			s.opts.Logger.Debug("postgres: claim payment re-run after a concurrent insert", "payment", rec.PaymentID, "attempt", attempt)
+			continue
+		case err == nil && existing != nil && existing.PaymentID == rec.PaymentID &&
+			existing.ClientID == rec.ClientID && existing.RequestID == rec.RequestID:
+			return nil, nil // this claim, stored by an attempt whose answer was lost
+		case errors.Is(err, engine.ErrJournalUnavailable):
+			if errors.Is(err, engine.ErrOutcomeUnknown) && unknown == nil {
+				unknown = err
+			}
+			if unknown == nil {
+				return nil, err // nothing stored
+			}
+			if retryPause(ctx, attempt) {
+				continue
+			}
+			return nil, unknown
 		}
-		if attempt == claimAttempts {
-			return nil, fmt.Errorf("postgres: claim payment %s: %w: conflicting row still not visible after %d attempts", rec.PaymentID, engine.ErrJournalFailed, attempt)
-		}
-		s.opts.Logger.Debug("postgres: claim payment re-run after a concurrent insert", "payment", rec.PaymentID, "attempt", attempt)
+		return existing, err
 	}
 }
 
@@ -57,19 +84,13 @@ func (s *Store) claimPaymentOnce(ctx context.Context, args []any) (*engine.Payme
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, errClaimRace
 	case err != nil:
-		return nil, writeErr("claim payment", err)
+		return nil, fail("claim payment", err, true)
 	case pref == 0:
 		return nil, nil
 	case pref == 3:
 		return nil, fmt.Errorf("postgres: claim payment %s: %w: payment id already used by another request", args[0], journal.ErrInvalid)
 	}
 	return decodePayment(val, held)
-}
-
-// writeErr wraps the error of a one-statement write: once sent, its
-// outcome is unknown, so it is a failed write (the engine fails stop).
-func writeErr(op string, err error) error {
-	return fmt.Errorf("postgres: %s: %w: %w", op, engine.ErrJournalFailed, err)
 }
 
 // ClaimRefund inserts b's refund and, only if it was inserted, writes b's
@@ -90,6 +111,8 @@ func (s *Store) ClaimRefund(ctx context.Context, b *engine.Batch) (*engine.Refun
 	if ref.PaymentID != pay.PaymentID {
 		return nil, fmt.Errorf("%w: ClaimRefund's refund is not of its payment", journal.ErrInvalid)
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	args := refundArgs(ref)
 	var existing *engine.RefundRecord
 	err := s.write(ctx, "claim refund", func(tx pgx.Tx) error {
@@ -139,6 +162,8 @@ func (s *Store) GetPayment(ctx context.Context, clientID, requestID, paymentID s
 	if err := s.check(ctx); err != nil {
 		return nil, nil, err
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	var rows pgx.Rows
 	var err error
 	const sel = `SELECT p.record, p.held, r.record FROM payments p LEFT JOIN refunds r ON r.payment_id = p.payment_id `
@@ -148,7 +173,7 @@ func (s *Store) GetPayment(ctx context.Context, clientID, requestID, paymentID s
 		rows, err = s.pool.Query(ctx, sel+`WHERE p.client_id = $1 AND p.request_id = $2 ORDER BY r.refund_id`, clientID, requestID)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("postgres: get payment: %w", err)
+		return nil, nil, readErr("get payment", err)
 	}
 	var pay *engine.PaymentRecord
 	var refunds []*engine.RefundRecord
@@ -172,7 +197,7 @@ func (s *Store) GetPayment(ctx context.Context, clientID, requestID, paymentID s
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("postgres: get payment: %w", err)
+		return nil, nil, readErr("get payment", err)
 	}
 	if pay == nil || (clientID != "" && pay.ClientID != clientID) {
 		return nil, nil, nil
@@ -187,6 +212,8 @@ func (s *Store) GetRefund(ctx context.Context, clientID, requestID, refundID str
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	var row pgx.Row
 	if refundID != "" {
 		row = s.pool.QueryRow(ctx, `SELECT record FROM refunds WHERE refund_id = $1`, refundID)
@@ -197,7 +224,7 @@ func (s *Store) GetRefund(ctx context.Context, clientID, requestID, refundID str
 	if err := row.Scan(&val); errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
-		return nil, fmt.Errorf("postgres: get refund: %w", err)
+		return nil, readErr("get refund", err)
 	}
 	r := new(engine.RefundRecord)
 	if err := journal.DecodeRefund(val, r); err != nil {
@@ -217,13 +244,15 @@ func (s *Store) Acquire(ctx context.Context, paymentID string) (*engine.Leased, 
 	if err := s.check(ctx); err != nil {
 		return nil, false, err
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, acquireSQL, paymentID, s.opts.Node, s.ttl)
 	if err != nil {
-		return nil, false, fmt.Errorf("postgres: acquire: %w", err)
+		return nil, false, fail("acquire", err, true)
 	}
 	leased, held, err := scanLeased(rows)
 	if err != nil {
-		return nil, false, fmt.Errorf("postgres: acquire: %w", err)
+		return nil, false, fail("acquire", err, true)
 	}
 	switch {
 	case len(leased) == 1:
@@ -246,13 +275,15 @@ func (s *Store) TakeOver(ctx context.Context, limit int) ([]*engine.Leased, erro
 	if limit <= 0 {
 		return nil, nil
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, takeOverSQL, s.opts.Node, s.ttl, limit)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: take over: %w", err)
+		return nil, fail("take over", err, true)
 	}
 	leased, _, err := scanLeased(rows)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: take over: %w", err)
+		return nil, fail("take over", err, true)
 	}
 	return leased, nil
 }
@@ -311,14 +342,22 @@ func scanLeased(rows pgx.Rows) (leased []*engine.Leased, held bool, err error) {
 
 // Renew extends every lease this node holds to now + LeaseTTL (database
 // time) and returns, clearing them, the ids of its payments another node
-// asked to cancel. One statement (see renewSQL).
+// asked to cancel. One statement (see renewSQL). A registered store
+// (Register) first beats its registration's heartbeat; a registration
+// another process took wraps engine.ErrJournalFailed: two processes
+// under one node name would pass each other's lease fences.
 func (s *Store) Renew(ctx context.Context) ([]string, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
+	ctx, done := s.call(ctx)
+	defer done()
+	if err := s.heartbeat(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := s.pool.Query(ctx, renewSQL, s.opts.Node, s.ttl)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: renew: %w", err)
+		return nil, fail("renew", err, true)
 	}
 	var cancels []string
 	var id string
@@ -329,7 +368,7 @@ func (s *Store) Renew(ctx context.Context) ([]string, error) {
 		}
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("postgres: renew: %w", err)
+		return nil, fail("renew", err, true)
 	}
 	return cancels, nil
 }
@@ -340,9 +379,11 @@ func (s *Store) RequestCancel(ctx context.Context, paymentID string) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	ct, err := s.pool.Exec(ctx, requestCancelSQL, paymentID)
 	if err != nil {
-		return fmt.Errorf("postgres: request cancel: %w", err)
+		return fail("request cancel", err, true)
 	}
 	if ct.RowsAffected() == 0 {
 		return engine.ErrNotFound
@@ -360,8 +401,10 @@ func (s *Store) Release(ctx context.Context) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	if _, err := s.pool.Exec(ctx, releaseSQL, s.opts.Node); err != nil {
-		return fmt.Errorf("postgres: release: %w", err)
+		return fail("release", err, true)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,9 @@ type Store struct {
 	ttl     int64 // LeaseTTL in microseconds, the statements' $ttl
 	codeKey [journal.CodeKeySize]byte
 	closed  atomic.Bool
+	// reg is this process's registration of its node name (Register);
+	// nil when it did not register.
+	reg atomic.Pointer[registration]
 }
 
 var _ engine.SharedJournal = (*Store)(nil)
@@ -46,6 +50,15 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, errors.New("postgres: the DSN does not parse (want postgres://user:password@host:port/db)")
 	}
 	cfg.MaxConns = opts.MaxConns
+	// The server gives up on what the client gave up on: a statement or
+	// a lock wait past the call timeout, a transaction left open.
+	ms := strconv.FormatInt(opts.CallTimeout.Milliseconds(), 10)
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = ms
+	cfg.ConnConfig.RuntimeParams["lock_timeout"] = ms
+	cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(10*opts.CallTimeout.Milliseconds(), 10)
+	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > opts.CallTimeout {
+		cfg.ConnConfig.ConnectTimeout = opts.CallTimeout
+	}
 	if opts.Schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{opts.Schema}.Sanitize()
 	}
@@ -112,8 +125,11 @@ func (s *Store) Node() string { return s.opts.Node }
 
 // Close closes the pool, waiting for connections in use to be returned.
 // It is idempotent; later calls return journal.ErrClosed.
+// A registered store gives its node name up first, so that a restart
+// registers at once.
 func (s *Store) Close() error {
 	if s.closed.CompareAndSwap(false, true) {
+		s.deregister()
 		s.pool.Close()
 	}
 	return nil
@@ -132,13 +148,18 @@ func (s *Store) Close() error {
 // another one's unique key: nothing written), journal.ErrClosed, ctx's
 // error when it is done before anything is sent, engine.ErrLeaseLost
 // (wrapped: a payment of the batch is leased to another node or released;
-// the transaction is rolled back and nothing is written), or an error
-// wrapping engine.ErrJournalFailed: the commit may or may not have
-// happened, and must not be retried blindly (the engine fails stop).
+// the transaction is rolled back and nothing is written),
+// engine.ErrJournalUnavailable (the database did not answer in time:
+// nothing written, or, with engine.ErrOutcomeUnknown, the commit was
+// sent and its outcome is unknown — a rewrite with a newer version
+// settles it), or engine.ErrJournalFailed: the database refused the
+// statements (the engine fails stop).
 func (s *Store) Append(ctx context.Context, b *engine.Batch, sync bool) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
+	ctx, cancel := s.call(ctx)
+	defer cancel()
 	if err := journal.ValidateBatch(b); err != nil {
 		return err
 	}
@@ -156,21 +177,20 @@ func (s *Store) Append(ctx context.Context, b *engine.Batch, sync bool) error {
 }
 
 // write runs fn in a transaction and commits it, classifying errors as
-// Append documents.
+// Append documents. Until COMMIT is sent nothing can commit (a session
+// that dies mid-transaction is rolled back), so only the commit's own
+// failure leaves the outcome unknown.
 func (s *Store) write(ctx context.Context, op string, fn func(pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		if cerr := ctx.Err(); cerr != nil {
-			return cerr // nothing sent
-		}
-		return fmt.Errorf("postgres: %s: %w: %w", op, engine.ErrJournalFailed, err)
+		return fail(op, err, false)
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback(context.WithoutCancel(ctx))
 		return classify(op, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: %s: commit: %w: %w", op, engine.ErrJournalFailed, err)
+		return fail(op+": commit", err, true)
 	}
 	return nil
 }
@@ -178,15 +198,10 @@ func (s *Store) write(ctx context.Context, op string, fn func(pgx.Tx) error) err
 // classify maps an error from inside a rolled-back transaction.
 func classify(op string, err error) error {
 	var pe *pgconn.PgError
-	switch {
-	case errors.Is(err, engine.ErrLeaseLost), errors.Is(err, journal.ErrInvalid):
-		return err
-	case errors.As(err, &pe) && pe.Code == "23505": // unique_violation
+	if errors.As(err, &pe) && pe.Code == "23505" { // unique_violation
 		return fmt.Errorf("postgres: %s: %w: %s (%s)", op, journal.ErrInvalid, pe.Message, pe.ConstraintName)
 	}
-	// Rolled back, but the session may have died mid-way: the engine
-	// treats it as a failed write either way.
-	return fmt.Errorf("postgres: %s: %w: %w", op, engine.ErrJournalFailed, err)
+	return fail(op, err, false)
 }
 
 func (s *Store) check(ctx context.Context) error {
@@ -329,6 +344,10 @@ func (s *Store) Load(ctx context.Context, fn func(*engine.Record) error) error {
 		return fmt.Errorf("postgres: load: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	// Load reads everything: bounded by its caller, not the call timeout.
+	if _, err := tx.Exec(ctx, `SET LOCAL statement_timeout = 0`); err != nil {
+		return fmt.Errorf("postgres: load: %w", err)
+	}
 	for _, q := range [...]string{
 		`SELECT payment_id, record, held FROM payments ORDER BY payment_id`,
 		`SELECT refund_id, record, false FROM refunds ORDER BY refund_id`,
@@ -391,8 +410,11 @@ func (s *Store) Compact(ctx context.Context, before time.Time) (int, error) {
 			return removed, err
 		}
 		var n int
-		if err := s.pool.QueryRow(ctx, compactSQL, before, compactChunk).Scan(&n); err != nil {
-			return removed, fmt.Errorf("postgres: compact: %w", err)
+		cctx, cancel := s.call(ctx)
+		err := s.pool.QueryRow(cctx, compactSQL, before, compactChunk).Scan(&n)
+		cancel()
+		if err != nil {
+			return removed, fail("compact", err, true)
 		}
 		removed += n
 		if n < compactChunk {
