@@ -91,7 +91,7 @@ func (e *Engine) cancelOwned(ctx context.Context, p *payment) CancelResult {
 	now := e.clock.Now()
 	p.mu.Lock()
 	switch {
-	case p.aborted:
+	case p.st.stage == stageAborted:
 		// Never stored (found just before it left the indexes): ask again.
 		p.mu.Unlock()
 		return CancelResult{Result: codec.UnknownException, Message: "retry the cancel"}
@@ -117,9 +117,7 @@ func (e *Engine) cancelOwned(ctx context.Context, p *payment) CancelResult {
 			return res
 		}
 	}
-	if !p.cancelWanted || p.closeAs != codec.StatusCancelled {
-		p.cancelWanted = true
-		p.closeAs = codec.StatusCancelled
+	if p.to(evCancel) {
 		// Durable before the wallet is asked: after a crash, recovery
 		// finishes the cancel instead of leaving the payment to stand.
 		if err := e.persistLocked(ctx, p, nil, true); err != nil {
@@ -186,7 +184,7 @@ func (e *Engine) Refund(ctx context.Context, clientID []byte, req *codec.RefundR
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		switch {
-		case p.status != codec.StatusSuccess || p.cancelWanted:
+		case p.status != codec.StatusSuccess || p.st.closeWanted():
 			refuse, refuseMsg = codec.OrderStatusInvalid, "only a successful payment can be refunded"
 		case req.Amount.Currency != p.amount.Currency:
 			refuse, refuseMsg = codec.CurrencyNotSupport, "refundAmount.currency must be the payment's currency"
