@@ -257,8 +257,17 @@ func (e *Engine) settleClaimLocked(ctx context.Context, p *payment) error {
 		return nil
 	}
 	p.unsure = unsureNone
-	p.status, p.result = codec.StatusFail, codec.ProcessFail
-	p.msg = "not sent to the wallet: the journal was unavailable; nothing was charged"
+	if p.status == codec.StatusCancelled || p.st.closing == closeCancel {
+		// A lane cancelled it meanwhile (and may have been told so, from
+		// memory): nothing was dispatched, so the cancel is complete.
+		p.status, p.result, p.msg = codec.StatusCancelled, codec.OrderIsCanceled, "the payment was cancelled"
+		if p.cancelledAt.IsZero() {
+			p.cancelledAt = e.clock.Now()
+		}
+	} else {
+		p.status, p.result = codec.StatusFail, codec.ProcessFail
+		p.msg = "not sent to the wallet: the journal was unavailable; nothing was charged"
+	}
 	p.to(evClosed)
 	err = e.persistLocked(ctx, p, nil, true)
 	p.mu.Unlock()

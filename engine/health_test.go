@@ -203,3 +203,51 @@ func TestJournalClaimUnknown(t *testing.T) {
 		})
 	}
 }
+
+// TestJournalClaimUnknownThenCancelled: a lane cancels a pay whose
+// claim's answer was lost, while the journal is away, until it is told
+// the cancel succeeded (answered from memory). When the journal answers
+// again the payment is settled as that cancel said, CANCELLED, not as a
+// failure the lane was never told about; nothing was charged.
+func TestJournalClaimUnknownThenCancelled(t *testing.T) {
+	for _, committed := range []bool{true, false} {
+		t.Run(fmt.Sprint("committed=", committed), func(t *testing.T) {
+			c, n, f := flakyNode(t)
+			f.set(false, true, committed)
+			if v := n.pay(payReq("p1", code(1, 0), 500)); v.ResultCode != codec.UnknownException {
+				t.Fatalf("pay whose claim's answer was lost: %v, want UNKNOWN_EXCEPTION", v.ResultCode)
+			}
+			f.set(true, false, false)
+			cancel := func() engine.CancelResult {
+				return n.e.Cancel(context.Background(), client, &codec.IDRequest{PaymentRequestID: []byte("p1")})
+			}
+			var res engine.CancelResult
+			for i := 0; i < 5; i++ {
+				if res = cancel(); res.Result == codec.Success {
+					break
+				}
+			}
+			if res.Result != codec.Success {
+				t.Fatalf("cancel during the outage never answered S: %v", res.Result)
+			}
+			f.set(false, false, false)
+			n.e.LeaseTick(context.Background())
+			if !n.e.JournalHealth().OK {
+				t.Fatal("not healthy after the settling tick")
+			}
+			rc, v := n.inquire(res.PaymentID)
+			if rc != codec.Success || v.Status != codec.StatusCancelled {
+				t.Fatalf("inquiry after the journal answered: %v %v, want CANCELLED", rc, v.Status)
+			}
+			if res := cancel(); res.Result != codec.Success {
+				t.Fatalf("repeated cancel: %v, want S", res.Result)
+			}
+			if rec, _, _ := c.db.Node("x", leaseTTL).GetPayment(context.Background(), "", "", res.PaymentID); rec == nil || rec.Status != codec.StatusCancelled {
+				t.Fatalf("stored: %+v, want CANCELLED", rec)
+			}
+			if pays := c.w.count("pay"); pays != 0 {
+				t.Fatalf("wallet pays %d, want 0", pays)
+			}
+		})
+	}
+}

@@ -426,6 +426,9 @@ func (e *Engine) inquireStored(ctx context.Context, clientID []byte, req *codec.
 	if len(clientID) == 0 {
 		return codec.OrderNotExist // the journal reads an empty client as any
 	}
+	if e.jh.down.Load() {
+		return codec.UnknownException // not waiting on a database that is away
+	}
 	rec, refs, err := e.journal.GetPayment(ctx, string(clientID), string(req.PaymentRequestID), string(req.PaymentID))
 	if err != nil {
 		e.journalTransient(err)

@@ -25,13 +25,7 @@ const clusterLease = 2 * time.Second
 // (dropped when t ends), or skips t when PAYCODE_TEST_POSTGRES is unset.
 func pgSchemaDSN(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("PAYCODE_TEST_POSTGRES")
-	if base == "" && os.Getenv("PAYCODE_REQUIRE_SERVICES") != "" {
-		t.Fatal("PAYCODE_TEST_POSTGRES is not set, and PAYCODE_REQUIRE_SERVICES says this test must run (.ci/run sets both)")
-	}
-	if base == "" {
-		t.Skip("two-node test skipped: set PAYCODE_TEST_POSTGRES=postgres://user:pass@127.0.0.1:5432/db (.ci/postgres.sh starts one)")
-	}
+	base := requirePostgres(t)
 	var b [6]byte
 	_, _ = crand.Read(b[:])
 	schema := "paycode_cluster_" + hex.EncodeToString(b[:])
@@ -63,18 +57,38 @@ func pgSchemaDSN(t *testing.T) string {
 	return u.String()
 }
 
+// requirePostgres returns PAYCODE_TEST_POSTGRES, or skips t without it
+// (fails it when PAYCODE_REQUIRE_SERVICES is set: CI).
+func requirePostgres(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("PAYCODE_TEST_POSTGRES")
+	if base == "" && os.Getenv("PAYCODE_REQUIRE_SERVICES") != "" {
+		t.Fatal("PAYCODE_TEST_POSTGRES is not set, and PAYCODE_REQUIRE_SERVICES says this test must run (.ci/run sets both)")
+	}
+	if base == "" {
+		t.Skip("two-node test skipped: set PAYCODE_TEST_POSTGRES=postgres://user:pass@127.0.0.1:5432/db (.ci/postgres.sh starts one)")
+	}
+	return base
+}
+
 // TestTwoNodes runs two real paycode processes on one PostgreSQL journal
 // with the simulated wallets in a third: the same paymentRequestId sent
 // to both nodes at once is dispatched once; lanes on both nodes pay,
 // refund and cancel; one node is killed with payments still in follow-up
 // and notifications undelivered; the other takes them over when the
-// dead node's leases expire and finishes them. The wallets' ledgers and
-// the lanes' answers are then checked as in the kill test.
+// dead node's leases expire and finishes them. Before the kill, under
+// the lanes, the database hangs (a proxy in front of it stops
+// forwarding) and then restarts (pg_ctl stop -m fast, start): both nodes
+// stay up, turn /readyz 503 and come back by themselves. The wallets'
+// ledgers and the lanes' answers are then checked as in the kill test.
 func TestTwoNodes(t *testing.T) {
 	if testing.Short() {
-		t.Skip("two-node test: runs real processes for ~20 s; skipped with -short")
+		t.Skip("two-node test: runs real processes for ~30 s; skipped with -short")
 	}
-	dsn := pgSchemaDSN(t)
+	requirePostgres(t) // skips (or fails, in CI) as the other PostgreSQL tests do
+	pg := startPrivatePG(t)
+	proxy := startStallProxy(t, hostPortOf(t, pg.DSN()))
+	dsn := withHost(t, pg.DSN(), proxy.Addr())
 	seed := testSeed()
 	t.Logf("two-node test: seed %d (replay: go test ./loadtest/killtest/ -run TestTwoNodes -v -killtest.seed=%d)", seed, seed)
 	start := time.Now()
@@ -91,7 +105,7 @@ func TestTwoNodes(t *testing.T) {
 			}
 		}
 	}()
-	var logs []string
+	var logs, admins []string
 	for i := range nodes {
 		cfg := ServeConfig(sim.Wallets, engineTimes) +
 			fmt.Sprintf("journal: %q\nnode: %d\nleaseTTL: %s\n", dsn, i+1, clusterLease)
@@ -101,7 +115,9 @@ func TestTwoNodes(t *testing.T) {
 		}
 		logPath := filepath.Join(dir, fmt.Sprintf("node%d.log", i+1))
 		logs = append(logs, logPath)
-		n, err := StartServe(bin, cfgPath, filepath.Join(dir, fmt.Sprintf("data%d", i+1)), logPath, "")
+		admin := freeAddr(t)
+		admins = append(admins, "http://"+admin)
+		n, err := StartServe(bin, cfgPath, filepath.Join(dir, fmt.Sprintf("data%d", i+1)), logPath, "", "-admin", admin)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,8 +162,47 @@ func TestTwoNodes(t *testing.T) {
 	lanes.Add(2)
 	go func() { defer lanes.Done(); d.Lanes(lctx, c1, 1, 6) }()
 	go func() { defer lanes.Done(); d.Lanes(lctx, c2, 2, 6) }()
+	// The database hangs, then restarts, under the lanes.
+	faults := []struct {
+		name         string
+		begin, end   func()
+		hold         time.Duration
+		unready, got [2]time.Duration
+	}{
+		{name: "hang", begin: proxy.Stall, end: proxy.Resume, hold: 2 * time.Second},
+		{name: "restart", begin: pg.Stop, end: pg.Start, hold: 3 * time.Second},
+	}
+	for i := range faults {
+		f := &faults[i]
+		select {
+		case <-time.After(time.Second):
+		case <-nodes[0].Done():
+			t.Fatalf("node 1 ended on its own: %s", nodes[0].ExitString())
+		}
+		at := time.Now()
+		f.begin()
+		for j, a := range admins {
+			when, err := waitReadyz(a, 503, 10*time.Second)
+			if err != nil {
+				t.Fatalf("database %s: node %d: %v (%v)", f.name, j+1, err, alive(nodes[j], "node"))
+			}
+			f.unready[j] = when.Sub(at)
+		}
+		time.Sleep(time.Until(at.Add(f.hold))) // the fault lasts, under the lanes
+		at = time.Now()
+		f.end()
+		for j, a := range admins {
+			when, err := waitReadyz(a, 200, 30*time.Second)
+			if err != nil {
+				t.Fatalf("after the database %s: node %d: %v (%v)", f.name, j+1, err, alive(nodes[j], "node"))
+			}
+			f.got[j] = when.Sub(at)
+		}
+		t.Logf("database %s for %s: /readyz 503 after %s and %s, 200 again %s and %s after it ended", f.name, f.hold,
+			f.unready[0].Round(time.Millisecond), f.unready[1].Round(time.Millisecond), f.got[0].Round(time.Millisecond), f.got[1].Round(time.Millisecond))
+	}
 	select {
-	case <-time.After(3500 * time.Millisecond):
+	case <-time.After(1500 * time.Millisecond):
 	case <-nodes[0].Done():
 		t.Fatalf("node 1 ended on its own: %s", nodes[0].ExitString())
 	}
@@ -225,7 +280,7 @@ func TestTwoNodes(t *testing.T) {
 	t.Logf("%d requests sent (%d unanswered); node 1 killed, node 2 took over %d payments; all final %s after the kill (polling %s)",
 		d.Sent.Load(), d.Unknown.Load(), taken, time.Since(killedAt).Round(time.Millisecond), took.Round(time.Millisecond))
 	t.Logf("cancels sent to node 2 for payments node 1 owned when it died: %d of %d accepted (SUCCESS)", accepted, len(orphans))
-	t.Logf("2 nodes, 1 kill, %d payments, %d lost, %d duplicated, %d charged after a cancel was accepted (%s)", rep.Payments, rep.Count(KindLost), rep.Count(KindDuplicate), rep.Count(KindChargedAfterVoid), time.Since(start).Round(time.Second))
+	t.Logf("2 nodes, 1 kill, 1 database hang, 1 database restart, %d payments, %d lost, %d duplicated, %d charged after a cancel was accepted (%s)", rep.Payments, rep.Count(KindLost), rep.Count(KindDuplicate), rep.Count(KindChargedAfterVoid), time.Since(start).Round(time.Second))
 	if len(rep.Violations) > 0 {
 		t.Errorf("seed %d: %d violations:\n%s", seed, len(rep.Violations), rep.String(15))
 	}
