@@ -2,7 +2,7 @@
 # bench/overload.sh: issue 11.6's overload figure. Pays at the sustainable
 # rate R (testdata/scenarios/capacity.yaml) and at 3×R
 # (testdata/scenarios/overload.yaml), each on a fresh `paycode serve`
-# with default settings (Pebble, synced outcomes, admission by queueing
+# with default settings (Pebble journal, admission by queueing
 # delay) against `paycode sim -latency zero`, alternating RUNS times;
 # then goodput (pay/SUCCESS answers/s) and the admitted pays' p99 at 3×
 # against 1× (medians; bench/cmd/loadcompare). The aim: goodput at 3× ≥
@@ -38,6 +38,7 @@ OUT=${OUT:-$(mktemp -d /tmp/paycode-overload.XXXXXX)}
 mkdir -p "$OUT"
 . bench/procs.sh
 
+ports_free
 build
 echo "overload: $RUNS alternations of $RATE/s and $((3 * RATE))/s, $DURATION each; load average $(loadavg); output $OUT"
 start_sim

@@ -10,6 +10,18 @@ BARE=127.0.0.1:${BARE_PORT:-8480}
 LEDGERS=http://127.0.0.1:$SIM_PORT,http://127.0.0.1:$((SIM_PORT + 1)),http://127.0.0.1:$((SIM_PORT + 2)),http://127.0.0.1:$((SIM_PORT + 3))
 PIDS=()
 
+# ports_free: refuse to start when another run (another worktree's, say)
+# holds the ports: its processes would answer this run's requests.
+ports_free() {
+	local p
+	for p in "$SIM_PORT" "${LANE##*:}" "${ADMIN##*:}" "${BARE##*:}"; do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "port $p is in use (another run?): set SIM_PORT, LANE_PORT, ADMIN_PORT and BARE_PORT to free ones" >&2
+			exit 1
+		fi
+	done
+}
+
 build() {
 	mkdir -p "$BIN"
 	go build -o "$BIN/paycode" ./cmd/paycode
@@ -42,7 +54,7 @@ start_sim() {
 }
 
 # start_serve DATA_DIR [flags]: paycode serve (Pebble journal in DATA_DIR,
-# synced outcomes: the default), with $SERVE_ENV (e.g. GOGC=400) in its
+# serve's defaults), with $SERVE_ENV (e.g. GOGC=400) in its
 # environment only; sets SERVE_PID.
 start_serve() {
 	local data=$1

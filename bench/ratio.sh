@@ -2,7 +2,7 @@
 # bench/ratio.sh: paycode's CPU per pay against a bare fasthttp server's
 # CPU per request, under the same generator at the same rate, as three
 # processes on this machine (issue 16's procedure): `paycode serve` (Pebble
-# journal, synced outcomes: the default) + `paycode sim -latency zero` +
+# journal, serve's defaults) + `paycode sim -latency zero` +
 # `paycode load -scenario testdata/scenarios/capacity.yaml`, then
 # bench/cmd/bareserver under the same `paycode load`; alternating RUNS
 # times, then the medians and the ratio (bench/cmd/loadcompare).
@@ -16,12 +16,17 @@
 #
 # Options: -rate R, -runs N, -duration D (per step), -fill N, -fill-rate R
 # (2000), -out DIR (kept: every run's report, logs, binaries; default a
-# new temporary directory). Prints the load average before and after:
-# on a shared machine the figures are only as good as it was quiet.
+# new temporary directory), -bin DIR (use the paycode, bareserver and
+# loadcompare binaries already in DIR instead of building: A/B two builds
+# in one sitting, or edit the tree while a run goes on). Prints the load
+# average before and after: on a shared machine the figures are only as
+# good as it was quiet. SIM_PORT, LANE_PORT, ADMIN_PORT and BARE_PORT
+# (7301, 8380, 9380, 8480) move the listeners, for two runs at once; a
+# run refuses to start on ports in use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RATE=3000 RUNS=3 DURATION=15s FILL=0 FILL_RATE=2000 OUT=""
+RATE=3000 RUNS=3 DURATION=15s FILL=0 FILL_RATE=2000 OUT="" PREBUILT=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-rate) RATE=$2; shift ;;
@@ -30,8 +35,9 @@ while [ $# -gt 0 ]; do
 	-fill) FILL=$2; shift ;;
 	-fill-rate) FILL_RATE=$2; shift ;;
 	-out) OUT=$2; shift ;;
+	-bin) PREBUILT=$2; shift ;;
 	--) shift; break ;;
-	-h|-help|--help) sed -n '2,21p' "$0"; exit 0 ;;
+	-h|-help|--help) sed -n '2,25p' "$0"; exit 0 ;;
 	*) echo "bench/ratio.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
 	esac
 	shift
@@ -41,7 +47,12 @@ mkdir -p "$OUT"
 . bench/procs.sh
 SCENARIO=testdata/scenarios/capacity.yaml
 
-build
+ports_free
+if [ -n "$PREBUILT" ]; then
+	BIN=$PREBUILT
+else
+	build
+fi
 echo "ratio: $RUNS alternations at $RATE/s, $DURATION each; load average $(loadavg); output $OUT"
 start_sim
 store=""

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/trace.sh: where paycode's time and tail go at a given rate. Runs
-# `paycode serve` (defaults: Pebble, synced outcomes) + `paycode sim
+# `paycode serve` (defaults: Pebble journal) + `paycode sim
 # -latency zero` + `paycode load` (capacity.yaml) for DURATION, and
 # halfway through takes a runtime trace and a CPU profile of serve from
 # its admin listener (/debug/pprof/trace, /debug/pprof/profile). Prints
@@ -13,19 +13,21 @@
 #
 # Options: -rate R, -duration D, -seconds S (trace and profile length),
 # -out DIR (kept: trace.out, cpu.pprof, the *.pprof from the trace, the
-# load report).
+# load report), -bin DIR (use the binaries in DIR instead of building; as
+# bench/ratio.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RATE=1000 DURATION=20s SECONDS_=4 OUT=""
+RATE=1000 DURATION=20s SECONDS_=4 OUT="" PREBUILT=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-rate) RATE=$2; shift ;;
 	-duration) DURATION=$2; shift ;;
 	-seconds) SECONDS_=$2; shift ;;
 	-out) OUT=$2; shift ;;
+	-bin) PREBUILT=$2; shift ;;
 	--) shift; break ;;
-	-h|-help|--help) sed -n '2,18p' "$0"; exit 0 ;;
+	-h|-help|--help) sed -n '2,19p' "$0"; exit 0 ;;
 	*) echo "bench/trace.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
 	esac
 	shift
@@ -34,7 +36,12 @@ OUT=${OUT:-$(mktemp -d /tmp/paycode-trace.XXXXXX)}
 mkdir -p "$OUT"
 . bench/procs.sh
 
-build
+ports_free
+if [ -n "$PREBUILT" ]; then
+	BIN=$PREBUILT
+else
+	build
+fi
 echo "trace: $RATE/s for $DURATION, ${SECONDS_}s trace and profile; load average $(loadavg); output $OUT"
 start_sim
 start_serve "$OUT/data" "$@"

@@ -83,14 +83,20 @@ type Config struct {
 	Retention time.Duration
 	// OnFatal is called once when the journal fails (fail-stop).
 	OnFatal func(error)
-	// AsyncOutcomes lets the journal write of a wallet's final answer to a
-	// pay (success or failure) skip waiting for fsync before the lane is
-	// answered: one synced write per pay instead of two. Off by default.
-	// The trade, found by the kill tests: after a crash that lost the
-	// write, a lane told SUCCESS can see PROCESSING until the wallet
-	// answers recovery's inquiry (the payment still ends SUCCESS; recovery
-	// asks the wallet before any deadline cancel). Intents, cancels,
-	// reversals and refunds are always synced.
+	// AsyncOutcomes lets the journal write of a wallet's success skip
+	// waiting for fsync before the lane is answered: one synced write per
+	// pay instead of two (the journal makes it durable within its next
+	// fsync; engine/journal's Options.BackgroundSync). Safe for the money
+	// because a success is the wallet's own durable record: after a crash
+	// that lost the write, recovery asks the wallet, which says SUCCESS
+	// again, before any deadline cancel; and any later synced write (a
+	// refund's or cancel's intent, another pay's) makes it durable first,
+	// the journal being written in order. What a lane can see: told
+	// SUCCESS, then, only if the node crashed within that fsync and the
+	// wallet is unreachable at the restart, PROCESSING on inquiry (and U
+	// to a refund) until the wallet answers. Failures, intents, cancels, reversals and
+	// refunds are always synced (a failure may leave no record at the
+	// wallet to recover it from).
 	AsyncOutcomes bool
 	// LeaseCheck is how often the node
 	// renews its leases, picks up cancels handed to it and takes over the

@@ -80,6 +80,53 @@ func TestLostOutcomeFoundAgainPastDeadline(t *testing.T) {
 	}
 }
 
+// TestRefundOfLostOutcomeIsUnknown: the success write was lost in the
+// crash (a lane may have been told SUCCESS) and the wallet is unreachable
+// at the restart: a refund is answered U and not recorded, never a final
+// ORDER_STATUS_INVALID, and the same refund goes through once the wallet
+// has confirmed the success.
+func TestRefundOfLostOutcomeIsUnknown(t *testing.T) {
+	j, w := newMemJournal(), newFakeWallet()
+	clock := enginetest.NewManualClock(t0)
+	crashDuringPay(t, newDurableRig(t, j, w, clock, crashAt(engine.FailAfterWallet)), payReq("p1", code(1, 1), 500))
+	b := newDurableRig(t, j, w, clock, nil)
+	w.errCalls["inquire"] = 1
+	b.e.ProcessDue(context.Background())
+	inquire := func() codec.PaymentView {
+		var v codec.PaymentView
+		b.e.Inquire(context.Background(), client, &codec.IDRequest{PaymentRequestID: []byte("p1")}, &v)
+		return v
+	}
+	iv := inquire()
+	if iv.PaymentID == "" || iv.Status == codec.StatusSuccess {
+		t.Fatalf("after a failed recovery inquiry: %q %v", iv.PaymentID, iv.Status)
+	}
+	refund := func() codec.RefundView {
+		var rv codec.RefundView
+		b.e.Refund(context.Background(), client, &codec.RefundRequest{RefundRequestID: []byte("r1"), PaymentID: []byte(iv.PaymentID), Amount: codec.Amount{Value: 100, Currency: hkd}}, &rv)
+		return rv
+	}
+	if rv := refund(); rv.ResultCode != codec.UnknownException {
+		t.Fatalf("refund while the outcome is unconfirmed: %v (want U UNKNOWN_EXCEPTION)", rv.ResultCode)
+	}
+	if w.count("refund") != 0 {
+		t.Fatal("the wallet was asked to refund an unconfirmed payment")
+	}
+	for i := 0; i < 10 && b.e.FollowUps() > 0; i++ {
+		next, _ := b.e.NextFollowUp()
+		if d := next.Sub(clock.Now()); d > 0 {
+			clock.Advance(d)
+		}
+		b.e.ProcessDue(context.Background())
+	}
+	if iv = inquire(); iv.Status != codec.StatusSuccess {
+		t.Fatalf("recovered: %v", iv.Status)
+	}
+	if rv := refund(); rv.ResultCode.Status() == 'F' {
+		t.Fatalf("the same refund after the wallet confirmed: %v", rv.ResultCode)
+	}
+}
+
 // TestCrashAfterWalletCharged: the wallet charged but the process died
 // before journaling the outcome; recovery finds the success by inquiry.
 func TestCrashAfterWalletCharged(t *testing.T) {

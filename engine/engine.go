@@ -373,7 +373,7 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 			// it fails now, and the lane is told at once.
 			p.status, p.result = codec.StatusFail, codec.ProcessFail
 			p.msg = "the wallet could not be reached; nothing was charged"
-			e.persistLocked(context.Background(), p, nil, !e.cfg.AsyncOutcomes)
+			e.persistLocked(context.Background(), p, nil, true)
 			return
 		}
 		e.scheduleLocked(p, now)
@@ -409,9 +409,10 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 		e.scheduleLocked(p, now)
 		return
 	}
-	// Final: durable before the lane is told (unless AsyncOutcomes; see
-	// Config). Notifications are queued in the same write.
-	e.persistLocked(context.Background(), p, nil, !e.cfg.AsyncOutcomes)
+	// Final: durable before the lane is told, except a success with
+	// AsyncOutcomes (see Config). Notifications are queued in the same
+	// write.
+	e.persistLocked(context.Background(), p, nil, !e.cfg.AsyncOutcomes || p.status != codec.StatusSuccess)
 }
 
 var errRefused = errors.New("engine: refund refused")

@@ -160,6 +160,38 @@ func TestIntentJournaledBeforeDispatch(t *testing.T) {
 	}
 }
 
+// TestAsyncOutcomesSyncWhatMust: with AsyncOutcomes only a success skips
+// its fsync; the intent, a failure and a "never sent" failure are synced
+// before the lane hears them (docs/design.md, "Durability").
+func TestAsyncOutcomesSyncWhatMust(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		async         bool
+		last2         int  // the fake wallet's outcome row
+		notSent       bool // no byte reached the wallet
+		status        codec.PaymentStatus
+		appends, sync int
+	}{
+		{"success, synced", false, 1, false, codec.StatusSuccess, 2, 2},
+		{"success, async", true, 1, false, codec.StatusSuccess, 2, 1},
+		{"failure, async", true, 88, false, codec.StatusFail, 2, 2},
+		{"not sent, async", true, 1, true, codec.StatusFail, 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			j, w := newMemJournal(), newFakeWallet()
+			w.notSent = tc.notSent
+			r := newDurableRig(t, j, w, enginetest.NewManualClock(t0), func(c *engine.Config) { c.AsyncOutcomes = tc.async })
+			v := r.pay(payReq("p1", code(1, tc.last2), 500))
+			if got := j.payment(v.PaymentID); got.Status != tc.status {
+				t.Fatalf("journaled %v, want %v", got.Status, tc.status)
+			}
+			if j.appends != tc.appends || j.synced != tc.sync {
+				t.Fatalf("writes %d synced %d, want %d and %d", j.appends, j.synced, tc.appends, tc.sync)
+			}
+		})
+	}
+}
+
 // TestJournalFailureRefusesPayments: a failed write refuses the payment
 // before dispatch (U, nothing charged), reports the fatal error once and
 // refuses every later payment.

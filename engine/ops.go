@@ -184,6 +184,12 @@ func (e *Engine) Refund(ctx context.Context, clientID []byte, req *codec.RefundR
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		switch {
+		case p.st.origin == originAdoptedUnconfirmed && p.status == codec.StatusProcessing && !p.st.closeWanted():
+			// Its outcome may have been lost in a crash (a success is not
+			// synced before the lane hears it, see Config.AsyncOutcomes)
+			// and the wallet has not answered recovery's inquiry yet: the
+			// lane may have been told SUCCESS, so a final F would be wrong.
+			refuse, refuseMsg = codec.UnknownException, "the payment's outcome is being confirmed with the wallet after a restart: send the same refund again shortly"
 		case p.status != codec.StatusSuccess || p.st.closeWanted():
 			refuse, refuseMsg = codec.OrderStatusInvalid, "only a successful payment can be refunded"
 		case req.Amount.Currency != p.amount.Currency:

@@ -152,7 +152,7 @@ var settingHelp = map[string]string{
 	"engine.pollSchedule":          "waits before each follow-up inquiry (comma-separated durations; the last repeats)",
 	"engine.notifySchedule":        "waits before each notification attempt (comma-separated durations)",
 	"engine.retention":             "how long final payments are kept (idempotency, single use); at least 31 days",
-	"engine.asyncOutcomes":         "skip fsync of a wallet's final answer before answering the lane (see docs/design.md)",
+	"engine.asyncOutcomes":         "answer a wallet's success before its journal write is synced (synced within the next fsync; false: wait for it; see docs/design.md)",
 	"engine.leaseCheck":            "shared journal: how often a node renews its leases, picks up handed-over cancels and takes over dead nodes' work",
 	"identification.rulesFile":     "routing rules file (YAML); empty: the built-in rules",
 	"identification.serviceURL":    "remote identification service URL (exclusive with rulesFile)",
@@ -202,6 +202,9 @@ const envPrefix = "PAYCODE"
 // newServeConfig returns the defaults.
 func newServeConfig() *serveConfig {
 	c := &serveConfig{Listen: DefaultListen, Admin: DefaultAdmin, Data: DefaultData}
+	// A wallet's success is written without waiting for its fsync (it is
+	// synced within the next one; docs/design.md, "Durability").
+	c.Engine.AsyncOutcomes = true
 	c.ensureDefaults()
 	return c
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"errors"
 	"math"
 	"sync"
@@ -167,15 +166,9 @@ func (c *Security) validateAdmission() error {
 	return nil
 }
 
-// isPay reports whether path is a pay (JSON or by image): a new
-// admission that the pay limit gates.
-func isPay(path []byte) bool {
-	return bytes.HasSuffix(path, []byte("/pay"))
-}
-
 // shed answers REQUEST_TRAFFIC_EXCEED_LIMIT (U: nothing was recorded, the
 // lane retries the same request) and counts it under why.
-func (s *Server) shed(ctx *fasthttp.RequestCtx, g *guard, dst, clientID, path []byte, signs bool, why metrics.ShedReason) []byte {
+func (s *Server) shed(ctx *fasthttp.RequestCtx, g *guard, dst, clientID, path []byte, signs bool, why metrics.ShedReason) ([]byte, codec.ResultCode) {
 	g.Shed.Add(1)
 	s.lane.Load().Shed(why)
 	return g.constant(ctx, dst, clientID, path, codec.RequestTrafficExceedLimit, "paycode is at capacity: retry the same request shortly", signs, true)

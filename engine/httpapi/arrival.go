@@ -37,42 +37,33 @@ func (s *Server) SetNotifyCheck(f NotifyCheck) {
 	s.arrival.notify.Store(&f)
 }
 
-// checkClientID answers a client-id header that is not 1 to 128 bytes of
-// printable ASCII; dst is returned unchanged when it is fine.
-func checkClientID(dst, clientID []byte) ([]byte, bool) {
-	if err := codec.CheckClientID(clientID); err != nil {
-		return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error()), false
-	}
-	return dst, true
-}
-
-// checkPay runs the arrival checks of a parsed pay; it appends the answer
-// and returns false when the pay is refused.
-func (s *Server) checkPay(dst, clientID []byte, r *codec.PayRequest) ([]byte, bool) {
+// checkPay runs the arrival checks of a parsed pay: ResultNone when it
+// may go on, otherwise the answer's result code and message.
+func (s *Server) checkPay(clientID []byte, r *codec.PayRequest) (codec.ResultCode, string) {
 	if err := s.arrival.limits.Load().CheckPay(r); err != nil {
-		return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error()), false
+		return codec.ParamIllegal, err.Error()
 	}
-	return s.checkNotifyURL(dst, clientID, "paymentNotifyUrl", r.NotifyURL)
+	return s.checkNotifyURL(clientID, "paymentNotifyUrl", r.NotifyURL)
 }
 
-// checkRefund runs the arrival checks of a parsed refund.
-func (s *Server) checkRefund(dst, clientID []byte, r *codec.RefundRequest) ([]byte, bool) {
+// checkRefund runs the arrival checks of a parsed refund (as checkPay).
+func (s *Server) checkRefund(clientID []byte, r *codec.RefundRequest) (codec.ResultCode, string) {
 	if err := s.arrival.limits.Load().CheckRefund(r); err != nil {
-		return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error()), false
+		return codec.ParamIllegal, err.Error()
 	}
-	return s.checkNotifyURL(dst, clientID, "refundNotifyUrl", r.NotifyURL)
+	return s.checkNotifyURL(clientID, "refundNotifyUrl", r.NotifyURL)
 }
 
-func (s *Server) checkNotifyURL(dst, clientID []byte, field string, u []byte) ([]byte, bool) {
+func (s *Server) checkNotifyURL(clientID []byte, field string, u []byte) (codec.ResultCode, string) {
 	if len(u) == 0 {
-		return dst, true
+		return codec.ResultNone, ""
 	}
 	f := s.arrival.notify.Load()
 	if f == nil {
-		return dst, true
+		return codec.ResultNone, ""
 	}
 	if err := (*f)(clientID, u); err != nil {
-		return codec.AppendErrorResponse(dst, codec.ParamIllegal, "codec: "+field+": "+err.Error()), false
+		return codec.ParamIllegal, "codec: " + field + ": " + err.Error()
 	}
-	return dst, true
+	return codec.ResultNone, ""
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/binary"
@@ -54,7 +53,6 @@ const (
 	DefaultMaxHeaderSize = 8 << 10
 	// signed answers kept for reuse, per shard (16 shards)
 	maxSignedAnswers = 4096
-	maxClientIDLen   = 128
 )
 
 // Client is one lane client's (merchant's) authentication.
@@ -138,8 +136,8 @@ func (c *Security) Validate() error {
 		return nil
 	}
 	for id, cl := range c.Clients {
-		if id == "" || len(id) > maxClientIDLen {
-			return fmt.Errorf("httpapi: client id %q must be 1 to %d bytes", id, maxClientIDLen)
+		if id == "" || len(id) > codec.MaxClientIDLen {
+			return fmt.Errorf("httpapi: client id %q must be 1 to %d bytes", id, codec.MaxClientIDLen)
 		}
 		if err := check(id, cl); err != nil {
 			return err
@@ -293,24 +291,25 @@ func (l *limiter) release() { l.n.Add(-1) }
 // guarded serves one lane request under the guard: admission, then
 // authentication, then the API, then the answer's signature over the
 // response-time header already set (a cached answer replaces it).
-func (s *Server) guarded(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) []byte {
+func (s *Server) guarded(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) ([]byte, codec.ResultCode) {
 	g := s.sec.Load()
 	if g == nil {
 		return s.serve(ctx, st, dst)
 	}
+	// Signatures cover the path as sent; what the request is was routed
+	// from the normalised path (route.go).
 	path := ctx.URI().PathOriginal()
 	clientID := ctx.Request.Header.Peek(HeaderClientID)
-	followUp := isFollowUp(path)
 	cl, known := g.cfg.Clients[string(clientID)]
 	if !known {
 		cl = g.cfg.Default
 	}
 	signs := g.cfg.Signer != nil && (cl == nil || cl.Policy == PolicyRSA256)
-	if !g.lim.acquire(followUp) {
+	if !g.lim.acquire(st.op.followUp()) {
 		return s.shed(ctx, g, dst, clientID, path, signs, metrics.ShedInFlight)
 	}
 	defer g.lim.release()
-	if g.pays != nil && isPay(path) { // admission.go
+	if g.pays != nil && st.op == opPay { // admission.go
 		if !g.pays.acquire() {
 			return s.shed(ctx, g, dst, clientID, path, signs, metrics.ShedPayDelay)
 		}
@@ -324,11 +323,11 @@ func (s *Server) guarded(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) []b
 		g.Rejected.Add(1)
 		return g.constant(ctx, dst, clientID, path, rc, msg, signs, false)
 	}
-	dst = s.serve(ctx, st, dst)
+	dst, rc := s.serve(ctx, st, dst)
 	if signs {
 		g.signAnswer(ctx, dst, clientID, path, false)
 	}
-	return dst
+	return dst, rc
 }
 
 // authenticate checks cl's policy on the request. It returns ResultNone
@@ -439,12 +438,12 @@ func (c *answerCache) put(k [16]byte, a signedAnswer) {
 }
 
 // constant answers a fixed result, signed when it must be.
-func (g *guard) constant(ctx *fasthttp.RequestCtx, dst, clientID, path []byte, rc codec.ResultCode, msg string, signs, shed bool) []byte {
-	dst = codec.AppendErrorResponse(dst, rc, msg)
+func (g *guard) constant(ctx *fasthttp.RequestCtx, dst, clientID, path []byte, rc codec.ResultCode, msg string, signs, shed bool) ([]byte, codec.ResultCode) {
+	dst, rc = answer(dst, rc, msg)
 	if signs {
 		g.signAnswer(ctx, dst, clientID, path, shed)
 	}
-	return dst
+	return dst, rc
 }
 
 // signAnswer sets the signature header of an answer over its body and the
@@ -520,18 +519,6 @@ func answerKey(method, path, clientID, body []byte) [16]byte {
 	return k
 }
 
-// isFollowUp reports whether path is work on an existing payment:
-// inquiryPayment, cancel, refund, inquiryRefund. Pays (and anything else)
-// are new admissions.
-func isFollowUp(path []byte) bool {
-	i := bytes.LastIndexByte(path, '/')
-	switch string(path[i+1:]) {
-	case "inquiryPayment", "cancel", "refund", "inquiryRefund":
-		return true
-	}
-	return false
-}
-
 // signReadError gives an answer fasthttp could not read (oversized body,
 // malformed request) the headers and signature of every other answer.
 // The request was never authenticated, so it is signed like an unknown
@@ -539,7 +526,7 @@ func isFollowUp(path []byte) bool {
 func (s *Server) signReadError(ctx *fasthttp.RequestCtx) {
 	g := s.sec.Load()
 	h := &ctx.Response.Header
-	if cid := ctx.Request.Header.Peek(HeaderClientID); len(cid) > 0 && len(cid) <= maxClientIDLen {
+	if cid := ctx.Request.Header.Peek(HeaderClientID); len(cid) > 0 && len(cid) <= codec.MaxClientIDLen {
 		h.SetBytesV(HeaderClientID, cid)
 	}
 	var rt [40]byte

@@ -120,8 +120,8 @@ func (s *Server) maxBodySize() int {
 
 // jsonBodyTooLarge reports whether body exceeds the JSON routes' limit;
 // a pay-by-image body has its own limits (parseForm).
-func jsonBodyTooLarge(ctx *fasthttp.RequestCtx, op []byte, body []byte) bool {
-	return len(body) > DefaultMaxBodySize && !(string(op) == "pay" && isMultipartForm(ctx))
+func jsonBodyTooLarge(ctx *fasthttp.RequestCtx, op operation, body []byte) bool {
+	return len(body) > DefaultMaxBodySize && !(op == opPay && isMultipartForm(ctx))
 }
 
 var bodyTooLargeMsg = "the request body exceeds " + strconv.Itoa(DefaultMaxBodySize) + " bytes"
@@ -142,35 +142,35 @@ func hasPrefixFold(b, prefix []byte) bool {
 }
 
 // servePayImage runs a pay-by-image request (see the comment above).
-func (s *Server) servePayImage(c context.Context, ctx *fasthttp.RequestCtx, st *reqState, clientID, dst []byte) []byte {
+func (s *Server) servePayImage(c context.Context, ctx *fasthttp.RequestCtx, st *reqState, clientID, dst []byte) ([]byte, codec.ResultCode) {
 	if s.img.dec == nil {
-		return codec.AppendErrorResponse(dst, codec.ParamIllegal,
+		return answer(dst, codec.ParamIllegal,
 			"pay by image is not enabled on this server: give the code in paymentMethod.paymentMethodId")
 	}
 	boundary := ctx.Request.Header.MultipartFormBoundary()
 	if len(boundary) == 0 {
-		return codec.AppendErrorResponse(dst, codec.ParamIllegal, "multipart/form-data needs a boundary parameter")
+		return answer(dst, codec.ParamIllegal, "multipart/form-data needs a boundary parameter")
 	}
 	f := s.img.acquireForm()
 	defer s.img.releaseForm(f)
 	if err := f.parse(ctx.PostBody(), boundary, s.img.maxBytes); err != nil {
-		return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
+		return answer(dst, codec.ParamIllegal, err.Error())
 	}
 	// The JSON first: a bad request costs no decoding.
 	if err := codec.ParsePayWithoutCode(f.request, &st.pay); err != nil {
-		return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
+		return answer(dst, codec.ParamIllegal, err.Error())
 	}
-	if dst, ok := s.checkPay(dst, clientID, &st.pay); !ok {
-		return dst
+	if rc, msg := s.checkPay(clientID, &st.pay); rc != codec.ResultNone {
+		return answer(dst, rc, msg)
 	}
 	res, err := s.img.decode(c, f.image, f.width, f.height)
 	if err != nil {
 		rc, msg := decodeFailure(err)
-		return codec.AppendErrorResponse(dst, rc, msg)
+		return answer(dst, rc, msg)
 	}
 	code, err := codec.ParseCode([]byte(res.Text))
 	if err != nil {
-		return codec.AppendErrorResponse(dst, codec.InvalidPaymentCode, notPaymentCodeMsg(res.Symbology))
+		return answer(dst, codec.InvalidPaymentCode, notPaymentCodeMsg(res.Symbology))
 	}
 	st.pay.Code = code
 	if s.log.Enabled(c, slog.LevelDebug) { // the arguments would allocate
@@ -178,30 +178,30 @@ func (s *Server) servePayImage(c context.Context, ctx *fasthttp.RequestCtx, st *
 			"stage", res.Stage.String(), "decode_us", res.Elapsed.Microseconds())
 	}
 	st.walletWait = s.eng.Pay(c, clientID, &st.pay, &st.view)
-	return codec.AppendPayResponse(dst, &st.view)
+	return codec.AppendPayResponse(dst, &st.view), written(st.view.ResultCode)
 }
 
 // serveDecode runs POST /v1/decode (see the comment above).
-func (s *Server) serveDecode(ctx *fasthttp.RequestCtx, dst []byte) []byte {
+func (s *Server) serveDecode(ctx *fasthttp.RequestCtx, dst []byte) ([]byte, codec.ResultCode) {
 	if !ctx.IsPost() {
-		return codec.AppendErrorResponse(dst, codec.InvalidAPI, "the API accepts POST only")
+		return answer(dst, codec.InvalidAPI, "the API accepts POST only")
 	}
 	if s.img.dec == nil {
-		return codec.AppendErrorResponse(dst, codec.InvalidAPI, "image decoding is not enabled on this server")
+		return answer(dst, codec.InvalidAPI, "image decoding is not enabled on this server")
 	}
-	if cid := ctx.Request.Header.Peek(HeaderClientID); len(cid) == 0 || len(cid) > 128 {
-		return codec.AppendErrorResponse(dst, codec.ParamIllegal, "the client-id header is required (at most 128 bytes)")
+	if err := codec.CheckClientID(ctx.Request.Header.Peek(HeaderClientID)); err != nil {
+		return answer(dst, codec.ParamIllegal, err.Error())
 	}
 	img := ctx.PostBody()
 	w, h, err := rawFrameSize(ctx.Request.Header.ContentType(), len(img))
 	if err != nil {
-		return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
+		return answer(dst, codec.ParamIllegal, err.Error())
 	}
 	c := context.Background()
 	res, err := s.img.decode(c, img, w, h)
 	if err != nil {
 		rc, msg := decodeFailure(err)
-		return codec.AppendErrorResponse(dst, rc, msg)
+		return answer(dst, rc, msg)
 	}
 	code, err := codec.ParseCode([]byte(res.Text))
 	var wallet string
@@ -230,7 +230,7 @@ func (s *Server) serveDecode(ctx *fasthttp.RequestCtx, dst []byte) []byte {
 	}
 	dst = codec.AppendKey(dst, "decodeMs")
 	dst = strconv.AppendFloat(dst, float64(res.Elapsed.Microseconds())/1000, 'f', 3, 64)
-	return append(dst, '}')
+	return append(dst, '}'), written(rc)
 }
 
 // decode runs the decoder on an encoded image, or on a raw gray frame when

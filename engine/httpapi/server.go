@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -63,19 +62,6 @@ type Server struct {
 // called while serving.
 func (s *Server) SetMetrics(m *metrics.Lane) { s.lane.Store(m) }
 
-// endpointOf is the metrics endpoint of a lane request path.
-func endpointOf(path []byte) metrics.Endpoint {
-	switch {
-	case bytes.HasPrefix(path, []byte(prodPrefix)):
-		return metrics.EndpointOf(path[len(prodPrefix):])
-	case bytes.HasPrefix(path, []byte(sandboxPrefix)):
-		return metrics.EndpointOf(path[len(sandboxPrefix):])
-	case string(path) == DecodePath:
-		return metrics.EndpointDecode
-	}
-	return metrics.EndpointOther
-}
-
 // reqState is everything one request needs, pooled so a warm request does
 // not allocate for parsing or writing.
 type reqState struct {
@@ -86,6 +72,7 @@ type reqState struct {
 	view  codec.PaymentView
 	rview codec.RefundView
 	buf   []byte
+	op    operation // routed once, in Handle (route.go)
 	// walletWait is the time this request waited on a wallet; the
 	// engine-time header leaves it out.
 	walletWait time.Duration
@@ -165,6 +152,7 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
 	st := s.pool.Get().(*reqState)
 	st.walletWait = 0
+	st.op = route(ctx.Path())
 	h := &ctx.Response.Header
 	h.DisableNormalizing()
 	ctx.SetStatusCode(fasthttp.StatusOK)
@@ -176,91 +164,87 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	respTime := s.clock.Now().AppendFormat(rt[:0], time.RFC3339)
 	h.SetBytesV(HeaderResponseTime, respTime)
 	// guarded (auth.go) admits, verifies, serves and signs the answer.
-	st.buf = s.guarded(ctx, st, st.buf[:0])
+	var rc codec.ResultCode
+	st.buf, rc = s.guarded(ctx, st, st.buf[:0])
 	h.SetBytesV(HeaderEngineTime, strconv.AppendInt(tb[:0], (time.Since(start)-st.walletWait).Microseconds(), 10))
 	ctx.SetBody(st.buf)
 	if m := s.lane.Load(); m != nil {
-		m.Observe(endpointOf(ctx.Path()), metrics.ResultOf(st.buf), time.Since(start))
+		m.Observe(st.op.endpoint(), rc, time.Since(start))
 	}
 	if cap(st.buf) <= 64<<10 {
 		s.pool.Put(st)
 	}
 }
 
-// serve routes and runs the request, appending the response body to dst.
-func (s *Server) serve(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) []byte {
-	path := ctx.Path()
-	var op []byte
-	switch {
-	case bytes.HasPrefix(path, []byte(prodPrefix)):
-		op = path[len(prodPrefix):]
-	case bytes.HasPrefix(path, []byte(sandboxPrefix)):
-		op = path[len(sandboxPrefix):]
-	case string(path) == DecodePath:
+// serve runs the request's operation, appending the response body to dst;
+// it returns the body and the result code written in it.
+func (s *Server) serve(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) ([]byte, codec.ResultCode) {
+	switch st.op {
+	case opNone:
+		return answer(dst, codec.InvalidAPI, "no API is defined at this path")
+	case opDecode:
 		return s.serveDecode(ctx, dst)
-	default:
-		return codec.AppendErrorResponse(dst, codec.InvalidAPI, "no API is defined at this path")
 	}
 	if !ctx.IsPost() {
-		return codec.AppendErrorResponse(dst, codec.InvalidAPI, "the API accepts POST only")
+		return answer(dst, codec.InvalidAPI, "the API accepts POST only")
 	}
 	clientID := ctx.Request.Header.Peek(HeaderClientID)
-	if dst, ok := checkClientID(dst, clientID); !ok {
-		return dst
+	if err := codec.CheckClientID(clientID); err != nil {
+		return answer(dst, codec.ParamIllegal, err.Error())
 	}
 	body := ctx.PostBody()
-	if jsonBodyTooLarge(ctx, op, body) {
-		return codec.AppendErrorResponse(dst, codec.ParamIllegal, bodyTooLargeMsg)
+	if jsonBodyTooLarge(ctx, st.op, body) {
+		return answer(dst, codec.ParamIllegal, bodyTooLargeMsg)
 	}
 	// Not the RequestCtx: it must not outlive the handler, and its Done
 	// is the server's, not the request's. Engine calls are bounded by the
 	// engine's own timeouts.
 	c := context.Background()
-	switch string(op) {
-	case "pay":
+	switch st.op {
+	case opPay:
 		if isMultipartForm(ctx) {
 			return s.servePayImage(c, ctx, st, clientID, dst)
 		}
 		if err := codec.ParsePay(body, &st.pay); err != nil {
-			return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
+			return answer(dst, codec.ParamIllegal, err.Error())
 		}
-		if dst, ok := s.checkPay(dst, clientID, &st.pay); !ok {
-			return dst
+		if rc, msg := s.checkPay(clientID, &st.pay); rc != codec.ResultNone {
+			return answer(dst, rc, msg)
 		}
 		st.walletWait = s.eng.Pay(c, clientID, &st.pay, &st.view)
-		return codec.AppendPayResponse(dst, &st.view)
-	case "inquiryPayment":
+		return codec.AppendPayResponse(dst, &st.view), written(st.view.ResultCode)
+	case opInquiryPayment:
 		if err := codec.ParseIDRequest(body, &st.id); err != nil {
-			return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
+			return answer(dst, codec.ParamIllegal, err.Error())
 		}
 		if rc := s.eng.Inquire(c, clientID, &st.id, &st.view); rc != codec.Success {
-			return codec.AppendErrorResponse(dst, rc, "")
+			return answer(dst, rc, "")
 		}
-		return codec.AppendInquiryPaymentResponse(dst, &st.view)
-	case "cancel":
+		return codec.AppendInquiryPaymentResponse(dst, &st.view), codec.Success
+	case opCancel:
 		if err := codec.ParseIDRequest(body, &st.id); err != nil {
-			return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
+			return answer(dst, codec.ParamIllegal, err.Error())
 		}
 		r := s.eng.Cancel(c, clientID, &st.id)
 		st.walletWait = r.WalletWait
-		return codec.AppendCancelResponse(dst, r.Result, r.Message, r.PaymentID, r.PaymentRequestID, r.CancelTime)
-	case "refund":
+		return codec.AppendCancelResponse(dst, r.Result, r.Message, r.PaymentID, r.PaymentRequestID, r.CancelTime), written(r.Result)
+	case opRefund:
 		if err := codec.ParseRefund(body, &st.ref); err != nil {
-			return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
+			return answer(dst, codec.ParamIllegal, err.Error())
 		}
-		if dst, ok := s.checkRefund(dst, clientID, &st.ref); !ok {
-			return dst
+		if rc, msg := s.checkRefund(clientID, &st.ref); rc != codec.ResultNone {
+			return answer(dst, rc, msg)
 		}
 		st.walletWait = s.eng.Refund(c, clientID, &st.ref, &st.rview)
-		return codec.AppendRefundResponse(dst, &st.rview)
-	case "inquiryRefund":
+		return codec.AppendRefundResponse(dst, &st.rview), written(st.rview.ResultCode)
+	case opInquiryRefund:
 		if err := codec.ParseInquiryRefund(body, &st.iref); err != nil {
-			return codec.AppendErrorResponse(dst, codec.ParamIllegal, err.Error())
+			return answer(dst, codec.ParamIllegal, err.Error())
 		}
 		if rc := s.eng.InquireRefund(c, clientID, &st.iref, &st.rview); rc != codec.Success {
-			return codec.AppendErrorResponse(dst, rc, "")
+			return answer(dst, rc, "")
 		}
-		return codec.AppendInquiryRefundResponse(dst, &st.rview)
+		return codec.AppendInquiryRefundResponse(dst, &st.rview), codec.Success
 	}
-	return codec.AppendErrorResponse(dst, codec.InvalidAPI, "no API is defined at this path")
+	return answer(dst, codec.InvalidAPI, "no API is defined at this path")
 }

@@ -45,6 +45,15 @@ type Options struct {
 	// as soon as the previous sync is done: group commit still happens,
 	// since appends arriving during an fsync share the next one.
 	WALMinSyncInterval time.Duration
+	// BackgroundSync makes every unsynced Append durable soon without its
+	// caller waiting: a goroutine then commits a synced empty record
+	// (unless one is already on its way), and since the WAL is written in
+	// order, that fsync covers the Append. The window in which a crash
+	// can lose an unsynced Append is then one fsync (plus
+	// WALMinSyncInterval) instead of "until the next synced Append",
+	// which an idle node may not make for hours. At rate the record rides
+	// on the fsyncs the synced Appends make anyway.
+	BackgroundSync bool
 	// CompactChunk is how many age-index entries Compact examines while it
 	// holds the journal's exclusive lock.
 	CompactChunk int

@@ -38,6 +38,12 @@ type Pebble struct {
 	// read-check-write must not straddle a newer notification's write.
 	outbox sync.RWMutex
 	filter keyFilter // index keys present (pebble_shared.go)
+
+	// Options.BackgroundSync: syncLoop's wake-up (buffered, one),
+	// whether a sync is already asked for, and its stop.
+	syncNudge   chan struct{}
+	syncPending atomic.Bool
+	syncStop    chan struct{}
 }
 
 // scratch is an Append's reusable key and value buffers.
@@ -79,7 +85,45 @@ func Open(dir string, opts Options) (*Pebble, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("journal: reading the index: %w", err)
 	}
+	if opts.BackgroundSync {
+		p.syncNudge, p.syncStop = make(chan struct{}, 1), make(chan struct{})
+		go p.syncLoop()
+	}
 	return p, nil
+}
+
+// syncSoon asks syncLoop for a WAL fsync, unless one is already asked for
+// and not yet started.
+func (p *Pebble) syncSoon() {
+	if p.syncNudge != nil && p.syncPending.CompareAndSwap(false, true) {
+		select {
+		case p.syncNudge <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// syncLoop is Options.BackgroundSync: for each request, one synced empty
+// commit, which makes every earlier write durable. A failure is latched
+// like any commit's; the next Append reports it.
+func (p *Pebble) syncLoop() {
+	for {
+		select {
+		case <-p.syncStop:
+			return
+		case <-p.syncNudge:
+		}
+		p.syncPending.Store(false)
+		p.mu.RLock()
+		if !p.closed && p.fs.failed() == nil {
+			pb := p.db.NewBatch()
+			_ = pb.LogData(nil, nil)
+			if err := p.commit(pb, pebble.Sync); errors.Is(err, engine.ErrJournalFailed) {
+				p.fs.notify()
+			}
+		}
+		p.mu.RUnlock()
+	}
 }
 
 // openDB is pebble.Open, with a Fatalf during recovery returned as an
@@ -248,11 +292,14 @@ func (p *Pebble) append(b *engine.Batch, sync bool) error {
 		// the commit go through the WAL and its fsync.
 		_ = pb.LogData(nil, nil)
 	}
-	wo := pebble.NoSync
 	if sync {
-		wo = pebble.Sync
+		return p.commit(pb, pebble.Sync)
 	}
-	return p.commit(pb, wo)
+	err := p.commit(pb, pebble.NoSync)
+	if err == nil {
+		p.syncSoon()
+	}
+	return err
 }
 
 // commit commits pb and latches any failure, on the calling goroutine
@@ -585,6 +632,9 @@ func refundsDone(xit, rit *pebble.Iterator, id string, before time.Time, ref *en
 func (p *Pebble) Close() error {
 	if !p.closing.CompareAndSwap(false, true) {
 		return nil
+	}
+	if p.syncStop != nil {
+		close(p.syncStop)
 	}
 	done := make(chan error, 1)
 	go func() {

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -253,10 +254,19 @@ func walFaultConcurrent(t *testing.T, kinds []errorfs.OpKind, detach bool) {
 	var started, returned atomic.Int64
 	var mu sync.Mutex
 	var errs []error
+	// Each writer makes preArm appends, then waits for the fault to be
+	// armed: the first memtable (256 KiB) must not fill up before it is,
+	// as a WAL rotation after a WAL failure makes Pebble end the process
+	// (see doc.go, Fail-stop), however slowly this goroutine is scheduled.
+	const preArm = 3
+	armed := make(chan struct{})
 	for w := range writers {
 		go func() {
 			defer returned.Add(1)
 			for i := 0; ; i++ {
+				if i == preArm {
+					<-armed
+				}
 				id := fmt.Sprintf("w%02d-%04d", w, i)
 				started.Add(1)
 				if err := j.Append(context.Background(), batchOf(id), true); err != nil {
@@ -269,13 +279,11 @@ func walFaultConcurrent(t *testing.T, kinds []errorfs.OpKind, detach bool) {
 			}
 		}()
 	}
-	// Armed early: the first memtable (256 KiB) must not fill up, as a
-	// WAL rotation after a WAL failure makes Pebble end the process (see
-	// doc.go, Fail-stop).
-	for started.Load() < 200 {
+	for started.Load() < writers*preArm {
 		time.Sleep(time.Millisecond)
 	}
 	faults.armed.Store(true)
+	close(armed)
 	wait := 3 * time.Second
 	if detach {
 		wait = 20 * time.Second
@@ -610,5 +618,38 @@ func TestPebbleWALFaultOnDisk(t *testing.T) {
 				t.Fatalf("after restart: %v", keys(l.Payments))
 			}
 		})
+	}
+}
+
+// With BackgroundSync an unsynced Append becomes durable with no further
+// Append: a crash that keeps only synced data (the unsynced tail dropped
+// whole) still has it. Without it, the same crash loses it (the control:
+// nothing else syncs the WAL here).
+func TestPebbleBackgroundSync(t *testing.T) {
+	for _, bg := range []bool{false, true} {
+		mem := vfs.NewCrashableMem()
+		j := openPebble(t, "/j", journal.Options{FS: mem, BackgroundSync: bg})
+		appendOK(t, j, batchOf("s1"))
+		if err := j.Append(context.Background(), batchOf("u1"), false); err != nil {
+			t.Fatal(err)
+		}
+		survives := func() bool {
+			c := openPebble(t, "/j", journal.Options{FS: mem.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})})
+			defer c.Close()
+			l := load(t, c)
+			checkSynced(t, l, []string{"s1"})
+			return l.Payments["u1"] != nil
+		}
+		got := survives()
+		for deadline := time.Now().Add(5 * time.Second); bg && !got && time.Now().Before(deadline); {
+			runtime.Gosched()
+			got = survives()
+		}
+		if got != bg {
+			t.Errorf("BackgroundSync %v: the unsynced append survives a crash: %v", bg, got)
+		}
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -52,24 +52,6 @@ func (e Endpoint) String() string {
 	return endpointNames[e]
 }
 
-// EndpointOf maps an API operation name (the path after the payments
-// prefix) to its Endpoint. It does not allocate.
-func EndpointOf(op []byte) Endpoint {
-	switch string(op) {
-	case "pay":
-		return EndpointPay
-	case "inquiryPayment":
-		return EndpointInquiryPayment
-	case "cancel":
-		return EndpointCancel
-	case "refund":
-		return EndpointRefund
-	case "inquiryRefund":
-		return EndpointInquiryRefund
-	}
-	return EndpointOther
-}
-
 // resultNoneLabel is the result label for responses without a readable
 // resultCode (ResultNone, or a body that is not an Antom result).
 const resultNoneLabel = "NONE"
@@ -152,27 +134,6 @@ func (l *Lane) Shed(r ShedReason) {
 		return
 	}
 	l.shed[r].Inc()
-}
-
-// resultKey is how every lane response body starts (codec.AppendResult
-// inside {"result":...}).
-const resultKey = `{"result":{"resultCode":"`
-
-// ResultOf reads the resultCode from the start of a lane response body
-// without allocating; ResultNone when the body does not start with an
-// Antom result.
-func ResultOf(body []byte) codec.ResultCode {
-	if len(body) < len(resultKey) || string(body[:len(resultKey)]) != resultKey {
-		return codec.ResultNone
-	}
-	rest := body[len(resultKey):]
-	for i := 0; i < len(rest) && i <= codec.MaxResultCodeLen; i++ {
-		if rest[i] == '"' {
-			rc, _ := codec.LookupResult(rest[:i])
-			return rc
-		}
-	}
-	return codec.ResultNone
 }
 
 // RegisterEngine registers engine and identification gauges and counters

@@ -98,8 +98,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("mpp: config %s: AcquirerID and PSPID are limited to %d bytes", c.Name, codec.MaxShortFieldLen)
 	case (c.Signer == nil) != (c.Verifier == nil):
 		return fmt.Errorf("mpp: config %s: signing needs both paycode's private key and the wallet's public key", c.Name)
-	case c.Signer != nil && (c.ClientID == "" || len(c.ClientID) > 128):
-		return fmt.Errorf("mpp: config %s: signing needs a ClientID of 1 to 128 bytes", c.Name)
+	case c.Signer != nil && (c.ClientID == "" || len(c.ClientID) > codec.MaxClientIDLen):
+		return fmt.Errorf("mpp: config %s: signing needs a ClientID of 1 to %d bytes", c.Name, codec.MaxClientIDLen)
 	}
 	if err := c.Breaker.Validate(); err != nil {
 		return fmt.Errorf("mpp: config %s: %w", c.Name, err)

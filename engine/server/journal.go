@@ -75,7 +75,10 @@ func (c JournalConfig) String() string {
 func OpenJournal(ctx context.Context, c JournalConfig) (engine.SharedJournal, []byte, error) {
 	switch {
 	case c.DSN == "":
-		j, err := journal.Open(c.Dir, journal.Options{Logger: c.Logger, WALMinSyncInterval: max(0, c.SyncWindow)})
+		// BackgroundSync: an outcome written without waiting for its
+		// fsync (engine.Config.AsyncOutcomes) is durable within one fsync
+		// all the same, on an idle node too.
+		j, err := journal.Open(c.Dir, journal.Options{Logger: c.Logger, WALMinSyncInterval: max(0, c.SyncWindow), BackgroundSync: true})
 		if err != nil {
 			return nil, nil, lockedBy(c.Dir, err)
 		}

@@ -122,7 +122,8 @@ func TestKillRestart(t *testing.T) {
 		}
 	}()
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	// About 4 s a cycle on a quiet machine; room for a loaded one.
+	ctx, cancel := context.WithTimeout(context.Background(), max(15*time.Minute, time.Duration(cycles)*8*time.Second))
 	defer cancel()
 	r := startRig(ctx, t, seed)
 	dir, bin, sim, merchant := r.dir, r.bin, r.sim, r.merchant

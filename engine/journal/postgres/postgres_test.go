@@ -65,14 +65,16 @@ func schemaFor(t testing.TB) string {
 	return s
 }
 
-// open opens node's store on t's schema, closed when t ends.
+// open opens node's store on t's schema, closed when t ends. Its call
+// timeout is long: these tests check what is stored, and a busy machine
+// running them under -race must not turn a slow claim into an outage.
 func open(t testing.TB, node string, ttl time.Duration) *postgres.Store {
 	t.Helper()
 	d := dsn(t)
 	schema := schemaFor(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := postgres.Open(ctx, d, postgres.Options{Node: node, LeaseTTL: ttl, Schema: schema, MaxConns: 8, Logger: quiet})
+	s, err := postgres.Open(ctx, d, postgres.Options{Node: node, LeaseTTL: ttl, Schema: schema, MaxConns: 8, Logger: quiet, CallTimeout: time.Minute})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
