@@ -233,7 +233,7 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 	}
 	e.failpoint(FailAfterIntent)
 	p.mu.Lock()
-	cancelled := p.cancelWanted
+	cancelled := p.st.closeWanted()
 	p.mu.Unlock()
 	if cancelled {
 		// A lane's cancel of this request came between the intent and
@@ -248,7 +248,7 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 	e.failpoint(FailAfterOutcome)
 	p.mu.Lock()
 	p.viewLocked(out, false)
-	lost := p.lost || p.unsaved
+	lost := p.st.owner == ownerLost || p.unsaved
 	p.mu.Unlock()
 	if e.failed.Load() || lost {
 		// The outcome could not be made durable: do not tell the lane it
@@ -274,11 +274,10 @@ func (e *Engine) abort(p *payment, key []byte) {
 
 // abortLocked marks p as never stored. Caller holds p.mu.
 func (p *payment) abortLocked() {
-	p.aborted = true
 	// A lane that found p just before it left the indexes (a cancel, say)
-	// must not write it: it was never stored, or (several nodes) the
-	// request belongs to a payment another node stored.
-	p.leaseGone, p.lost = true, true
+	// must not write it (evAbort: ownerLost): it was never stored, or
+	// (several nodes) the request belongs to a payment another node stored.
+	p.to(evAbort)
 	p.status, p.result, p.msg = codec.StatusNone, codec.UnknownException, "the journal could not record the payment"
 }
 
@@ -298,7 +297,7 @@ func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.Pay
 	e.awaitDispatched(ctx, p)
 	p.mu.Lock()
 	p.viewLocked(out, false)
-	aborted := p.aborted
+	aborted := p.st.stage == stageAborted
 	p.mu.Unlock()
 	if aborted && !e.failed.Load() {
 		// The first request lost its claim to a payment another node
@@ -350,13 +349,12 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 	now := e.clock.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.final() || p.cancelWanted {
+	if p.final() || p.st.closeWanted() {
 		// Closed here, or being closed: a success reported now must not
 		// stand. A pending cancel reverses it; after a confirmed close,
 		// reverse again (the wallet's cancel is idempotent).
 		if err == nil && res.Outcome == OutcomeSuccess && p.status != codec.StatusSuccess {
-			if p.final() && !p.reverse {
-				p.reverse = true
+			if p.final() && p.to(evReverse) {
 				e.stats.Reversals.Add(1)
 				e.persistLocked(context.Background(), p, nil, true)
 			}
@@ -365,7 +363,7 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 		return
 	}
 	if inquiry && err == nil {
-		p.recovered = false // the wallet answered: deadlines apply again
+		p.to(evConfirm) // the wallet answered: deadlines apply again
 	}
 	if err != nil {
 		if !inquiry && errors.Is(err, ErrNotSent) {
@@ -384,8 +382,7 @@ func (e *Engine) applyWallet(p *payment, res WalletResult, err error, inquiry bo
 	if inquiry && res.Outcome == OutcomeNotFound && now.Sub(p.created) > 2*e.cfg.PayTimeout {
 		// The pay call ended long ago and the wallet has no such payment:
 		// it never arrived. Close it now rather than poll to the deadline.
-		p.cancelWanted = true
-		p.closeAs = codec.StatusFail
+		p.to(evExpire)
 		if e.persistLocked(context.Background(), p, nil, true) != nil {
 			return
 		}

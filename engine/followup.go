@@ -99,16 +99,15 @@ func (e *Engine) pollDelay(attempt int) time.Duration {
 // and skipped when popped.
 func (e *Engine) scheduleLocked(p *payment, now time.Time) {
 	due := now.Add(e.pollDelay(p.attempt))
-	if !p.cancelWanted && !p.reverse && due.After(p.deadline) {
+	if !p.st.closeWanted() && p.st.closing != closeReverse && due.After(p.deadline) {
 		due = p.deadline
 	}
-	if p.cancelWanted && p.closeAs == codec.StatusFail && p.attempt == 0 {
+	if p.st.closeWanted() && p.st.closeAs() == codec.StatusFail && p.attempt == 0 {
 		due = now // closing a payment the wallet never got: at once
 	}
-	if p.queued && !due.Before(p.due) {
+	if !p.due.IsZero() && !due.Before(p.due) {
 		return
 	}
-	p.queued = true
 	p.due = due
 	e.fu.push(fuItem{due: due, p: p})
 }
@@ -252,12 +251,12 @@ func (e *Engine) followPayment(ctx context.Context, it fuItem) {
 	p := it.p
 	now := e.clock.Now()
 	p.mu.Lock()
-	if !p.queued || !it.due.Equal(p.due) {
+	if p.due.IsZero() || !it.due.Equal(p.due) {
 		p.mu.Unlock() // stale entry: a sooner one replaced it
 		return
 	}
-	p.queued = false
-	if (p.final() && !p.reverse && !p.cancelWanted) || !e.ownedLocked(p) {
+	p.due = time.Time{} // not queued
+	if (p.final() && p.st.closing != closeReverse && !p.st.closeWanted()) || !e.ownedLocked(p) {
 		p.mu.Unlock()
 		return
 	}
@@ -265,16 +264,15 @@ func (e *Engine) followPayment(ctx context.Context, it fuItem) {
 	// wallet has answered an inquiry about it (applyWallet clears the
 	// flag): its outcome may have been lost in the crash, and a success
 	// the lane was told must not be reversed.
-	if !p.final() && !p.cancelWanted && !now.Before(p.deadline) && !p.recovered {
+	if !p.final() && !p.st.closeWanted() && !now.Before(p.deadline) && p.st.origin != originAdoptedUnconfirmed {
 		// Deadline: stop waiting for the user and close it at the wallet.
-		p.cancelWanted = true
-		p.closeAs = codec.StatusFail
+		p.to(evExpire)
 		if err := e.persistLocked(ctx, p, nil, true); err != nil {
 			p.mu.Unlock()
 			return // fail-stop; recovery closes it after the restart
 		}
 	}
-	cancel := p.cancelWanted || p.reverse
+	cancel := p.st.closeWanted() || p.st.closing == closeReverse
 	p.attempt++
 	p.followUps++
 	p.mu.Unlock()
@@ -306,10 +304,10 @@ func (e *Engine) applyCancel(p *payment, res WalletResult, err error) codec.Resu
 		if err != nil {
 			e.stats.WalletError.Add(1)
 		}
-		if err == nil && res.Outcome == OutcomeFail && !p.reverse && p.status == codec.StatusSuccess {
+		if err == nil && res.Outcome == OutcomeFail && p.st.closing != closeReverse && p.status == codec.StatusSuccess {
 			// The wallet refuses to reverse a success (its own window):
 			// the payment stays paid; the lane must refund.
-			p.cancelWanted = false
+			p.to(evClosed)
 			e.persistLocked(context.Background(), p, nil, true)
 			return res.Code.AsFailure()
 		}
@@ -320,11 +318,11 @@ func (e *Engine) applyCancel(p *payment, res WalletResult, err error) codec.Resu
 		}
 		return codec.ProcessFail
 	}
-	p.reverse = false
-	if p.cancelWanted {
-		p.cancelWanted = false
+	wanted, as := p.st.closeWanted(), p.st.closeAs()
+	p.to(evClosed) // a reversal, or the close it was asked
+	if wanted {
 		p.cancelledAt = now
-		if p.closeAs == codec.StatusFail {
+		if as == codec.StatusFail {
 			p.status = codec.StatusFail
 			p.result = codec.OrderIsClosed
 			p.msg = "the payment was not confirmed in time and was closed"

@@ -195,7 +195,7 @@ func (e *Engine) healJournal(ctx context.Context) bool {
 // payment is another node's now, and this node forgets it).
 func (e *Engine) settleUnsaved(ctx context.Context, p *payment) error {
 	p.mu.Lock()
-	if p.leaseGone || p.lost {
+	if p.st.owner != ownerHeld {
 		p.unsaved, p.unsure = false, unsureNone
 		p.mu.Unlock()
 		return nil
@@ -212,7 +212,8 @@ func (e *Engine) settleUnsaved(ctx context.Context, p *payment) error {
 			fallthrough
 		case err == nil && !ok:
 			p.mu.Lock()
-			p.unsure, p.leaseGone = unsureNone, true // another node's (or gone): forgotten at the sweep
+			p.unsure = unsureNone
+			p.to(evRelease) // another node's (or gone): forgotten at the sweep
 			p.mu.Unlock()
 		case err == nil:
 			e.acquireMu.Lock()
@@ -260,7 +261,7 @@ func (e *Engine) settleClaimLocked(ctx context.Context, p *payment) error {
 	// (viewLocked, Inquire, cancelOwned): it is closed as never sent.
 	p.status, p.result = codec.StatusFail, codec.ProcessFail
 	p.msg = "not sent to the wallet: the journal was unavailable; nothing was charged"
-	p.cancelWanted, p.closeAs = false, codec.StatusNone
+	p.to(evClosed)
 	err = e.persistLocked(ctx, p, nil, true)
 	p.mu.Unlock()
 	if errors.Is(err, ErrLeaseLost) {
@@ -272,10 +273,10 @@ func (e *Engine) settleClaimLocked(ctx context.Context, p *payment) error {
 // requeueLocked queues a follow-up for p if it has wallet work that a
 // failed write left unscheduled (a cancel, say). Caller holds p.mu.
 func (e *Engine) requeueLocked(p *payment) {
-	if p.queued || p.wallet == nil || !p.dispatchDone || !(p.cancelWanted || p.reverse || !p.final()) {
+	if !p.due.IsZero() || p.wallet == nil || p.st.stage == stageDispatching || !(p.st.closeWanted() || p.st.closing == closeReverse || !p.final()) {
 		return
 	}
 	now := e.clock.Now()
-	p.queued, p.due = true, now
+	p.due = now
 	e.fu.push(fuItem{due: now, p: p})
 }

@@ -40,7 +40,7 @@ const sharedPoll = 20 * time.Millisecond
 // the lease under a concurrent one). A pending notification is not the
 // payment's work: the journal's outbox holds it. Caller holds p.mu.
 func (p *payment) heldLocked() bool {
-	if !p.final() || p.cancelWanted || p.reverse || p.ops > 0 {
+	if !p.final() || p.st.closeWanted() || p.st.closing == closeReverse || p.ops > 0 {
 		return true
 	}
 	for _, r := range p.refunds {
@@ -55,7 +55,7 @@ func (p *payment) heldLocked() bool {
 // (nothing was pending) that has work again — a wallet's late answer, say
 // — unless another node has it or changed it since. Caller holds p.mu.
 func (e *Engine) reacquireLocked(ctx context.Context, p *payment) error {
-	if p.lost {
+	if p.st.owner == ownerLost {
 		return ErrLeaseLost
 	}
 	cur, found := e.payByID.get([]byte(p.id))
@@ -66,7 +66,7 @@ func (e *Engine) reacquireLocked(ctx context.Context, p *payment) error {
 	if err != nil || !ok || l.Payment.Version != p.version {
 		return ErrLeaseLost
 	}
-	p.leaseGone = false
+	p.to(evReacquire)
 	if !found {
 		e.payByReq.put(indexKey(p.clientID, p.requestID), p)
 		e.payByID.put(p.id, p)
@@ -77,7 +77,7 @@ func (e *Engine) reacquireLocked(ctx context.Context, p *payment) error {
 
 // ownedLocked reports whether this node may work on p. Caller holds p.mu.
 func (e *Engine) ownedLocked(p *payment) bool {
-	return !p.leaseGone
+	return p.st.owner == ownerHeld
 }
 
 // owned is ownedLocked taking p's lock.
@@ -198,10 +198,18 @@ func (e *Engine) paymentFromRecord(r *PaymentRecord) *payment {
 		settlement: r.Settlement, walletName: r.Wallet, wallet: e.wallet[r.Wallet],
 		created: r.Created, deadline: r.Deadline, notifyURL: r.NotifyURL,
 		status: r.Status, result: r.Result, msg: r.Message, paidAt: r.PaidAt, cancelledAt: r.CancelledAt,
-		customerID: r.CustomerID, brand: r.Brand, cancelWanted: r.CancelWanted, closeAs: r.CloseAs,
-		reverse: r.Reverse, refunded: r.Refunded, version: r.Version, updated: r.Updated,
-		voided: r.Voided, dispatchDone: true, notifiedStatus: r.Status,
-		reported: r.Final(), wasRecovered: true,
+		customerID: r.CustomerID, brand: r.Brand,
+		refunded: r.Refunded, version: r.Version, updated: r.Updated,
+		voided: r.Voided, notifiedStatus: r.Status,
+		st: state{stage: stageOpen, closing: closingOf(r), origin: originAdopted},
+	}
+	switch {
+	case r.Final():
+		p.st.stage = stageReported
+	case !p.final() && p.st.closing == closeNone:
+		// Unfinished: its outcome may have died with the node that wrote
+		// it; no deadline cancel before the wallet answers an inquiry.
+		p.st.origin = originAdoptedUnconfirmed
 	}
 	p.codeMasked.n = uint8(copy(p.codeMasked.b[:], r.CodeMasked))
 	p.maskedStr = r.CodeMasked
@@ -225,7 +233,7 @@ func refundFromRecord(rr *RefundRecord, p *payment) *refund {
 func (e *Engine) adopt(l *Leased, now time.Time) *payment {
 	if old, ok := e.payByID.get([]byte(l.Payment.PaymentID)); ok {
 		old.mu.Lock()
-		old.leaseGone = true
+		old.to(evRelease)
 		old.mu.Unlock()
 		e.forget(old)
 	}
@@ -255,12 +263,10 @@ func (e *Engine) adopt(l *Leased, now time.Time) *payment {
 		// before carrying it out: it is this node's to do now.
 		e.cancelHandedOverLocked(context.Background(), p, now)
 	}
-	if !p.final() || p.cancelWanted || p.reverse {
+	if !p.final() || p.st.closeWanted() || p.st.closing == closeReverse {
 		if p.wallet == nil {
 			e.log.Error("taken-over payment's wallet is not configured here; it cannot be settled", "payment_id", p.id, "wallet", p.walletName)
 		} else {
-			p.recovered = !p.final() && !p.cancelWanted
-			p.queued = true
 			p.due = now
 			e.fu.push(fuItem{due: now, p: p})
 		}
@@ -355,7 +361,7 @@ func (e *Engine) endOp(ctx context.Context, p *payment) func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		p.ops--
-		if p.ops == 0 && !p.leaseGone && p.dispatchDone && !p.heldLocked() {
+		if p.ops == 0 && p.st.owner == ownerHeld && p.st.stage != stageDispatching && !p.heldLocked() {
 			e.persistLocked(context.WithoutCancel(ctx), p, nil, false)
 		}
 	}
@@ -368,14 +374,14 @@ func (e *Engine) endOp(ctx context.Context, p *payment) func() {
 func (e *Engine) sweep(ctx context.Context) {
 	e.payByID.each(func(_ string, p *payment) {
 		p.mu.Lock()
-		if !p.leaseGone && p.dispatchDone && p.ops == 0 && !p.heldLocked() {
+		if p.st.owner == ownerHeld && p.st.stage != stageDispatching && p.ops == 0 && !p.heldLocked() {
 			if p.idleTicks++; p.idleTicks > 1 {
 				e.persistLocked(ctx, p, nil, false)
 			}
 		} else {
 			p.idleTicks = 0
 		}
-		gone := p.leaseGone
+		gone := p.st.owner != ownerHeld
 		p.mu.Unlock()
 		if gone {
 			e.forget(p)
@@ -576,18 +582,16 @@ func (e *Engine) cancelHandedOver(ctx context.Context, p *payment) {
 // cancelHandedOverLocked is cancelHandedOver with p.mu held: also used by
 // adopt for a cancel handed to an owner that died before carrying it out.
 func (e *Engine) cancelHandedOverLocked(ctx context.Context, p *payment, now time.Time) {
-	if !e.cancellableLocked(p, now) || (p.cancelWanted && p.closeAs == codec.StatusCancelled) {
+	if !e.cancellableLocked(p, now) || (p.st.closeWanted() && p.st.closeAs() == codec.StatusCancelled) {
 		return
 	}
-	p.cancelWanted = true
-	p.closeAs = codec.StatusCancelled
+	p.to(evCancel)
 	if e.persistLocked(ctx, p, nil, true) != nil {
 		return
 	}
-	if p.queued && !p.due.After(now) {
+	if !p.due.IsZero() && !p.due.After(now) {
 		return
 	}
-	p.queued = true
 	p.due = now
 	e.fu.push(fuItem{due: now, p: p})
 }
@@ -655,7 +659,7 @@ func (e *Engine) refundTarget(ctx context.Context, clientID []byte, req *codec.R
 // reservation in memory and answers from the stored one. Caller holds p.mu.
 func (e *Engine) claimRefundLocked(ctx context.Context, p *payment, r *refund, req *codec.RefundRequest, out *codec.RefundView) error {
 	now := e.clock.Now()
-	if p.leaseGone && e.reacquireLocked(ctx, p) != nil {
+	if p.st.owner != ownerHeld && e.reacquireLocked(ctx, p) != nil {
 		// Released (a concurrent refund finished meanwhile) and taken by
 		// another node since, or changed there.
 		p.refunded -= r.amount.Value
@@ -696,7 +700,7 @@ func (e *Engine) claimRefundLocked(ctx context.Context, p *payment, r *refund, r
 	r.status, r.result = codec.StatusFail, codec.UnknownException
 	switch {
 	case err != nil && errors.Is(err, ErrLeaseLost):
-		p.leaseGone = true
+		p.to(evRelease)
 		out.ResultCode, out.ResultMessage = codec.UnknownException, "the payment moved to another node; retry the same request"
 	case err != nil && e.journalTransient(err):
 		if errors.Is(err, ErrOutcomeUnknown) {

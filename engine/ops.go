@@ -95,7 +95,7 @@ func (e *Engine) cancelOwned(ctx context.Context, p *payment) CancelResult {
 	now := e.clock.Now()
 	p.mu.Lock()
 	switch {
-	case p.aborted:
+	case p.st.stage == stageAborted:
 		// Never stored (found just before it left the indexes): ask again.
 		p.mu.Unlock()
 		return CancelResult{Result: codec.UnknownException, Message: "retry the cancel"}
@@ -126,9 +126,7 @@ func (e *Engine) cancelOwned(ctx context.Context, p *payment) CancelResult {
 			return res
 		}
 	}
-	if !p.cancelWanted || p.closeAs != codec.StatusCancelled {
-		p.cancelWanted = true
-		p.closeAs = codec.StatusCancelled
+	if p.to(evCancel) {
 		// Durable before the wallet is asked: after a crash, recovery
 		// finishes the cancel instead of leaving the payment to stand.
 		if err := e.persistLocked(ctx, p, nil, true); err != nil {
@@ -195,13 +193,13 @@ func (e *Engine) Refund(ctx context.Context, clientID []byte, req *codec.RefundR
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		switch {
-		case p.recovered && p.status == codec.StatusProcessing && !p.cancelWanted:
+		case p.st.origin == originAdoptedUnconfirmed && p.status == codec.StatusProcessing && !p.st.closeWanted():
 			// Its outcome may have been lost in a crash (a success is not
 			// synced before the lane hears it, see Config.AsyncOutcomes)
 			// and the wallet has not answered recovery's inquiry yet: the
 			// lane may have been told SUCCESS, so a final F would be wrong.
 			refuse, refuseMsg = codec.UnknownException, "the payment's outcome is being confirmed with the wallet after a restart: send the same refund again shortly"
-		case p.status != codec.StatusSuccess || p.cancelWanted:
+		case p.status != codec.StatusSuccess || p.st.closeWanted():
 			refuse, refuseMsg = codec.OrderStatusInvalid, "only a successful payment can be refunded"
 		case req.Amount.Currency != p.amount.Currency:
 			refuse, refuseMsg = codec.CurrencyNotSupport, "refundAmount.currency must be the payment's currency"

@@ -37,10 +37,10 @@ func (o *FinishedPayment) Duration() time.Duration { return o.Finished.Sub(o.Cre
 // reportLocked logs p's final state once and hands it to OnOutcome.
 // Caller holds p.mu and p is final with nothing pending.
 func (e *Engine) reportLocked(p *payment, now time.Time) {
-	if p.reported {
+	if p.st.stage == stageReported {
 		return
 	}
-	p.reported = true
+	p.to(evReport)
 	logOn := e.log.Enabled(context.Background(), slog.LevelInfo)
 	if !logOn && e.cfg.OnOutcome == nil {
 		return
@@ -48,7 +48,7 @@ func (e *Engine) reportLocked(p *payment, now time.Time) {
 	o := FinishedPayment{
 		PaymentID: p.id, ClientID: p.clientID, RequestID: p.requestID, Wallet: p.walletName,
 		Code: p.maskedLocked(), Amount: p.amount, Status: p.status, Result: p.result,
-		Message: p.msg, Created: p.created, Finished: now, FollowUps: p.followUps, Recovered: p.wasRecovered,
+		Message: p.msg, Created: p.created, Finished: now, FollowUps: p.followUps, Recovered: p.st.origin != originNew,
 	}
 	if logOn {
 		e.log.LogAttrs(context.Background(), slog.LevelInfo, "payment finished",

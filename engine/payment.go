@@ -32,11 +32,14 @@ type payment struct {
 	voided bool
 
 	mu sync.Mutex
-	// dispatchDone is set when the first pay call to the wallet returned;
+	// st is the payment's state besides its status (state.go): where it
+	// is in its life, whether this node owns it, what closing is wanted,
+	// where this copy came from. It changes only through p.to.
+	st state
 	// dispatchWait is made (lazily: most payments never see a duplicate)
-	// by a concurrent duplicate that waits for that answer instead of
-	// dispatching again, and closed by the dispatcher.
-	dispatchDone bool
+	// by a concurrent duplicate that waits for the first pay's answer
+	// instead of dispatching again; p.to closes it when the payment
+	// leaves stageDispatching.
 	dispatchWait chan struct{}
 
 	status      codec.PaymentStatus
@@ -46,47 +49,21 @@ type payment struct {
 	cancelledAt time.Time
 	customerID  string
 	brand       string
-	// cancelWanted: the payment must end closed at its wallet (lane cancel
-	// or deadline); a success reported after this is not accepted but
-	// reversed. closeAs is the final state once the wallet confirms:
-	// CANCELLED for a lane cancel, FAIL/ORDER_IS_CLOSED for the deadline.
-	cancelWanted bool
-	closeAs      codec.PaymentStatus
-	// reverse: the wallet reported a success after the payment was closed
-	// here; the follow-up cancels (reverses) it at the wallet again.
-	reverse bool
-	// queued: an entry for this payment is in the follow-up queue.
-	queued  bool
+	// due is when its entry in the follow-up queue is due; zero when it
+	// has none.
 	due     time.Time
 	attempt int
-	// version counts journal writes of this payment; aborted marks a
-	// payment whose intent could not be journaled (never dispatched).
+	// version counts journal writes of this payment.
 	version uint64
 	updated time.Time // last journal write
-	aborted bool
-	// recovered: loaded from the journal unfinished; it is not cancelled
-	// at its deadline until the wallet has answered an inquiry, so an
-	// outcome the lane already saw (its write lost in a crash) is found
-	// again.
-	recovered bool
 	// notifiedStatus is the final status last written to the journal's
 	// outbox for notification.
 	notifiedStatus codec.PaymentStatus
 	// refunded is the sum of refunds that succeeded or are in process; it
 	// never exceeds amount.Value.
-	refunded int64
-	refunds  []*refund
-	// reported: the final state was logged and handed to OnOutcome;
-	// followUps counts follow-up wallet calls; wasRecovered marks a payment
-	// settled after a restart or a takeover.
-	reported     bool
-	followUps    int
-	wasRecovered bool
-	// leaseGone (several nodes): this node released the payment or lost
-	// its lease; it no longer works on it and forgets it at the next lease
-	// tick. lost: a write was refused because another node owns it now.
-	leaseGone bool
-	lost      bool
+	refunded  int64
+	refunds   []*refund
+	followUps int // follow-up wallet calls
 	idleTicks int // lease ticks this node held p with nothing to do
 	// maskedStr is codeMasked as a string, made once by the first journal
 	// write or the final log line (see maskedLocked), not per write.
@@ -106,7 +83,7 @@ type payment struct {
 func (p *payment) waitDispatched() <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.dispatchDone {
+	if p.st.stage != stageDispatching {
 		return nil
 	}
 	if p.dispatchWait == nil {
@@ -115,12 +92,11 @@ func (p *payment) waitDispatched() <-chan struct{} {
 	return p.dispatchWait
 }
 
+// markDispatched records that the first pay call returned (or that none
+// will be made); an aborted or already reported payment stays as it is.
 func (p *payment) markDispatched() {
 	p.mu.Lock()
-	p.dispatchDone = true
-	if p.dispatchWait != nil {
-		close(p.dispatchWait)
-	}
+	p.to(evDispatched)
 	p.mu.Unlock()
 }
 
@@ -164,7 +140,7 @@ func (p *payment) viewLocked(v *codec.PaymentView, withTxns bool) {
 		CustomerID:       p.customerID,
 		WalletName:       p.brand,
 	}
-	if p.status == codec.StatusSuccess && p.cancelWanted {
+	if p.status == codec.StatusSuccess && p.st.closeWanted() {
 		// A cancel of this success is durable and paycode will carry it
 		// out (the follow-up, or recovery after a crash, repeats it until
 		// the wallet answers): the wallet may already have reversed it.

@@ -90,7 +90,7 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 		}
 		return ErrJournalUnavailable
 	}
-	if p.leaseGone {
+	if p.st.owner != ownerHeld {
 		if err := e.reacquireLocked(ctx, p); err != nil {
 			return err
 		}
@@ -101,7 +101,7 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 		r.version++
 	}
 	var notify bool
-	if p.notifyURL != "" && p.final() && !p.cancelWanted && p.notifiedStatus != p.status {
+	if p.notifyURL != "" && p.final() && !p.st.closeWanted() && p.notifiedStatus != p.status {
 		notify = true
 	}
 	pb := batchPool.Get().(*persistBatch)
@@ -142,7 +142,7 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 		if errors.Is(err, ErrLeaseLost) {
 			// Another node took the payment over (this node's lease
 			// expired): it carries on from the database; this node stops.
-			p.leaseGone, p.lost = true, true
+			p.to(evLose)
 			e.log.Warn("payment lease lost to another node; leaving it to that node", "payment_id", p.id)
 			return err
 		}
@@ -155,7 +155,7 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 	}
 	p.unsaved = false
 	if !held {
-		p.leaseGone = true // released: forgotten at the next lease tick
+		p.to(evRelease) // released: forgotten at the next lease tick
 	}
 	if notify {
 		p.notifiedStatus = p.status
@@ -167,7 +167,7 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 
 // maybeReportLocked reports p once it is final with no wallet work left.
 func (e *Engine) maybeReportLocked(p *payment) {
-	if !p.reported && !p.voided && p.final() && !p.cancelWanted && !p.reverse {
+	if p.st.stage != stageReported && !p.voided && p.final() && !p.st.closeWanted() && p.st.closing != closeReverse {
 		e.reportLocked(p, p.updated)
 	}
 }
@@ -192,8 +192,8 @@ func (p *payment) recordLocked(r *PaymentRecord, now time.Time) {
 		Amount: p.amount, MethodType: p.methodType, Scenario: p.scenario, Settlement: p.settlement,
 		Wallet: p.walletName, NotifyURL: p.notifyURL, Created: p.created, Deadline: p.deadline,
 		Status: p.status, Result: p.result, Message: p.msg, PaidAt: p.paidAt, CancelledAt: p.cancelledAt,
-		CustomerID: p.customerID, Brand: p.brand, CancelWanted: p.cancelWanted, CloseAs: p.closeAs,
-		Reverse: p.reverse, Voided: p.voided, Refunded: p.refunded, Updated: now, Version: p.version,
+		CustomerID: p.customerID, Brand: p.brand, CancelWanted: p.st.closeWanted(), CloseAs: p.st.closeAs(),
+		Reverse: p.st.closing == closeReverse, Voided: p.voided, Refunded: p.refunded, Updated: now, Version: p.version,
 	}
 }
 

@@ -51,9 +51,9 @@ func (st *RecoverStats) add(p *payment, l *Leased) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
-	case p.queued:
+	case !p.due.IsZero():
 		st.Pending++
-	case p.wallet == nil && (!p.final() || p.cancelWanted || p.reverse):
+	case p.wallet == nil && (!p.final() || p.st.closeWanted() || p.st.closing == closeReverse):
 		st.NoWallet++
 	}
 }
@@ -66,7 +66,7 @@ func (e *Engine) Compact(ctx context.Context) (int, error) {
 	n := 0
 	e.payByID.each(func(id string, p *payment) {
 		p.mu.Lock()
-		old := p.final() && !p.cancelWanted && !p.reverse && !p.queued && p.updated.Before(before)
+		old := p.final() && !p.st.closeWanted() && p.st.closing != closeReverse && p.due.IsZero() && p.updated.Before(before)
 		for _, r := range p.refunds {
 			if r.status == codec.StatusProcessing {
 				old = false

@@ -136,7 +136,7 @@ func (e *Engine) void(ctx context.Context, clientID []byte, req *codec.IDRequest
 func (e *Engine) answerVoided(ctx context.Context, p *payment, out *codec.PaymentView) {
 	e.awaitDispatched(ctx, p)
 	p.mu.Lock()
-	aborted, done := p.aborted, p.dispatchDone
+	aborted, done := p.st.stage == stageAborted, p.st.stage != stageDispatching
 	p.mu.Unlock()
 	if aborted || !done {
 		fail(out, codec.UnknownException, msgSuspended)
@@ -152,7 +152,7 @@ func (e *Engine) cancelVoided(p *payment) CancelResult {
 		<-ch // the tombstone's journal write, bounded by the journal
 	}
 	p.mu.Lock()
-	aborted := p.aborted
+	aborted := p.st.stage == stageAborted
 	p.mu.Unlock()
 	if aborted {
 		return CancelResult{Result: codec.UnknownException, Message: "retry the cancel"}
