@@ -21,11 +21,8 @@ type Engine interface {
 	NextFollowUp() (time.Time, bool)
 	PendingNotifications() int
 	Failed() bool
-}
-
-// journalHealther is an Engine that says why it cannot record a new
-// payment ("" when it can): *engine.Engine.
-type journalHealther interface {
+	// JournalDownReason says why the node cannot record a new payment
+	// (journal unavailable or failed); "" when it can.
 	JournalDownReason() string
 }
 
@@ -136,9 +133,7 @@ func (h *Page) Snapshot() Snapshot {
 			s.FollowUpOverdueMS = float64(now.Sub(due)) / float64(time.Millisecond)
 		}
 		s.JournalFailed = h.eng.Failed()
-		if jh, ok := h.eng.(journalHealther); ok {
-			s.JournalDown = jh.JournalDownReason()
-		}
+		s.JournalDown = h.eng.JournalDownReason()
 		s.NotificationsPending = h.pendingNotifications(now)
 	}
 	return s

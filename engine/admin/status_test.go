@@ -152,6 +152,7 @@ func (fakeEngine) FollowUps() int                    { return 7 }
 func (f fakeEngine) NextFollowUp() (time.Time, bool) { return f.due, true }
 func (fakeEngine) PendingNotifications() int         { return 3 }
 func (fakeEngine) Failed() bool                      { return false }
+func (fakeEngine) JournalDownReason() string         { return "journal unavailable: test" }
 
 func TestHandler(t *testing.T) {
 	clk := &fakeClock{t: t0}
@@ -169,7 +170,8 @@ func TestHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.FollowUps != 7 || s.NotificationsPending != 3 || s.FollowUpOverdueMS != 1500 || len(s.Wallets) != 1 ||
-		s.Wallets[0].Finished != 1 || s.Wallets[0].Breaker != "-" || len(s.Recent) != 1 || s.PaysPerSec != 0.1 {
+		s.Wallets[0].Finished != 1 || s.Wallets[0].Breaker != "-" || len(s.Recent) != 1 || s.PaysPerSec != 0.1 ||
+		s.JournalDown != "journal unavailable: test" {
 		t.Fatalf("snapshot %+v", s)
 	}
 	ctx.Request.SetRequestURI("/status")
