@@ -120,26 +120,32 @@ func (e *Engine) scheduleRefundLocked(r *refund, now time.Time) {
 	e.fu.push(fuItem{due: now.Add(e.pollDelay(r.attempt)), r: r})
 }
 
-// Start runs the follow-up loop until ctx ends. Use it with a real clock;
-// tests with a manual clock call ProcessDue instead.
-func (e *Engine) Start(ctx context.Context) {
-	if !e.started.CompareAndSwap(false, true) {
-		return
-	}
+// every runs fn every d (real time) in a goroutine of e.wg until ctx
+// ends.
+func (e *Engine) every(ctx context.Context, d time.Duration, fn func()) {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		t := time.NewTicker(e.cfg.LeaseCheck)
+		t := time.NewTicker(d)
 		defer t.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				e.LeaseTick(ctx)
+				fn()
 			}
 		}
 	}()
+}
+
+// Start runs the follow-up loop until ctx ends. Use it with a real clock;
+// tests with a manual clock call ProcessDue instead.
+func (e *Engine) Start(ctx context.Context) {
+	if !e.started.CompareAndSwap(false, true) {
+		return
+	}
+	e.every(ctx, e.cfg.LeaseCheck, func() { e.LeaseTick(ctx) })
 	if e.cfg.Notifier != nil {
 		e.wg.Add(1)
 		go func() {
@@ -147,24 +153,14 @@ func (e *Engine) Start(ctx context.Context) {
 			e.outboxLoop(ctx)
 		}()
 	}
-	e.wg.Add(2)
-	go func() {
-		defer e.wg.Done()
-		t := time.NewTicker(compactEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if n, err := e.Compact(ctx); err != nil {
-					e.log.Error("compaction failed", "err", err)
-				} else if n > 0 {
-					e.log.Info("compacted final payments past retention", "payments", n)
-				}
-			}
+	e.every(ctx, compactEvery, func() {
+		if n, err := e.Compact(ctx); err != nil {
+			e.log.Error("compaction failed", "err", err)
+		} else if n > 0 {
+			e.log.Info("compacted final payments past retention", "payments", n)
 		}
-	}()
+	})
+	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
 		var batch []fuItem
