@@ -123,11 +123,7 @@ func TestTwoNodesDatabaseRestart(t *testing.T) {
 		refusedAtStop, refused, outage, ready[0].Round(time.Millisecond), ready[1].Round(time.Millisecond), resumed.Round(time.Millisecond))
 	t.Logf("%d requests sent (%d unanswered), %d answered SUCCESS before the stop; all final %s after the lanes stopped",
 		d.Sent.Load(), d.Unknown.Load(), okBefore, took.Round(time.Millisecond))
-	t.Logf("2 nodes, 1 database restart, %d payments, %d lost, %d duplicated, %d charged after a cancel was accepted",
-		rep.Payments, rep.Count(KindLost), rep.Count(KindDuplicate), rep.Count(KindChargedAfterVoid))
-	if len(rep.Violations) > 0 {
-		t.Errorf("seed %d: %d violations:\n%s", seed, len(rep.Violations), rep.String(15))
-	}
+	reportCluster(t, seed, "2 nodes, 1 database restart", rep)
 }
 
 // TestDatabaseHang puts a proxy that stops forwarding (a hung database:
@@ -217,11 +213,7 @@ func TestDatabaseHang(t *testing.T) {
 	n.Stop()
 	t.Logf("stall of %s: /readyz 503 after %s, 200 again %s after the resume; pays sent into it answered within %s (pay timeout %s): %v",
 		stall, at.Sub(stallAt).Round(time.Millisecond), back.Sub(resumeAt).Round(time.Millisecond), slowest.Round(time.Millisecond), limit, codes)
-	t.Logf("1 node, 1 database stall, %d payments, %d lost, %d duplicated, %d charged after a cancel was accepted",
-		rep.Payments, rep.Count(KindLost), rep.Count(KindDuplicate), rep.Count(KindChargedAfterVoid))
-	if len(rep.Violations) > 0 {
-		t.Errorf("seed %d: %d violations:\n%s", seed, len(rep.Violations), rep.String(15))
-	}
+	reportCluster(t, seed, "1 node, 1 database stall", rep)
 }
 
 // TestNodeNumberTaken starts two processes with the same node number on
