@@ -10,6 +10,7 @@ import (
 
 	"github.com/paycode/paycode/decode"
 	"github.com/paycode/paycode/decode/decodetest"
+	"github.com/paycode/paycode/decode/internal/lanegen"
 )
 
 // TestTwoCodes: a frame with two different payment codes is refused with
@@ -119,5 +120,32 @@ func TestShortCode128(t *testing.T) {
 	res, err := newDecoder(t, decode.Config{Budget: time.Minute, AnyText: true}).Decode(context.Background(), png)
 	if err != nil || res.Text != "12345" {
 		t.Fatalf("AnyText: got %v, %v", res, err)
+	}
+}
+
+// TestTwoCodesAtTheEdge: generated two-code frames (lanegen's "two",
+// seed laneSeed) whose Code 128 lies near the top edge, above the middle
+// half the fast stage scans, beside a QR code the fast stage reads, are
+// refused. Frame 5's bars are about 1.7 px per module and read only in
+// the frame enlarged 3/2; frame 16's only in the rows of the hybrid
+// matrix.
+func TestTwoCodesAtTheEdge(t *testing.T) {
+	d := newDecoder(t, decode.Config{Budget: time.Minute})
+	c, ok := lanegen.ClassByName("two")
+	if !ok {
+		t.Fatal("no class two")
+	}
+	for _, i := range []int{5, 16} {
+		s, err := lanegen.Generate(c, laneSeed, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		frame, err := s.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := d.Decode(context.Background(), frame); !errors.Is(err, decode.ErrAmbiguous) {
+			t.Errorf("frame %d: got %v, %v; want ErrAmbiguous", i, res, err)
+		}
 	}
 }

@@ -52,7 +52,7 @@ var laneFloors = map[string]int{
 	"qr/steep":            90,
 	"code128/tiny":        80,
 	"code128/steep":       95,
-	"two":                 85,
+	"two":                 100,
 	"negative":            100,
 	"negative/texture":    100,
 }

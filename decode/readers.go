@@ -113,6 +113,8 @@ type multiRowDecoder struct {
 	readers  []gozxing.Reader      // for Reset: RSS-14 collects pairs across rows
 	notFound error                 // gozxing builds a new exception per call; one will do
 	partial  int                   // rows where a decoder got past its start pattern (or read implausible text)
+	traceOn  bool                  // record traces
+	traces   [][2]int              // with traceOn: (x, y) of each row's first start pattern that read nothing
 }
 
 var _ oned.RowDecoder = (*multiRowDecoder)(nil)
@@ -255,6 +257,13 @@ func (m *multiRowDecoder) read128(rowNumber int, row *gozxing.BitArray, hints ma
 			if k == 0 && !light && !ok && want == "" {
 				if _, nf := err.(gozxing.NotFoundException); err == nil || !nf {
 					m.partial++
+				}
+				if m.traceOn {
+					x := st
+					if reversed {
+						x = row.GetSize() - 1 - st
+					}
+					m.traces = append(m.traces, [2]int{x, rowNumber})
 				}
 			}
 			if ok && res.GetText() == m.skip {
@@ -630,23 +639,32 @@ func (m *multiRowDecoder) secondLook(bmp *gozxing.BinaryBitmap, hints map[gozxin
 	if at != nil {
 		m.passOverAt(at[0], at[1], int(at[2]), bmp.GetWidth())
 	}
-	width, height := bmp.GetWidth(), bmp.GetHeight()
-	if m.fwd != nil && m.fwd.GetSize() != width {
-		m.fwd = nil // gozxing reuses a longer row as is
-	}
+	height := bmp.GetHeight()
 	_, tryHarder := hints[gozxing.DecodeHintType_TRY_HARDER]
 	step, lines := max(1, height>>5), 15
 	if tryHarder {
 		step, lines = max(1, height>>8), height
 	}
+	return m.scanRows(bmp, hints, 0, height, step, lines)
+}
+
+// scanRows runs m over up to lines rows of bmp between rows y0 and y1
+// (exclusive), from the middle outwards, step rows apart (OneDReader's
+// order), each forward and reversed, and returns the first read. It
+// allocates nothing per row.
+func (m *multiRowDecoder) scanRows(bmp *gozxing.BinaryBitmap, hints map[gozxing.DecodeHintType]interface{}, y0, y1, step, lines int) *gozxing.Result {
+	width := bmp.GetWidth()
+	if m.fwd != nil && m.fwd.GetSize() != width {
+		m.fwd = nil // gozxing reuses a longer row as is
+	}
 	for x := 0; x < lines; x++ {
-		y := height / 2
+		y := (y0 + y1) / 2
 		if n := (x + 1) / 2; x&1 == 0 {
 			y += step * n
 		} else {
 			y -= step * n
 		}
-		if y < 0 || y >= height {
+		if y < y0 || y >= y1 {
 			break
 		}
 		row, err := bmp.GetBlackRow(y, m.fwd)

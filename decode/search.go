@@ -373,8 +373,12 @@ func (w *worker) unique(f found, res1D *gozxing.Result, bmp *gozxing.BinaryBitma
 		case f.symbology == QRCode:
 			if mb := matrixBitmap(bmp, src, stop); mb != nil {
 				r.rows.startPass(mb, true, f.text)
-				if res, err := r.oned.Decode(mb, hints1D); err == nil {
-					other = res
+				if _, hard := hints1D[gozxing.DecodeHintType_TRY_HARDER]; hard {
+					if res, err := r.oned.Decode(mb, hints1D); err == nil {
+						other = res
+					}
+				} else {
+					other = w.wideLook(mb, src, hints1D, f.text, stop)
 				}
 				r.rows.startPass(nil, false, "")
 			}
@@ -500,4 +504,78 @@ func secondLook(m *multiRowDecoder, bmp *gozxing.BinaryBitmap, hints map[gozxing
 		bmp = rb
 	}
 	return m.secondLook(bmp, hints, text, at)
+}
+
+// wideLook looks for a Code 128 beside a QR code the fast stage read, in
+// the rows of mb (the fast attempt's hybrid black matrix over src), other
+// than skip. The fast stage's rows cover the middle half of the frame;
+// this covers the whole height at the same spacing (height/32, 31 rows),
+// forward and reversed. Where that reads nothing but several of its rows
+// show a Code 128 start pattern at about the same x that decoded to
+// nothing (the left edge of a symbol too thin or too blurred for these
+// rows), the band of rows around them is read again: every row of the
+// matrix, then every row of the band enlarged 3/2 with both its row and
+// its matrix passes, as the upscale stage reads tiny bars. A QR code's
+// own modules seldom line up start patterns over several rows, so a
+// frame with one code rarely pays for more than the 31 rows.
+func (w *worker) wideLook(mb *gozxing.BinaryBitmap, src gozxing.LuminanceSource, hints map[gozxing.DecodeHintType]interface{}, skip string, stop *stopper) *gozxing.Result {
+	r := w.readers.rows
+	h := mb.GetHeight()
+	step := max(1, h>>5)
+	r.traceOn, r.traces = true, r.traces[:0]
+	res := r.scanRows(mb, hints, 0, h, step, h/step+1)
+	r.traceOn = false
+	if res != nil {
+		return res
+	}
+	y0, y1, ok := alignedTraces(r.traces, step)
+	ls, isPlane := src.(*lumSource)
+	if !ok || !isPlane || (stop != nil && stop.done()) {
+		return nil
+	}
+	y0, y1 = max(0, y0-2*step), min(h, y1+2*step+1)
+	if res := r.scanRows(mb, hints, y0, y1, 1, y1-y0); res != nil {
+		return res
+	}
+	band := ls.p
+	up := resize(band, band.w*3/2, band.h*3/2, &w.mem)
+	y0, y1 = y0*3/2, y1*3/2
+	usrc := newSource(up, stop, &w.mem)
+	usrc.noRotate = true
+	ub, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(usrc))
+	if err != nil {
+		return nil
+	}
+	r.startPass(ub, false, skip)
+	if res := r.scanRows(ub, hints, y0, y1, 1, y1-y0); res != nil {
+		return res
+	}
+	if umb := matrixBitmap(ub, usrc, stop); umb != nil {
+		r.startPass(umb, true, skip)
+		return r.scanRows(umb, hints, y0, y1, 1, y1-y0)
+	}
+	return nil
+}
+
+// alignedTraces finds, among traces ((x, y) of rows whose first Code 128
+// start pattern decoded to nothing, rows step apart), three or more whose
+// start patterns line up (within 8 pixels, and a tilt of up to 11°), and
+// returns the rows they span.
+func alignedTraces(traces [][2]int, step int) (y0, y1 int, ok bool) {
+	best := 0
+	for _, a := range traces {
+		n, lo, hi := 0, a[1], a[1]
+		for _, b := range traces {
+			dy := abs(b[1] - a[1])
+			if dy > 4*step || abs(b[0]-a[0]) > 8+dy/5 {
+				continue
+			}
+			n++
+			lo, hi = min(lo, b[1]), max(hi, b[1])
+		}
+		if n >= 3 && n > best {
+			best, y0, y1 = n, lo, hi
+		}
+	}
+	return y0, y1, best >= 3
 }
