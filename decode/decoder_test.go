@@ -16,6 +16,7 @@ import (
 
 	"github.com/paycode/paycode/decode"
 	"github.com/paycode/paycode/decode/decodetest"
+	"github.com/paycode/paycode/decode/internal/lanegen"
 )
 
 // Fixtures shared by several tests: a padded QR and Code 128 of payCode.
@@ -208,13 +209,14 @@ func TestOtherOneDOptIn(t *testing.T) {
 // data modules are wiped, so its finder patterns remain) gets the whole
 // documented sequence, each stage once per binarizer (the wiped code is
 // black and white already, so the contrast stage has nothing to stretch
-// and is skipped). A frame without any trace gets the lean plan: no
-// downscale stage; upscale with the hybrid binarizer only, and only after
-// tryharder's 1D pass saw a trace (noise shows some); global and contrast
-// only on a narrow luminance range (the noise spans 80 levels, a ramp all
-// 256); inverted for QR only. Without QR the global binarizer is never
-// tried (1D rows come out the same either way), nor the inverted stage
-// (every 1D pass reads light symbols).
+// and is skipped). A frame without a QR finder candidate gets the lean
+// plan: no downscale stage; upscale with the hybrid binarizer only, and
+// only after the 1D passes saw start patterns that line up (a tiny Code
+// 128, read there; noise shows a few scattered ones, which do not count);
+// global and contrast only on a narrow luminance range (the noise spans
+// 80 levels, a ramp all 256); inverted for QR only. Without QR the global
+// binarizer is never tried (1D rows come out the same either way), nor
+// the inverted stage (every 1D pass reads light symbols).
 func TestStageOrder(t *testing.T) {
 	const (
 		fast, th, gl, down = decode.StageFast, decode.StageTryHarder, decode.StageGlobal, decode.StageDownscale
@@ -226,26 +228,37 @@ func TestStageOrder(t *testing.T) {
 			wiped.Pix[y*wiped.Stride+x] = 0xff
 		}
 	}
+	tinyClass, _ := lanegen.ClassByName("code128/tiny")
+	tiny, err := lanegen.Generate(tinyClass, laneSeed, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		syms []decode.Symbology
 		img  *image.Gray
 		want []decode.Stage
+		text string // "" for ErrNotFound
 	}{
-		{"qr and code128, a trace", nil, wiped, []decode.Stage{fast, th, gl, down, down, up, up, inv}},
-		{"qr only, a trace", []decode.Symbology{decode.QRCode}, wiped, []decode.Stage{fast, th, gl, down, down, up, up, inv}},
-		{"qr and code128, no trace", nil, noise(300, 300), []decode.Stage{fast, th, gl, up, con, inv}},
-		{"code128 only, no trace", []decode.Symbology{decode.Code128}, noise(300, 300), []decode.Stage{fast, th, up, con}},
-		{"wide range, no trace", nil, ramp(300, 300), []decode.Stage{fast, th, inv}},
-		{"code128 only, wide range, no trace", []decode.Symbology{decode.Code128}, ramp(300, 300), []decode.Stage{fast, th}},
+		{"qr and code128, a trace", nil, wiped, []decode.Stage{fast, th, gl, down, down, up, up, inv}, ""},
+		{"qr only, a trace", []decode.Symbology{decode.QRCode}, wiped, []decode.Stage{fast, th, gl, down, down, up, up, inv}, ""},
+		{"qr and code128, no trace", nil, noise(300, 300), []decode.Stage{fast, th, gl, con, inv}, ""},
+		{"code128 only, no trace", []decode.Symbology{decode.Code128}, noise(300, 300), []decode.Stage{fast, th, con}, ""},
+		{"a tiny code128", nil, tiny.Img, []decode.Stage{fast, th, up}, tiny.Text},
+		{"wide range, no trace", nil, ramp(300, 300), []decode.Stage{fast, th, inv}, ""},
+		{"code128 only, wide range, no trace", []decode.Symbology{decode.Code128}, ramp(300, 300), []decode.Stage{fast, th}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := newDecoder(t, decode.Config{Budget: time.Minute, Symbologies: tt.syms})
 			var got []decode.Stage
 			decode.SetAttemptHook(d, func(s decode.Stage) { got = append(got, s) })
-			if _, err := d.DecodeImage(context.Background(), tt.img); !errors.Is(err, decode.ErrNotFound) {
+			res, err := d.DecodeImage(context.Background(), tt.img)
+			switch {
+			case tt.text == "" && !errors.Is(err, decode.ErrNotFound):
 				t.Fatalf("err %v, want ErrNotFound", err)
+			case tt.text != "" && (err != nil || res.Text != tt.text):
+				t.Fatalf("got %v, %v; want %s", res, err, decode.Mask(tt.text))
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("attempts %v, want %v", got, tt.want)

@@ -113,6 +113,7 @@ type multiRowDecoder struct {
 	readers  []gozxing.Reader      // for Reset: RSS-14 collects pairs across rows
 	notFound error                 // gozxing builds a new exception per call; one will do
 	partial  int                   // rows where a decoder got past its start pattern (or read implausible text)
+	partials []trace               // where Code 128's did (read128), for linedUp
 	traceOn  bool                  // record traces
 	traces   [][2]int              // with traceOn: (x, y) of each row's first start pattern that read nothing
 }
@@ -255,14 +256,15 @@ func (m *multiRowDecoder) read128(rowNumber int, row *gozxing.BitArray, hints ma
 			res, err := m.decoders[m.code128].DecodeRow(rowNumber, in, hints)
 			ok := err == nil && m.plausible1D(res.GetText())
 			if k == 0 && !light && !ok && want == "" {
+				x := st // where the start pattern lies on the row as the frame shows it
+				if reversed {
+					x = row.GetSize() - 1 - st
+				}
 				if _, nf := err.(gozxing.NotFoundException); err == nil || !nf {
 					m.partial++
+					m.partials = append(m.partials, trace{x: x, y: rowNumber, width: row.GetSize()})
 				}
 				if m.traceOn {
-					x := st
-					if reversed {
-						x = row.GetSize() - 1 - st
-					}
 					m.traces = append(m.traces, [2]int{x, rowNumber})
 				}
 			}
@@ -700,4 +702,36 @@ func reverseInto(dst, src *gozxing.BitArray) {
 		}
 		x = src.GetNextSet(end)
 	}
+}
+
+// trace is a row where a Code 128 start pattern was followed by a failed
+// check or an implausible text: x is where the start pattern lies, on row
+// y of a row width pixels long (the frame's, or the frame turned 90°).
+type trace struct{ x, y, width int }
+
+// linedUp reports whether two of ts line up as the rows of one symbol do:
+// start patterns at the same x (within 3 pixels) on rows of the same
+// frame, or within 16 rows of each other and as far apart as a tilt of
+// 11° moves them. A start pattern within 8 pixels of either end of its
+// row is not counted: a texture that fills the frame meets the frame's
+// edge as if it were a quiet zone, while a symbol has its own. Textures
+// fake a check failure here and there; a symbol, tall and read on every
+// row, shows the same start pattern on row after row (ZXing-C++ likewise
+// wants two rows of every 1D read).
+func linedUp(ts []trace) bool {
+	for i, a := range ts {
+		if a.x < 8 || a.x >= a.width-8 {
+			continue
+		}
+		for _, b := range ts[i+1:] {
+			if b.width != a.width || b.x < 8 || b.x >= b.width-8 {
+				continue
+			}
+			dx, dy := abs(a.x-b.x), abs(a.y-b.y)
+			if dx <= 3 || (dy <= 16 && dx <= 3+dy/5) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -94,6 +94,7 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 	}
 	if w.readers.rows != nil {
 		w.readers.rows.partial = 0
+		w.readers.rows.partials = w.readers.rows.partials[:0]
 	}
 	w.readers.fastSeen = 0
 	w.lean, w.trace1D = false, false
@@ -116,7 +117,7 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 	// and contrast when their condition fails. Each decision is the
 	// frame's own, like the rest of the plan. A fast stage that panicked
 	// saw nothing: no lean plan after it.
-	w.lean = firstErr == nil && w.readers.fastSeen == 0 && (w.readers.rows == nil || w.readers.rows.partial == 0)
+	w.lean = firstErr == nil && w.readers.fastSeen == 0
 	if w.cfg.FastOnly || errors.Is(firstErr, ErrAmbiguous) {
 		return found{}, StageNone, w.notFound(firstErr)
 	}
@@ -184,7 +185,7 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 				return f, s.stage, nil
 			}
 			if s.stage == StageTryHarder {
-				w.trace1D = w.readers.rows != nil && w.readers.rows.partial >= 1
+				w.trace1D = w.readers.rows != nil && linedUp(w.readers.rows.partials)
 			}
 			if errors.Is(firstErr, ErrAmbiguous) {
 				return found{}, s.stage, firstErr
@@ -235,6 +236,7 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 	} else {
 		bin = gozxing.NewHybridBinarizer(src)
 	}
+	bin = withFastRows(bin, src)
 	bmp, err := gozxing.NewBinaryBitmap(bin)
 	if err != nil {
 		return found{}, err
@@ -542,7 +544,7 @@ func (w *worker) wideLook(mb *gozxing.BinaryBitmap, src gozxing.LuminanceSource,
 	y0, y1 = y0*3/2, y1*3/2
 	usrc := newSource(up, stop, &w.mem)
 	usrc.noRotate = true
-	ub, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(usrc))
+	ub, err := gozxing.NewBinaryBitmap(withFastRows(gozxing.NewHybridBinarizer(usrc), usrc))
 	if err != nil {
 		return nil
 	}
