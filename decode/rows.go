@@ -47,10 +47,23 @@ func (f *fastRows) GetBlackRow(y int, row *gozxing.BitArray) (*gozxing.BitArray,
 	}
 	o := (s.top+y)*s.p.stride + s.left
 	lum := s.p.pix[o : o+width : o+width]
+	// Four histograms, summed: consecutive pixels of one level (most of
+	// a frame) would otherwise wait on each other's increment.
+	var h4 [4][gozxing.LUMINANCE_BUCKETS]int32
+	i := 0
+	for ; i+4 <= len(lum); i += 4 {
+		q := lum[i : i+4 : i+4]
+		h4[0][q[0]>>gozxing.LUMINANCE_SHIFT]++
+		h4[1][q[1]>>gozxing.LUMINANCE_SHIFT]++
+		h4[2][q[2]>>gozxing.LUMINANCE_SHIFT]++
+		h4[3][q[3]>>gozxing.LUMINANCE_SHIFT]++
+	}
+	for ; i < len(lum); i++ {
+		h4[0][lum[i]>>gozxing.LUMINANCE_SHIFT]++
+	}
 	b := &f.buckets
-	clear(b[:])
-	for _, v := range lum {
-		b[v>>gozxing.LUMINANCE_SHIFT]++
+	for k := range b {
+		b[k] = int(h4[0][k] + h4[1][k] + h4[2][k] + h4[3][k])
 	}
 	blackPoint, ok := estimateBlackPoint(b)
 	if !ok {
@@ -65,21 +78,18 @@ func (f *fastRows) GetBlackRow(y int, row *gozxing.BitArray) (*gozxing.BitArray,
 		}
 		return row, nil
 	}
-	left, center := int(lum[0]), int(lum[1])
-	var word uint32
-	for x := 1; x < width-1; x++ {
-		right := int(lum[x+1])
-		if (center*4-left-right)/2 < blackPoint {
-			word |= 1 << uint(x%32)
+	// gozxing: black where (4c-l-r)/2 < blackPoint, with Go's division
+	// rounding towards zero; blackPoint is at least 8 (a valley above the
+	// first bucket), so that is 4c-l-r < 2*blackPoint.
+	thr := 2 * blackPoint
+	for w := range (width + 31) / 32 {
+		x0, x1 := max(1, w*32), min(width-1, w*32+32)
+		var word uint32
+		for x := x0; x < x1; x++ {
+			v := 4*int(lum[x]) - int(lum[x-1]) - int(lum[x+1]) - thr
+			word |= uint32(uint64(v)>>63) << uint(x-w*32)
 		}
-		if x%32 == 31 {
-			bits[x/32] = word
-			word = 0
-		}
-		left, center = center, right
-	}
-	if (width-2)%32 != 31 {
-		bits[(width-2)/32] = word
+		bits[w] = word
 	}
 	return row, nil
 }
