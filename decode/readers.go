@@ -239,7 +239,10 @@ func (m *multiRowDecoder) read128(rowNumber int, row *gozxing.BitArray, hints ma
 		if skipped >= 0 {
 			break // a row with a dark symbol holds no light one
 		}
-		m.starts = code128Starts(row, light, m.starts, &m.runs)
+		if !light {
+			m.runs = rowRuns(row, m.runs)
+		}
+		m.starts = startsIn(m.runs, len(m.runs) > 0 && row.Get(0), light, m.starts)
 		if !light && want == "" && !reversed {
 			if end, ok := m.skipAt.covers(rowNumber, row.GetSize(), m.starts); ok {
 				skipped = end
@@ -451,16 +454,16 @@ const (
 // holds (on textures, hundreds of runs per row and hardly a quiet zone).
 // runs is scratch.
 func code128Starts(row *gozxing.BitArray, light bool, starts []int, runs *[]int) []int {
-	starts = starts[:0]
+	*runs = rowRuns(row, *runs)
+	return startsIn(*runs, row.Get(0), light, starts)
+}
+
+// rowRuns appends to runs[:0] the run lengths of row from its first
+// pixel to its end, alternating colours (the first run is pixel 0's).
+func rowRuns(row *gozxing.BitArray, runs []int) []int {
+	rs := runs[:0]
 	size := row.GetSize()
-	// Runs from the first bar pixel (black, or white if light) to the end
-	// of the row; the last one may end at the row's end.
-	first := row.GetNextSet(0)
-	if light {
-		first = row.GetNextUnset(0)
-	}
-	rs := (*runs)[:0]
-	for x, black := first, !light; x < size; black = !black {
+	for x, black := 0, size > 0 && row.Get(0); x < size; black = !black {
 		var next int
 		if black {
 			next = row.GetNextUnset(x)
@@ -470,7 +473,18 @@ func code128Starts(row *gozxing.BitArray, light bool, starts []int, runs *[]int)
 		rs = append(rs, next-x)
 		x = next
 	}
-	*runs = rs
+	return rs
+}
+
+// startsIn is code128Starts over a row's runs (rowRuns; black0 is the
+// colour of the first): the runs from the first bar (black, or white if
+// light) on are the ones the reader sees.
+func startsIn(all []int, black0, light bool, starts []int) []int {
+	starts = starts[:0]
+	first, rs := 0, all
+	if len(rs) > 0 && black0 == light { // the first run is not a bar's colour
+		first, rs = rs[0], rs[1:]
+	}
 	start := first // pixel where rs[j] begins
 	// The reader tests a pattern of six runs when the seventh begins.
 	for j := 0; j+6 < len(rs); j += 2 {
