@@ -194,7 +194,7 @@ func TestCorpusAccuracy(t *testing.T) {
 		table.WriteByte('\n')
 	}
 	fmt.Fprintf(&table, "\nfound by stage:")
-	for st := decode.StageFast; st <= decode.StageInverted; st++ {
+	for st := decode.StageFast; st <= decode.StageMagnify; st++ {
 		fmt.Fprintf(&table, " %s=%d", st, stages[st])
 	}
 	fmt.Fprintf(&table, "\n%d of %d successes within the default budget (%v); slowest %v (%s); race=%v\n",

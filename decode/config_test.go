@@ -139,7 +139,7 @@ func TestMask(t *testing.T) {
 }
 
 func TestStageNames(t *testing.T) {
-	want := []string{"none", "fast", "tryharder", "global", "downscale", "upscale", "contrast", "inverted"}
+	want := []string{"none", "fast", "tryharder", "global", "downscale", "upscale", "contrast", "inverted", "magnify"}
 	for i, w := range want {
 		if got := decode.Stage(i).String(); got != w {
 			t.Errorf("Stage(%d) = %q, want %q", i, got, w)

@@ -209,7 +209,7 @@ func TestOtherOneDOptIn(t *testing.T) {
 // data modules are wiped, so its finder patterns remain) gets the whole
 // documented sequence, each stage once per binarizer (the wiped code is
 // black and white already, so the contrast stage has nothing to stretch
-// and is skipped). A frame without a QR finder candidate gets the lean
+// and is skipped), magnify last (its three finder patterns remain). A frame without a QR finder candidate gets the lean
 // plan: no downscale stage; upscale with the hybrid binarizer only, and
 // only after the 1D passes saw start patterns that line up (a tiny Code
 // 128, read there; noise shows a few scattered ones, which do not count);
@@ -220,7 +220,7 @@ func TestOtherOneDOptIn(t *testing.T) {
 func TestStageOrder(t *testing.T) {
 	const (
 		fast, th, gl, down = decode.StageFast, decode.StageTryHarder, decode.StageGlobal, decode.StageDownscale
-		up, con, inv       = decode.StageUpscale, decode.StageContrast, decode.StageInverted
+		up, con, inv, mag  = decode.StageUpscale, decode.StageContrast, decode.StageInverted, decode.StageMagnify
 	)
 	wiped := pad(decodetest.QR(t, payCode, 200), 50)
 	for y := 130; y < 170; y++ { // the centre, clear of the finder patterns
@@ -240,8 +240,8 @@ func TestStageOrder(t *testing.T) {
 		want []decode.Stage
 		text string // "" for ErrNotFound
 	}{
-		{"qr and code128, a trace", nil, wiped, []decode.Stage{fast, th, gl, down, down, up, up, inv}, ""},
-		{"qr only, a trace", []decode.Symbology{decode.QRCode}, wiped, []decode.Stage{fast, th, gl, down, down, up, up, inv}, ""},
+		{"qr and code128, a trace", nil, wiped, []decode.Stage{fast, th, gl, down, down, up, up, inv, mag}, ""},
+		{"qr only, a trace", []decode.Symbology{decode.QRCode}, wiped, []decode.Stage{fast, th, gl, down, down, up, up, inv, mag}, ""},
 		{"qr and code128, no trace", nil, noise(300, 300), []decode.Stage{fast, th, gl, con, inv}, ""},
 		{"code128 only, no trace", []decode.Symbology{decode.Code128}, noise(300, 300), []decode.Stage{fast, th, con}, ""},
 		{"a tiny code128", nil, tiny.Img, []decode.Stage{fast, th, up}, tiny.Text},
@@ -334,7 +334,7 @@ func TestWorkBudget(t *testing.T) {
 	}{
 		{2 * 200 * 200, []decode.Stage{decode.StageFast, decode.StageTryHarder}},
 		{0, []decode.Stage{decode.StageFast, decode.StageTryHarder, decode.StageGlobal, decode.StageDownscale, decode.StageDownscale,
-			decode.StageUpscale, decode.StageUpscale, decode.StageContrast, decode.StageInverted}},
+			decode.StageUpscale, decode.StageUpscale, decode.StageContrast, decode.StageInverted, decode.StageMagnify}},
 	} {
 		d := newDecoder(t, decode.Config{Work: tt.work, Budget: time.Minute})
 		for range 3 {

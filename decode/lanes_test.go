@@ -30,7 +30,7 @@ var laneFloors = map[string]int{
 	"qr/tilt":             95,
 	"qr/quarter":          95,
 	"qr/perspective":      95,
-	"qr/blur":             65,
+	"qr/blur":             70,
 	"qr/noise":            95,
 	"qr/lowcontrast":      95,
 	"qr/jpeg":             95,
@@ -48,7 +48,7 @@ var laneFloors = map[string]int{
 	"code128/small":       80,
 	"code128/large":       95,
 	"code128/clutter":     95,
-	"qr/tiny":             70,
+	"qr/tiny":             80,
 	"qr/steep":            90,
 	"code128/tiny":        80,
 	"code128/steep":       95,
@@ -191,7 +191,7 @@ func TestLaneImages(t *testing.T) {
 			maxMs = max(maxMs, o.ms)
 		}
 		var st []string
-		for s := decode.StageFast; s <= decode.StageInverted; s++ {
+		for s := decode.StageFast; s <= decode.StageMagnify; s++ {
 			if stages[s] > 0 {
 				st = append(st, fmt.Sprintf("%s=%d", s, stages[s]))
 			}

@@ -22,6 +22,7 @@ const (
 	StageUpscale                // small frame enlarged 3/2 (tiny modules)
 	StageContrast               // luminance stretched to the full range
 	StageInverted               // light code on dark ground
+	StageMagnify                // frame enlarged 5/2 (QR codes at 1 to 2 px per module)
 	stageEnd
 )
 
@@ -34,6 +35,7 @@ var stageNames = [stageEnd]string{
 	StageUpscale:   "upscale",
 	StageContrast:  "contrast",
 	StageInverted:  "inverted",
+	StageMagnify:   "magnify",
 }
 
 // String returns the stage's lower-case name, e.g. "fast".

@@ -162,6 +162,13 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 			}
 			return invert(work, &w.mem), true
 		}, hybridOnly},
+		{StageMagnify, func() (plane, bool) {
+			w2, h2 := work.w*5/2, work.h*5/2
+			if w.readers.qr == nil || w.readers.fastSeen < minMagnifySeen || large || w2*h2 > w.cfg.DownscaleAbove {
+				return plane{}, false
+			}
+			return resize(work, w2, h2, &w.mem), true
+		}, hybridOnly},
 	}
 	for _, s := range steps {
 		if stop.done() {
@@ -248,7 +255,7 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 	r := w.readers
 	// Every 1D pass reads light symbols too (decode128), so the inverted
 	// stage is for QR only.
-	if r.oned != nil && b == hybrid && st != StageInverted {
+	if r.oned != nil && b == hybrid && st != StageInverted && st != StageMagnify {
 		r.rows.startPass(bmp, false, "")
 		res, err := r.oned.Decode(bmp, hints)
 		r.rows.reset()
@@ -581,3 +588,12 @@ func alignedTraces(traces [][2]int, step int) (y0, y1 int, ok bool) {
 	}
 	return y0, y1, best >= 3
 }
+
+// minMagnifySeen is how many QR finder candidates the fast stage must have
+// seen for the magnify stage to run. A QR code at 1 to 2 px per module
+// (a phone far from the camera) that nothing before could read still
+// shows two or three of its finder patterns at the frame's size; on the
+// generated classes enlarged 5/2 it is read (qr/tiny), while frames
+// without a code show none or one, and the stage, on a plane 6.25 times
+// the frame's, is the costliest attempt of the search.
+const minMagnifySeen = 2
