@@ -31,6 +31,9 @@
 //	upscale    small frame enlarged 3/2, hybrid then global
 //	contrast   1st..99th luminance percentile stretched to 0..255
 //	inverted   black and white swapped (dark-mode screens)
+//	magnify    frame enlarged 5/2, hybrid, QR only, when the fast stage saw
+//	           two or more finder candidates (QR codes at 1 to 2 px per
+//	           module)
 //
 // In the tryharder and global stages, a QR code whose finder patterns were
 // found but which did not decode is sampled again with its fourth corner
@@ -55,9 +58,10 @@
 //     Config.QueueSize; beyond that, ErrBusy at once (retryable).
 //   - Work: after the fast stage, each attempt is charged the pixels it
 //     binarizes against Config.Work before it runs, and a frame in which
-//     the fast stage saw no trace of a code (no QR finder candidate, no 1D
-//     row past a start pattern) runs a lean plan (no downscale stage, no
-//     QR pass in tryharder and upscale). Both depend on the frame only, so
+//     the fast stage saw no QR finder candidate runs a lean plan (no
+//     downscale or magnify stage, no QR pass in tryharder and upscale,
+//     upscale only where Code 128 start patterns line up on several
+//     rows). Both depend on the frame only, so
 //     the verdict is the same on an idle and a busy machine. QR passes
 //     stop past 80 finder candidates (gozxing pairs them in O(n³); a
 //     texture would cost seconds).
