@@ -154,3 +154,29 @@ func TestDecode128(t *testing.T) {
 		})
 	}
 }
+
+// TestLinedUp: start patterns that line up over rows (the same x, or a
+// tilt within a few rows) are a symbol's; scattered ones, ones at a
+// row's ends (a texture meeting the frame's edge) and ones on rows of
+// the frame and of the frame turned are not.
+func TestLinedUp(t *testing.T) {
+	tests := []struct {
+		name string
+		ts   []trace
+		want bool
+	}{
+		{"none", nil, false},
+		{"one", []trace{{128, 300, 640}}, false},
+		{"same x, far apart", []trace{{324, 179, 640}, {324, 130, 640}}, true},
+		{"tilted, near", []trace{{100, 50, 640}, {106, 65, 640}}, true},
+		{"tilted, far", []trace{{367, 174, 640}, {359, 346, 640}}, false},
+		{"scattered", []trace{{97, 452, 640}, {359, 346, 640}, {478, 306, 480}}, false},
+		{"at the row's ends", []trace{{0, 345, 640}, {1, 193, 640}, {638, 249, 640}, {638, 293, 640}}, false},
+		{"frame and frame turned", []trace{{60, 10, 640}, {60, 12, 480}}, false},
+	}
+	for _, tt := range tests {
+		if got := linedUp(tt.ts); got != tt.want {
+			t.Errorf("%s: linedUp = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
