@@ -567,16 +567,17 @@ func (w *worker) wideLook(mb *gozxing.BinaryBitmap, src gozxing.LuminanceSource,
 }
 
 // alignedTraces finds, among traces ((x, y) of rows whose first Code 128
-// start pattern decoded to nothing, rows step apart), three or more whose
-// start patterns line up (within 8 pixels, and a tilt of up to 11°), and
-// returns the rows they span.
+// start pattern decoded to nothing, rows step apart), three or more within
+// four steps of each other whose start patterns line up (within 2 pixels,
+// and a tilt of up to 4°), and returns the rows they span. Noise fakes
+// start patterns on many rows, but seldom at one x.
 func alignedTraces(traces [][2]int, step int) (y0, y1 int, ok bool) {
 	best := 0
 	for _, a := range traces {
 		n, lo, hi := 0, a[1], a[1]
 		for _, b := range traces {
 			dy := abs(b[1] - a[1])
-			if dy > 4*step || abs(b[0]-a[0]) > 8+dy/5 {
+			if dy > 4*step || abs(b[0]-a[0]) > 2+dy/15 {
 				continue
 			}
 			n++
