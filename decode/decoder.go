@@ -235,6 +235,7 @@ type worker struct {
 	readers *readers
 	mem     arena
 	lean    bool // the current image runs the lean plan (search.go)
+	noQR    bool // nor QR passes in tryharder and upscale (lean, or one finder candidate)
 	trace1D bool // the current image's try-harder 1D pass saw a trace of a symbol
 }
 

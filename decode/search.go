@@ -97,7 +97,7 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 		w.readers.rows.partials = w.readers.rows.partials[:0]
 	}
 	w.readers.fastSeen = 0
-	w.lean, w.trace1D = false, false
+	w.lean, w.noQR, w.trace1D = false, false, false
 	if f, ok := try(StageFast, p, hybrid, nil); ok {
 		return f, StageFast, nil
 	}
@@ -118,6 +118,12 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 	// frame's own, like the rest of the plan. A fast stage that panicked
 	// saw nothing: no lean plan after it.
 	w.lean = firstErr == nil && w.readers.fastSeen == 0
+	// A frame whose fast stage saw a single finder candidate gets the
+	// fallback stages that read such frames on the generated classes
+	// (global, downscale: a faint or small QR code), but not the QR
+	// passes of tryharder and upscale, which read none of them and cost
+	// most; a QR code shows three finder patterns.
+	w.noQR = w.lean || (firstErr == nil && w.readers.fastSeen == 1)
 	if w.cfg.FastOnly || errors.Is(firstErr, ErrAmbiguous) {
 		return found{}, StageNone, w.notFound(firstErr)
 	}
@@ -150,7 +156,7 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 		}, both},
 		{StageUpscale, func() (plane, bool) {
 			w2, h2 := work.w*3/2, work.h*3/2
-			if large || w2*h2 > w.cfg.DownscaleAbove || (w.lean && !w.trace1D) {
+			if large || w2*h2 > w.cfg.DownscaleAbove || (w.noQR && !w.trace1D) {
 				return plane{}, false
 			}
 			return resize(work, w2, h2, &w.mem), true
@@ -179,7 +185,7 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 			continue
 		}
 		for _, b := range s.bins {
-			if b == global && (w.readers.qr == nil || (w.lean && s.stage == StageUpscale)) {
+			if b == global && (w.readers.qr == nil || (w.noQR && s.stage == StageUpscale)) {
 				continue // 1D rows are binarized alike by both; only QR gains
 			}
 			if !stop.charge(attemptCost(s.stage, q)) {
@@ -269,7 +275,7 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 		}
 	}
 	notFound := error(ErrNotFound)
-	if r.qr != nil && !(w.lean && (st == StageTryHarder || st == StageUpscale)) {
+	if r.qr != nil && !(w.noQR && (st == StageTryHarder || st == StageUpscale)) {
 		qrHints := r.capd
 		if st == StageFast {
 			qrHints = r.capf
