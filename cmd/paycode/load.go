@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
@@ -27,8 +28,8 @@ type loadFlags struct {
 	rate, rateScale, minAchieved                                float64
 	seed                                                        int64
 	workers, maxWorkers                                         uint64
-	conns, maxConns, targetPID                                  int
-	noCheck, keepBodies, quiet, netHTTP, memory                 bool
+	conns, maxConns, targetPID, procs                           int
+	noCheck, keepBodies, quiet, netHTTP, vegetaAtk, memory      bool
 }
 
 // registerTarget adds the flags of a run against a separate paycode
@@ -38,6 +39,7 @@ func (f *loadFlags) registerTarget(fs *flag.FlagSet) {
 	fs.StringVar(&f.admin, "admin", "", "with -target: paycode's admin listener base URL(s), comma-separated, e.g. http://127.0.0.1:9090; the check finds the simulated wallets' ledgers from GET /admin/wallets")
 	fs.StringVar(&f.ledgers, "ledgers", "", "with -target: the simulated wallets' base URLs, comma-separated (as 'paycode sim' prints), for the correctness check (instead of -admin)")
 	fs.IntVar(&f.targetPID, "target-pid", 0, "with -target: paycode's process id, to report its CPU per request (/proc/PID/stat)")
+	fs.IntVar(&f.procs, "procs", 1, "with -target: the generator's GOMAXPROCS (0: every CPU; the GOMAXPROCS environment variable wins)")
 }
 
 func (f *loadFlags) register(fs *flag.FlagSet) {
@@ -57,7 +59,8 @@ func (f *loadFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.simLatency, "sim-latency", "default", "embedded mode: the simulated wallets' latency: default (each wallet its profile), zero, or typical")
 	fs.BoolVar(&f.keepBodies, "keep-bodies", false, "keep response bodies in results.bin")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live line")
-	fs.BoolVar(&f.netHTTP, "nethttp", false, "send with vegeta's net/http transport instead of the cheaper fasthttp one")
+	fs.BoolVar(&f.netHTTP, "nethttp", false, "send with vegeta's Attacker and net/http transport instead of the paced fasthttp sender")
+	fs.BoolVar(&f.vegetaAtk, "vegeta", false, "send with vegeta's Attacker over fasthttp instead of the paced fasthttp sender (to compare their cost)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write this process's CPU profile during the run to `FILE` (go tool pprof reads it)")
 }
 
@@ -134,7 +137,7 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 	if err != nil {
 		return fail(2, err)
 	}
-	o := load.Options{Scenario: sc, Budgets: budgets, NoCheck: f.noCheck, KeepBodies: f.keepBodies, TargetPID: f.targetPID, NetHTTP: f.netHTTP,
+	o := load.Options{Scenario: sc, Budgets: budgets, NoCheck: f.noCheck, KeepBodies: f.keepBodies, TargetPID: f.targetPID, NetHTTP: f.netHTTP, Vegeta: f.vegetaAtk,
 		MinAchieved: minAchievedOption(f.minAchieved)}
 	if f.target != "" {
 		if f.memory {
@@ -217,6 +220,9 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 		// workers they cause, a tenth of the generator's CPU at 3,000/s.
 		debug.SetGCPercent(loadGCPercent)
 	}
+	if f.target != "" {
+		setProcs(f.procs)
+	}
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
 		if err != nil {
@@ -244,6 +250,19 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 		return 1
 	}
 	return 0
+}
+
+// setProcs sets GOMAXPROCS to n (n > 0) unless the environment sets it.
+// The load generator and the simulated wallets need a fraction of one
+// core at the rates the box can serve (60–70 µs of CPU per request at
+// 3,000/s is a fifth of a core); with a second P, each wake-up of an
+// idle P costs a futex and a spinning thread looking for work, about a
+// sixth of their CPU. The achieved-rate gate says when one P is not
+// enough (-procs 0 then).
+func setProcs(n int) {
+	if n > 0 && os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(n)
+	}
 }
 
 // loadGCPercent is the load command's GOGC unless the environment sets one.
