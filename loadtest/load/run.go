@@ -153,32 +153,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	until := time.Duration(float64(planned)*(1+maxOverrun)) + time.Second
 
 	var (
-		mu       sync.Mutex // consume and the live line: the sender's workers emit concurrently
-		lastSend time.Time
-		count    uint64
-		encErr   error
-		trimmed  = make(http.Header, 2)
+		mu     sync.Mutex // col and the live line: the sender's workers emit concurrently
+		encErr error
 	)
-	// consume records one result; it runs under mu.
-	consume := func(r *vegeta.Result) error {
-		count++
-		if r.Timestamp.After(lastSend) {
-			lastSend = r.Timestamp
-		}
-		obs := tr.Observe(r)
-		rec.Add(obs, r.Timestamp)
-		pl.Add(r)
-		if enc != nil {
-			if !o.KeepBodies {
-				r.Body = nil
-			}
-			trimHeaders(r, &obs, trimmed)
-			if err := enc.Encode(r); err != nil {
-				return fmt.Errorf("load: writing results: %w", err)
-			}
-		}
-		return nil
-	}
+	col := &collector{tr: tr, rec: rec, pl: pl, enc: enc, keepBodies: o.KeepBodies, trimmed: make(http.Header, 2)}
 
 	cpu0, err := processCPU()
 	if err != nil {
@@ -215,7 +193,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 			for r := range results {
 				mu.Lock()
 				if encErr == nil {
-					if encErr = consume(r); encErr != nil {
+					if encErr = col.add(r); encErr != nil {
 						atk.Stop()
 					}
 				}
@@ -232,7 +210,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 				mu.Lock()
 				defer mu.Unlock()
 				if encErr == nil {
-					if encErr = consume(r); encErr != nil {
+					if encErr = col.add(r); encErr != nil {
 						snd.Stop()
 					}
 				}
@@ -278,10 +256,11 @@ loop:
 	}
 	s := &Summary{Scenario: sc.String(), Target: strings.Join(targets, ","), Embedded: o.Embedded, Journal: o.Journal, Started: began.UTC(),
 		Run: tr.RequestIDPrefix()}
-	span := lastSend.Sub(began)
+	span := col.lastSend.Sub(began)
+	count := col.count
 	s.Duration = span.Seconds()
-	if !rec.last.IsZero() && !lastSend.IsZero() {
-		s.Wait = rec.last.Sub(lastSend).Seconds()
+	if !rec.last.IsZero() && !col.lastSend.IsZero() {
+		s.Wait = rec.last.Sub(col.lastSend).Seconds()
 	}
 	s.Requested.Requests = float64(pacer.Hits())
 	s.Requested.Rate = s.Requested.Requests / planned.Seconds()
@@ -368,6 +347,41 @@ loop:
 		}
 	}
 	return s, nil
+}
+
+// collector takes every result of a run: the targeter's observation
+// (which schedules follow-ups), the recorder, the plot and the results
+// file. Its caller serializes add.
+type collector struct {
+	tr         *Targeter
+	rec        *Recorder
+	pl         *plot.Plot
+	enc        vegeta.Encoder // nil: no results file
+	keepBodies bool
+	trimmed    http.Header // reused by trimHeaders once a result is encoded
+
+	count    uint64
+	lastSend time.Time
+}
+
+func (c *collector) add(r *vegeta.Result) error {
+	c.count++
+	if r.Timestamp.After(c.lastSend) {
+		c.lastSend = r.Timestamp
+	}
+	obs := c.tr.Observe(r)
+	c.rec.Add(obs, r.Timestamp)
+	c.pl.Add(r)
+	if c.enc != nil {
+		if !c.keepBodies {
+			r.Body = nil
+		}
+		trimHeaders(r, &obs, c.trimmed)
+		if err := c.enc.Encode(r); err != nil {
+			return fmt.Errorf("load: writing results: %w", err)
+		}
+	}
+	return nil
 }
 
 // newPlot is vegeta's latency-over-time plot with a series per kind, and

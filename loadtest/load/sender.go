@@ -28,10 +28,10 @@ import (
 // there: one timer wake-up and one network wait per hit.
 //
 // Open loop, as vegeta: a hit's due time is the pacer's whatever earlier
-// answers did; a worker that claims a hit already late by more than
-// spawnLate starts another worker (up to MaxWorkers), so in-flight
-// requests are bounded by MaxWorkers and the pace is kept while they
-// last. Connections are the Client's (MaxConnsPerHost), kept alive
+// answers did. A worker that sends while no other waits for the next hit
+// starts another (up to MaxWorkers), so a stalled server does not stall
+// the schedule: requests in flight are bounded by MaxWorkers and the
+// pace is kept while they last. Connections are the Client's (MaxConnsPerHost), kept alive
 // between requests.
 type Sender struct {
 	Targeter *Targeter
@@ -50,14 +50,11 @@ type Sender struct {
 	emit    func(*vegeta.Result)
 	next    atomic.Uint64 // the next hit number to claim
 	running atomic.Int64  // workers started
+	idle    atomic.Int64  // workers not sending: waiting for a hit's time
 	stop    chan struct{}
 	once    sync.Once
 	wg      sync.WaitGroup
 }
-
-// spawnLate is how late a claimed hit may be before its worker starts
-// another: every worker was busy when it fell due.
-const spawnLate = time.Millisecond
 
 // Attack sends the pacer's hits until it stops, du has passed or Stop is
 // called, and returns when every request sent has its result. emit is
@@ -67,8 +64,7 @@ const spawnLate = time.Millisecond
 func (s *Sender) Attack(du time.Duration, emit func(*vegeta.Result)) {
 	s.stop = make(chan struct{})
 	s.began, s.until, s.emit = time.Now(), du, emit
-	n := max(s.Workers, 1)
-	for range n {
+	for range max(s.Workers, 1) {
 		s.spawn()
 	}
 	s.wg.Wait()
@@ -90,8 +86,25 @@ func (s *Sender) Began() time.Time { return s.began }
 
 func (s *Sender) spawn() {
 	s.running.Add(1)
+	s.idle.Add(1)
 	s.wg.Add(1)
 	go s.worker()
+}
+
+// spawnBelow starts a worker unless limit are running.
+func (s *Sender) spawnBelow(limit int64) {
+	for {
+		r := s.running.Load()
+		if r >= limit {
+			return
+		}
+		if s.running.CompareAndSwap(r, r+1) {
+			s.idle.Add(1)
+			s.wg.Add(1)
+			go s.worker()
+			return
+		}
+	}
 }
 
 func (s *Sender) stopped() bool {
@@ -105,6 +118,7 @@ func (s *Sender) stopped() bool {
 
 func (s *Sender) worker() {
 	defer s.wg.Done()
+	defer s.idle.Add(-1)
 	h := newHitter(s)
 	defer h.release()
 	timer := time.NewTimer(time.Hour)
@@ -125,10 +139,12 @@ func (s *Sender) worker() {
 				timer.Stop()
 				return
 			}
-		} else if wait < -spawnLate && s.running.Load() < maxWorkers {
-			s.spawn()
+		}
+		if s.idle.Add(-1) == 0 {
+			s.spawnBelow(maxWorkers) // someone must keep the schedule
 		}
 		h.hit(n)
+		s.idle.Add(1)
 	}
 }
 
@@ -206,7 +222,13 @@ func (h *hitter) hit(n uint64) {
 	res.Body = resp.Body()
 	res.BytesIn = uint64(len(res.Body))
 	clear(h.hdr)
-	if v := resp.Header.Peek(httpapi.HeaderEngineTime); v != nil {
+	// The client keeps header names as sent: paycode sends this one in
+	// lower case, other fasthttp servers canonical.
+	v := resp.Header.Peek(httpapi.HeaderEngineTime)
+	if v == nil {
+		v = resp.Header.Peek(engineTimeKey)
+	}
+	if v != nil {
 		h.hdr[engineTimeKey] = []string{string(v)}
 	}
 	res.Headers = h.hdr
