@@ -2,6 +2,7 @@ package load_test
 
 import (
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -187,4 +188,63 @@ func TestSenderLostAnswer(t *testing.T) {
 			t.Fatalf("error %q", e)
 		}
 	}
+}
+
+// burst is a pacer whose n hits are all due at once: the Sender sends
+// them back to back, so its time per hit is the per-hit path alone.
+func burst(n int) *load.StagePacer {
+	return load.NewStagePacer([]load.Stage{{Duration: time.Millisecond, Rate: float64(n) * 1000}})
+}
+
+// hitPath sends n pays through one Sender worker to an in-memory fasthttp
+// server answering as paycode does, each result observed and recorded as
+// a run does (Targeter.Observe, Recorder.Add).
+func hitPath(tb testing.TB, c *fasthttp.Client, n int) {
+	tr, _ := capacityTargeter(tb, "[{duration: 1s, rate: 1}]")
+	rec := load.NewRecorder()
+	s := &load.Sender{Targeter: tr, Pacer: burst(n), Client: c, Workers: 1, MaxWorkers: 1}
+	var bad int
+	s.Attack(time.Hour, func(r *vegeta.Result) {
+		o := tr.Observe(r)
+		if !o.OK {
+			bad++
+		}
+		rec.Add(o, r.Timestamp)
+	})
+	if bad > 0 || rec.Count() != uint64(n) {
+		tb.Fatalf("%d of %d results, %d not OK", rec.Count(), n, bad)
+	}
+}
+
+// BenchmarkSenderHit is the generator's per-hit path: mint the pay,
+// build its request, send it, read the answer, make and observe the
+// result (the in-memory server's cost is included; it is small).
+func BenchmarkSenderHit(b *testing.B) {
+	c := memServer(b, answerPay)
+	hitPath(b, c, 100) // connect, warm the pools
+	b.ReportAllocs()
+	b.ResetTimer()
+	hitPath(b, c, b.N)
+}
+
+// TestSenderHitAllocs holds the per-hit path's allocations (generator and
+// in-memory server together): the request URL, the pay body's strings
+// kept for the correctness check, the result's header value.
+func TestSenderHitAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
+	c := memServer(t, answerPay)
+	hitPath(t, c, 100)
+	const n = 2000
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	hitPath(t, c, n)
+	runtime.ReadMemStats(&m1)
+	per := float64(m1.Mallocs-m0.Mallocs) / n
+	const budget = 6
+	if per > budget {
+		t.Fatalf("%.1f allocations per hit, budget %d", per, budget)
+	}
+	t.Logf("%.2f allocations per hit", per)
 }
