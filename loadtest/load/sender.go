@@ -51,8 +51,9 @@ type Sender struct {
 	next    atomic.Uint64 // the next hit number to claim
 	running atomic.Int64  // workers started
 	idle    atomic.Int64  // workers not sending: waiting for a hit's time
-	stop    chan struct{}
-	once    sync.Once
+	stop    chan struct{} // closed by Stop
+	init    sync.Once     // makes stop
+	once    sync.Once     // closes stop
 	wg      sync.WaitGroup
 }
 
@@ -62,7 +63,7 @@ type Sender struct {
 // the Result and its Body are valid only during the call (the buffers are
 // reused), so emit must copy what it keeps.
 func (s *Sender) Attack(du time.Duration, emit func(*vegeta.Result)) {
-	s.stop = make(chan struct{})
+	s.init.Do(s.makeStop)
 	s.began, s.until, s.emit = time.Now(), du, emit
 	for range max(s.Workers, 1) {
 		s.spawn()
@@ -73,13 +74,11 @@ func (s *Sender) Attack(du time.Duration, emit func(*vegeta.Result)) {
 // Stop ends the attack: no new request is sent; those in flight finish.
 // It may be called before Attack returns, any number of times.
 func (s *Sender) Stop() {
-	s.once.Do(func() {
-		if s.stop == nil {
-			s.stop = make(chan struct{})
-		}
-		close(s.stop)
-	})
+	s.init.Do(s.makeStop)
+	s.once.Do(func() { close(s.stop) })
 }
+
+func (s *Sender) makeStop() { s.stop = make(chan struct{}) }
 
 // Began is when Attack started.
 func (s *Sender) Began() time.Time { return s.began }

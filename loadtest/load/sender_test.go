@@ -248,3 +248,17 @@ func TestSenderHitAllocs(t *testing.T) {
 	}
 	t.Logf("%.2f allocations per hit", per)
 }
+
+// TestSenderStopFirst: a Stop before Attack (an interrupt as the run
+// starts) ends the attack before anything is sent.
+func TestSenderStopFirst(t *testing.T) {
+	c := memServer(t, answerPay)
+	tr, pacer := capacityTargeter(t, "[{duration: 1s, rate: 100}]")
+	s := &load.Sender{Targeter: tr, Pacer: pacer, Client: c, Workers: 4, MaxWorkers: 4}
+	s.Stop()
+	var n int
+	s.Attack(time.Minute, func(*vegeta.Result) { n++ })
+	if n != 0 || tr.Minted() != 0 {
+		t.Fatalf("%d results, %d minted after Stop", n, tr.Minted())
+	}
+}
