@@ -51,9 +51,9 @@ func (f *loadFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.rateScale, "rate-scale", 0, "multiply every stage's rate by this factor")
 	fs.Float64Var(&f.minAchieved, "min-achieved", load.MinAchievedRatio, "fail the run when the achieved rate is below this fraction of the requested one (0 or less: no such gate)")
 	fs.Int64Var(&f.seed, "seed", -1, "override the scenario's seed")
-	fs.Uint64Var(&f.workers, "workers", 0, "initial vegeta workers (override limits.workers)")
-	fs.Uint64Var(&f.maxWorkers, "max-workers", 0, "maximum vegeta workers (override limits.maxWorkers)")
-	fs.IntVar(&f.conns, "connections", 0, "idle connections kept (override limits.connections)")
+	fs.Uint64Var(&f.workers, "workers", 0, "initial workers (override limits.workers)")
+	fs.Uint64Var(&f.maxWorkers, "max-workers", 0, "maximum workers, which bound the requests in flight (override limits.maxWorkers)")
+	fs.IntVar(&f.conns, "connections", 0, "idle connections kept, with -nethttp (override limits.connections)")
 	fs.IntVar(&f.maxConns, "max-connections", 0, "maximum connections (override limits.maxConnections)")
 	fs.BoolVar(&f.memory, "memory", false, "embedded mode: keep payments in memory (the in-memory journal; a restart forgets them); default: the Pebble journal in a temporary directory with synced writes, as serve runs")
 	fs.StringVar(&f.simLatency, "sim-latency", "default", "embedded mode: the simulated wallets' latency: default (each wallet its profile), zero, or typical")
@@ -106,7 +106,7 @@ func runLoad(args []string, stdout, stderr io.Writer) int {
 	f.registerTarget(fs)
 	f.register(fs)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: paycode load -scenario FILE [flags]\n\nOpen-loop load on paycode's lane API (vegeta), with a report per kind and\noutcome, a correctness check against the wallets' ledgers, and budgets.\nExit status 1 when the run breaks a gate (achieved rate, correctness, budget).\n\n")
+		fmt.Fprint(stderr, "usage: paycode load -scenario FILE [flags]\n\nOpen-loop load on paycode's lane API (vegeta's results and reports), with a report per kind and\noutcome, a correctness check against the wallets' ledgers, and budgets.\nExit status 1 when the run breaks a gate (achieved rate, correctness, budget).\n\n")
 		fs.PrintDefaults()
 	}
 	if rc, ok := parseFlags(fs, args); !ok {
