@@ -39,7 +39,7 @@ func (f *loadFlags) registerTarget(fs *flag.FlagSet) {
 	fs.StringVar(&f.admin, "admin", "", "with -target: paycode's admin listener base URL(s), comma-separated, e.g. http://127.0.0.1:9090; the check finds the simulated wallets' ledgers from GET /admin/wallets")
 	fs.StringVar(&f.ledgers, "ledgers", "", "with -target: the simulated wallets' base URLs, comma-separated (as 'paycode sim' prints), for the correctness check (instead of -admin)")
 	fs.IntVar(&f.targetPID, "target-pid", 0, "with -target: paycode's process id, to report its CPU per request (/proc/PID/stat)")
-	fs.IntVar(&f.procs, "procs", 1, "with -target: the generator's GOMAXPROCS (0: every CPU; the GOMAXPROCS environment variable wins)")
+	fs.IntVar(&f.procs, "procs", 0, "with -target: the generator's GOMAXPROCS (0: every CPU; 1 costs less CPU per request but lets other processes delay its one thread, and so the latencies it measures; the GOMAXPROCS environment variable wins)")
 }
 
 func (f *loadFlags) register(fs *flag.FlagSet) {
@@ -254,11 +254,12 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 
 // setProcs sets GOMAXPROCS to n (n > 0) unless the environment sets it.
 // The load generator and the simulated wallets need a fraction of one
-// core at the rates the box can serve (60–70 µs of CPU per request at
-// 3,000/s is a fifth of a core); with a second P, each wake-up of an
-// idle P costs a futex and a spinning thread looking for work, about a
-// sixth of their CPU. The achieved-rate gate says when one P is not
-// enough (-procs 0 then).
+// core at the rates the box can serve, and on one P they spend about a
+// sixth less CPU (no futex wake-ups of idle Ps, no spinning threads). But
+// a busy box then delays their one thread: the generator's p99 against
+// the bare server at 5,000/s, alternating on a loaded machine, was 84–484
+// ms on one P and 2–114 ms on every CPU. Every CPU stays the default, for
+// the latencies; -procs 1 is for measuring their cost.
 func setProcs(n int) {
 	if n > 0 && os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(n)

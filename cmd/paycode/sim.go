@@ -47,7 +47,7 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	rules := fs.String("rules", "", "routing rules file served by the identification service (default: built-in rules)")
 	latency := fs.String("latency", "default", "the wallets' answer latency: default (each wallet its profile), zero (capacity runs), typical, or MIN-MAX (e.g. 50ms-300ms: log-normal, median the geometric mean)")
 	passwordDelay := fs.Duration("password-delay", 0, "time the simulated user takes to enter the password (codes ending 80–86); 0: the simulator's default")
-	procs := fs.Int("procs", 1, "the simulator's GOMAXPROCS (0: every CPU; the GOMAXPROCS environment variable wins)")
+	procs := fs.Int("procs", 0, "the simulator's GOMAXPROCS (0: every CPU; 1 costs less CPU per pay but lets other processes delay its one thread, and so the wallets' answers; the GOMAXPROCS environment variable wins)")
 	cpuProfile := fs.String("cpuprofile", "", "write the simulator's CPU profile to `FILE` until it stops (go tool pprof reads it)")
 	if rc, ok := parseFlags(fs, args); !ok {
 		return rc
