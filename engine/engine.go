@@ -248,7 +248,7 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 	e.failpoint(FailAfterOutcome)
 	p.mu.Lock()
 	p.viewLocked(out, false)
-	lost := p.st.owner == ownerLost || p.unsaved
+	lost := p.st.owner == ownerLost || p.st.stored == storedBehind
 	p.mu.Unlock()
 	if e.failed.Load() || lost {
 		// The outcome could not be made durable: do not tell the lane it
