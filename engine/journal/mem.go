@@ -35,6 +35,11 @@ type Mem struct {
 	mu       sync.Mutex
 	closed   bool
 	failNext error
+	// loseRenew: the next Renew commits and its answer is lost.
+	loseRenew bool
+	// handed: the cancel requests the last answered Renew returned,
+	// cleared by the next one (see Renew). Guarded by db.mu.
+	handed map[string]bool
 }
 
 // MemDB is the state several Mem nodes share (the "database").
@@ -132,6 +137,15 @@ func (n *Mem) SetOnFatal(fn func(error)) { n.fs.onFatal = fn }
 func (n *Mem) FailNext(err error) {
 	n.mu.Lock()
 	n.failNext = err
+	n.mu.Unlock()
+}
+
+// LoseNextRenew makes the next Renew commit and then lose its answer
+// (ErrJournalUnavailable with ErrOutcomeUnknown), as a connection to
+// PostgreSQL dropped after the commit does.
+func (n *Mem) LoseNextRenew() {
+	n.mu.Lock()
+	n.loseRenew = true
 	n.mu.Unlock()
 }
 
@@ -482,7 +496,9 @@ func (n *Mem) TakeOver(ctx context.Context, limit int) ([]*engine.Leased, error)
 	return out, nil
 }
 
-// Renew implements engine.SharedJournal.
+// Renew implements engine.SharedJournal as the PostgreSQL store does: a
+// cancel request stays recorded until the Renew after the one whose
+// answer returned it.
 func (n *Mem) Renew(ctx context.Context) ([]string, error) {
 	if err := n.check(ctx); err != nil {
 		return nil, err
@@ -497,12 +513,28 @@ func (n *Mem) Renew(ctx context.Context) ([]string, error) {
 			continue
 		}
 		p.leaseUntil = n.leaseEnd(now)
+		if p.cancelReq && n.handed[id] {
+			p.cancelReq = false // returned last time and carried out
+		}
 		if p.cancelReq {
-			p.cancelReq = false
 			cancels = append(cancels, id)
 		}
 	}
 	sort.Strings(cancels)
+	n.mu.Lock()
+	lose := n.loseRenew
+	n.loseRenew = false
+	n.mu.Unlock()
+	if lose {
+		return nil, fmt.Errorf("journal: renew: %w: %w: the answer was lost", engine.ErrJournalUnavailable, engine.ErrOutcomeUnknown)
+	}
+	clear(n.handed)
+	for _, id := range cancels {
+		if n.handed == nil {
+			n.handed = make(map[string]bool)
+		}
+		n.handed[id] = true
+	}
 	return cancels, nil
 }
 

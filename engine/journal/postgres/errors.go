@@ -60,6 +60,10 @@ func fail(op string, err error, sent bool) error {
 	return fmt.Errorf("postgres: %s: %w: %w", op, engine.ErrJournalUnavailable, err)
 }
 
+// errAnswerLost is the fault LoseNextRenew (tests) injects: a statement
+// that committed and whose answer never came back.
+var errAnswerLost = errors.New("postgres: the answer was lost")
+
 // readErr wraps a failed read: nothing to commit, so never unknown.
 func readErr(op string, err error) error {
 	if transient(err) {

@@ -112,3 +112,28 @@ func TestUnavailable(t *testing.T) {
 		t.Fatalf("TakeOver without its refunds table = %v, want ErrJournalFailed", err)
 	}
 }
+
+// TestRenewAnswerLost: a Renew that committed and lost its answer
+// clears nothing: the next Renew returns the same cancel requests, and
+// the one after (the first answer received) clears them.
+func TestRenewAnswerLost(t *testing.T) {
+	ctx := context.Background()
+	a, b := open(t, "a", time.Minute), open(t, "b", time.Minute)
+	p := journaltest.Payment("p1", "c1")
+	if existing, err := a.ClaimPayment(ctx, p); err != nil || existing != nil {
+		t.Fatalf("ClaimPayment = %v, %v", existing, err)
+	}
+	if err := b.RequestCancel(ctx, "p1"); err != nil {
+		t.Fatal(err)
+	}
+	postgres.LoseNextRenew(a)
+	if cancels, err := a.Renew(ctx); !errors.Is(err, engine.ErrJournalUnavailable) || !errors.Is(err, engine.ErrOutcomeUnknown) {
+		t.Fatalf("Renew whose answer was lost = %v, %v; want ErrJournalUnavailable and ErrOutcomeUnknown", cancels, err)
+	}
+	if cancels, err := a.Renew(ctx); err != nil || len(cancels) != 1 || cancels[0] != "p1" {
+		t.Fatalf("Renew after a lost answer = %v, %v; want [p1] again", cancels, err)
+	}
+	if cancels, err := a.Renew(ctx); err != nil || len(cancels) != 0 {
+		t.Fatalf("the next Renew = %v, %v; want none", cancels, err)
+	}
+}

@@ -341,11 +341,16 @@ func scanLeased(rows pgx.Rows) (leased []*engine.Leased, held bool, err error) {
 }
 
 // Renew extends every lease this node holds to now + LeaseTTL (database
-// time) and returns, clearing them, the ids of its payments another node
-// asked to cancel. One statement (see renewSQL). A registered store
-// (Register) first beats its registration's heartbeat; a registration
-// another process took wraps engine.ErrJournalFailed: two processes
-// under one node name would pass each other's lease fences.
+// time) and returns the ids of its payments another node asked to
+// cancel. One statement (see renewSQL). A request stays recorded until
+// the Renew after the one that returned it: that one's answer was
+// received and the engine has carried the cancel out (it renews again
+// only once its writes land), so neither a Renew whose answer is lost
+// nor a node that dies before its next Renew loses a lane's cancel (the
+// request is returned again, or reported to the taker). A registered
+// store (Register) first beats its registration's heartbeat; a
+// registration another process took wraps engine.ErrJournalFailed: two
+// processes under one node name would pass each other's lease fences.
 func (s *Store) Renew(ctx context.Context) ([]string, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
@@ -355,7 +360,9 @@ func (s *Store) Renew(ctx context.Context) ([]string, error) {
 	if err := s.heartbeat(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, renewSQL, s.opts.Node, s.ttl)
+	s.renewMu.Lock()
+	defer s.renewMu.Unlock()
+	rows, err := s.pool.Query(ctx, renewSQL, s.opts.Node, s.ttl, s.handed)
 	if err != nil {
 		return nil, fail("renew", err, true)
 	}
@@ -370,11 +377,16 @@ func (s *Store) Renew(ctx context.Context) ([]string, error) {
 	}); err != nil {
 		return nil, fail("renew", err, true)
 	}
+	if s.loseRenew.CompareAndSwap(true, false) {
+		return nil, fail("renew", errAnswerLost, true)
+	}
+	s.handed = cancels
 	return cancels, nil
 }
 
 // RequestCancel sets the payment's cancel_requested flag, which only the
-// owner's Renew clears; engine.ErrNotFound when there is no such payment.
+// owner's Renews clear (see Renew); engine.ErrNotFound when there is no
+// such payment.
 func (s *Store) RequestCancel(ctx context.Context, paymentID string) error {
 	if err := s.check(ctx); err != nil {
 		return err

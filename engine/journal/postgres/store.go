@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +31,12 @@ type Store struct {
 	// reg is this process's registration of its node name (Register);
 	// nil when it did not register.
 	reg atomic.Pointer[registration]
+	// renewMu serialises Renews; handed holds the cancel requests the
+	// last answered Renew returned, cleared by the next one (see Renew).
+	renewMu sync.Mutex
+	handed  []string
+	// loseRenew (tests): the next Renew commits and its answer is lost.
+	loseRenew atomic.Bool
 }
 
 var _ engine.SharedJournal = (*Store)(nil)
