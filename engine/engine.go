@@ -26,6 +26,7 @@ type Engine struct {
 	payByID  *smap[*payment]                     // paymentId
 	codes    *cmap[[CodeHashSize]byte, *payment] // a code's keyed hash → the payment that used it
 	refByReq *smap[*refund]                      // client-id \x00 refundRequestId
+	voids    voidBudget                          // tombstones per client per hour (void.go)
 
 	fu       fuQueue
 	sem      chan struct{} // follow-up worker slots
