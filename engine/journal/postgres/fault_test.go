@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,34 @@ func TestRenewAnswerLost(t *testing.T) {
 	}
 	if cancels, err := a.Renew(ctx); err != nil || len(cancels) != 0 {
 		t.Fatalf("the next Renew = %v, %v; want none", cancels, err)
+	}
+}
+
+// TestOpenErrorsHideThePassword: a DSN's password reaches no error
+// Open returns (a log line or /readyz reason quotes them): not with a
+// wrong password, an unreachable server, or a DSN that does not parse.
+func TestOpenErrorsHideThePassword(t *testing.T) {
+	d := dsn(t)
+	const secret = "s3cret-Pw-7f1c"
+	u, err := url.Parse(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), secret)
+	for name, dsn := range map[string]string{
+		"wrong password":     u.String(),
+		"unreachable server": "postgres://paycode:" + secret + "@127.0.0.1:1/db?sslmode=disable",
+		"unparsable":         "postgres://paycode:" + secret + "@127.0.0.1:5432/db?sslmode=nonsense&connect_timeout=x",
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		s, err := postgres.Open(ctx, dsn, postgres.Options{Node: "a", CallTimeout: 2 * time.Second, Logger: quiet})
+		cancel()
+		if err == nil {
+			s.Close()
+			t.Fatalf("%s: Open succeeded", name)
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("%s: the error quotes the password: %v", name, err)
+		}
 	}
 }
