@@ -2,23 +2,31 @@ package engine_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/enginetest"
 	"github.com/paycode/paycode/engine/journal"
+	"github.com/paycode/paycode/engine/journal/postgres"
 )
 
 // A hostile or confused lane races its own requests for one
 // paymentRequestId. TestLaneRaces runs each race many times over the
-// journals production runs — Pebble (one node) and the shared journal
-// with two nodes (journal.MemDB, PostgreSQL's semantics; the lane's two
-// requests reach different nodes) — and checks what must hold whatever
+// journals production runs — Pebble (one node), and two nodes of a
+// shared journal, in memory (journal.MemDB, PostgreSQL's semantics) and,
+// with PAYCODE_TEST_POSTGRES set, on PostgreSQL (the lane's two requests
+// reach different nodes) — and checks what must hold whatever
 // the interleaving: one dispatch per request id, no refund beyond the
 // amount, a cancelled payment never charged, answers that agree.
 
@@ -50,6 +58,42 @@ func sharedNodes(t *testing.T) (a, b *rig, c *cluster) {
 	return c.node(t, 1, nil), c.node(t, 2, nil), c
 }
 
+// postgresNodes is two nodes on PostgreSQL, in a schema of the test's
+// own (dropped after it).
+func postgresNodes(t *testing.T) (a, b *rig, c *cluster) {
+	dsn := os.Getenv("PAYCODE_TEST_POSTGRES")
+	if dsn == "" {
+		t.Skip("PAYCODE_TEST_POSTGRES is not set (. .ci/postgres.sh)")
+	}
+	var rb [6]byte
+	_, _ = rand.Read(rb[:])
+	schema := "paycode_race_" + hex.EncodeToString(rb[:])
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if conn, err := pgx.Connect(ctx, dsn); err == nil {
+			_, _ = conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+			conn.Close(ctx)
+		}
+	})
+	c = newCluster()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	node := func(n int) *rig {
+		st, err := postgres.Open(context.Background(), dsn, postgres.Options{Node: fmt.Sprint(n), Schema: schema, LeaseTTL: time.Minute, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return c.node(t, n, func(cfg *engine.Config) {
+			cfg.Journal, cfg.CodeKey, cfg.Logger = st, st.CodeKey(), quiet
+			// A cancel handed to the other node waits this long for it
+			// (it acts on its next lease tick, after the race): U sooner.
+			cfg.PayTimeout = 200 * time.Millisecond
+		})
+	}
+	return node(1), node(2), c
+}
+
 // race runs f and g at once, released together.
 func race(f, g func()) {
 	start := make(chan struct{})
@@ -78,7 +122,7 @@ func TestLaneRaces(t *testing.T) {
 	for _, nodes := range []struct {
 		name string
 		make raceNodes
-	}{{"pebble", pebbleNodes}, {"shared", sharedNodes}} {
+	}{{"pebble", pebbleNodes}, {"shared", sharedNodes}, {"postgres", postgresNodes}} {
 		t.Run(nodes.name+"/pay-pay-different-bodies", func(t *testing.T) {
 			a, b, c := nodes.make(t)
 			for i := range rounds {
