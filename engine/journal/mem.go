@@ -372,16 +372,26 @@ func (n *Mem) GetPayment(ctx context.Context, clientID, requestID, paymentID str
 	s := n.db
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := paymentID
-	if id == "" {
-		id = s.byReq[reqKey(clientID, requestID)]
-	}
-	p, err := s.payment(id)
-	if err != nil || p == nil || (clientID != "" && p.ClientID != clientID) {
+	p, err := lookup(paymentID, clientID, requestID, s.byReq, s.payment, func(p *engine.PaymentRecord) string { return p.ClientID })
+	if err != nil || p == nil {
 		return nil, nil, err
 	}
-	refs, err := s.refundsOf(id)
+	refs, err := s.refundsOf(p.PaymentID)
 	return p, refs, err
+}
+
+// lookup finds a record by id, or else by client and request id through
+// byReq, and reads it with get; nil when there is none, or when it is
+// another client's (clientID set). Caller holds the MemDB's mu.
+func lookup[R any](id, clientID, requestID string, byReq map[string]string, get func(string) (*R, error), client func(*R) string) (*R, error) {
+	if id == "" {
+		id = byReq[reqKey(clientID, requestID)]
+	}
+	r, err := get(id)
+	if err != nil || r == nil || (clientID != "" && client(r) != clientID) {
+		return nil, err
+	}
+	return r, nil
 }
 
 func (s *MemDB) refundsOf(id string) ([]*engine.RefundRecord, error) {
@@ -411,15 +421,7 @@ func (n *Mem) GetRefund(ctx context.Context, clientID, requestID, refundID strin
 	s := n.db
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := refundID
-	if id == "" {
-		id = s.refByReq[reqKey(clientID, requestID)]
-	}
-	r, err := s.refund(id)
-	if err != nil || r == nil || (clientID != "" && r.ClientID != clientID) {
-		return nil, err
-	}
-	return r, nil
+	return lookup(refundID, clientID, requestID, s.refByReq, s.refund, func(r *engine.RefundRecord) string { return r.ClientID })
 }
 
 // leased builds the Leased view of a payment. Caller holds s.mu.
