@@ -2,23 +2,19 @@ package engine_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/enginetest"
 	"github.com/paycode/paycode/engine/journal"
 	"github.com/paycode/paycode/engine/journal/postgres"
+	"github.com/paycode/paycode/engine/journal/postgres/pgtest"
 )
 
 // A hostile or confused lane races its own requests for one
@@ -58,32 +54,12 @@ func sharedNodes(t *testing.T) (a, b *rig, c *cluster) {
 	return c.node(t, 1, nil), c.node(t, 2, nil), c
 }
 
-// postgresNodes is two nodes on PostgreSQL, in a schema of the test's
-// own (dropped after it).
+// postgresNodes is two nodes on PostgreSQL, in the test's own schema.
 func postgresNodes(t *testing.T) (a, b *rig, c *cluster) {
-	dsn := os.Getenv("PAYCODE_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("PAYCODE_TEST_POSTGRES is not set (. .ci/postgres.sh)")
-	}
-	var rb [6]byte
-	_, _ = rand.Read(rb[:])
-	schema := "paycode_race_" + hex.EncodeToString(rb[:])
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if conn, err := pgx.Connect(ctx, dsn); err == nil {
-			_, _ = conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-			conn.Close(ctx)
-		}
-	})
 	c = newCluster()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	node := func(n int) *rig {
-		st, err := postgres.Open(context.Background(), dsn, postgres.Options{Node: fmt.Sprint(n), Schema: schema, LeaseTTL: time.Minute, Logger: quiet})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st := pgtest.Open(t, postgres.Options{Node: fmt.Sprint(n), LeaseTTL: time.Minute, Logger: quiet})
 		return c.node(t, n, func(cfg *engine.Config) {
 			cfg.Journal, cfg.CodeKey, cfg.Logger = st, st.CodeKey(), quiet
 			// A cancel handed to the other node waits this long for it

@@ -187,28 +187,25 @@ func (s state) next(ev event) (state, bool) {
 			return s, false
 		}
 		s.origin = originAdopted
-	case evWritten:
+	case evWritten, evWriteFailed, evWriteUnknown:
+		// A payment whose copy is unknown is not written (nor falls
+		// behind): it is read back or claimed again first.
 		if s.stored != storedKnown && s.stored != storedBehind {
 			return s, false
 		}
-		s.stored = storedKnown
-	case evWriteFailed:
-		// A payment whose copy is unknown is not written (nothing to
-		// fall behind): it is read back or claimed again first.
-		if s.stored != storedKnown && s.stored != storedBehind {
-			return s, false
+		switch ev {
+		case evWritten:
+			s.stored = storedKnown
+		case evWriteFailed:
+			s.stored = storedBehind
+		default:
+			s.stored = storedUnknown
 		}
-		s.stored = storedBehind
 	case evClaimUnknown:
 		if s.stored != storedKnown {
 			return s, false
 		}
 		s.stored = storedClaimUnknown
-	case evWriteUnknown:
-		if s.stored != storedKnown && s.stored != storedBehind {
-			return s, false
-		}
-		s.stored = storedUnknown
 	case evSettled:
 		if s.stored == storedKnown {
 			return s, false
