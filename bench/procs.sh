@@ -89,10 +89,10 @@ load() {
 		-target "$target" -target-pid "$pid" -out "$OUT/$name" "$@" >"$OUT/$name.txt" 2>&1 || true
 }
 
-# pays_admitted: the pays serve has answered so far, shed ones aside
-# (paycode_lane_requests_total, endpoint pay).
-pays_admitted() {
-	curl -s "http://$ADMIN/metrics" | awk '/^paycode_lane_requests_total/ && /endpoint="pay"/ && !/REQUEST_TRAFFIC_EXCEED_LIMIT/ { n += $NF } END { printf "%d\n", n }'
+# pays_answered: "ADMITTED ALL": the pays serve has answered so far, shed
+# ones aside and all (paycode_lane_requests_total, endpoint pay).
+pays_answered() {
+	curl -s "http://$ADMIN/metrics" | awk '/^paycode_lane_requests_total/ && /endpoint="pay"/ { all += $NF; if (!/REQUEST_TRAFFIC_EXCEED_LIMIT/) n += $NF } END { printf "%d %d\n", n, all }'
 }
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }

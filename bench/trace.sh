@@ -9,8 +9,9 @@
 # (`go tool trace -pprof=…`). Before the trace, where `perf` may read the
 # kernel's syscall tracepoints (root, or perf_event_paranoid ≤ -1), it
 # counts serve's system calls for the same length and prints them per
-# pay answered in that window (fdatasync per pay: how many pays share
-# one WAL fsync; write and read per pay: the socket and WAL writes).
+# admitted pay and per pay request in that window (fdatasync per
+# admitted pay: the share of a WAL fsync; write and read: the socket and
+# WAL writes, which shed requests make too).
 #
 #   bench/trace.sh                 1000/s, 20 s, 4 s trace and profile
 #   bench/trace.sh -rate 3000 -- -sync-window 1ms    flags after -- go to paycode serve
@@ -63,10 +64,10 @@ half=$(( ${DURATION%s} / 2 - SECONDS_ / 2 ))
 SYSCALLS=fdatasync,fsync,write,read,futex,epoll_pwait
 if [ "$half" -ge $((SECONDS_ + 2)) ] && perf stat -e syscalls:sys_enter_fdatasync true >/dev/null 2>&1; then
 	sleep 1
-	pays0=$(pays_admitted)
+	read -r adm0 all0 <<<"$(pays_answered)"
 	perf stat -x, -o "$OUT/syscalls.txt" -p "$SERVE_PID" \
 		-e "$(echo "$SYSCALLS" | sed 's/\([a-z_0-9]*\)/syscalls:sys_enter_\1/g')" -- sleep "$SECONDS_" 2>/dev/null || true
-	pays1=$(pays_admitted)
+	read -r adm1 all1 <<<"$(pays_answered)"
 	half=$((half - SECONDS_ - 1))
 fi
 sleep "$((half > 1 ? half : 1))"
@@ -77,9 +78,10 @@ wait "$TRACEPID" "$LOADPID" || true
 curl -s "http://$ADMIN/metrics" | grep -E '^go_gc_duration_seconds|^go_memstats_heap_alloc_bytes|^go_goroutines' >"$OUT/gc.txt" || true
 stop "$SERVE_PID"
 grep -E '^requested|^CPU|^ +pay ' "$OUT/run.txt" || true
-if [ -s "$OUT/syscalls.txt" ] && [ "$((pays1 - pays0))" -gt 0 ]; then
-	echo "== system calls of serve in ${SECONDS_}s before the trace, per pay admitted ($((pays1 - pays0)) pays)"
-	awk -F, -v n=$((pays1 - pays0)) '$3 ~ /sys_enter_/ { sub(/.*sys_enter_/, "", $3); printf "  %-12s %10d  %6.2f per pay\n", $3, $1, $1 / n }' "$OUT/syscalls.txt"
+if [ -s "$OUT/syscalls.txt" ] && [ "$((adm1 - adm0))" -gt 0 ]; then
+	echo "== system calls of serve in ${SECONDS_}s before the trace: $((adm1 - adm0)) pays admitted of $((all1 - all0)) (the rest shed)"
+	awk -F, -v n=$((adm1 - adm0)) -v a=$((all1 - all0)) '$3 ~ /sys_enter_/ { sub(/.*sys_enter_/, "", $3)
+		printf "  %-12s %8d  %6.2f per admitted pay  %6.2f per pay request\n", $3, $1, $1 / n, $1 / a }' "$OUT/syscalls.txt"
 fi
 echo "== CPU profile (top 25, cumulative order is in $OUT/cpu.pprof)"
 go tool pprof -top -nodecount 25 "$BIN/paycode" "$OUT/cpu.pprof" 2>/dev/null | sed -n '1,32p'
