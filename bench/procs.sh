@@ -27,6 +27,16 @@ build() {
 	go build -o "$BIN/paycode" ./cmd/paycode
 	go build -o "$BIN/bareserver" ./bench/cmd/bareserver
 	go build -o "$BIN/loadcompare" ./bench/cmd/loadcompare
+	go build -o "$BIN/fsyncprobe" ./bench/cmd/fsyncprobe
+}
+
+# fsync_probe DIR: the disk's fdatasync quantiles under DIR, in this
+# sitting (a synced pay waits for at least one); skipped when BIN has no
+# fsyncprobe (a -bin directory built before it existed).
+fsync_probe() {
+	if [ -x "$BIN/fsyncprobe" ]; then
+		"$BIN/fsyncprobe" -dir "$1" -n 500
+	fi
 }
 
 cleanup() {

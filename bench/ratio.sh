@@ -21,7 +21,8 @@
 # new temporary directory), -bin DIR (use the paycode, bareserver and
 # loadcompare binaries already in DIR instead of building: A/B two builds
 # in one sitting, or edit the tree while a run goes on). Prints the load
-# average before and after: on a shared machine the figures are only as
+# average before and after, and the disk's fdatasync quantiles first
+# (bench/cmd/fsyncprobe): on a shared machine the figures are only as
 # good as it was quiet. SIM_PORT, LANE_PORT, ADMIN_PORT and BARE_PORT
 # (7301, 8380, 9380, 8480) move the listeners, for two runs at once; a
 # run refuses to start on ports in use.
@@ -57,6 +58,7 @@ else
 	build
 fi
 echo "ratio: $RUNS alternations at $RATE/s, $DURATION each; load average $(loadavg); output $OUT"
+fsync_probe "$OUT"
 start_sim
 store=""
 if [ -n "$STORE" ]; then

@@ -6,9 +6,10 @@
 # its admin listener (/debug/pprof/trace, /debug/pprof/profile). Prints
 # the CPU profile's top functions and, from the trace, the top of the
 # scheduler-latency, syscall and synchronisation-blocking profiles
-# (`go tool trace -pprof=…`). Before the trace, where `perf` may read the
-# kernel's syscall tracepoints (root, or perf_event_paranoid ≤ -1), it
-# counts serve's system calls for the same length and prints them per
+# (`go tool trace -pprof=…`). First the disk's fdatasync quantiles
+# (bench/cmd/fsyncprobe: the floor under a synced pay's latency). Before
+# the trace, where `perf` may read the kernel's syscall tracepoints
+# (root, or perf_event_paranoid ≤ -1), it counts serve's system calls for the same length and prints them per
 # admitted pay and per pay request in that window (fdatasync per
 # admitted pay: the share of a WAL fsync; write and read: the socket and
 # WAL writes, which shed requests make too).
@@ -52,6 +53,7 @@ else
 	build
 fi
 echo "trace: $RATE/s for $DURATION, ${SECONDS_}s trace and profile; load average $(loadavg); output $OUT"
+fsync_probe "$OUT"
 start_sim
 if [ -n "$STORE" ]; then
 	rm -rf "$OUT/data"
