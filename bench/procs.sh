@@ -105,4 +105,7 @@ pays_answered() {
 	curl -s "http://$ADMIN/metrics" | awk '/^paycode_lane_requests_total/ && /endpoint="pay"/ { all += $NF; if (!/REQUEST_TRAFFIC_EXCEED_LIMIT/) n += $NF } END { printf "%d %d\n", n, all }'
 }
 
+# cpu_ticks PID: "USER SYSTEM" CPU of PID so far, in clock ticks.
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | cut -d' ' -f12,13; }
+
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }

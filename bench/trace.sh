@@ -67,9 +67,11 @@ SYSCALLS=fdatasync,fsync,write,read,futex,epoll_pwait
 if [ "$half" -ge $((SECONDS_ + 2)) ] && perf stat -e syscalls:sys_enter_fdatasync true >/dev/null 2>&1; then
 	sleep 1
 	read -r adm0 all0 <<<"$(pays_answered)"
+	read -r ut0 st0 <<<"$(cpu_ticks "$SERVE_PID")"
 	perf stat -x, -o "$OUT/syscalls.txt" -p "$SERVE_PID" \
 		-e "$(echo "$SYSCALLS" | sed 's/\([a-z_0-9]*\)/syscalls:sys_enter_\1/g')" -- sleep "$SECONDS_" 2>/dev/null || true
 	read -r adm1 all1 <<<"$(pays_answered)"
+	read -r ut1 st1 <<<"$(cpu_ticks "$SERVE_PID")"
 	half=$((half - SECONDS_ - 1))
 fi
 sleep "$((half > 1 ? half : 1))"
@@ -84,6 +86,10 @@ if [ -s "$OUT/syscalls.txt" ] && [ "$((adm1 - adm0))" -gt 0 ]; then
 	echo "== system calls of serve in ${SECONDS_}s before the trace: $((adm1 - adm0)) pays admitted of $((all1 - all0)) (the rest shed)"
 	awk -F, -v n=$((adm1 - adm0)) -v a=$((all1 - all0)) '$3 ~ /sys_enter_/ { sub(/.*sys_enter_/, "", $3)
 		printf "  %-12s %8d  %6.2f per admitted pay  %6.2f per pay request\n", $3, $1, $1 / n, $1 / a }' "$OUT/syscalls.txt"
+	tick=$(getconf CLK_TCK)
+	awk -v u=$((ut1 - ut0)) -v s=$((st1 - st0)) -v t="$tick" -v n=$((adm1 - adm0)) 'BEGIN {
+		printf "  serve CPU in the window: user %.2fs, system %.2fs (%.0f %% kernel); %.0f µs user + %.0f µs system per admitted pay\n",
+			u / t, s / t, 100 * s / (u + s), 1e6 * u / t / n, 1e6 * s / t / n }'
 fi
 echo "== CPU profile (top 25, cumulative order is in $OUT/cpu.pprof)"
 go tool pprof -top -nodecount 25 "$BIN/paycode" "$OUT/cpu.pprof" 2>/dev/null | sed -n '1,32p'
