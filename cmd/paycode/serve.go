@@ -63,11 +63,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, problems("paycode serve: invalid configuration", err))
 		return 2
 	}
-	logw := stderr
+	logw, flushLog := stderr, func() {}
 	if !isTerminal(stderr) {
 		lb := newLineBuffer(stderr, logFlushInterval)
 		defer lb.Close()
-		logw = lb
+		logw, flushLog = lb, func() { _ = lb.Flush() }
 	}
 	log := newLogger(logw, cfg.Log.Format, cfg.Log.Level)
 	if cfg.Shutdown.DrainTimeout < cfg.Engine.PayTimeout {
@@ -185,6 +185,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			log.Info("simulated wallet", "name", w.Name, "url", w.URL)
 		}
 	}
+	flushLog() // the start-up lines at once: scripts wait for "paycode serving"
 	if cfg.simulated() {
 		fmt.Fprint(stdout, curlExample(node.URL()))
 	}
