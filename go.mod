@@ -19,7 +19,10 @@ require (
 	mvdan.cc/sh/v3 v3.14.1
 )
 
-require github.com/bits-and-blooms/bitset v1.24.2 // indirect
+require (
+	github.com/bits-and-blooms/bitset v1.24.2 // indirect
+	github.com/davecgh/go-spew v1.1.1 // indirect
+)
 
 require (
 	github.com/DataDog/zstd v1.5.7 // indirect

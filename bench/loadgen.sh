@@ -2,7 +2,7 @@
 # bench/loadgen.sh: the load generator's and the simulated wallets' own
 # CPU per request, as ratios measured in one sitting (issue 16 items 3, 4).
 #
-#   bench/loadgen.sh [-rate 3000] [-duration 10s] [-runs 3] [-bin DIR] [-ab]
+#   bench/loadgen.sh [-rate 3000] [-duration 10s] [-runs 3] [-bin DIR] [-ab | -alt FLAGS]
 #
 # Each run, alternating:
 #   A. `paycode load` (capacity scenario) against bench/cmd/bareserver:
@@ -14,8 +14,10 @@
 # Prints each run and the medians. Everything listens on 127.0.0.1; every
 # process is bounded in time and stopped by its pid. -bin DIR uses the
 # paycode and bareserver binaries in DIR (to compare builds A/B); -ab adds,
-# before each step A, the same step with `paycode load -nethttp` (vegeta's
-# own net/http transport), interleaved.
+# before each step A, the same step with `paycode load -vegeta` (vegeta's
+# own Attacker over fasthttp instead of the paced sender), interleaved;
+# -alt FLAGS does the same with other load flags (e.g. '-procs 0' or
+# '-nethttp').
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rate=3000 duration=10s runs=3 bin="" ab=""
@@ -25,8 +27,9 @@ while [ $# -gt 0 ]; do
 	-duration) duration=$2; shift 2 ;;
 	-runs) runs=$2; shift 2 ;;
 	-bin) bin=$2; shift 2 ;;
-	-ab) ab=1; shift ;;
-	*) echo "usage: $0 [-rate N] [-duration D] [-runs N] [-bin DIR]" >&2; exit 2 ;;
+	-ab) ab=-vegeta; shift ;;
+	-alt) ab=$2; shift 2 ;;
+	*) echo "usage: $0 [-rate N] [-duration D] [-runs N] [-bin DIR] [-ab | -alt FLAGS]" >&2; exit 2 ;;
 	esac
 done
 work=$(mktemp -d)
@@ -67,9 +70,10 @@ bare() {
 }
 for i in $(seq "$runs"); do
 	if [ -n "$ab" ]; then
-		bare "$i" n -nethttp
+		# shellcheck disable=SC2086 # FLAGS are words
+		bare "$i" n $ab
 		ngens+=("$g") nratios+=("$r")
-		printf '%-4s %-28s %10.1f %10.1f %8s\n' "$i" "generator -nethttp / bare" "$g" "$b" "$r"
+		printf '%-4s %-28s %10.1f %10.1f %8s\n' "$i" "generator $ab / bare" "$g" "$b" "$r"
 	fi
 	bare "$i" a
 	gens+=("$g") bares+=("$b") ratios+=("$r")
@@ -96,7 +100,7 @@ for i in $(seq "$runs"); do
 done
 med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 if [ -n "$ab" ]; then
-	echo "median -nethttp: generator $(med "${ngens[@]}") µs/req, ratio to the bare server $(med "${nratios[@]}")"
+	echo "median $ab: generator $(med "${ngens[@]}") µs/req, ratio to the bare server $(med "${nratios[@]}")"
 fi
 echo "median: generator $(med "${gens[@]}") µs/req, bare server $(med "${bares[@]}") µs/req, ratio $(med "${ratios[@]}");" \
 	"simulated wallets $(med "${sims[@]}") µs/pay = $(python3 -c "print(round($(med "${sims[@]}")/$(med "${bares[@]}"), 2))")× the bare server (generator $(med "${gens2[@]}") µs/req); load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -33,6 +33,14 @@ const (
 	// refused with REQUEST_TRAFFIC_EXCEED_LIMIT before dispatch, since a
 	// payment that cannot be followed up must not be started.
 	DefaultMaxFollowUps = 1 << 20
+	// DefaultMaxVoidsPerHour bounds the cancel-before-pay tombstones
+	// (void.go) one client may have this node record per clock hour.
+	// Each is kept for the retention, so without a bound a signed lane
+	// could fill the journal with cancels of made-up request ids; a
+	// lane voids only a sale whose pay timed out on the network, far
+	// fewer. At the default a client adds at most 1000 × 744 ≈ 744,000
+	// tombstones per node over the 31-day retention.
+	DefaultMaxVoidsPerHour = 1000
 )
 
 // DefaultPollSchedule is the wait before each follow-up inquiry of an
@@ -66,6 +74,11 @@ type Config struct {
 	RefundWindow      time.Duration
 	FollowUpWorkers   int
 	MaxFollowUps      int
+	// MaxVoidsPerHour bounds the tombstones (cancels of a
+	// paymentRequestId no pay was seen for) one client may have this
+	// node record per clock hour; past it such a cancel is refused
+	// REQUEST_TRAFFIC_EXCEED_LIMIT (U) and nothing is recorded.
+	MaxVoidsPerHour int
 
 	// Journal records payments (required): engine/journal's Pebble
 	// (durable, one node), PostgreSQL (several nodes) or Mem (in memory
@@ -151,6 +164,9 @@ func (c *Config) EnsureDefaults() {
 	if c.MaxFollowUps == 0 {
 		c.MaxFollowUps = DefaultMaxFollowUps
 	}
+	if c.MaxVoidsPerHour == 0 {
+		c.MaxVoidsPerHour = DefaultMaxVoidsPerHour
+	}
 	if len(c.NotifySchedule) == 0 {
 		c.NotifySchedule = DefaultNotifySchedule
 	}
@@ -201,6 +217,9 @@ func (c *Config) Validate() error {
 	if c.FollowUpWorkers < 0 || c.MaxFollowUps < 0 {
 		errs = append(errs, errors.New("engine: config: negative follow-up limits"))
 	}
+	if c.MaxVoidsPerHour < 0 {
+		errs = append(errs, fmt.Errorf("engine: config: max voids per hour is negative (%d)", c.MaxVoidsPerHour))
+	}
 	return errors.Join(errs...)
 }
 
@@ -211,8 +230,8 @@ func (c *Config) String() string {
 	for n := range c.Wallets {
 		names = append(names, n)
 	}
-	fmt.Fprintf(&b, "wallets=%v node=%02d pay_timeout=%s wallet_call_timeout=%s follow_up_deadline=%s poll=%v cancel_window=%s refund_window=%s follow_up_workers=%d max_follow_ups=%d",
+	fmt.Fprintf(&b, "wallets=%v node=%02d pay_timeout=%s wallet_call_timeout=%s follow_up_deadline=%s poll=%v cancel_window=%s refund_window=%s follow_up_workers=%d max_follow_ups=%d max_voids_per_hour=%d",
 		names, c.Node, c.PayTimeout, c.WalletCallTimeout, c.FollowUpDeadline, c.PollSchedule,
-		c.CancelWindow, c.RefundWindow, c.FollowUpWorkers, c.MaxFollowUps)
+		c.CancelWindow, c.RefundWindow, c.FollowUpWorkers, c.MaxFollowUps, c.MaxVoidsPerHour)
 	return b.String()
 }

@@ -26,6 +26,7 @@ type Engine struct {
 	payByID  *smap[*payment]                     // paymentId
 	codes    *cmap[[CodeHashSize]byte, *payment] // a code's keyed hash → the payment that used it
 	refByReq *smap[*refund]                      // client-id \x00 refundRequestId
+	voids    voidBudget                          // tombstones per client per hour (void.go)
 
 	fu       fuQueue
 	sem      chan struct{} // follow-up worker slots
@@ -248,7 +249,7 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 	e.failpoint(FailAfterOutcome)
 	p.mu.Lock()
 	p.viewLocked(out, false)
-	lost := p.st.owner == ownerLost || p.unsaved
+	lost := p.st.owner == ownerLost || p.st.stored == storedBehind
 	p.mu.Unlock()
 	if e.failed.Load() || lost {
 		// The outcome could not be made durable: do not tell the lane it

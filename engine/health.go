@@ -18,12 +18,12 @@ import (
 //
 //   - refuses new pays before recording anything
 //     (REQUEST_TRAFFIC_EXCEED_LIMIT: retry later; see docs/decisions.md),
-//   - keeps what wallets answer in memory (the payment is unsaved) and
+//   - keeps what wallets answer in memory (storedBehind) and
 //     answers the lane U rather than a result it could not record,
 //   - answers inquiries about the payments it holds from memory,
 //   - and, every lease tick, pings the journal; once it answers, writes
-//     every unsaved payment (a newer version: it lands whether or not
-//     the failed write did), settles every unsure one (a claim is made
+//     every payment left behind (a newer version: it lands whether or
+//     not the failed write did), settles every unknown one (a claim is made
 //     again: insert-or-fetch tells whether it was stored; a refund's
 //     claim is re-read), takes its own leases back from the database if
 //     a lease call's outcome was unknown, and resumes.
@@ -31,15 +31,6 @@ import (
 // Fail-stop remains for ErrJournalFailed: a local journal whose fsync
 // failed, a database that refuses statements, a node registration taken
 // by another process.
-
-// unsureKind says which database copy of a payment is unknown.
-type unsureKind uint8
-
-const (
-	unsureNone   unsureKind = iota
-	unsureClaim             // the intent's claim: stored or not (never dispatched)
-	unsureStored            // a write whose content memory dropped (a refund's claim)
-)
 
 // journalHealth is a network journal's reachability as the engine saw it.
 type journalHealth struct {
@@ -157,7 +148,7 @@ func (e *Engine) healJournal(ctx context.Context) bool {
 	var todo []*payment
 	e.payByID.each(func(_ string, p *payment) {
 		p.mu.Lock()
-		if p.unsaved || p.unsure != unsureNone {
+		if p.st.unsettled() {
 			todo = append(todo, p)
 		}
 		p.mu.Unlock()
@@ -190,20 +181,20 @@ func (e *Engine) healJournal(ctx context.Context) bool {
 	return true
 }
 
-// settleUnsaved writes or re-reads one payment the outage left unsaved
-// or unsure. It returns the journal's error (nil for a lost lease: the
+// settleUnsaved writes or re-reads one payment the outage left behind or
+// unknown (state.stored). It returns the journal's error (nil for a lost lease: the
 // payment is another node's now, and this node forgets it).
 func (e *Engine) settleUnsaved(ctx context.Context, p *payment) error {
 	p.mu.Lock()
 	if p.st.owner != ownerHeld {
-		p.unsaved, p.unsure = false, unsureNone
+		p.to(evSettled)
 		p.mu.Unlock()
 		return nil
 	}
-	switch p.unsure {
-	case unsureClaim:
+	switch p.st.stored {
+	case storedClaimUnknown:
 		return e.settleClaimLocked(ctx, p)
-	case unsureStored:
+	case storedUnknown:
 		p.mu.Unlock()
 		l, ok, err := e.journal.Acquire(ctx, p.id)
 		switch {
@@ -212,7 +203,7 @@ func (e *Engine) settleUnsaved(ctx context.Context, p *payment) error {
 			fallthrough
 		case err == nil && !ok:
 			p.mu.Lock()
-			p.unsure = unsureNone
+			p.to(evSettled)
 			p.to(evRelease) // another node's (or gone): forgotten at the sweep
 			p.mu.Unlock()
 		case err == nil:
@@ -250,13 +241,13 @@ func (e *Engine) settleClaimLocked(ctx context.Context, p *payment) error {
 		return err
 	}
 	if existing != nil && existing.PaymentID != p.id {
-		p.unsure = unsureNone
+		p.to(evSettled)
 		p.abortLocked()
 		p.mu.Unlock()
 		e.abort(p, appendKey(nil, p.clientID, p.requestID))
 		return nil
 	}
-	p.unsure = unsureNone
+	p.to(evSettled)
 	// Lanes were told U, without an id, whatever they asked meanwhile
 	// (viewLocked, Inquire, cancelOwned): it is closed as never sent.
 	p.status, p.result = codec.StatusFail, codec.ProcessFail

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/journal"
 )
 
 // flakyJournal is a shared journal whose database can be taken away:
@@ -237,5 +239,38 @@ func TestJournalClaimUnknownShowsNoID(t *testing.T) {
 	// A cancel now has its definitive answer: nothing is or will be charged.
 	if res := n.e.Cancel(context.Background(), client, &codec.IDRequest{PaymentRequestID: []byte("p1")}); res.Result != codec.Success || res.PaymentID != v.PaymentID {
 		t.Fatalf("cancel after the journal answered: %v %q, want S for %s", res.Result, res.PaymentID, v.PaymentID)
+	}
+}
+
+// TestRenewAnswerLostKeepsCancels: a lane's cancel handed to the owner
+// (RequestCancel at another node) is cleared by the owner's Renew; when
+// that Renew commits and its answer is lost, the owner's next Renew
+// hands the cancel over again, so the owner carries it out without the
+// lane repeating it.
+func TestRenewAnswerLostKeepsCancels(t *testing.T) {
+	c := newCluster()
+	var j *journal.Mem
+	a := c.node(t, 1, func(cfg *engine.Config) { j = cfg.Journal.(*journal.Mem) })
+	// B waits for no answer: the cancel is handed over and answered U.
+	b := c.node(t, 2, func(cfg *engine.Config) { cfg.PayTimeout = time.Millisecond })
+	v := a.pay(payReq("p1", code(4, 80), 500))
+	if v.Status != codec.StatusProcessing {
+		t.Fatalf("pay: %v %v, want PROCESSING", v.Status, v.ResultCode)
+	}
+	res := b.e.Cancel(context.Background(), client, &codec.IDRequest{PaymentRequestID: []byte("p1")})
+	if res.Result != codec.UnknownException {
+		t.Fatalf("cancel at B: %v %s, want U (handed over)", res.Result, res.Message)
+	}
+	j.LoseNextRenew()
+	a.e.LeaseTick(context.Background()) // the Renew that cleared the request: answer lost
+	if a.e.JournalHealth().OK {
+		t.Fatal("healthy after a Renew whose answer was lost")
+	}
+	c.settle(t, a)
+	if _, iv := a.inquire(v.PaymentID); iv.Status != codec.StatusCancelled {
+		t.Fatalf("status after the owner's next ticks: %v, want CANCELLED (the handed-over cancel lost with Renew's answer)", iv.Status)
+	}
+	if p := c.w.pay(v.PaymentID); p.state != "closed" {
+		t.Fatalf("wallet state %q, want closed", p.state)
 	}
 }

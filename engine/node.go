@@ -110,7 +110,7 @@ func (e *Engine) claim(ctx context.Context, p *payment, key []byte, req *codec.P
 	if unknown {
 		// Stored or not, nobody can tell until the database answers:
 		// held here, never dispatched, and settled then (health.go).
-		p.unsure = unsureClaim
+		p.to(evClaimUnknown)
 	} else if err != nil || existing != nil {
 		p.abortLocked()
 	}
@@ -704,7 +704,7 @@ func (e *Engine) claimRefundLocked(ctx context.Context, p *payment, r *refund, r
 		out.ResultCode, out.ResultMessage = codec.UnknownException, "the payment moved to another node; retry the same request"
 	case err != nil && e.journalTransient(err):
 		if errors.Is(err, ErrOutcomeUnknown) {
-			p.unsure = unsureStored // the database's copy is re-read (health.go)
+			p.to(evWriteUnknown) // the database's copy is re-read (health.go)
 		}
 		out.ResultCode, out.ResultMessage = codec.UnknownException, "the journal did not answer; retry the same request"
 	case err != nil:

@@ -38,7 +38,7 @@ func (e *Engine) Inquire(ctx context.Context, clientID []byte, req *codec.IDRequ
 	if p != nil {
 		p.mu.Lock()
 		owned := e.ownedLocked(p)
-		unsure := p.unsure == unsureClaim
+		unsure := p.st.stored == storedClaimUnknown
 		if owned && !unsure {
 			p.viewLocked(out, true)
 		}
@@ -99,7 +99,7 @@ func (e *Engine) cancelOwned(ctx context.Context, p *payment) CancelResult {
 		// Never stored (found just before it left the indexes): ask again.
 		p.mu.Unlock()
 		return CancelResult{Result: codec.UnknownException, Message: "retry the cancel"}
-	case p.unsure == unsureClaim:
+	case p.st.stored == storedClaimUnknown:
 		// Stored or not, and maybe not this payment but an earlier one of
 		// the same request: known when the journal answers. Never sent.
 		p.mu.Unlock()

@@ -69,13 +69,6 @@ type payment struct {
 	// write or the final log line (see maskedLocked), not per write.
 	maskedStr string
 	ops       int // lane cancels and refunds running on p (several nodes)
-	// unsaved (several nodes): a write failed with the journal
-	// unavailable, so memory is ahead of the database; the state is
-	// written, with all of p's refunds, once the journal answers again.
-	// unsure: the database's copy is unknown (see health.go): the
-	// intent's claim (nothing was dispatched), or a refund's claim.
-	unsaved bool
-	unsure  unsureKind
 }
 
 // waitDispatched returns a channel closed when the first dispatch has
@@ -119,7 +112,7 @@ func (p *payment) sameKeyFields(req *codec.PayRequest, codeHash [CodeHashSize]by
 // viewLocked fills v from p. Caller holds p.mu. Strings are shared, not
 // copied; v.Transactions is reused (truncated) only when withTxns is set.
 func (p *payment) viewLocked(v *codec.PaymentView, withTxns bool) {
-	if p.unsure == unsureClaim {
+	if p.st.stored == storedClaimUnknown {
 		// Its id is not the lane's to see yet: the claim may lose to a
 		// payment of the same request stored before (health.go).
 		fail(v, codec.UnknownException, msgClaimUnknown)

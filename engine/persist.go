@@ -81,13 +81,12 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 	if e.failed.Load() {
 		return ErrJournalFailed
 	}
-	if p.unsure != unsureNone || e.jh.down.Load() {
-		// While the journal is away writes wait in memory (unsaved),
+	if p.st.stored > storedBehind || e.jh.down.Load() {
+		// While the journal is away writes wait in memory (storedBehind),
 		// rather than each wait out the call timeout; a payment whose
-		// stored copy is unknown is not written until it is re-read.
-		if p.unsure == unsureNone {
-			p.unsaved = true
-		}
+		// stored copy is unknown is not written until it is re-read
+		// (evWriteFailed is refused then).
+		p.to(evWriteFailed)
 		return ErrJournalUnavailable
 	}
 	if p.st.owner != ownerHeld {
@@ -117,7 +116,7 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 		r.recordLocked(&pb.rr, now)
 		pb.b.Refunds = append(pb.b.Refunds, &pb.rr)
 	}
-	if p.unsaved {
+	if p.st.stored == storedBehind {
 		// An earlier write failed: its refund's change goes too.
 		for _, q := range p.refunds {
 			if q != r {
@@ -147,13 +146,13 @@ func (e *Engine) persistLocked(ctx context.Context, p *payment, r *refund, sync 
 			return err
 		}
 		if e.journalTransient(err) {
-			p.unsaved = true // written again once the journal answers
+			p.to(evWriteFailed) // written again once the journal answers
 			return err
 		}
 		e.fatal(err)
 		return err
 	}
-	p.unsaved = false
+	p.to(evWritten)
 	if !held {
 		p.to(evRelease) // released: forgotten at the next lease tick
 	}

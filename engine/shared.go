@@ -73,8 +73,13 @@ type SharedJournal interface {
 	// A restarted node calls Release then TakeOver to resume its own work
 	// at once.
 	TakeOver(ctx context.Context, limit int) ([]*Leased, error)
-	// Renew extends every lease this node holds, and returns (and clears)
-	// the ids of its payments that another node asked to cancel.
+	// Renew extends every lease this node holds, and returns the ids of
+	// its payments that another node asked to cancel. A request is
+	// cleared by the Renew after the one that returned it (the engine
+	// renews again only once the cancels it was handed are carried out
+	// and written), so a Renew whose answer is lost, or a node that dies
+	// before its next Renew, loses none: it is returned again, or
+	// reported to the taker (Leased.CancelRequested).
 	Renew(ctx context.Context) (cancels []string, err error)
 	// RequestCancel records a lane's cancel of a payment leased to another
 	// node, in a field the owner's writes never overwrite; the owner sees

@@ -3,7 +3,7 @@ package engine
 import "github.com/paycode/paycode/codec"
 
 // A payment's state, apart from its Antom status (codec.PaymentStatus),
-// is four small enums, each changed only by transition (state.next): a
+// is five small enums, each changed only by transition (state.next): a
 // combination the engine must never be in cannot be written.
 
 // stage is where a payment is in its life.
@@ -69,29 +69,59 @@ const (
 	originAdopted // read back; the wallet has answered since
 )
 
+// stored is what this node knows of the journal's copy of the payment.
+// Only a network journal (SharedJournal: PostgreSQL) leaves it anything
+// but storedKnown: see health.go for how each is settled once the
+// journal answers again.
+type stored uint8
+
+const (
+	// storedKnown: the journal holds what this node last wrote (or
+	// nothing yet, before the claim).
+	storedKnown stored = iota
+	// storedBehind: a write failed with the journal unavailable, so
+	// memory is ahead of it; the payment is written again, with all its
+	// refunds, once the journal answers.
+	storedBehind
+	// storedClaimUnknown: the intent's claim was sent and its answer
+	// lost: stored or not, and maybe another payment's request. Never
+	// dispatched; the lane sees no payment id until it is claimed again.
+	storedClaimUnknown
+	// storedUnknown: a write whose content memory dropped (a refund's
+	// claim) may have committed: the journal's copy is read back. Nothing
+	// is written meanwhile.
+	storedUnknown
+)
+
 // state is a payment's state besides its Antom status.
 type state struct {
 	stage   stage
 	owner   owner
 	closing closing
 	origin  origin
+	stored  stored
 }
 
 // event is a change of state.
 type event uint8
 
 const (
-	evDispatched event = iota // the first pay call returned
-	evAbort                   // the intent was not stored
-	evReport                  // final with no wallet work left: reported
-	evRelease                 // a write released the lease
-	evReacquire               // the lease was taken back
-	evLose                    // another node owns it now
-	evCancel                  // a lane's cancel, durable
-	evExpire                  // closing at the deadline (or never received)
-	evReverse                 // a success after the close: reverse it
-	evClosed                  // the wallet confirmed the close, or refused it for good
-	evConfirm                 // the wallet answered an inquiry
+	evDispatched   event = iota // the first pay call returned
+	evAbort                     // the intent was not stored
+	evReport                    // final with no wallet work left: reported
+	evRelease                   // a write released the lease
+	evReacquire                 // the lease was taken back
+	evLose                      // another node owns it now
+	evCancel                    // a lane's cancel, durable
+	evExpire                    // closing at the deadline (or never received)
+	evReverse                   // a success after the close: reverse it
+	evClosed                    // the wallet confirmed the close, or refused it for good
+	evConfirm                   // the wallet answered an inquiry
+	evWritten                   // a write landed in the journal
+	evWriteFailed               // a write failed, the journal unavailable
+	evClaimUnknown              // the intent's claim's answer was lost
+	evWriteUnknown              // a write's answer was lost, its content dropped
+	evSettled                   // the journal's copy is known again (or not this node's)
 	eventCount
 )
 
@@ -107,7 +137,8 @@ func (s state) next(ev event) (state, bool) {
 		s.stage = stageOpen
 	case evAbort:
 		// Open too: a claim whose outcome was unknown is marked open for
-		// its repeats (health.go) and may turn out another payment's.
+		// its repeats (storedClaimUnknown) and may turn out another
+		// payment's once the journal answers (health.go).
 		if s.stage != stageDispatching && s.stage != stageOpen {
 			return s, false
 		}
@@ -156,6 +187,30 @@ func (s state) next(ev event) (state, bool) {
 			return s, false
 		}
 		s.origin = originAdopted
+	case evWritten, evWriteFailed, evWriteUnknown:
+		// A payment whose copy is unknown is not written (nor falls
+		// behind): it is read back or claimed again first.
+		if s.stored != storedKnown && s.stored != storedBehind {
+			return s, false
+		}
+		switch ev {
+		case evWritten:
+			s.stored = storedKnown
+		case evWriteFailed:
+			s.stored = storedBehind
+		default:
+			s.stored = storedUnknown
+		}
+	case evClaimUnknown:
+		if s.stored != storedKnown {
+			return s, false
+		}
+		s.stored = storedClaimUnknown
+	case evSettled:
+		if s.stored == storedKnown {
+			return s, false
+		}
+		s.stored = storedKnown
 	default:
 		return s, false
 	}
@@ -176,6 +231,10 @@ func (p *payment) to(ev event) bool {
 	p.st = n
 	return true
 }
+
+// unsettled reports whether the journal's copy differs from memory or
+// is unknown: the payment waits for the journal (health.go).
+func (s state) unsettled() bool { return s.stored != storedKnown }
 
 // closeWanted reports whether the payment must end closed at its wallet
 // (a lane cancel or the deadline): a success reported now is not

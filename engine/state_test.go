@@ -14,7 +14,7 @@ func TestStateTransitions(t *testing.T) {
 	type moves = map[uint8]uint8
 	table := []struct {
 		ev    event
-		dim   int // 0 stage, 1 owner, 2 closing, 3 origin
+		dim   int // 0 stage, 1 owner, 2 closing, 3 origin, 4 stored
 		moves moves
 		guard func(state) bool // nil: always
 		also  func(*state)
@@ -32,12 +32,17 @@ func TestStateTransitions(t *testing.T) {
 		{evReverse, 2, moves{uint8(closeNone): uint8(closeReverse)}, nil, nil},
 		{evClosed, 2, moves{uint8(closeCancel): uint8(closeNone), uint8(closeExpire): uint8(closeNone), uint8(closeReverse): uint8(closeNone)}, nil, nil},
 		{evConfirm, 3, moves{uint8(originAdoptedUnconfirmed): uint8(originAdopted)}, nil, nil},
+		{evWritten, 4, moves{uint8(storedKnown): uint8(storedKnown), uint8(storedBehind): uint8(storedKnown)}, nil, nil},
+		{evWriteFailed, 4, moves{uint8(storedKnown): uint8(storedBehind), uint8(storedBehind): uint8(storedBehind)}, nil, nil},
+		{evClaimUnknown, 4, moves{uint8(storedKnown): uint8(storedClaimUnknown)}, nil, nil},
+		{evWriteUnknown, 4, moves{uint8(storedKnown): uint8(storedUnknown), uint8(storedBehind): uint8(storedUnknown)}, nil, nil},
+		{evSettled, 4, moves{uint8(storedBehind): uint8(storedKnown), uint8(storedClaimUnknown): uint8(storedKnown), uint8(storedUnknown): uint8(storedKnown)}, nil, nil},
 	}
 	if len(table) != int(eventCount) {
 		t.Fatalf("table has %d events, the engine %d", len(table), eventCount)
 	}
 	get := func(s state, dim int) uint8 {
-		return [...]uint8{uint8(s.stage), uint8(s.owner), uint8(s.closing), uint8(s.origin)}[dim]
+		return [...]uint8{uint8(s.stage), uint8(s.owner), uint8(s.closing), uint8(s.origin), uint8(s.stored)}[dim]
 	}
 	set := func(s *state, dim int, v uint8) {
 		switch dim {
@@ -49,6 +54,8 @@ func TestStateTransitions(t *testing.T) {
 			s.closing = closing(v)
 		case 3:
 			s.origin = origin(v)
+		case 4:
+			s.stored = stored(v)
 		}
 	}
 	n := 0
@@ -56,27 +63,29 @@ func TestStateTransitions(t *testing.T) {
 		for ow := ownerHeld; ow <= ownerLost; ow++ {
 			for cl := closeNone; cl <= closeReverse; cl++ {
 				for or := originNew; or <= originAdopted; or++ {
-					from := state{st, ow, cl, or}
-					for _, row := range table {
-						want, wantOK := from, false
-						if to, ok := row.moves[get(from, row.dim)]; ok && (row.guard == nil || row.guard(from)) {
-							set(&want, row.dim, to)
-							if row.also != nil {
-								row.also(&want)
+					for sd := storedKnown; sd <= storedUnknown; sd++ {
+						from := state{st, ow, cl, or, sd}
+						for _, row := range table {
+							want, wantOK := from, false
+							if to, ok := row.moves[get(from, row.dim)]; ok && (row.guard == nil || row.guard(from)) {
+								set(&want, row.dim, to)
+								if row.also != nil {
+									row.also(&want)
+								}
+								wantOK = true
 							}
-							wantOK = true
+							got, ok := from.next(row.ev)
+							if got != want || ok != wantOK {
+								t.Errorf("%+v on event %d: got %+v %v, want %+v %v", from, row.ev, got, ok, want, wantOK)
+							}
+							n++
 						}
-						got, ok := from.next(row.ev)
-						if got != want || ok != wantOK {
-							t.Errorf("%+v on event %d: got %+v %v, want %+v %v", from, row.ev, got, ok, want, wantOK)
-						}
-						n++
 					}
 				}
 			}
 		}
 	}
-	if n != 4*3*4*3*int(eventCount) {
+	if n != 4*3*4*3*4*int(eventCount) {
 		t.Fatalf("checked %d transitions", n)
 	}
 	if _, ok := (state{}).next(eventCount); ok {

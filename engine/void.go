@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/paycode/paycode/codec"
@@ -56,6 +58,46 @@ func (e *Engine) newVoid(k string, clientLen int, now time.Time) *payment {
 	}
 }
 
+// voidBudget counts the tombstones each client had this node record in
+// the current clock hour (Config.MaxVoidsPerHour). Clients are the
+// configured, signing ones, so the map stays small; it is cleared when
+// the hour turns.
+type voidBudget struct {
+	mu     sync.Mutex
+	hour   time.Time
+	counts map[string]int
+}
+
+// take spends one of client's tombstones for the hour of now, and
+// reports false, spending nothing, when none is left.
+func (b *voidBudget) take(client []byte, now time.Time, limit int) bool {
+	h := now.Truncate(time.Hour)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !h.Equal(b.hour) || b.counts == nil {
+		b.hour = h
+		clear(b.counts)
+		if b.counts == nil {
+			b.counts = make(map[string]int)
+		}
+	}
+	if b.counts[string(client)] >= limit {
+		return false
+	}
+	b.counts[string(client)]++
+	return true
+}
+
+// giveBack returns a tombstone that was not recorded (the journal did
+// not store it, or a pay of the request came first).
+func (b *voidBudget) giveBack(client []byte, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if now.Truncate(time.Hour).Equal(b.hour) && b.counts[string(client)] > 0 {
+		b.counts[string(client)]--
+	}
+}
+
 // voidable reports whether a cancel of an unknown payment may void its
 // request: it names the request id (a paymentId, which wins when both are
 // given, names a payment paycode made, so an unknown one does not exist).
@@ -92,10 +134,15 @@ func (e *Engine) void(ctx context.Context, clientID []byte, req *codec.IDRequest
 	var kb [256]byte
 	key := appendKey(kb[:0], clientID, req.PaymentRequestID)
 	now := e.clock.Now()
+	if !e.voids.take(clientID, now, e.cfg.MaxVoidsPerHour) {
+		return CancelResult{Result: codec.RequestTrafficExceedLimit, Message: "too many cancels of paymentRequestIds with no pay seen for this client (engine.maxVoidsPerHour: " +
+			strconv.Itoa(e.cfg.MaxVoidsPerHour) + " per hour on this node); nothing was recorded, retry later"}, nil, nil
+	}
 	p, loaded, _ := e.payByReq.getOrCreate(key, func(k string) (*payment, error) {
 		return e.newVoid(k, len(clientID), now), nil
 	})
 	if loaded {
+		e.voids.giveBack(clientID, now)
 		return CancelResult{}, nil, p // a pay (or a void) of this request is here
 	}
 	p.mu.Lock()
@@ -112,6 +159,9 @@ func (e *Engine) void(ctx context.Context, clientID []byte, req *codec.IDRequest
 	// the journal, as it finds any final payment.
 	e.payByReq.delIf(string(key), func(q *payment) bool { return q == p })
 	p.markDispatched()
+	if err != nil || existing != nil {
+		e.voids.giveBack(clientID, now)
+	}
 	switch {
 	case err != nil:
 		// A tombstone is never leased: stored or not, it leaves no work

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,5 +150,51 @@ func TestCancelLosesToRefund(t *testing.T) {
 	}
 	if d := time.Since(start); d >= b.e.Config().PayTimeout {
 		t.Fatalf("answered after %v: it waited the pay timeout out", d)
+	}
+}
+
+// TestVoidBudget: a client's tombstones are bounded per clock hour
+// (Config.MaxVoidsPerHour): past the bound a cancel of an unseen request
+// is refused REQUEST_TRAFFIC_EXCEED_LIMIT (U) with nothing recorded;
+// repeats of a recorded void, other clients and the next hour are not
+// refused, and a void the journal did not record costs nothing.
+func TestVoidBudget(t *testing.T) {
+	bg := context.Background()
+	c := newCluster()
+	n := c.node(t, 1, func(cfg *engine.Config) { cfg.MaxVoidsPerHour = 2 })
+	for _, id := range []string{"v1", "v2"} {
+		if res := n.e.Cancel(bg, client, cancelReq(id)); res.Result != codec.Success {
+			t.Fatalf("void %s inside the budget: %+v", id, res)
+		}
+	}
+	res := n.e.Cancel(bg, client, cancelReq("v3"))
+	if res.Result != codec.RequestTrafficExceedLimit || !strings.Contains(res.Message, "maxVoidsPerHour") {
+		t.Fatalf("void past the budget: %+v, want REQUEST_TRAFFIC_EXCEED_LIMIT naming engine.maxVoidsPerHour", res)
+	}
+	var iv codec.PaymentView
+	if rc := n.e.Inquire(bg, client, cancelReq("v3"), &iv); rc != codec.OrderNotExist {
+		t.Fatalf("inquiry of the refused void: %v, want ORDER_NOT_EXIST (nothing recorded)", rc)
+	}
+	if res := n.e.Cancel(bg, client, cancelReq("v1")); res.Result != codec.Success {
+		t.Fatalf("repeat of a recorded void past the budget: %+v", res)
+	}
+	if res := n.e.Cancel(bg, []byte("other-client"), cancelReq("v3")); res.Result != codec.Success {
+		t.Fatalf("another client's void: %+v", res)
+	}
+	// A pay of a request takes no budget, and a cancel that finds it is
+	// not a void.
+	if v := n.pay(payReq("p1", code(1, 0), 500)); v.Status != codec.StatusSuccess {
+		t.Fatalf("pay: %v", v.ResultCode)
+	}
+	if res := n.e.Cancel(bg, client, cancelReq("p1")); res.Result != codec.Success || res.PaymentID == "" {
+		t.Fatalf("cancel of a paid request past the void budget: %+v", res)
+	}
+	c.clock.Advance(time.Hour)
+	if res := n.e.Cancel(bg, client, cancelReq("v3")); res.Result != codec.Success {
+		t.Fatalf("void in the next hour: %+v", res)
+	}
+	bad := engine.Config{MaxVoidsPerHour: -1}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "max voids per hour") {
+		t.Fatalf("Validate with a negative MaxVoidsPerHour: %v", err)
 	}
 }

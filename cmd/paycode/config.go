@@ -71,6 +71,7 @@ type serveConfig struct {
 		RefundWindow      time.Duration   `yaml:"refundWindow"`
 		FollowUpWorkers   int             `yaml:"followUpWorkers"`
 		MaxFollowUps      int             `yaml:"maxFollowUps"`
+		MaxVoidsPerHour   int             `yaml:"maxVoidsPerHour"`
 		PollSchedule      []time.Duration `yaml:"pollSchedule"`
 		NotifySchedule    []time.Duration `yaml:"notifySchedule"`
 		Retention         time.Duration   `yaml:"retention"`
@@ -149,6 +150,7 @@ var settingHelp = map[string]string{
 	"engine.refundWindow":          "how long after success refunds are accepted",
 	"engine.followUpWorkers":       "concurrent follow-up wallet calls",
 	"engine.maxFollowUps":          "follow-up queue bound; past it new pays are refused",
+	"engine.maxVoidsPerHour":       "cancel-before-pay tombstones one client may record per hour on this node; past it such cancels are refused (U)",
 	"engine.pollSchedule":          "waits before each follow-up inquiry (comma-separated durations; the last repeats)",
 	"engine.notifySchedule":        "waits before each notification attempt (comma-separated durations)",
 	"engine.retention":             "how long final payments are kept (idempotency, single use); at least 31 days",
@@ -228,6 +230,7 @@ func (c *serveConfig) ensureDefaults() {
 	orDefault(&e.LeaseCheck, engine.DefaultLeaseCheck)
 	orDefault(&e.FollowUpWorkers, engine.DefaultFollowUpWorkers)
 	orDefault(&e.MaxFollowUps, engine.DefaultMaxFollowUps)
+	orDefault(&e.MaxVoidsPerHour, engine.DefaultMaxVoidsPerHour)
 	if len(e.PollSchedule) == 0 {
 		e.PollSchedule = append([]time.Duration(nil), engine.DefaultPollSchedule...)
 	}
@@ -679,6 +682,9 @@ func (c *serveConfig) Validate() error {
 	if e.MaxFollowUps < 1 {
 		bad("engine.maxFollowUps", "must be at least 1, got %d", e.MaxFollowUps)
 	}
+	if e.MaxVoidsPerHour < 1 {
+		bad("engine.maxVoidsPerHour", "must be at least 1, got %d", e.MaxVoidsPerHour)
+	}
 	for _, s := range []struct {
 		path string
 		v    []time.Duration
@@ -798,7 +804,7 @@ func (c *serveConfig) engineConfig() engine.Config {
 		PayTimeout: e.PayTimeout, WalletCallTimeout: e.WalletCallTimeout,
 		FollowUpDeadline: e.FollowUpDeadline, CancelWindow: e.CancelWindow,
 		RefundWindow: e.RefundWindow, FollowUpWorkers: e.FollowUpWorkers,
-		MaxFollowUps: e.MaxFollowUps,
+		MaxFollowUps: e.MaxFollowUps, MaxVoidsPerHour: e.MaxVoidsPerHour,
 		PollSchedule: e.PollSchedule, NotifySchedule: e.NotifySchedule,
 		Retention: e.Retention, AsyncOutcomes: e.AsyncOutcomes, LeaseCheck: e.LeaseCheck,
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -46,9 +47,12 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 	rules := fs.String("rules", "", "routing rules file served by the identification service (default: built-in rules)")
 	latency := fs.String("latency", "default", "the wallets' answer latency: default (each wallet its profile), zero (capacity runs), typical, or MIN-MAX (e.g. 50ms-300ms: log-normal, median the geometric mean)")
 	passwordDelay := fs.Duration("password-delay", 0, "time the simulated user takes to enter the password (codes ending 80–86); 0: the simulator's default")
+	procs := fs.Int("procs", 0, "the simulator's GOMAXPROCS (0: every CPU; 1 costs less CPU per pay but lets other processes delay its one thread, and so the wallets' answers; the GOMAXPROCS environment variable wins)")
+	cpuProfile := fs.String("cpuprofile", "", "write the simulator's CPU profile to `FILE` until it stops (go tool pprof reads it)")
 	if rc, ok := parseFlags(fs, args); !ok {
 		return rc
 	}
+	setProcs(*procs)
 	wallets := stack.DefaultSimWallets()
 	for i := range wallets {
 		wallets[i].PasswordDelay = *passwordDelay
@@ -120,6 +124,19 @@ func runSim(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		fmt.Fprintf(stdout, "identification:\n  serviceURL: %q\n", url)
+	}
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "paycode sim:", err)
+			return 1
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			fmt.Fprintln(stderr, "paycode sim:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -43,7 +43,7 @@ type Config struct {
 }
 
 // Handler serves every endpoint of the admin listener: /livez, /readyz,
-// /version, /metrics, /debug/pprof/, the status page (/status,
+// /version, /metrics, /debug/pprof/ (not cmdline), the status page (/status,
 // /status.json, the test codes), GET /admin/stats and /admin/wallets, and
 // POST /admin/reload (guarded by Auth). It is never mounted on the lane
 // listener: a lane can reach none of this.
@@ -59,7 +59,10 @@ type Handler struct {
 func New(cfg Config) *Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	// No /debug/pprof/cmdline: every setting is also a flag, so the
+	// command line may carry a PostgreSQL DSN's password or the admin
+	// token, and this listener's reads need no token (docs/security.md).
+	mux.HandleFunc("/debug/pprof/cmdline", http.NotFound)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

@@ -35,6 +35,11 @@ type Mem struct {
 	mu       sync.Mutex
 	closed   bool
 	failNext error
+	// loseRenew: the next Renew commits and its answer is lost.
+	loseRenew bool
+	// handed: the cancel requests the last answered Renew returned,
+	// cleared by the next one (see Renew). Guarded by db.mu.
+	handed map[string]bool
 }
 
 // MemDB is the state several Mem nodes share (the "database").
@@ -132,6 +137,15 @@ func (n *Mem) SetOnFatal(fn func(error)) { n.fs.onFatal = fn }
 func (n *Mem) FailNext(err error) {
 	n.mu.Lock()
 	n.failNext = err
+	n.mu.Unlock()
+}
+
+// LoseNextRenew makes the next Renew commit and then lose its answer
+// (ErrJournalUnavailable with ErrOutcomeUnknown), as a connection to
+// PostgreSQL dropped after the commit does.
+func (n *Mem) LoseNextRenew() {
+	n.mu.Lock()
+	n.loseRenew = true
 	n.mu.Unlock()
 }
 
@@ -358,16 +372,26 @@ func (n *Mem) GetPayment(ctx context.Context, clientID, requestID, paymentID str
 	s := n.db
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := paymentID
-	if id == "" {
-		id = s.byReq[reqKey(clientID, requestID)]
-	}
-	p, err := s.payment(id)
-	if err != nil || p == nil || (clientID != "" && p.ClientID != clientID) {
+	p, err := lookup(paymentID, clientID, requestID, s.byReq, s.payment, func(p *engine.PaymentRecord) string { return p.ClientID })
+	if err != nil || p == nil {
 		return nil, nil, err
 	}
-	refs, err := s.refundsOf(id)
+	refs, err := s.refundsOf(p.PaymentID)
 	return p, refs, err
+}
+
+// lookup finds a record by id, or else by client and request id through
+// byReq, and reads it with get; nil when there is none, or when it is
+// another client's (clientID set). Caller holds the MemDB's mu.
+func lookup[R any](id, clientID, requestID string, byReq map[string]string, get func(string) (*R, error), client func(*R) string) (*R, error) {
+	if id == "" {
+		id = byReq[reqKey(clientID, requestID)]
+	}
+	r, err := get(id)
+	if err != nil || r == nil || (clientID != "" && client(r) != clientID) {
+		return nil, err
+	}
+	return r, nil
 }
 
 func (s *MemDB) refundsOf(id string) ([]*engine.RefundRecord, error) {
@@ -397,15 +421,7 @@ func (n *Mem) GetRefund(ctx context.Context, clientID, requestID, refundID strin
 	s := n.db
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := refundID
-	if id == "" {
-		id = s.refByReq[reqKey(clientID, requestID)]
-	}
-	r, err := s.refund(id)
-	if err != nil || r == nil || (clientID != "" && r.ClientID != clientID) {
-		return nil, err
-	}
-	return r, nil
+	return lookup(refundID, clientID, requestID, s.refByReq, s.refund, func(r *engine.RefundRecord) string { return r.ClientID })
 }
 
 // leased builds the Leased view of a payment. Caller holds s.mu.
@@ -482,7 +498,9 @@ func (n *Mem) TakeOver(ctx context.Context, limit int) ([]*engine.Leased, error)
 	return out, nil
 }
 
-// Renew implements engine.SharedJournal.
+// Renew implements engine.SharedJournal as the PostgreSQL store does: a
+// cancel request stays recorded until the Renew after the one whose
+// answer returned it.
 func (n *Mem) Renew(ctx context.Context) ([]string, error) {
 	if err := n.check(ctx); err != nil {
 		return nil, err
@@ -497,12 +515,28 @@ func (n *Mem) Renew(ctx context.Context) ([]string, error) {
 			continue
 		}
 		p.leaseUntil = n.leaseEnd(now)
+		if p.cancelReq && n.handed[id] {
+			p.cancelReq = false // returned last time and carried out
+		}
 		if p.cancelReq {
-			p.cancelReq = false
 			cancels = append(cancels, id)
 		}
 	}
 	sort.Strings(cancels)
+	n.mu.Lock()
+	lose := n.loseRenew
+	n.loseRenew = false
+	n.mu.Unlock()
+	if lose {
+		return nil, fmt.Errorf("journal: renew: %w: %w: the answer was lost", engine.ErrJournalUnavailable, engine.ErrOutcomeUnknown)
+	}
+	clear(n.handed)
+	for _, id := range cancels {
+		if n.handed == nil {
+			n.handed = make(map[string]bool)
+		}
+		n.handed[id] = true
+	}
 	return cancels, nil
 }
 

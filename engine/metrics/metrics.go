@@ -128,6 +128,16 @@ func (l *Lane) Observe(e Endpoint, rc codec.ResultCode, d time.Duration) {
 	l.dur[e].Observe(d.Seconds())
 }
 
+// Requests is the series Observe counts requests of e answered rc on
+// (paycode_lane_requests_total): for tests, read with
+// prometheus/testutil.ToFloat64.
+func (l *Lane) Requests(e Endpoint, rc codec.ResultCode) prometheus.Counter {
+	if e >= numEndpoints {
+		e = EndpointOther
+	}
+	return l.reqs[e][rc]
+}
+
 // Shed counts one request shed for r. A nil Lane records nothing.
 func (l *Lane) Shed(r ShedReason) {
 	if l == nil || r >= numShedReasons {

@@ -45,9 +45,10 @@ func get(t *testing.T, url string) (int, []byte) {
 }
 
 // TestStartAdminShutdown: a node with an admin listener serves
-// /admin/wallets and /admin/stats as JSON, drains on Shutdown (/readyz
-// 503 is observable through the node being closed), and closes its
-// journal.
+// /admin/wallets and /admin/stats as JSON (wallet URLs carry no
+// credentials: the wallet client refuses user-info), not the command line (/debug/pprof/cmdline: flags may carry
+// a DSN or a token), drains on Shutdown (/readyz 503 is observable
+// through the node being closed), and closes its journal.
 func TestStartAdminShutdown(t *testing.T) {
 	url := wallet(t)
 	j := journal.NewMem()
@@ -81,6 +82,12 @@ func TestStartAdminShutdown(t *testing.T) {
 	}
 	if w1.Name != "other" || !w1.Simulated || len(w1.Prefixes) != 0 {
 		t.Errorf("second wallet: %+v", w1)
+	}
+	if code, body := get(t, admin+"/debug/pprof/cmdline"); code != 404 {
+		t.Errorf("/debug/pprof/cmdline: %d %s, want 404 (the command line may carry secrets)", code, body)
+	}
+	if code, _ := get(t, admin+"/debug/pprof/"); code != 200 {
+		t.Errorf("/debug/pprof/: %d, want 200", code)
 	}
 	if !strings.Contains(string(body), `"prefixes":[]`) {
 		t.Errorf("a wallet without prefixes should list [], not null: %s", body)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/paycode/paycode/engine/journal/postgres/pgtest"
 )
 
 // clusterLease is the lease length of the two-node test: a dead node's
@@ -61,14 +63,7 @@ func pgSchemaDSN(t *testing.T) string {
 // (fails it when PAYCODE_REQUIRE_SERVICES is set: CI).
 func requirePostgres(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("PAYCODE_TEST_POSTGRES")
-	if base == "" && os.Getenv("PAYCODE_REQUIRE_SERVICES") != "" {
-		t.Fatal("PAYCODE_TEST_POSTGRES is not set, and PAYCODE_REQUIRE_SERVICES says this test must run (.ci/run sets both)")
-	}
-	if base == "" {
-		t.Skip("two-node test skipped: set PAYCODE_TEST_POSTGRES=postgres://user:pass@127.0.0.1:5432/db (.ci/postgres.sh starts one)")
-	}
-	return base
+	return pgtest.DSN(t)
 }
 
 // TestTwoNodes runs two real paycode processes on one PostgreSQL journal

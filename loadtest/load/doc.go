@@ -18,8 +18,11 @@
 //   - the correctness check: paycode's view of every payment of the run
 //     against the simulated wallets' ledgers (lost, duplicated, wrong
 //     amount, wrong state, unsettled, orphan charges);
-//   - Run, which wires all of it around a vegeta Attacker and writes the
-//     outputs: vegeta binary results, summary.json and report.html.
+//   - Sender, which paces the hits and sends them over fasthttp, making
+//     vegeta.Results on its workers' goroutines (vegeta's Attacker
+//     remains as an option, to compare);
+//   - Run, which wires all of it and writes the outputs: vegeta binary
+//     results, summary.json and report.html.
 //
 // # Guarantees
 //

@@ -12,12 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"github.com/tsenart/vegeta/v12/lib/plot"
 
-	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/loadtest/stack"
 )
 
@@ -82,6 +82,10 @@ type Options struct {
 	// FastTransport (to compare the generator's cost, or for a target
 	// fasthttp cannot talk to).
 	NetHTTP bool
+	// Vegeta sends with vegeta's own Attacker (over FastTransport, or
+	// net/http with NetHTTP) instead of Sender: to compare the
+	// generator's cost. NetHTTP implies it.
+	Vegeta bool
 	// MinAchieved is the least achieved/requested rate the run may have
 	// (0: MinAchievedRatio; negative: no such gate). Below it the
 	// generator set the pace and latency figures hide coordinated
@@ -142,24 +146,17 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		outputs = append(outputs, f.Name())
 	}
 	l := sc.Limits
-	opts := []func(*vegeta.Attacker){
-		vegeta.Workers(l.Workers), vegeta.MaxWorkers(l.MaxWorkers),
-		vegeta.Connections(l.Connections), vegeta.MaxConnections(l.MaxConnections),
-		vegeta.Timeout(l.Timeout), vegeta.KeepAlive(true), vegeta.Redirects(vegeta.NoFollow),
-	}
-	if !o.NetHTTP {
-		// FastTransport holds the connection limit and the timeout; the
-		// options that reach into a *http.Transport must not run.
-		opts = []func(*vegeta.Attacker){
-			vegeta.Client(&http.Client{Transport: NewFastTransport(l.MaxConnections, l.Timeout)}),
-			vegeta.Workers(l.Workers), vegeta.MaxWorkers(l.MaxWorkers), vegeta.Redirects(vegeta.NoFollow),
-		}
-	}
-	atk := vegeta.NewAttacker(opts...)
 	pacer := NewStagePacer(sc.Stages)
 	planned := sc.Duration()
 	rec := NewRecorder()
 	pl := newPlot(sc.Name)
+	until := time.Duration(float64(planned)*(1+maxOverrun)) + time.Second
+
+	var (
+		mu     sync.Mutex // col and the live line: the sender's workers emit concurrently
+		encErr error
+	)
+	col := &collector{tr: tr, rec: rec, pl: pl, enc: enc, keepBodies: o.KeepBodies, trimmed: make(http.Header, 2)}
 
 	cpu0, err := processCPU()
 	if err != nil {
@@ -172,41 +169,69 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		}
 	}
 	began := time.Now()
-	results := atk.Attack(tr.Func(), pacer, time.Duration(float64(planned)*(1+maxOverrun))+time.Second, sc.Name)
+	var stop func()
+	finished := make(chan struct{})
+	if o.Vegeta || o.NetHTTP {
+		opts := []func(*vegeta.Attacker){
+			vegeta.Workers(l.Workers), vegeta.MaxWorkers(l.MaxWorkers),
+			vegeta.Connections(l.Connections), vegeta.MaxConnections(l.MaxConnections),
+			vegeta.Timeout(l.Timeout), vegeta.KeepAlive(true), vegeta.Redirects(vegeta.NoFollow),
+		}
+		if !o.NetHTTP {
+			// FastTransport holds the connection limit and the timeout;
+			// the options that reach into a *http.Transport must not run.
+			opts = []func(*vegeta.Attacker){
+				vegeta.Client(&http.Client{Transport: NewFastTransport(l.MaxConnections, l.Timeout)}),
+				vegeta.Workers(l.Workers), vegeta.MaxWorkers(l.MaxWorkers), vegeta.Redirects(vegeta.NoFollow),
+			}
+		}
+		atk := vegeta.NewAttacker(opts...)
+		stop = func() { atk.Stop() }
+		results := atk.Attack(tr.Func(), pacer, until, sc.Name)
+		go func() {
+			defer close(finished)
+			for r := range results {
+				mu.Lock()
+				if encErr == nil {
+					if encErr = col.add(r); encErr != nil {
+						atk.Stop()
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	} else {
+		snd := &Sender{Targeter: tr, Pacer: pacer, Client: NewFastTransport(l.MaxConnections, l.Timeout).Client,
+			Timeout: l.Timeout, Workers: int(min(l.Workers, 1<<20)), MaxWorkers: int(min(l.MaxWorkers, 1<<20)), Name: sc.Name}
+		stop = snd.Stop
+		go func() {
+			defer close(finished)
+			snd.Attack(until, func(r *vegeta.Result) {
+				mu.Lock()
+				defer mu.Unlock()
+				if encErr == nil {
+					if encErr = col.add(r); encErr != nil {
+						snd.Stop()
+					}
+				}
+			})
+		}()
+	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	lastTick := began
-	var lastSend time.Time
-	var count uint64
 	done := ctx.Done()
 loop:
 	for {
 		select {
-		case r, ok := <-results:
-			if !ok {
-				break loop
-			}
-			count++
-			if r.Timestamp.After(lastSend) {
-				lastSend = r.Timestamp
-			}
-			obs := tr.Observe(r)
-			rec.Add(obs, r.Timestamp)
-			pl.Add(r)
-			if enc != nil {
-				if !o.KeepBodies {
-					r.Body = nil
-				}
-				trimHeaders(r, &obs)
-				if err := enc.Encode(r); err != nil {
-					atk.Stop()
-					return nil, fmt.Errorf("load: writing results: %w", err)
-				}
-			}
+		case <-finished:
+			break loop
 		case now := <-tick.C:
 			if o.Live != nil {
 				el := now.Sub(began)
+				mu.Lock()
 				line := rec.Live(el, now.Sub(lastTick), pacer.Rate(el))
+				mu.Unlock()
 				if o.Progress {
 					fmt.Fprintf(o.Live, "\r%s %s\x1b[K", bar(el, planned), line)
 				} else {
@@ -215,9 +240,12 @@ loop:
 			}
 			lastTick = now
 		case <-done:
-			atk.Stop()
+			stop()
 			done = nil // drain what is in flight
 		}
+	}
+	if encErr != nil {
+		return nil, encErr
 	}
 	if o.Progress && o.Live != nil {
 		fmt.Fprintln(o.Live)
@@ -228,10 +256,11 @@ loop:
 	}
 	s := &Summary{Scenario: sc.String(), Target: strings.Join(targets, ","), Embedded: o.Embedded, Journal: o.Journal, Started: began.UTC(),
 		Run: tr.RequestIDPrefix()}
-	span := lastSend.Sub(began)
+	span := col.lastSend.Sub(began)
+	count := col.count
 	s.Duration = span.Seconds()
-	if !rec.last.IsZero() && !lastSend.IsZero() {
-		s.Wait = rec.last.Sub(lastSend).Seconds()
+	if !rec.last.IsZero() && !col.lastSend.IsZero() {
+		s.Wait = rec.last.Sub(col.lastSend).Seconds()
 	}
 	s.Requested.Requests = float64(pacer.Hits())
 	s.Requested.Rate = s.Requested.Requests / planned.Seconds()
@@ -320,6 +349,41 @@ loop:
 	return s, nil
 }
 
+// collector takes every result of a run: the targeter's observation
+// (which schedules follow-ups), the recorder, the plot and the results
+// file. Its caller serializes add.
+type collector struct {
+	tr         *Targeter
+	rec        *Recorder
+	pl         *plot.Plot
+	enc        vegeta.Encoder // nil: no results file
+	keepBodies bool
+	trimmed    http.Header // reused by trimHeaders once a result is encoded
+
+	count    uint64
+	lastSend time.Time
+}
+
+func (c *collector) add(r *vegeta.Result) error {
+	c.count++
+	if r.Timestamp.After(c.lastSend) {
+		c.lastSend = r.Timestamp
+	}
+	obs := c.tr.Observe(r)
+	c.rec.Add(obs, r.Timestamp)
+	c.pl.Add(r)
+	if c.enc != nil {
+		if !c.keepBodies {
+			r.Body = nil
+		}
+		trimHeaders(r, &obs, c.trimmed)
+		if err := c.enc.Encode(r); err != nil {
+			return fmt.Errorf("load: writing results: %w", err)
+		}
+	}
+	return nil
+}
+
 // newPlot is vegeta's latency-over-time plot with a series per kind, and
 // one per kind for the requests that got no answer.
 func newPlot(name string) *plot.Plot {
@@ -342,12 +406,13 @@ const errorSuffix = " error"
 // trimHeaders keeps only paycode's engine-time header in a result and
 // adds ObservationHeader (what the answer meant), which is all a report
 // needs: results files stay small, and `paycode report` rebuilds every
-// row from them.
-func trimHeaders(r *vegeta.Result, o *Observation) {
-	key := http.CanonicalHeaderKey(httpapi.HeaderEngineTime)
-	h := make(http.Header, 2)
-	if v, ok := r.Headers[key]; ok {
-		h[key] = v
+// row from them. h receives them (cleared first; the caller reuses it
+// once the result is encoded).
+func trimHeaders(r *vegeta.Result, o *Observation, h http.Header) {
+	v, ok := r.Headers[engineTimeKey]
+	clear(h)
+	if ok {
+		h[engineTimeKey] = v
 	}
 	if o.Valid {
 		h[ObservationHeader] = []string{o.appendHeader(nil)}

@@ -126,13 +126,13 @@ type FollowUp struct {
 	ReplayAfter time.Duration `yaml:"replayAfter"`
 }
 
-// Limits caps the generator. Open loop means vegeta adds workers when all
-// are busy; without a cap, a stalled server makes it open thousands of
+// Limits caps the generator. Open loop means the generator (Sender, or
+// vegeta's Attacker) adds workers when all are busy; without a cap, a stalled server makes it open thousands of
 // connections and run out of local ports, so both are capped.
 type Limits struct {
 	Workers        uint64        `yaml:"workers"`
 	MaxWorkers     uint64        `yaml:"maxWorkers"`
-	Connections    int           `yaml:"connections"`    // idle connections kept per host
+	Connections    int           `yaml:"connections"`    // idle connections kept per host (-nethttp only)
 	MaxConnections int           `yaml:"maxConnections"` // connections per host
 	Timeout        time.Duration `yaml:"timeout"`        // per request
 }

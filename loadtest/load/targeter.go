@@ -346,7 +346,9 @@ func (t *Targeter) alloc(n uint64) *Payment {
 
 func (t *Targeter) get(n uint64) *Payment { return &t.chunks[n>>chunkBits][n&(1<<chunkBits-1)] }
 
-// build fills tgt for a request of kind k about p.
+// build fills tgt for a request of kind k about p. The body is appended
+// to tgt.Body[:0], so a caller that reuses its Target (Sender) reuses its
+// buffer; vegeta's Attacker hands a fresh Target each time.
 func (t *Targeter) build(tgt *vegeta.Target, k Kind, p *Payment) {
 	api := t.target(p.Lane)
 	u := make([]byte, 0, len(api)+40)
@@ -361,17 +363,17 @@ func (t *Targeter) build(tgt *vegeta.Target, k Kind, p *Payment) {
 	tgt.Header = t.hdr // shared and never written: vegeta copies it
 	if k == KindImage || (k == KindReplay && p.Kind == KindImage) {
 		tgt.Header = t.imgHdr
-		tgt.Body = t.appendImagePay(make([]byte, 0, 2048), p)
+		tgt.Body = t.appendImagePay(bodyBuf(tgt.Body, 2048), p)
 		return
 	}
 	switch k {
 	case KindPay, KindReplay, KindInvalid:
-		tgt.Body = t.appendPay(make([]byte, 0, 720), p)
+		tgt.Body = t.appendPay(bodyBuf(tgt.Body, 720), p)
 	case KindInquiry, KindCancel:
-		b := append(make([]byte, 0, 48), `{"paymentRequestId":"`...)
+		b := append(bodyBuf(tgt.Body, 48), `{"paymentRequestId":"`...)
 		tgt.Body = append(t.AppendRequestID(b, p.N), `"}`...)
 	case KindRefund:
-		b := append(make([]byte, 0, 160), `{"refundRequestId":"`...)
+		b := append(bodyBuf(tgt.Body, 160), `{"refundRequestId":"`...)
 		b = append(t.AppendRequestID(b, p.N), `-r","paymentId":"`...)
 		b = append(b, p.PaymentID...)
 		b = append(b, `","refundAmount":{"currency":"`...)
@@ -380,6 +382,14 @@ func (t *Targeter) build(tgt *vegeta.Target, k Kind, p *Payment) {
 		b = strconv.AppendInt(b, max(p.Amount/2, 1), 10)
 		tgt.Body = append(b, `"}}`...)
 	}
+}
+
+// bodyBuf is b emptied, or a new buffer of capacity n when b is smaller.
+func bodyBuf(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, 0, n)
+	}
+	return b[:0]
 }
 
 // AppendRequestID appends payment n's paymentRequestId.
@@ -531,7 +541,7 @@ func (t *Targeter) Observe(r *vegeta.Result) Observation {
 			rc = v
 			o.Result = rc.String()
 		}
-		if h := r.Headers[http.CanonicalHeaderKey(httpapi.HeaderEngineTime)]; len(h) > 0 {
+		if h := r.Headers[engineTimeKey]; len(h) > 0 {
 			if us, err := strconv.ParseInt(h[0], 10, 64); err == nil {
 				o.EngineUS = us
 			}

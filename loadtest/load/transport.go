@@ -41,6 +41,7 @@ func NewFastTransport(maxConns int, timeout time.Duration) *FastTransport {
 		Client: &fasthttp.Client{
 			MaxConnsPerHost:               maxConns,
 			MaxIdleConnDuration:           time.Minute,
+			ConnPoolStrategy:              fasthttp.LIFO,
 			NoDefaultUserAgentHeader:      true,
 			DisableHeaderNamesNormalizing: true,
 			DisablePathNormalizing:        true,

@@ -92,3 +92,86 @@ func BenchmarkSimLoopback(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
 }
+
+// payCtx is a pay request for code number i (a success row) on a
+// RequestCtx, as the server hands it to the wallet's handler.
+func payCtx(ctx *fasthttp.RequestCtx, pr *codec.MPPPayRequest, body []byte, i int64) []byte {
+	var digits [24]byte
+	d := append(digits[:0], "281001"...)
+	for k := 0; k < 16; k++ {
+		d = append(d, byte('0'+(i/pow10[15-k])%10))
+	}
+	d = append(d, byte('0'+i%80/10), byte('0'+i%10))
+	pr.Code, _ = codec.ParseCode(d)
+	pr.PaymentRequestID = append(pr.PaymentRequestID[:0], d[6:]...)
+	pr.OrderDescription = append(append(pr.OrderDescription[:0], "load test "...), d[6:]...)
+	body = codec.AppendMPPPayRequest(body[:0], pr)
+	ctx.Request.Reset()
+	ctx.Response.Reset()
+	ctx.Request.Header.SetMethod(fasthttp.MethodPost)
+	ctx.Request.SetRequestURI(codec.MPPPayPath)
+	ctx.Request.SetBodyRaw(body)
+	return body
+}
+
+func newPayRequest() *codec.MPPPayRequest {
+	pr := &codec.MPPPayRequest{AcquirerID: []byte("ACQ"), PSPID: []byte("PSP"), MerchantID: []byte("M1"), StoreID: []byte("S1")}
+	pr.Amount = codec.Amount{Value: 100, Currency: hkd}
+	return pr
+}
+
+// BenchmarkWalletPay is the simulated wallet's per-pay path without the
+// network: the handler parses a fresh pay, books it and writes the
+// answer (what `paycode sim` adds to fasthttp's own cost per request).
+func BenchmarkWalletPay(b *testing.B) {
+	w, err := mppsim.NewWallet(mppsim.WalletConfig{Name: "A"}, mppsim.Config{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	h := w.Handler()
+	var ctx fasthttp.RequestCtx
+	pr := newPayRequest()
+	var body []byte
+	b.ReportAllocs()
+	for i := int64(0); b.Loop(); i++ {
+		body = payCtx(&ctx, pr, body, i)
+		h(&ctx)
+		if ctx.Response.StatusCode() != fasthttp.StatusOK {
+			b.Fatal(string(ctx.Response.Body()))
+		}
+	}
+}
+
+// TestWalletPayAllocs holds the wallet's per-pay allocations to what the
+// ledger keeps: the payment record and the one string behind its ids
+// (the maps' growth, amortized, is below one per pay).
+func TestWalletPayAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race")
+	}
+	w, err := mppsim.NewWallet(mppsim.WalletConfig{Name: "A"}, mppsim.Config{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	h := w.Handler()
+	var ctx fasthttp.RequestCtx
+	pr := newPayRequest()
+	var body []byte
+	var i int64
+	allocs := testing.AllocsPerRun(2000, func() {
+		i++
+		body = payCtx(&ctx, pr, body, i)
+		h(&ctx)
+	})
+	var res codec.MPPPayResponse
+	if err := codec.ParseMPPPayResponse(ctx.Response.Body(), &res); err != nil || res.Result.Code != codec.Success || len(res.PaymentID) == 0 {
+		t.Fatalf("last answer %v %s", err, ctx.Response.Body())
+	}
+	const budget = 2
+	if allocs > budget {
+		t.Fatalf("%.1f allocations per pay, budget %d", allocs, budget)
+	}
+	t.Logf("%.2f allocations per pay", allocs)
+}

@@ -117,10 +117,15 @@ func fnv64[S ~string | ~[]byte](h uint64, s S) uint64 {
 
 func (w *Wallet) id(kind byte, key []byte) string {
 	var b [64]byte
-	out := append(b[:0], w.cfg.Name...)
-	out = append(out, '-', kind, '-')
-	out = strconv.AppendUint(out, fnv64(w.seed, key), 16)
-	return string(out)
+	return string(w.appendID(b[:0], kind, key))
+}
+
+// appendID appends the wallet's id of kind for key: its name, the kind
+// and a hash of key under the wallet's seed.
+func (w *Wallet) appendID(dst []byte, kind byte, key []byte) []byte {
+	dst = append(dst, w.cfg.Name...)
+	dst = append(dst, '-', kind, '-')
+	return strconv.AppendUint(dst, fnv64(w.seed, key), 16)
 }
 
 // settle applies a password payment's outcome once its time has come. It
@@ -161,9 +166,20 @@ func (w *Wallet) pay(r *codec.MPPPayRequest, resp *codec.MPPPayResponse) (hold b
 		}
 		return false
 	}
-	p := &payment{reqID: string(r.PaymentRequestID), code: r.Code, amount: r.Amount, created: now, state: StateFail,
-		order: string(r.OrderDescription)}
-	p.walletID = w.id('P', r.PaymentRequestID)
+	// One string backs the request id, the order description, the wallet's
+	// payment id and customer id: one allocation per pay, not four.
+	var buf [256]byte
+	var digits [codec.MaxCodeLen]byte
+	b := append(buf[:0], r.PaymentRequestID...)
+	i := len(b)
+	b = append(b, r.OrderDescription...)
+	j := len(b)
+	b = w.appendID(b, 'P', r.PaymentRequestID)
+	k := len(b)
+	b = w.appendID(b, 'C', r.Code.AppendDigits(digits[:0]))
+	all := string(b)
+	p := &payment{reqID: all[:i], order: all[i:j], walletID: all[j:k], code: r.Code, amount: r.Amount, created: now, state: StateFail}
+	customer := all[k:]
 	w.pays[p.reqID] = p
 	if r.CodeErr != nil {
 		p.result = codec.InvalidPaymentCode
@@ -177,7 +193,7 @@ func (w *Wallet) pay(r *codec.MPPPayRequest, resp *codec.MPPPayResponse) (hold b
 	}
 	w.codes[r.Code] = p.reqID
 	p.outcome = OutcomeOfCode(&r.Code)
-	p.customer = w.id('C', r.Code.AppendDigits(nil))
+	p.customer = customer
 	switch p.outcome {
 	case OutcomeSuccess, OutcomeLostResponse:
 		p.state, p.result, p.charged, p.paidAt = StateSuccess, codec.Success, r.Amount.Value, now

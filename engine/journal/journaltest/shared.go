@@ -59,6 +59,7 @@ func RunShared(t *testing.T, open OpenFunc) {
 		{"VoidRacesPay", testVoidRacesPay},
 		{"VoidNotLeased", testVoidNotLeased},
 		{"TakeOverCarriesCancel", testTakeOverCarriesCancel},
+		{"TakeOverCarriesRenewedCancel", testTakeOverCarriesRenewedCancel},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })

@@ -173,3 +173,37 @@ func testTakeOverCarriesCancel(t *testing.T, open OpenFunc) {
 		t.Fatalf("the new owner's Renew = %v, %v; want [p1 p3]", cancels, err)
 	}
 }
+
+// testTakeOverCarriesRenewedCancel: a cancel the owner's Renew returned
+// stays recorded until the owner's next Renew (by then it is carried
+// out), so an owner that dies between the two loses nothing: the taker
+// is handed it.
+func testTakeOverCarriesRenewedCancel(t *testing.T, open OpenFunc) {
+	dead, b := open(t, "dead", Short), open(t, "b", Long)
+	claim(t, dead, Payment("p1", "c-p1"))
+	if err := b.RequestCancel(bg, "p1"); err != nil {
+		t.Fatal(err)
+	}
+	if cancels, err := dead.Renew(bg); err != nil || !slices.Equal(cancels, []string{"p1"}) {
+		t.Fatalf("the owner's Renew = %v, %v; want [p1]", cancels, err)
+	}
+	var l *engine.Leased
+	eventually(t, "the dead node's lease on p1 expires", func() bool {
+		var ok bool
+		var err error
+		l, ok, err = b.Acquire(bg, "p1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	})
+	if !l.CancelRequested {
+		t.Fatal("Acquire did not report a cancel the dead owner's Renew returned and it never carried out")
+	}
+	if cancels, err := b.Renew(bg); err != nil || !slices.Equal(cancels, []string{"p1"}) {
+		t.Fatalf("the new owner's Renew = %v, %v; want [p1]", cancels, err)
+	}
+	if cancels, err := b.Renew(bg); err != nil || len(cancels) != 0 {
+		t.Fatalf("the new owner's second Renew = %v, %v; want none (carried out)", cancels, err)
+	}
+}

@@ -101,3 +101,33 @@ func BenchmarkClaimPayment(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGetPayment: one read by payment id, from a caller without a
+// deadline (the lane's pay path) and from one whose deadline comes
+// before the call timeout (a follow-up's, say), which keeps its own
+// context instead of a timer context of the store's. Compare allocs/op.
+func BenchmarkGetPayment(b *testing.B) {
+	s := open(b, "bench", time.Minute)
+	bg := context.Background()
+	if got, err := s.ClaimPayment(bg, journaltest.Payment("p1", "c1")); err != nil || got != nil {
+		b.Fatal(got, err)
+	}
+	dl, cancel := context.WithTimeout(bg, time.Hour)
+	defer cancel()
+	callTimeout := time.Minute // open's
+	short, cancelShort := context.WithTimeout(bg, callTimeout/2)
+	defer cancelShort()
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+	}{{"ctx=none", bg}, {"ctx=later", dl}, {"ctx=sooner", short}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if p, _, err := s.GetPayment(c.ctx, "", "", "p1"); err != nil || p == nil {
+					b.Fatal(p, err)
+				}
+			}
+		})
+	}
+}

@@ -60,6 +60,10 @@ func fail(op string, err error, sent bool) error {
 	return fmt.Errorf("postgres: %s: %w: %w", op, engine.ErrJournalUnavailable, err)
 }
 
+// errAnswerLost is the fault LoseNextRenew (tests) injects: a statement
+// that committed and whose answer never came back.
+var errAnswerLost = errors.New("postgres: the answer was lost")
+
 // readErr wraps a failed read: nothing to commit, so never unknown.
 func readErr(op string, err error) error {
 	if transient(err) {
@@ -68,10 +72,28 @@ func readErr(op string, err error) error {
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }
 
-// call bounds one journal call by Options.CallTimeout (and by ctx's own
-// deadline when it is sooner), so a hung database holds no lane longer.
+// call bounds one journal call by Options.CallTimeout, so a hung
+// database holds no lane longer. A caller whose own deadline comes
+// sooner keeps its context: a timer context that can never fire first
+// would cost allocations and nothing else.
 func (s *Store) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= s.opts.CallTimeout {
+		return ctx, noCancel
+	}
 	return context.WithTimeout(ctx, s.opts.CallTimeout)
+}
+
+func noCancel() {}
+
+// begin opens one journal call, as every operation does: journal.ErrClosed
+// once the store is closed, ctx's error when it is done, and otherwise
+// ctx bounded by call. The returned function is always safe to defer.
+func (s *Store) begin(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	if err := s.check(ctx); err != nil {
+		return ctx, noCancel, err
+	}
+	ctx, done := s.call(ctx)
+	return ctx, done, nil
 }
 
 // retryPause is the wait before re-running a statement whose outcome
@@ -93,11 +115,11 @@ func retryPause(ctx context.Context, attempt int) bool {
 // timeout. The engine pings while its journal is unavailable, to learn
 // when to resume.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.check(ctx); err != nil {
+	ctx, cancel, err := s.begin(ctx)
+	defer cancel()
+	if err != nil {
 		return err
 	}
-	ctx, cancel := s.call(ctx)
-	defer cancel()
 	if err := s.pool.Ping(ctx); err != nil {
 		return readErr("ping", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +111,59 @@ func TestUnavailable(t *testing.T) {
 	}
 	if _, err := s.TakeOver(ctx, 10); !errors.Is(err, engine.ErrJournalFailed) || errors.Is(err, engine.ErrJournalUnavailable) {
 		t.Fatalf("TakeOver without its refunds table = %v, want ErrJournalFailed", err)
+	}
+}
+
+// TestRenewAnswerLost: a Renew that committed and lost its answer
+// clears nothing: the next Renew returns the same cancel requests, and
+// the one after (the first answer received) clears them.
+func TestRenewAnswerLost(t *testing.T) {
+	ctx := context.Background()
+	a, b := open(t, "a", time.Minute), open(t, "b", time.Minute)
+	p := journaltest.Payment("p1", "c1")
+	if existing, err := a.ClaimPayment(ctx, p); err != nil || existing != nil {
+		t.Fatalf("ClaimPayment = %v, %v", existing, err)
+	}
+	if err := b.RequestCancel(ctx, "p1"); err != nil {
+		t.Fatal(err)
+	}
+	postgres.LoseNextRenew(a)
+	if cancels, err := a.Renew(ctx); !errors.Is(err, engine.ErrJournalUnavailable) || !errors.Is(err, engine.ErrOutcomeUnknown) {
+		t.Fatalf("Renew whose answer was lost = %v, %v; want ErrJournalUnavailable and ErrOutcomeUnknown", cancels, err)
+	}
+	if cancels, err := a.Renew(ctx); err != nil || len(cancels) != 1 || cancels[0] != "p1" {
+		t.Fatalf("Renew after a lost answer = %v, %v; want [p1] again", cancels, err)
+	}
+	if cancels, err := a.Renew(ctx); err != nil || len(cancels) != 0 {
+		t.Fatalf("the next Renew = %v, %v; want none", cancels, err)
+	}
+}
+
+// TestOpenErrorsHideThePassword: a DSN's password reaches no error
+// Open returns (a log line or /readyz reason quotes them): not with a
+// wrong password, an unreachable server, or a DSN that does not parse.
+func TestOpenErrorsHideThePassword(t *testing.T) {
+	d := dsn(t)
+	const secret = "s3cret-Pw-7f1c"
+	u, err := url.Parse(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), secret)
+	for name, dsn := range map[string]string{
+		"wrong password":     u.String(),
+		"unreachable server": "postgres://paycode:" + secret + "@127.0.0.1:1/db?sslmode=disable",
+		"unparsable":         "postgres://paycode:" + secret + "@127.0.0.1:5432/db?sslmode=nonsense&connect_timeout=x",
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		s, err := postgres.Open(ctx, dsn, postgres.Options{Node: "a", CallTimeout: 2 * time.Second, Logger: quiet})
+		cancel()
+		if err == nil {
+			s.Close()
+			t.Fatalf("%s: Open succeeded", name)
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("%s: the error quotes the password: %v", name, err)
+		}
 	}
 }

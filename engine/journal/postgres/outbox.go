@@ -17,16 +17,13 @@ var _ engine.Outbox = (*Store)(nil)
 // due rows (FOR UPDATE SKIP LOCKED: nodes taking at once get disjoint
 // batches) and moves their due time to until. Not synced.
 func (s *Store) TakeNotifications(ctx context.Context, now, until time.Time, limit int) ([]*engine.NotificationRecord, error) {
-	if err := s.check(ctx); err != nil {
+	ctx, cancel, err := s.begin(ctx)
+	defer cancel()
+	if err != nil || limit <= 0 {
 		return nil, err
 	}
-	if limit <= 0 {
-		return nil, nil
-	}
-	ctx, cancel := s.call(ctx)
-	defer cancel()
 	var out []*engine.NotificationRecord
-	err := s.write(ctx, "take notifications", func(tx pgx.Tx) error {
+	err = s.write(ctx, "take notifications", func(tx pgx.Tx) error {
 		out = out[:0]
 		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
 			return err
@@ -74,16 +71,16 @@ func (s *Store) TakeNotifications(ctx context.Context, now, until time.Time, lim
 // SettleNotification implements engine.Outbox: a conditional update or
 // delete on the stored record's bytes. Not synced.
 func (s *Store) SettleNotification(ctx context.Context, taken, next *engine.NotificationRecord) (bool, error) {
-	if err := s.check(ctx); err != nil {
+	ctx, cancel, err := s.begin(ctx)
+	defer cancel()
+	if err != nil {
 		return false, err
 	}
 	if next != nil && next.PaymentID != taken.PaymentID {
 		return false, fmt.Errorf("%w: settling %q with %q's notification", journal.ErrInvalid, taken.PaymentID, next.PaymentID)
 	}
-	ctx, cancel := s.call(ctx)
-	defer cancel()
 	var ok bool
-	err := s.write(ctx, "settle notification", func(tx pgx.Tx) error {
+	err = s.write(ctx, "settle notification", func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
 			return err
 		}
@@ -105,11 +102,11 @@ func (s *Store) SettleNotification(ctx context.Context, taken, next *engine.Noti
 
 // CountNotifications implements engine.Outbox.
 func (s *Store) CountNotifications(ctx context.Context) (int, error) {
-	if err := s.check(ctx); err != nil {
+	ctx, cancel, err := s.begin(ctx)
+	defer cancel()
+	if err != nil {
 		return 0, err
 	}
-	ctx, cancel := s.call(ctx)
-	defer cancel()
 	var n int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM notifications`).Scan(&n); err != nil {
 		return 0, readErr("count notifications", err)

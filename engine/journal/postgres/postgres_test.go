@@ -3,83 +3,35 @@ package postgres_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/journal"
 	"github.com/paycode/paycode/engine/journal/journaltest"
 	"github.com/paycode/paycode/engine/journal/postgres"
+	"github.com/paycode/paycode/engine/journal/postgres/pgtest"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// dsn returns the test database's DSN, or skips t.
-func dsn(t testing.TB) string {
-	t.Helper()
-	d := os.Getenv("PAYCODE_TEST_POSTGRES")
-	if d == "" && os.Getenv("PAYCODE_REQUIRE_SERVICES") != "" {
-		t.Fatal("PAYCODE_TEST_POSTGRES is not set, and PAYCODE_REQUIRE_SERVICES says these tests must run (.ci/run sets both)")
-	}
-	if d == "" {
-		t.Skip("PostgreSQL tests skipped: set PAYCODE_TEST_POSTGRES=postgres://user:pass@127.0.0.1:5432/db (.ci/postgres.sh starts one)")
-	}
-	return d
-}
-
-// schemas gives each test its own schema (dropped at its end), so tests
-// and packages can share the database and run in parallel.
-var schemas sync.Map // *testing.T or *testing.B -> string
-
-func schemaFor(t testing.TB) string {
-	if s, ok := schemas.Load(t); ok {
-		return s.(string)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	s := "paycode_test_" + hex.EncodeToString(b[:])
-	schemas.Store(t, s)
-	d := dsn(t)
-	t.Cleanup(func() {
-		schemas.Delete(t)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, d)
-		if err != nil {
-			t.Errorf("dropping schema %s: %v", s, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{s}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", s, err)
-		}
-	})
-	return s
-}
+// dsn and schemaFor are pgtest's: the test database, and each test's
+// own schema.
+var (
+	dsn       = pgtest.DSN
+	schemaFor = pgtest.Schema
+)
 
 // open opens node's store on t's schema, closed when t ends. Its call
 // timeout is long: these tests check what is stored, and a busy machine
 // running them under -race must not turn a slow claim into an outage.
 func open(t testing.TB, node string, ttl time.Duration) *postgres.Store {
 	t.Helper()
-	d := dsn(t)
-	schema := schemaFor(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := postgres.Open(ctx, d, postgres.Options{Node: node, LeaseTTL: ttl, Schema: schema, MaxConns: 8, Logger: quiet, CallTimeout: time.Minute})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return pgtest.Open(t, postgres.Options{Node: node, LeaseTTL: ttl, MaxConns: 8, Logger: quiet, CallTimeout: time.Minute})
 }
 
 func TestShared(t *testing.T) {

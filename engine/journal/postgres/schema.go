@@ -14,7 +14,8 @@ package postgres
 //	held              PaymentRecord.Held as last written
 //	owner             the node holding the lease, NULL when released
 //	lease_until       database time the lease runs to
-//	cancel_requested  set by RequestCancel, cleared by the owner's Renew;
+//	cancel_requested  set by RequestCancel, cleared by the owner's Renew
+//	                  after the one that returned it (see Store.Renew);
 //	                  never written by Append; TakeOver and Acquire report
 //	                  it (a cancel handed to an owner that then died)
 //
@@ -175,20 +176,23 @@ SELECT 'x', payment_id, NULL, false, false FROM payments WHERE payment_id = $1 A
 	FROM t WHERE payments.payment_id = t.payment_id
 	RETURNING payments.payment_id, payments.record, payments.held, payments.cancel_requested)` + leasedRowsSQL
 
-	// renewSQL extends every lease of this node and clears (returning)
-	// its cancel requests. The rows are locked first, in id order (the
-	// order Append locks payments in, so the two never deadlock), and
-	// a locked row's cancel_requested is its latest value (READ
-	// COMMITTED re-reads a row it had to wait for), so a RequestCancel
-	// committed concurrently is either returned here or kept for the
-	// next Renew, never lost.
+	// renewSQL extends every lease of this node, clears the cancel
+	// requests the previous answered Renew returned ($3: carried out by
+	// now), and returns the others. The rows are locked first, in id
+	// order (the order Append locks payments in, so the two never
+	// deadlock), and a locked row's cancel_requested is its latest value
+	// (READ COMMITTED re-reads a row it had to wait for), so a
+	// RequestCancel committed concurrently is either returned here or
+	// kept for the next Renew, never lost. A request repeated for a
+	// payment whose cancel was returned already is cleared with it: the
+	// owner carried that cancel out.
 	renewSQL = `WITH mine AS (
-	SELECT payment_id, cancel_requested FROM payments WHERE owner = $1
+	SELECT payment_id, cancel_requested AND NOT COALESCE(payment_id = ANY($3::text[]), false) AS cancel FROM payments WHERE owner = $1
 	ORDER BY payment_id FOR UPDATE
 )
-UPDATE payments SET lease_until = now() + $2::bigint * interval '1 microsecond', cancel_requested = false
+UPDATE payments SET lease_until = now() + $2::bigint * interval '1 microsecond', cancel_requested = mine.cancel
 FROM mine WHERE payments.payment_id = mine.payment_id AND payments.owner = $1
-RETURNING payments.payment_id, mine.cancel_requested`
+RETURNING payments.payment_id, mine.cancel`
 
 	requestCancelSQL = `UPDATE payments SET cancel_requested = true WHERE payment_id = $1`
 

@@ -37,14 +37,14 @@ var errClaimRace = errors.New("postgres: conflicting row not visible yet")
 // wraps engine.ErrJournalUnavailable and engine.ErrOutcomeUnknown, and
 // the engine claims again once the database is back.
 func (s *Store) ClaimPayment(ctx context.Context, rec *engine.PaymentRecord) (*engine.PaymentRecord, error) {
-	if err := s.check(ctx); err != nil {
+	ctx, cancel, err := s.begin(ctx)
+	defer cancel()
+	if err != nil {
 		return nil, err
 	}
 	if rec == nil || !journal.ValidID(rec.PaymentID) {
 		return nil, journal.ErrInvalid
 	}
-	ctx, cancel := s.call(ctx)
-	defer cancel()
 	args := s.insertArgs(rec, rec.Held) // a tombstone (engine.PaymentRecord.Voided) is not leased
 	var unknown error                   // the first attempt whose outcome is unknown
 	for attempt, races := 1, 0; ; attempt++ {
@@ -98,7 +98,9 @@ func (s *Store) claimPaymentOnce(ctx context.Context, args []any) (*engine.Payme
 // transaction; a refund with the same client and request id is returned
 // instead (the same re-run rule as ClaimPayment). Errors are Append's.
 func (s *Store) ClaimRefund(ctx context.Context, b *engine.Batch) (*engine.RefundRecord, error) {
-	if err := s.check(ctx); err != nil {
+	ctx, cancel, err := s.begin(ctx)
+	defer cancel()
+	if err != nil {
 		return nil, err
 	}
 	if err := journal.ValidateBatch(b); err != nil {
@@ -111,11 +113,9 @@ func (s *Store) ClaimRefund(ctx context.Context, b *engine.Batch) (*engine.Refun
 	if ref.PaymentID != pay.PaymentID {
 		return nil, fmt.Errorf("%w: ClaimRefund's refund is not of its payment", journal.ErrInvalid)
 	}
-	ctx, cancel := s.call(ctx)
-	defer cancel()
 	args := refundArgs(ref)
 	var existing *engine.RefundRecord
-	err := s.write(ctx, "claim refund", func(tx pgx.Tx) error {
+	err = s.write(ctx, "claim refund", func(tx pgx.Tx) error {
 		for attempt := 1; ; attempt++ {
 			var pref int32
 			var val []byte
@@ -159,13 +159,12 @@ func (s *Store) updateArgs(r *engine.PaymentRecord) []any {
 // refunds, from one snapshot; see engine.SharedJournal. A payment whose
 // ClientID is not clientID is not returned (when clientID is set).
 func (s *Store) GetPayment(ctx context.Context, clientID, requestID, paymentID string) (*engine.PaymentRecord, []*engine.RefundRecord, error) {
-	if err := s.check(ctx); err != nil {
+	ctx, cancel, err := s.begin(ctx)
+	defer cancel()
+	if err != nil {
 		return nil, nil, err
 	}
-	ctx, cancel := s.call(ctx)
-	defer cancel()
 	var rows pgx.Rows
-	var err error
 	const sel = `SELECT p.record, p.held, r.record FROM payments p LEFT JOIN refunds r ON r.payment_id = p.payment_id `
 	if paymentID != "" {
 		rows, err = s.pool.Query(ctx, sel+`WHERE p.payment_id = $1 ORDER BY r.refund_id`, paymentID)
@@ -209,11 +208,11 @@ func (s *Store) GetPayment(ctx context.Context, clientID, requestID, paymentID s
 // else by clientID and requestID; nil when there is none, or when it is
 // another client's (clientID set).
 func (s *Store) GetRefund(ctx context.Context, clientID, requestID, refundID string) (*engine.RefundRecord, error) {
-	if err := s.check(ctx); err != nil {
+	ctx, cancel, err := s.begin(ctx)
+	defer cancel()
+	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := s.call(ctx)
-	defer cancel()
 	var row pgx.Row
 	if refundID != "" {
 		row = s.pool.QueryRow(ctx, `SELECT record FROM refunds WHERE refund_id = $1`, refundID)
@@ -241,11 +240,11 @@ func (s *Store) GetRefund(ctx context.Context, clientID, requestID, refundID str
 // notification. A released payment (owner NULL) is leased too: the
 // caller releases it again by writing it with Held false.
 func (s *Store) Acquire(ctx context.Context, paymentID string) (*engine.Leased, bool, error) {
-	if err := s.check(ctx); err != nil {
+	ctx, cancel, err := s.begin(ctx)
+	defer cancel()
+	if err != nil {
 		return nil, false, err
 	}
-	ctx, cancel := s.call(ctx)
-	defer cancel()
 	rows, err := s.pool.Query(ctx, acquireSQL, paymentID, s.opts.Node, s.ttl)
 	if err != nil {
 		return nil, false, fail("acquire", err, true)
@@ -269,14 +268,11 @@ func (s *Store) Acquire(ctx context.Context, paymentID string) (*engine.Leased, 
 // and rows other nodes are taking at the same moment are skipped. One
 // statement.
 func (s *Store) TakeOver(ctx context.Context, limit int) ([]*engine.Leased, error) {
-	if err := s.check(ctx); err != nil {
+	ctx, cancel, err := s.begin(ctx)
+	defer cancel()
+	if err != nil || limit <= 0 {
 		return nil, err
 	}
-	if limit <= 0 {
-		return nil, nil
-	}
-	ctx, cancel := s.call(ctx)
-	defer cancel()
 	rows, err := s.pool.Query(ctx, takeOverSQL, s.opts.Node, s.ttl, limit)
 	if err != nil {
 		return nil, fail("take over", err, true)
@@ -341,21 +337,28 @@ func scanLeased(rows pgx.Rows) (leased []*engine.Leased, held bool, err error) {
 }
 
 // Renew extends every lease this node holds to now + LeaseTTL (database
-// time) and returns, clearing them, the ids of its payments another node
-// asked to cancel. One statement (see renewSQL). A registered store
-// (Register) first beats its registration's heartbeat; a registration
-// another process took wraps engine.ErrJournalFailed: two processes
-// under one node name would pass each other's lease fences.
+// time) and returns the ids of its payments another node asked to
+// cancel. One statement (see renewSQL). A request stays recorded until
+// the Renew after the one that returned it: that one's answer was
+// received and the engine has carried the cancel out (it renews again
+// only once its writes land), so neither a Renew whose answer is lost
+// nor a node that dies before its next Renew loses a lane's cancel (the
+// request is returned again, or reported to the taker). A registered
+// store (Register) first beats its registration's heartbeat; a
+// registration another process took wraps engine.ErrJournalFailed: two
+// processes under one node name would pass each other's lease fences.
 func (s *Store) Renew(ctx context.Context) ([]string, error) {
-	if err := s.check(ctx); err != nil {
+	ctx, done, err := s.begin(ctx)
+	defer done()
+	if err != nil {
 		return nil, err
 	}
-	ctx, done := s.call(ctx)
-	defer done()
 	if err := s.heartbeat(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, renewSQL, s.opts.Node, s.ttl)
+	s.renewMu.Lock()
+	defer s.renewMu.Unlock()
+	rows, err := s.pool.Query(ctx, renewSQL, s.opts.Node, s.ttl, s.handed)
 	if err != nil {
 		return nil, fail("renew", err, true)
 	}
@@ -370,17 +373,22 @@ func (s *Store) Renew(ctx context.Context) ([]string, error) {
 	}); err != nil {
 		return nil, fail("renew", err, true)
 	}
+	if s.loseRenew.CompareAndSwap(true, false) {
+		return nil, fail("renew", errAnswerLost, true)
+	}
+	s.handed = cancels
 	return cancels, nil
 }
 
 // RequestCancel sets the payment's cancel_requested flag, which only the
-// owner's Renew clears; engine.ErrNotFound when there is no such payment.
+// owner's Renews clear (see Renew); engine.ErrNotFound when there is no
+// such payment.
 func (s *Store) RequestCancel(ctx context.Context, paymentID string) error {
-	if err := s.check(ctx); err != nil {
+	ctx, cancel, err := s.begin(ctx)
+	defer cancel()
+	if err != nil {
 		return err
 	}
-	ctx, cancel := s.call(ctx)
-	defer cancel()
 	ct, err := s.pool.Exec(ctx, requestCancelSQL, paymentID)
 	if err != nil {
 		return fail("request cancel", err, true)
@@ -398,11 +406,11 @@ func (s *Store) RequestCancel(ctx context.Context, paymentID string) error {
 // Acquire. Until another node does, this node's own writes still pass
 // the fence (the owner is unchanged); a node stops writing after Release.
 func (s *Store) Release(ctx context.Context) error {
-	if err := s.check(ctx); err != nil {
+	ctx, cancel, err := s.begin(ctx)
+	defer cancel()
+	if err != nil {
 		return err
 	}
-	ctx, cancel := s.call(ctx)
-	defer cancel()
 	if _, err := s.pool.Exec(ctx, releaseSQL, s.opts.Node); err != nil {
 		return fail("release", err, true)
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +31,12 @@ type Store struct {
 	// reg is this process's registration of its node name (Register);
 	// nil when it did not register.
 	reg atomic.Pointer[registration]
+	// renewMu serialises Renews; handed holds the cancel requests the
+	// last answered Renew returned, cleared by the next one (see Renew).
+	renewMu sync.Mutex
+	handed  []string
+	// loseRenew (tests): the next Renew commits and its answer is lost.
+	loseRenew atomic.Bool
 }
 
 var _ engine.SharedJournal = (*Store)(nil)
@@ -155,11 +162,11 @@ func (s *Store) Close() error {
 // settles it), or engine.ErrJournalFailed: the database refused the
 // statements (the engine fails stop).
 func (s *Store) Append(ctx context.Context, b *engine.Batch, sync bool) error {
-	if err := s.check(ctx); err != nil {
+	ctx, cancel, err := s.begin(ctx)
+	defer cancel()
+	if err != nil {
 		return err
 	}
-	ctx, cancel := s.call(ctx)
-	defer cancel()
 	if err := journal.ValidateBatch(b); err != nil {
 		return err
 	}
@@ -406,12 +413,12 @@ const compactChunk = 1000
 func (s *Store) Compact(ctx context.Context, before time.Time) (int, error) {
 	removed := 0
 	for {
-		if err := s.check(ctx); err != nil {
+		cctx, cancel, err := s.begin(ctx)
+		if err != nil {
 			return removed, err
 		}
 		var n int
-		cctx, cancel := s.call(ctx)
-		err := s.pool.QueryRow(cctx, compactSQL, before, compactChunk).Scan(&n)
+		err = s.pool.QueryRow(cctx, compactSQL, before, compactChunk).Scan(&n)
 		cancel()
 		if err != nil {
 			return removed, fail("compact", err, true)

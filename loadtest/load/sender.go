@@ -1,0 +1,252 @@
+package load
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"github.com/valyala/fasthttp"
+
+	"github.com/paycode/paycode/engine/httpapi"
+)
+
+// Sender paces a scenario's requests and sends them over fasthttp,
+// producing vegeta.Results for the same recorder, plot and encoder as
+// vegeta's Attacker. vegeta's Attacker hands every hit from its pacing
+// goroutine to a worker over a channel, wraps it in an http.Request, and
+// hands the result back over another channel: at thousands of requests
+// per second those hand-offs, their wake-ups and the net/http wrapping
+// cost the generator more CPU than the server it measures spends on the
+// request. Here each worker claims the next hit number itself, sleeps
+// until the pacer says it is due, sends it on the same goroutine (its
+// request, response and body buffers reused) and calls the emit function
+// there: one timer wake-up and one network wait per hit.
+//
+// Open loop, as vegeta: a hit's due time is the pacer's whatever earlier
+// answers did. A worker that sends while no other waits for the next hit
+// starts another (up to MaxWorkers), so a stalled server does not stall
+// the schedule: requests in flight are bounded by MaxWorkers and the
+// pace is kept while they last. Connections are the Client's (MaxConnsPerHost), kept alive
+// between requests.
+type Sender struct {
+	Targeter *Targeter
+	Pacer    vegeta.Pacer
+	Client   *fasthttp.Client
+	// Timeout bounds each request (DefaultTimeout when 0).
+	Timeout time.Duration
+	// Workers start at once; MaxWorkers bounds how many may run (and so
+	// the requests in flight).
+	Workers, MaxWorkers int
+	// Name is each result's Attack (vegeta's attack name).
+	Name string
+
+	began   time.Time
+	until   time.Duration
+	emit    func(*vegeta.Result)
+	next    atomic.Uint64 // the next hit number to claim
+	running atomic.Int64  // workers started
+	idle    atomic.Int64  // workers not sending: waiting for a hit's time
+	stop    chan struct{} // closed by Stop
+	init    sync.Once     // makes stop
+	once    sync.Once     // closes stop
+	wg      sync.WaitGroup
+}
+
+// Attack sends the pacer's hits until it stops, du has passed or Stop is
+// called, and returns when every request sent has its result. emit is
+// called once per request, from the workers' goroutines concurrently;
+// the Result and its Body are valid only during the call (the buffers are
+// reused), so emit must copy what it keeps.
+func (s *Sender) Attack(du time.Duration, emit func(*vegeta.Result)) {
+	s.init.Do(s.makeStop)
+	s.began, s.until, s.emit = time.Now(), du, emit
+	for range max(s.Workers, 1) {
+		s.spawn()
+	}
+	s.wg.Wait()
+}
+
+// Stop ends the attack: no new request is sent; those in flight finish.
+// It may be called before Attack returns, any number of times.
+func (s *Sender) Stop() {
+	s.init.Do(s.makeStop)
+	s.once.Do(func() { close(s.stop) })
+}
+
+func (s *Sender) makeStop() { s.stop = make(chan struct{}) }
+
+// Began is when Attack started.
+func (s *Sender) Began() time.Time { return s.began }
+
+func (s *Sender) spawn() {
+	s.running.Add(1)
+	s.idle.Add(1)
+	s.wg.Add(1)
+	go s.worker()
+}
+
+// spawnBelow starts a worker unless limit are running.
+func (s *Sender) spawnBelow(limit int64) {
+	for {
+		r := s.running.Load()
+		if r >= limit {
+			return
+		}
+		if s.running.CompareAndSwap(r, r+1) {
+			s.idle.Add(1)
+			s.wg.Add(1)
+			go s.worker()
+			return
+		}
+	}
+}
+
+func (s *Sender) stopped() bool {
+	select {
+	case <-s.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Sender) worker() {
+	defer s.wg.Done()
+	defer s.idle.Add(-1)
+	h := newHitter(s)
+	defer h.release()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	maxWorkers := int64(max(s.MaxWorkers, s.Workers, 1))
+	for !s.stopped() {
+		n := s.next.Add(1) - 1
+		el := time.Since(s.began)
+		wait, stop := s.Pacer.Pace(el, n)
+		if stop || el+wait > s.until {
+			return
+		}
+		if wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-s.stop:
+				timer.Stop()
+				return
+			}
+		}
+		if s.idle.Add(-1) == 0 {
+			s.spawnBelow(maxWorkers) // someone must keep the schedule
+		}
+		h.hit(n)
+		s.idle.Add(1)
+	}
+}
+
+// hitter is one worker's reusable request state.
+type hitter struct {
+	s    *Sender
+	req  *fasthttp.Request
+	resp *fasthttp.Response
+	tgt  vegeta.Target
+	res  vegeta.Result
+	hdr  http.Header // the result's headers: paycode's engine time only
+}
+
+// engineTimeKey is HeaderEngineTime as net/http (and vegeta's results)
+// spell it.
+var engineTimeKey = http.CanonicalHeaderKey(httpapi.HeaderEngineTime)
+
+func newHitter(s *Sender) *hitter {
+	h := &hitter{s: s, req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse(), hdr: make(http.Header, 1)}
+	h.tgt.Body = make([]byte, 0, 1024)
+	return h
+}
+
+func (h *hitter) release() {
+	fasthttp.ReleaseRequest(h.req)
+	fasthttp.ReleaseResponse(h.resp)
+}
+
+// hit sends hit n and emits its result.
+func (h *hitter) hit(n uint64) {
+	s := h.s
+	tgt := &h.tgt
+	tgt.Body = tgt.Body[:0]
+	res := &h.res
+	*res = vegeta.Result{Attack: s.Name, Seq: n, Timestamp: time.Now()}
+	if err := s.Targeter.Next(tgt); err != nil {
+		res.Error = err.Error()
+		s.emit(res)
+		return
+	}
+	res.Method, res.URL = tgt.Method, tgt.URL
+	req, resp := h.req, h.resp
+	req.Reset()
+	req.Header.DisableNormalizing()
+	req.Header.SetMethod(tgt.Method)
+	req.SetRequestURI(tgt.URL)
+	for k, vs := range tgt.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	req.SetBodyRaw(tgt.Body)
+	res.BytesOut = uint64(len(tgt.Body))
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	err := s.Client.DoTimeout(req, resp, timeout)
+	res.Latency = time.Since(res.Timestamp)
+	if err != nil {
+		if errors.Is(err, fasthttp.ErrTimeout) {
+			err = errTimeout
+		}
+		// As net/http's client words it, so reports read the same
+		// whichever sender ran.
+		res.Error = (&url.Error{Op: urlOp(tgt.Method), URL: tgt.URL, Err: err}).Error()
+		s.emit(res)
+		return
+	}
+	code := resp.StatusCode()
+	res.Code = uint16(code)
+	if code < 200 || code >= 400 {
+		res.Error = strconv.Itoa(code) + " " + http.StatusText(code)
+	}
+	res.Body = resp.Body()
+	res.BytesIn = uint64(len(res.Body))
+	clear(h.hdr)
+	// The client keeps header names as sent: paycode sends this one in
+	// lower case, other fasthttp servers canonical.
+	v := resp.Header.Peek(httpapi.HeaderEngineTime)
+	if v == nil {
+		v = resp.Header.Peek(engineTimeKey)
+	}
+	if v != nil {
+		h.hdr[engineTimeKey] = []string{string(v)}
+	}
+	res.Headers = h.hdr
+	s.emit(res)
+}
+
+// urlOp is net/http's url.Error operation for method ("POST" → "Post").
+func urlOp(method string) string {
+	if method == http.MethodPost {
+		return "Post"
+	}
+	if len(method) < 2 {
+		return method
+	}
+	b := []byte(method)
+	for i := 1; i < len(b); i++ {
+		if 'A' <= b[i] && b[i] <= 'Z' {
+			b[i] += 'a' - 'A'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package mppsim_test
+
+const raceEnabled = false
