@@ -94,6 +94,12 @@ func TestAnswerMapping(t *testing.T) {
 		{"pay HTTP 500", "pay", 500, `{"result":` + rS + `,` + paid + `}`, engine.WalletResult{}, mpp.ErrHTTPStatus},
 		{"pay garbage", "pay", 200, `<html>gateway</html>`, engine.WalletResult{}, mpp.ErrBadAnswer},
 		{"pay S without id", "pay", 200, `{"result":` + rS + `}`, engine.WalletResult{}, mpp.ErrBadAnswer},
+		{"pay S naming itself", "pay", 200, `{"result":` + rS + `,"paymentRequestId":"p1","paymentAmount":{"currency":"HKD","value":"100"},` + paid + `}`,
+			engine.WalletResult{Outcome: engine.OutcomeSuccess, Code: codec.Success, Message: "success", WalletTxnID: "W-9", At: at, CustomerID: "C-1", WalletBrand: "Brand"}, nil},
+		{"pay S for another id", "pay", 200, `{"result":` + rS + `,"paymentRequestId":"p2",` + paid + `}`, engine.WalletResult{}, mpp.ErrOtherPayment},
+		{"pay S for another amount", "pay", 200, `{"result":` + rS + `,"paymentAmount":{"currency":"HKD","value":"1"},` + paid + `}`, engine.WalletResult{}, mpp.ErrOtherPayment},
+		{"pay S in another currency", "pay", 200, `{"result":` + rS + `,"paymentAmount":{"currency":"USD","value":"100"},` + paid + `}`, engine.WalletResult{}, mpp.ErrOtherPayment},
+		{"pay F for another id", "pay", 200, `{"result":{"resultCode":"RISK_REJECT","resultStatus":"F"},"paymentRequestId":"p2"}`, engine.WalletResult{}, mpp.ErrOtherPayment},
 		{"inquiry paid", "inquiry", 200, `{"result":` + rS + `,"paymentResult":` + rS + `,` + paid + `}`,
 			engine.WalletResult{Outcome: engine.OutcomeSuccess, Code: codec.Success, Message: "success", WalletTxnID: "W-9", At: at, CustomerID: "C-1", WalletBrand: "Brand"}, nil},
 		{"inquiry closed", "inquiry", 200, `{"result":` + rS + `,"paymentResult":{"resultCode":"ORDER_IS_CLOSED","resultStatus":"F"},"paymentId":"W-9"}`,
@@ -106,6 +112,7 @@ func TestAnswerMapping(t *testing.T) {
 			engine.WalletResult{Outcome: engine.OutcomeProcessing, Code: codec.RequestTrafficExceedLimit, Message: codec.RequestTrafficExceedLimit.Message()}, nil},
 		{"inquiry refused", "inquiry", 200, `{"result":{"resultCode":"PARAM_ILLEGAL","resultStatus":"F"}}`, engine.WalletResult{}, mpp.ErrRefused},
 		{"inquiry S without paymentResult", "inquiry", 200, `{"result":` + rS + `}`, engine.WalletResult{}, mpp.ErrBadAnswer},
+		{"inquiry paid, another id", "inquiry", 200, `{"result":` + rS + `,"paymentResult":` + rS + `,"paymentRequestId":"p2",` + paid + `}`, engine.WalletResult{}, mpp.ErrOtherPayment},
 		{"cancel ok", "cancel", 200, `{"result":` + rS + `}`, engine.WalletResult{Outcome: engine.OutcomeSuccess, Code: codec.Success, Message: "success"}, nil},
 		{"cancel window", "cancel", 200, `{"result":{"resultCode":"CANCEL_WINDOW_EXCEED","resultStatus":"F"}}`,
 			engine.WalletResult{Outcome: engine.OutcomeFail, Code: codec.CancelWindowExceed, Message: codec.CancelWindowExceed.Message()}, nil},
@@ -116,6 +123,7 @@ func TestAnswerMapping(t *testing.T) {
 			engine.WalletResult{Outcome: engine.OutcomeSuccess, Code: codec.Success, Message: "success", WalletTxnID: "R-1", At: at}, nil},
 		{"refund exceed", "refund", 200, `{"result":{"resultCode":"REFUND_AMOUNT_EXCEED","resultStatus":"F"}}`,
 			engine.WalletResult{Outcome: engine.OutcomeFail, Code: codec.RefundAmountExceed, Message: codec.RefundAmountExceed.Message()}, nil},
+		{"refund ok, another amount", "refund", 200, `{"result":` + rS + `,"refundId":"R-1","refundTime":"2024-05-01T12:00:00Z","refundAmount":{"currency":"HKD","value":"2"}}`, engine.WalletResult{}, mpp.ErrOtherPayment},
 		{"refund bad time", "refund", 200, `{"result":` + rS + `,"refundId":"R-1","refundTime":"yesterday"}`, engine.WalletResult{}, mpp.ErrBadAnswer},
 	}
 	for _, tc := range cases {
