@@ -222,6 +222,7 @@ func (c *Client) inquire(ctx context.Context, paymentID string) (engine.WalletRe
 	if len(a.PaymentID) > 0 {
 		out.WalletTxnID = string(a.PaymentID)
 	}
+	out.Amount = a.Amount // checked by the engine, which knows the payment's
 	switch out.Outcome {
 	case engine.OutcomeSuccess:
 		out.At, out.CustomerID, out.WalletBrand = a.PaymentTime, string(a.CustomerID), c.brandOf(a.WalletBrandName)
@@ -423,8 +424,10 @@ func (c *Client) transportError(o Op, err error) error {
 // another payment: a paymentRequestId, paymentAmount or refundAmount that
 // differs from the request's. Such an answer (a wallet's bug, a proxy
 // mixing up connections) must not settle this payment, whatever its
-// status says: the outcome stays unknown and inquiry settles it.
-var ErrOtherPayment = errors.New("mpp: the answer is for another payment (its paymentRequestId or amount differs)")
+// status says: the outcome stays unknown and inquiry settles it. It is
+// engine.ErrOtherPayment: an inquiry answer's amount, which only the
+// engine can check (WalletResult.Amount), is refused the same way.
+var ErrOtherPayment = engine.ErrOtherPayment
 
 // sameID reports whether an answer's optional paymentRequestId is absent
 // or ours.

@@ -112,6 +112,8 @@ func TestAnswerMapping(t *testing.T) {
 			engine.WalletResult{Outcome: engine.OutcomeProcessing, Code: codec.RequestTrafficExceedLimit, Message: codec.RequestTrafficExceedLimit.Message()}, nil},
 		{"inquiry refused", "inquiry", 200, `{"result":{"resultCode":"PARAM_ILLEGAL","resultStatus":"F"}}`, engine.WalletResult{}, mpp.ErrRefused},
 		{"inquiry S without paymentResult", "inquiry", 200, `{"result":` + rS + `}`, engine.WalletResult{}, mpp.ErrBadAnswer},
+		{"inquiry paid, amount for the engine to check", "inquiry", 200, `{"result":` + rS + `,"paymentResult":` + rS + `,"paymentRequestId":"p1","paymentAmount":{"currency":"HKD","value":"7"},` + paid + `}`,
+			engine.WalletResult{Outcome: engine.OutcomeSuccess, Code: codec.Success, Message: "success", WalletTxnID: "W-9", At: at, CustomerID: "C-1", WalletBrand: "Brand", Amount: codec.Amount{Value: 7, Currency: hkd}}, nil},
 		{"inquiry paid, another id", "inquiry", 200, `{"result":` + rS + `,"paymentResult":` + rS + `,"paymentRequestId":"p2",` + paid + `}`, engine.WalletResult{}, mpp.ErrOtherPayment},
 		{"cancel ok", "cancel", 200, `{"result":` + rS + `}`, engine.WalletResult{Outcome: engine.OutcomeSuccess, Code: codec.Success, Message: "success"}, nil},
 		{"cancel window", "cancel", 200, `{"result":{"resultCode":"CANCEL_WINDOW_EXCEED","resultStatus":"F"}}`,
