@@ -27,6 +27,16 @@ build() {
 	go build -o "$BIN/paycode" ./cmd/paycode
 	go build -o "$BIN/bareserver" ./bench/cmd/bareserver
 	go build -o "$BIN/loadcompare" ./bench/cmd/loadcompare
+	go build -o "$BIN/fsyncprobe" ./bench/cmd/fsyncprobe
+}
+
+# fsync_probe DIR: the disk's fdatasync quantiles under DIR, in this
+# sitting (a synced pay waits for at least one); skipped when BIN has no
+# fsyncprobe (a -bin directory built before it existed).
+fsync_probe() {
+	if [ -x "$BIN/fsyncprobe" ]; then
+		"$BIN/fsyncprobe" -dir "$1" -n 500
+	fi
 }
 
 cleanup() {
@@ -88,5 +98,14 @@ load() {
 	timeout 600 "$BIN/paycode" load -scenario "$scenario" -rate "$rate" -duration "$DURATION" -seed "$seed" -quiet \
 		-target "$target" -target-pid "$pid" -out "$OUT/$name" "$@" >"$OUT/$name.txt" 2>&1 || true
 }
+
+# pays_answered: "ADMITTED ALL": the pays serve has answered so far, shed
+# ones aside and all (paycode_lane_requests_total, endpoint pay).
+pays_answered() {
+	curl -s "http://$ADMIN/metrics" | awk '/^paycode_lane_requests_total/ && /endpoint="pay"/ { all += $NF; if (!/REQUEST_TRAFFIC_EXCEED_LIMIT/) n += $NF } END { printf "%d %d\n", n, all }'
+}
+
+# cpu_ticks PID: "USER SYSTEM" CPU of PID so far, in clock ticks.
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | cut -d' ' -f12,13; }
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }

@@ -11,22 +11,25 @@
 #   bench/ratio.sh -rate 2000 -runs 5
 #   bench/ratio.sh -fill 1000000         fill one store with a million payments first, then
 #                                        measure on that store (a node that has run for a day)
+#   bench/ratio.sh -store /tmp/r/store   measure on a copy of a store filled before
+#                                        (by -fill N -out /tmp/r), restarted per step
 #   bench/ratio.sh -- -engine.async-outcomes=true   flags after -- go to paycode serve
 #   SERVE_ENV=GOGC=400 bench/ratio.sh    environment of paycode serve only
 #
 # Options: -rate R, -runs N, -duration D (per step), -fill N, -fill-rate R
-# (2000), -out DIR (kept: every run's report, logs, binaries; default a
+# (2000), -store DIR (copied to OUT/store first), -out DIR (kept: every run's report, logs, binaries; default a
 # new temporary directory), -bin DIR (use the paycode, bareserver and
 # loadcompare binaries already in DIR instead of building: A/B two builds
 # in one sitting, or edit the tree while a run goes on). Prints the load
-# average before and after: on a shared machine the figures are only as
+# average before and after, and the disk's fdatasync quantiles first
+# (bench/cmd/fsyncprobe): on a shared machine the figures are only as
 # good as it was quiet. SIM_PORT, LANE_PORT, ADMIN_PORT and BARE_PORT
 # (7301, 8380, 9380, 8480) move the listeners, for two runs at once; a
 # run refuses to start on ports in use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RATE=3000 RUNS=3 DURATION=15s FILL=0 FILL_RATE=2000 OUT="" PREBUILT=""
+RATE=3000 RUNS=3 DURATION=15s FILL=0 FILL_RATE=2000 OUT="" PREBUILT="" STORE=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-rate) RATE=$2; shift ;;
@@ -36,8 +39,9 @@ while [ $# -gt 0 ]; do
 	-fill-rate) FILL_RATE=$2; shift ;;
 	-out) OUT=$2; shift ;;
 	-bin) PREBUILT=$2; shift ;;
+	-store) STORE=$2; shift ;;
 	--) shift; break ;;
-	-h|-help|--help) sed -n '2,25p' "$0"; exit 0 ;;
+	-h|-help|--help) sed -n '2,/^set -euo/{/^#/p}' "$0"; exit 0 ;;
 	*) echo "bench/ratio.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
 	esac
 	shift
@@ -54,8 +58,15 @@ else
 	build
 fi
 echo "ratio: $RUNS alternations at $RATE/s, $DURATION each; load average $(loadavg); output $OUT"
+fsync_probe "$OUT"
 start_sim
 store=""
+if [ -n "$STORE" ]; then
+	store=$OUT/store
+	rm -rf "$store"
+	cp -r "$STORE" "$store"
+	echo "measuring on a copy of $STORE"
+fi
 if [ "$FILL" -gt 0 ]; then
 	store=$OUT/store
 	# The fill is not measured: admission by delay is off for it, so a

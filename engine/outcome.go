@@ -56,7 +56,7 @@ func (e *Engine) reportLocked(p *payment, now time.Time) {
 			slog.String("payment_request_id", o.RequestID), slog.String("wallet", o.Wallet),
 			slog.String("code", o.Code), slog.Int64("amount", o.Amount.Value),
 			slog.String("currency", o.Amount.Currency.String()), slog.String("status", o.Status.String()),
-			slog.String("result", o.Result.String()), slog.Duration("duration", o.Duration()),
+			slog.String("result", o.Result.String()), slog.String("duration", o.Duration().String()),
 			slog.Int("follow_ups", o.FollowUps), slog.Bool("recovered", o.Recovered))
 	}
 	if e.cfg.OnOutcome != nil {

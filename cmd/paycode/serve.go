@@ -63,14 +63,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, problems("paycode serve: invalid configuration", err))
 		return 2
 	}
-	log := newLogger(stderr, cfg.Log.Format, cfg.Log.Level)
+	logw, flushLog := stderr, func() {}
+	if !isTerminal(stderr) {
+		lb := newLineBuffer(stderr, logFlushInterval)
+		defer lb.Close()
+		logw, flushLog = lb, func() { _ = lb.Flush() }
+	}
+	log := newLogger(logw, cfg.Log.Format, cfg.Log.Level)
 	if cfg.Shutdown.DrainTimeout < cfg.Engine.PayTimeout {
 		log.Warn("shutdown.drainTimeout is shorter than engine.payTimeout: a drain may cut pays in flight",
 			"drain_timeout", cfg.Shutdown.DrainTimeout, "pay_timeout", cfg.Engine.PayTimeout)
 	}
 	sec, laneTLS, signer, err := cfg.security()
 	if err != nil {
-		fmt.Fprintln(stderr, "paycode serve:", err)
+		fmt.Fprintln(logw, "paycode serve:", err)
 		return 2
 	}
 
@@ -81,7 +87,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		j, key, err := server.OpenJournal(ctx, cfg.journalConfig(log))
 		if err != nil {
-			fmt.Fprintln(stderr, "paycode serve:", err)
+			fmt.Fprintln(logw, "paycode serve:", err)
 			return 1
 		}
 		jr, codeKey = j, key
@@ -141,7 +147,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if jr != nil {
 				jr.Close()
 			}
-			fmt.Fprintln(stderr, "paycode serve:", err)
+			fmt.Fprintln(logw, "paycode serve:", err)
 			return 1
 		}
 		defer closeSim()
@@ -156,7 +162,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	node, err = server.Start(nc)
 	if err != nil {
-		fmt.Fprintln(stderr, "paycode serve:", err)
+		fmt.Fprintln(logw, "paycode serve:", err)
 		return 1
 	}
 	defer node.Close()
@@ -179,6 +185,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			log.Info("simulated wallet", "name", w.Name, "url", w.URL)
 		}
 	}
+	flushLog() // the start-up lines at once: scripts wait for "paycode serving"
 	if cfg.simulated() {
 		fmt.Fprint(stdout, curlExample(node.URL()))
 	}
@@ -231,26 +238,6 @@ func reloadKeys(old *serveConfig, args []string, api *httpapi.Server) error {
 func (c *serveConfig) journalConfig(log *slog.Logger) server.JournalConfig {
 	return server.JournalConfig{DSN: c.Journal, Dir: c.Data, Node: c.Node, LeaseTTL: c.LeaseTTL, SyncWindow: c.SyncWindow,
 		CallTimeout: server.JournalCallTimeout(c.Engine.PayTimeout), Logger: log}
-}
-
-// newLogger returns serve's logger on w: JSON, or text when format is
-// text, or auto and w is a terminal. The level was validated.
-func newLogger(w io.Writer, format, level string) *slog.Logger {
-	lvl, _ := parseLevel(level)
-	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: humanDuration}
-	if format == "text" || (format == "auto" && isTerminal(w)) {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
-}
-
-// humanDuration logs durations as Go writes them ("10s", "31.5ms"), not
-// as JSON's nanoseconds.
-func humanDuration(_ []string, a slog.Attr) slog.Attr {
-	if a.Value.Kind() == slog.KindDuration {
-		a.Value = slog.StringValue(a.Value.Duration().String())
-	}
-	return a
 }
 
 func isTerminal(w io.Writer) bool {

@@ -7,7 +7,8 @@
 //
 // -mode cpu: the target's CPU per request (paycode against the bare
 // server), the median of the per-alternation ratios and the ratio of the
-// medians, with pay p99 and paycode's own p99 of the a runs.
+// medians, with pay p99, paycode's own p99 and the CPU per admitted pay
+// (over the pays not shed) of the a runs.
 // -mode overload: goodput (pay/SUCCESS answers/s) and the admitted pays'
 // p99 (pay/SUCCESS), b against a.
 //
@@ -105,13 +106,26 @@ func row(s *load.Summary, sel string) load.Row {
 	return r
 }
 
+// perAdmitted is the target's CPU over the pays it did not shed, in µs:
+// what a pay costs when admission sheds some (a shed answer costs far
+// less than a pay, so the CPU per request understates it), shed answers'
+// cost included. Zero when nothing was admitted.
+func perAdmitted(s *load.Summary) float64 {
+	n := row(s, "pay").Requests - row(s, "pay/REQUEST_TRAFFIC_EXCEED_LIMIT").Requests
+	if n == 0 {
+		return 0
+	}
+	return s.CPU.TargetSecs * 1e6 / float64(n)
+}
+
 func cpu(as, bs []run) {
-	var ca, cb, ratios, p99, own, gen []float64
-	fmt.Printf("%-22s %10s %12s %12s %10s %10s\n", "run", "achieved/s", "CPU µs/req", "gen µs/req", "pay p99", "own p99")
+	var ca, cadm, cb, ratios, p99, own, gen []float64
+	fmt.Printf("%-22s %10s %12s %12s %12s %10s %10s\n", "run", "achieved/s", "CPU µs/req", "µs/admitted", "gen µs/req", "pay p99", "own p99")
 	for i, r := range as {
 		pay := row(&r.s, "pay")
-		fmt.Printf("%-22s %10.0f %12.1f %12.1f %8.1fms %8.2fms\n", r.name, r.s.Achieved.Rate, r.s.CPU.TargetPerRequestUS, r.s.CPU.PerRequestUS, pay.Latency.P99, pay.Engine.P99)
+		fmt.Printf("%-22s %10.0f %12.1f %12.1f %12.1f %8.1fms %8.2fms\n", r.name, r.s.Achieved.Rate, r.s.CPU.TargetPerRequestUS, perAdmitted(&r.s), r.s.CPU.PerRequestUS, pay.Latency.P99, pay.Engine.P99)
 		ca, p99, own, gen = append(ca, r.s.CPU.TargetPerRequestUS), append(p99, pay.Latency.P99), append(own, pay.Engine.P99), append(gen, r.s.CPU.PerRequestUS)
+		cadm = append(cadm, perAdmitted(&r.s))
 		if i < len(bs) && bs[i].s.CPU.TargetPerRequestUS > 0 {
 			ratios = append(ratios, r.s.CPU.TargetPerRequestUS/bs[i].s.CPU.TargetPerRequestUS)
 		}
@@ -123,7 +137,7 @@ func cpu(as, bs []run) {
 	ma, mb := median(ca), median(cb)
 	fmt.Printf("median CPU per request: a %.1f µs, b %.1f µs; ratio of medians %.2f×; median of the %d paired ratios %.2f× (%v)\n",
 		ma, mb, ma/mb, len(ratios), median(ratios), fmtAll(ratios))
-	fmt.Printf("a: median pay p99 %.1f ms, paycode's own p99 %.2f ms, generator %.1f µs/request\n", median(p99), median(own), median(gen))
+	fmt.Printf("a: median pay p99 %.1f ms, paycode's own p99 %.2f ms, CPU per admitted pay %.1f µs, generator %.1f µs/request\n", median(p99), median(own), median(cadm), median(gen))
 }
 
 func overload(as, bs []run) {
