@@ -107,20 +107,21 @@ func (r *MPPPayRequest) Reset() {
 // MPPPayResponse is a wallet's answer to pay. PaymentID and PaymentTime are
 // required when Result.Status is S.
 type MPPPayResponse struct {
-	Result          MPPResult
-	PSPID           []byte
-	PaymentID       []byte    // the wallet's own id for the payment
-	PaymentTime     time.Time // when it was paid
-	Amount          Amount    // paymentAmount, optional
-	CustomerID      []byte
-	WalletBrandName []byte
+	Result           MPPResult
+	PSPID            []byte
+	PaymentRequestID []byte    // optional: when present, the request's own id
+	PaymentID        []byte    // the wallet's own id for the payment
+	PaymentTime      time.Time // when it was paid
+	Amount           Amount    // paymentAmount, optional
+	CustomerID       []byte
+	WalletBrandName  []byte
 }
 
 // Reset clears r, keeping its buffers.
 func (r *MPPPayResponse) Reset() {
 	r.Result.Reset()
 	*r = MPPPayResponse{
-		Result: r.Result, PSPID: r.PSPID[:0], PaymentID: r.PaymentID[:0],
+		Result: r.Result, PSPID: r.PSPID[:0], PaymentRequestID: r.PaymentRequestID[:0], PaymentID: r.PaymentID[:0],
 		CustomerID: r.CustomerID[:0], WalletBrandName: r.WalletBrandName[:0],
 	}
 }
@@ -140,13 +141,14 @@ func (r *MPPIDRequest) Reset() { r.PaymentRequestID = r.PaymentRequestID[:0] }
 // ORDER_IS_CLOSED. PaymentID and PaymentTime are required when
 // PaymentResult is S.
 type MPPInquiryResponse struct {
-	Result          MPPResult
-	PaymentResult   MPPResult
-	PaymentID       []byte
-	PaymentTime     time.Time
-	Amount          Amount
-	CustomerID      []byte
-	WalletBrandName []byte
+	Result           MPPResult
+	PaymentResult    MPPResult
+	PaymentRequestID []byte // optional: when present, the inquired id
+	PaymentID        []byte
+	PaymentTime      time.Time
+	Amount           Amount
+	CustomerID       []byte
+	WalletBrandName  []byte
 }
 
 // Reset clears r, keeping its buffers.
@@ -154,7 +156,7 @@ func (r *MPPInquiryResponse) Reset() {
 	r.Result.Reset()
 	r.PaymentResult.Reset()
 	*r = MPPInquiryResponse{
-		Result: r.Result, PaymentResult: r.PaymentResult, PaymentID: r.PaymentID[:0],
+		Result: r.Result, PaymentResult: r.PaymentResult, PaymentRequestID: r.PaymentRequestID[:0], PaymentID: r.PaymentID[:0],
 		CustomerID: r.CustomerID[:0], WalletBrandName: r.WalletBrandName[:0],
 	}
 }
@@ -561,6 +563,7 @@ func ParseMPPPayResponse(body []byte, r *MPPPayResponse) error {
 	defer rd.close()
 	rd.result(v, "result", true, &r.Result)
 	r.PSPID = rd.str(r.PSPID, v, "", "pspId", MaxShortFieldLen, false)
+	r.PaymentRequestID = rd.str(r.PaymentRequestID, v, "", "paymentRequestId", MaxIDLen, false)
 	rd.paymentFields(v, r.Result.Status, &r.PaymentID, &r.PaymentTime, &r.Amount, &r.CustomerID, &r.WalletBrandName)
 	return rd.err
 }
@@ -581,6 +584,7 @@ func ParseMPPInquiryResponse(body []byte, r *MPPInquiryResponse) error {
 	defer rd.close()
 	rd.result(v, "result", true, &r.Result)
 	rd.result(v, "paymentResult", r.Result.Status == StatusS, &r.PaymentResult)
+	r.PaymentRequestID = rd.str(r.PaymentRequestID, v, "", "paymentRequestId", MaxIDLen, false)
 	rd.paymentFields(v, r.PaymentResult.Status, &r.PaymentID, &r.PaymentTime, &r.Amount, &r.CustomerID, &r.WalletBrandName)
 	return rd.err
 }

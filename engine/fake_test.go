@@ -27,6 +27,8 @@ type fakeWallet struct {
 	ignoreTombstones bool
 	// notSent makes Pay fail as if the request never left the process.
 	notSent bool
+	// inquiryAmount, when set, is the amount Inquire's answers name.
+	inquiryAmount codec.Amount
 }
 
 type fakePay struct {
@@ -113,7 +115,7 @@ func (w *fakeWallet) Inquire(ctx context.Context, id string) (engine.WalletResul
 	}
 	switch p.state {
 	case "success":
-		return engine.WalletResult{Outcome: engine.OutcomeSuccess, Code: codec.Success}, nil
+		return engine.WalletResult{Outcome: engine.OutcomeSuccess, Code: codec.Success, Amount: w.inquiryAmount}, nil
 	case "processing":
 		return engine.WalletResult{Outcome: engine.OutcomeProcessing, Code: codec.PaymentInProcess}, nil
 	case "closed", "reversed":

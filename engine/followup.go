@@ -284,6 +284,9 @@ func (e *Engine) followPayment(ctx context.Context, it fuItem) {
 	}
 	res, err := p.wallet.Inquire(cctx, p.id)
 	e.failpoint(FailFollowUpAnswer)
+	if err == nil && res.Amount != (codec.Amount{}) && res.Amount != p.amount {
+		res, err = WalletResult{}, ErrOtherPayment // never settles this payment
+	}
 	if err != nil {
 		e.stats.WalletError.Add(1)
 	}

@@ -33,6 +33,11 @@ type Wallet interface {
 // the payment at once instead of polling for an answer that cannot come.
 var ErrNotSent = errors.New("engine: wallet request not sent")
 
+// ErrOtherPayment is an answer for another payment: the wallet named an
+// amount (WalletResult.Amount) other than the payment's. Whatever the
+// answer's status, the payment's outcome stays unknown.
+var ErrOtherPayment = errors.New("engine: the wallet's answer is for another payment")
+
 // WalletPay is what the engine sends a wallet to charge a code. The byte
 // slices alias the lane's pooled request and are valid only during the
 // Pay call: a Wallet must not keep them.
@@ -104,4 +109,9 @@ type WalletResult struct {
 	// Cancelled reports, on inquiry, that the wallet closed or reversed the
 	// payment (Alipay+ reports ORDER_IS_CLOSED for that).
 	Cancelled bool
+	// Amount is the payment amount the wallet's answer names (inquiry's
+	// paymentAmount); zero when it names none. The engine checks it
+	// against the payment's: an inquiry does not send the amount, so the
+	// wallet adapter cannot.
+	Amount codec.Amount
 }

@@ -174,6 +174,9 @@ func (c *Client) pay(ctx context.Context, p *engine.WalletPay) (engine.WalletRes
 	if err := codec.ParseMPPPayResponse(x.resp.Body(), a); err != nil {
 		return engine.WalletResult{}, c.badAnswer(OpPay, err)
 	}
+	if !sameID(a.PaymentRequestID, p.PaymentID) || (a.Amount != codec.Amount{} && a.Amount != p.Amount) {
+		return engine.WalletResult{}, c.badAnswer(OpPay, ErrOtherPayment)
+	}
 	out := outcome(&a.Result)
 	if len(a.PaymentID) > 0 {
 		out.WalletTxnID = string(a.PaymentID)
@@ -203,6 +206,9 @@ func (c *Client) inquire(ctx context.Context, paymentID string) (engine.WalletRe
 	if err := codec.ParseMPPInquiryResponse(x.resp.Body(), a); err != nil {
 		return engine.WalletResult{}, c.badAnswer(OpInquiry, err)
 	}
+	if !sameID(a.PaymentRequestID, paymentID) {
+		return engine.WalletResult{}, c.badAnswer(OpInquiry, ErrOtherPayment)
+	}
 	switch a.Result.Status {
 	case codec.StatusF:
 		if a.Result.Code == codec.OrderNotExist {
@@ -216,6 +222,7 @@ func (c *Client) inquire(ctx context.Context, paymentID string) (engine.WalletRe
 	if len(a.PaymentID) > 0 {
 		out.WalletTxnID = string(a.PaymentID)
 	}
+	out.Amount = a.Amount // checked by the engine, which knows the payment's
 	switch out.Outcome {
 	case engine.OutcomeSuccess:
 		out.At, out.CustomerID, out.WalletBrand = a.PaymentTime, string(a.CustomerID), c.brandOf(a.WalletBrandName)
@@ -271,6 +278,9 @@ func (c *Client) refund(ctx context.Context, p *engine.WalletRefund) (engine.Wal
 	a := &x.refundResp
 	if err := codec.ParseMPPRefundResponse(x.resp.Body(), a); err != nil {
 		return engine.WalletResult{}, c.badAnswer(OpRefund, err)
+	}
+	if a.Amount != (codec.Amount{}) && a.Amount != p.Amount {
+		return engine.WalletResult{}, c.badAnswer(OpRefund, ErrOtherPayment)
 	}
 	out := outcome(&a.Result)
 	if out.Outcome == engine.OutcomeSuccess {
@@ -409,6 +419,19 @@ func (c *Client) transportError(o Op, err error) error {
 	}
 	return e
 }
+
+// ErrOtherPayment is the Cause of an ErrBadAnswer whose answer names
+// another payment: a paymentRequestId, paymentAmount or refundAmount that
+// differs from the request's. Such an answer (a wallet's bug, a proxy
+// mixing up connections) must not settle this payment, whatever its
+// status says: the outcome stays unknown and inquiry settles it. It is
+// engine.ErrOtherPayment: an inquiry answer's amount, which only the
+// engine can check (WalletResult.Amount), is refused the same way.
+var ErrOtherPayment = engine.ErrOtherPayment
+
+// sameID reports whether an answer's optional paymentRequestId is absent
+// or ours.
+func sameID(got []byte, want string) bool { return len(got) == 0 || string(got) == want }
 
 func (c *Client) badAnswer(o Op, err error) error {
 	return &Error{Wallet: c.cfg.Name, Op: opNames[o], Kind: ErrBadAnswer, Cause: err}

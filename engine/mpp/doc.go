@@ -38,7 +38,12 @@
 //	              F ORDER_NOT_EXIST → OutcomeNotFound   other F → OutcomeFail
 //
 // HTTP status other than 200, or a body that does not parse, is an error
-// (ErrHTTPStatus, ErrBadAnswer): the outcome is unknown.
+// (ErrHTTPStatus, ErrBadAnswer): the outcome is unknown. So is an answer
+// for another payment — a paymentRequestId, paymentAmount or refundAmount
+// that differs from the request's (ErrBadAnswer with ErrOtherPayment) —
+// whatever its status: it never settles this payment as the wallet's.
+// An inquiry answer's paymentAmount is passed on (WalletResult.Amount)
+// for the engine, which knows the payment's amount, to check.
 //
 // The pay path allocates a handful of objects per call (the strings of the
 // answer); requests and responses are pooled (fasthttp Acquire/Release),
