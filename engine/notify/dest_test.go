@@ -69,22 +69,7 @@ func TestDestinationsRefusedAtArrival(t *testing.T) {
 // connects: the listener never sees a connection. Own listeners are
 // refused even when loopback is allowed. Redirects are not followed.
 func TestDestinationsRefusedAtConnect(t *testing.T) {
-	var conns atomic.Int64
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString(ack) },
-		// New connections only: an earlier delivery's connection going
-		// idle or closed later is not a new one.
-		ConnState: func(_ net.Conn, st fasthttp.ConnState) {
-			if st == fasthttp.StateNew {
-				conns.Add(1)
-			}
-		}}
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Shutdown() })
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	port, conns := countingReceiver(t)
 	byName := "http://localhost:" + port + "/n"
 
 	strict, err := notify.New(notify.Config{AllowHTTP: true})
@@ -98,7 +83,7 @@ func TestDestinationsRefusedAtConnect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := own.Refuse(ln.Addr().String()); err != nil {
+	if err := own.Refuse("127.0.0.1:" + port); err != nil {
 		t.Fatal(err)
 	}
 	if err := own.Notify(context.Background(), "C", byName, []byte(`{}`)); !errors.Is(err, notify.ErrDestination) {
@@ -129,4 +114,27 @@ func TestDestinationsRefusedAtConnect(t *testing.T) {
 	if conns.Load() != before {
 		t.Fatal("the redirect was followed")
 	}
+}
+
+// countingReceiver starts a receiver on loopback that acknowledges every
+// notification, and returns its port and the count of connections made
+// to it. New connections only: an earlier delivery's connection going
+// idle or closed later is not a new one.
+func countingReceiver(t *testing.T) (string, *atomic.Int64) {
+	t.Helper()
+	conns := new(atomic.Int64)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString(ack) },
+		ConnState: func(_ net.Conn, st fasthttp.ConnState) {
+			if st == fasthttp.StateNew {
+				conns.Add(1)
+			}
+		}}
+	go s.Serve(ln)
+	t.Cleanup(func() { s.Shutdown() })
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port, conns
 }

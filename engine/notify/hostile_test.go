@@ -3,9 +3,7 @@ package notify_test
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,20 +49,7 @@ func TestHostileReceiver(t *testing.T) {
 // for what parses as a name, when paycode connects — and the listener
 // never sees a connection.
 func TestDestinationsInOtherSpellings(t *testing.T) {
-	var conns atomic.Int64
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString(ack) },
-		ConnState: func(_ net.Conn, st fasthttp.ConnState) {
-			if st == fasthttp.StateNew {
-				conns.Add(1)
-			}
-		}}
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Shutdown() })
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	port, conns := countingReceiver(t)
 
 	strict, err := notify.New(notify.Config{AllowHTTP: true})
 	if err != nil {
@@ -75,7 +60,7 @@ func TestDestinationsInOtherSpellings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := own.Refuse(ln.Addr().String()); err != nil {
+	if err := own.Refuse("127.0.0.1:" + port); err != nil {
 		t.Fatal(err)
 	}
 	for _, host := range []string{"[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[0:0:0:0:0:ffff:127.0.0.1]",
