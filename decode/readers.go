@@ -618,7 +618,7 @@ func (b *matrixRows) GetHeight() int                              { return b.src
 
 func (b *matrixRows) GetBlackMatrix() (*gozxing.BitMatrix, error) {
 	if b.m == nil {
-		m, err := gozxing.NewHybridBinarizer(b.src).GetBlackMatrix()
+		m, err := newFastHybrid(b.src).GetBlackMatrix()
 		if err != nil {
 			return nil, err
 		}

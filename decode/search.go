@@ -247,7 +247,7 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 	if b == global {
 		bin = gozxing.NewGlobalHistgramBinarizer(src)
 	} else {
-		bin = gozxing.NewHybridBinarizer(src)
+		bin = newFastHybrid(src)
 	}
 	bin = withFastRows(bin, src)
 	bmp, err := gozxing.NewBinaryBitmap(bin)
@@ -557,7 +557,7 @@ func (w *worker) wideLook(mb *gozxing.BinaryBitmap, src gozxing.LuminanceSource,
 	y0, y1 = y0*3/2, y1*3/2
 	usrc := newSource(up, stop, &w.mem)
 	usrc.noRotate = true
-	ub, err := gozxing.NewBinaryBitmap(withFastRows(gozxing.NewHybridBinarizer(usrc), usrc))
+	ub, err := gozxing.NewBinaryBitmap(withFastRows(newFastHybrid(usrc), usrc))
 	if err != nil {
 		return nil
 	}
