@@ -7,6 +7,7 @@ SIM_PORT=${SIM_PORT:-7301}
 LANE=127.0.0.1:${LANE_PORT:-8380}
 ADMIN=127.0.0.1:${ADMIN_PORT:-9380}
 BARE=127.0.0.1:${BARE_PORT:-8480}
+FLOOR=127.0.0.1:${FLOOR_PORT:-8580}
 LEDGERS=http://127.0.0.1:$SIM_PORT,http://127.0.0.1:$((SIM_PORT + 1)),http://127.0.0.1:$((SIM_PORT + 2)),http://127.0.0.1:$((SIM_PORT + 3))
 PIDS=()
 
@@ -14,9 +15,9 @@ PIDS=()
 # holds the ports: its processes would answer this run's requests.
 ports_free() {
 	local p
-	for p in "$SIM_PORT" "${LANE##*:}" "${ADMIN##*:}" "${BARE##*:}"; do
+	for p in "$SIM_PORT" "${LANE##*:}" "${ADMIN##*:}" "${BARE##*:}" "${FLOOR##*:}"; do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "port $p is in use (another run?): set SIM_PORT, LANE_PORT, ADMIN_PORT and BARE_PORT to free ones" >&2
+			echo "port $p is in use (another run?): set SIM_PORT, LANE_PORT, ADMIN_PORT, BARE_PORT and FLOOR_PORT to free ones" >&2
 			exit 1
 		fi
 	done
@@ -26,6 +27,7 @@ build() {
 	mkdir -p "$BIN"
 	go build -o "$BIN/paycode" ./cmd/paycode
 	go build -o "$BIN/bareserver" ./bench/cmd/bareserver
+	go build -o "$BIN/floorserver" ./bench/cmd/floorserver
 	go build -o "$BIN/loadcompare" ./bench/cmd/loadcompare
 	go build -o "$BIN/fsyncprobe" ./bench/cmd/fsyncprobe
 }
@@ -90,13 +92,60 @@ start_bare() { # sets BARE_PID
 	done
 }
 
+# start_floor DATA_DIR: bench/cmd/floorserver (a pay's I/O, none of
+# paycode's logic) on a fresh store in DATA_DIR, its wallets the
+# simulator's (from sim.yaml); sets FLOOR_PID.
+start_floor() {
+	local wallets
+	wallets=$(sed -n 's/.*name: mpp-\([0-9]\{6\}\), url: "\([^"]*\)".*/\1=\2/p' "$OUT/sim.yaml" | paste -sd, -)
+	"$BIN/floorserver" -listen "$FLOOR" -data "$1" -wallets "$wallets" >>"$OUT/floor.log" 2>&1 &
+	FLOOR_PID=$!
+	PIDS+=($FLOOR_PID)
+	for _ in $(seq 100); do
+		curl -s -o /dev/null "http://$FLOOR/" && return 0
+		sleep 0.1
+	done
+}
+
 # load NAME TARGET PID SCENARIO RATE SEED [flags]: one bounded load run,
 # its report in $OUT/NAME/ and its text on $OUT/NAME.txt.
 load() {
 	local name=$1 target=$2 pid=$3 scenario=$4 rate=$5 seed=$6
 	shift 6
+	local t0 t1 counter=()
+	if [ -n "${SYSCALL_EVENTS:-}" ]; then
+		# For the load's sending window (DURATION), not its drain.
+		perf stat -x, -o "$OUT/$name.syscalls" -p "$pid" -e "$SYSCALL_EVENTS" -- sleep "${DURATION%s}" 2>/dev/null &
+		counter=($!)
+	fi
+	t0=$(cpu_ticks "$pid")
 	timeout 600 "$BIN/paycode" load -scenario "$scenario" -rate "$rate" -duration "$DURATION" -seed "$seed" -quiet \
 		-target "$target" -target-pid "$pid" -out "$OUT/$name" "$@" >"$OUT/$name.txt" 2>&1 || true
+	t1=$(cpu_ticks "$pid")
+	if [ ${#counter[@]} -gt 0 ]; then
+		wait "${counter[0]}" 2>/dev/null || true
+	fi
+	echo "$t0 $t1" >"$OUT/$name.ticks"
+}
+
+# split NAME...: each run's user and system CPU per request over its load
+# window (/proc/PID/stat), and, when counted (SYSCALL_EVENTS), its system
+# calls per request.
+split() {
+	local name n tick
+	tick=$(getconf CLK_TCK)
+	for name in "$@"; do
+		[ -s "$OUT/$name.ticks" ] || continue
+		n=$(sed -n 's/^requested.*achieved \([0-9]*\) req.*/\1/p' "$OUT/$name.txt")
+		[ -n "$n" ] && [ "$n" -gt 0 ] || continue
+		awk -v n="$n" -v t="$tick" -v name="$name" '{ u = $3 - $1; s = $4 - $2
+			printf "  %-12s %7d req  user %6.1f µs + system %6.1f µs per request (%2.0f %% kernel)", name, n, 1e6 * u / t / n, 1e6 * s / t / n, 100 * s / (u + s) }' "$OUT/$name.ticks"
+		if [ -s "$OUT/$name.syscalls" ]; then
+			awk -F, -v n="$n" '$3 ~ /sys_enter_/ { sub(/.*sys_enter_/, "", $3); printf "  %s %.2f", $3, $1 / n }' "$OUT/$name.syscalls"
+			printf ' per request'
+		fi
+		echo
+	done
 }
 
 # pays_answered: "ADMITTED ALL": the pays serve has answered so far, shed

@@ -15,21 +15,27 @@
 #                                        (by -fill N -out /tmp/r), restarted per step
 #   bench/ratio.sh -- -engine.async-outcomes=true   flags after -- go to paycode serve
 #   SERVE_ENV=GOGC=400 bench/ratio.sh    environment of paycode serve only
+#   bench/ratio.sh -floor                alternate three: paycode, bench/cmd/floorserver (a pay's
+#                                        I/O with the same libraries, none of paycode's logic), bare;
+#                                        prints paycode/bare, floor/bare and paycode/floor
+#   bench/ratio.sh -floor -syscalls      also count each server's system calls (perf stat)
 #
 # Options: -rate R, -runs N, -duration D (per step), -fill N, -fill-rate R
-# (2000), -store DIR (copied to OUT/store first), -out DIR (kept: every run's report, logs, binaries; default a
+# (2000), -floor, -syscalls (count fdatasync, write, pwrite64, read,
+# futex, epoll_pwait and nanosleep of every server over the load's
+# sending window: root or perf_event_paranoid ≤ -1; skipped otherwise), -store DIR (copied to OUT/store first), -out DIR (kept: every run's report, logs, binaries; default a
 # new temporary directory), -bin DIR (use the paycode, bareserver and
 # loadcompare binaries already in DIR instead of building: A/B two builds
 # in one sitting, or edit the tree while a run goes on). Prints the load
 # average before and after, and the disk's fdatasync quantiles first
 # (bench/cmd/fsyncprobe): on a shared machine the figures are only as
 # good as it was quiet. SIM_PORT, LANE_PORT, ADMIN_PORT and BARE_PORT
-# (7301, 8380, 9380, 8480) move the listeners, for two runs at once; a
+# (7301, 8380, 9380, 8480; FLOOR_PORT 8580) move the listeners, for two runs at once; a
 # run refuses to start on ports in use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RATE=3000 RUNS=3 DURATION=15s FILL=0 FILL_RATE=2000 OUT="" PREBUILT="" STORE=""
+RATE=3000 RUNS=3 DURATION=15s FILL=0 FILL_RATE=2000 OUT="" PREBUILT="" STORE="" FLOORRUNS="" SYSCALLS=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-rate) RATE=$2; shift ;;
@@ -40,6 +46,8 @@ while [ $# -gt 0 ]; do
 	-out) OUT=$2; shift ;;
 	-bin) PREBUILT=$2; shift ;;
 	-store) STORE=$2; shift ;;
+	-floor) FLOORRUNS=1 ;;
+	-syscalls) SYSCALLS=1 ;;
 	--) shift; break ;;
 	-h|-help|--help) sed -n '2,/^set -euo/{/^#/p}' "$0"; exit 0 ;;
 	*) echo "bench/ratio.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
@@ -56,6 +64,18 @@ if [ -n "$PREBUILT" ]; then
 	BIN=$PREBUILT
 else
 	build
+fi
+if [ -n "$FLOORRUNS" ] && [ ! -x "$BIN/floorserver" ]; then
+	echo "bench/ratio.sh: -floor needs $BIN/floorserver (go build -o $BIN/floorserver ./bench/cmd/floorserver)" >&2
+	exit 2
+fi
+SYSCALL_EVENTS=""
+if [ -n "$SYSCALLS" ]; then
+	if perf stat -e syscalls:sys_enter_fdatasync true >/dev/null 2>&1; then
+		SYSCALL_EVENTS=$(echo fdatasync,write,pwrite64,read,futex,epoll_pwait,nanosleep | sed 's/\([a-z_0-9]*\)/syscalls:sys_enter_\1/g')
+	else
+		echo "bench/ratio.sh: perf cannot count system calls here (root, or perf_event_paranoid <= -1): -syscalls skipped" >&2
+	fi
 fi
 echo "ratio: $RUNS alternations at $RATE/s, $DURATION each; load average $(loadavg); output $OUT"
 fsync_probe "$OUT"
@@ -86,7 +106,21 @@ for i in $(seq "$RUNS"); do
 	start_bare
 	load "bare-$i" "http://$BARE" "$BARE_PID" "$SCENARIO" "$RATE" $((100 + i)) -no-check
 	stop "$BARE_PID"
+	if [ -n "$FLOORRUNS" ]; then
+		rm -rf "$OUT/floordata-$i"
+		start_floor "$OUT/floordata-$i"
+		load "floor-$i" "http://$FLOOR" "$FLOOR_PID" "$SCENARIO" "$RATE" $((200 + i)) -no-check
+		stop "$FLOOR_PID"
+	fi
 	echo "alternation $i done; load average $(loadavg)"
 done
-"$BIN/loadcompare" -mode cpu -a "$OUT/paycode-*[0-9]" -b "$OUT/bare-*[0-9]"
+if [ -n "$FLOORRUNS" ]; then
+	"$BIN/loadcompare" -mode cpu -a "$OUT/paycode-*[0-9]" -b "$OUT/bare-*[0-9]" -c "$OUT/floor-*[0-9]"
+else
+	"$BIN/loadcompare" -mode cpu -a "$OUT/paycode-*[0-9]" -b "$OUT/bare-*[0-9]"
+fi
+echo "user and system CPU per request over each load window (/proc/PID/stat)${SYSCALL_EVENTS:+, system calls per request (perf stat)}:"
+for i in $(seq "$RUNS"); do
+	split "paycode-$i" "floor-$i" "bare-$i"
+done
 echo "load average after: $(loadavg)"

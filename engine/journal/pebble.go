@@ -92,6 +92,30 @@ func Open(dir string, opts Options) (*Pebble, error) {
 	return p, nil
 }
 
+// OpenDB opens a bare Pebble store in dir with the options Open gives
+// the journal (block cache, memtable size, Bloom filters,
+// WALMinSyncInterval, the WAL's failure latch), without the journal's
+// layout, code key, indexes or commit path. It exists for
+// bench/cmd/floorserver, which writes a pay's records to it to measure
+// the I/O a pay cannot avoid under paycode's own code. A WAL failure
+// panics in the committing goroutine (nothing recovers it). The caller
+// closes the DB.
+func OpenDB(dir string, opts Options) (*pebble.DB, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	opts.EnsureDefaults()
+	fs := newFailState(opts.OnFatal)
+	po := opts.pebbleOptions(fs)
+	po.FS = &latchFS{FS: opts.FS, fs: fs}
+	db, err := openDB(dir, po)
+	po.Cache.Unref()
+	if err != nil {
+		return nil, fmt.Errorf("journal: opening %s: %w", dir, err)
+	}
+	return db, nil
+}
+
 // syncSoon asks syncLoop for a WAL fsync, unless one is already asked for
 // and not yet started.
 func (p *Pebble) syncSoon() {

@@ -3,12 +3,18 @@
 // that bench/ratio.sh and bench/overload.sh report:
 //
 //	loadcompare -mode cpu -a 'OUT/paycode-*' -b 'OUT/bare-*'
+//	loadcompare -mode cpu -a 'OUT/paycode-*' -b 'OUT/bare-*' -c 'OUT/floor-*'
 //	loadcompare -mode overload -a 'OUT/1x-*' -b 'OUT/3x-*'
 //
 // -mode cpu: the target's CPU per request (paycode against the bare
 // server), the median of the per-alternation ratios and the ratio of the
 // medians, with pay p99, paycode's own p99 and the CPU per admitted pay
-// (over the pays not shed) of the a runs.
+// (over the pays not shed) of the a runs. With -c (the floor server's
+// runs, bench/cmd/floorserver), also the c runs and the ratios a/b, c/b
+// and a/c, each the ratio of the medians and the median of the
+// per-alternation ratios, and a's CPU per admitted pay over c's per
+// request (the floor sheds nothing: when paycode sheds, that is the
+// ratio per pay).
 // -mode overload: goodput (pay/SUCCESS answers/s) and the admitted pays'
 // p99 (pay/SUCCESS), b against a.
 //
@@ -32,6 +38,7 @@ func main() {
 	mode := flag.String("mode", "cpu", "cpu or overload")
 	a := flag.String("a", "", "glob of the a runs' output directories (or summary.json files)")
 	b := flag.String("b", "", "glob of the b runs'")
+	c := flag.String("c", "", "mode cpu: glob of the c runs' (the floor server), optional")
 	flag.Parse()
 	as, err := read(*a)
 	if err == nil && len(as) == 0 {
@@ -44,6 +51,13 @@ func main() {
 			err = fmt.Errorf("no runs match %q", *b)
 		}
 	}
+	var cs []run
+	if err == nil && *c != "" {
+		cs, err = read(*c)
+		if err == nil && len(cs) == 0 {
+			err = fmt.Errorf("no runs match %q", *c)
+		}
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadcompare:", err)
 		os.Exit(2)
@@ -51,6 +65,9 @@ func main() {
 	switch *mode {
 	case "cpu":
 		cpu(as, bs)
+		if len(cs) > 0 {
+			floor(as, bs, cs)
+		}
 	case "overload":
 		overload(as, bs)
 	default:
@@ -138,6 +155,41 @@ func cpu(as, bs []run) {
 	fmt.Printf("median CPU per request: a %.1f µs, b %.1f µs; ratio of medians %.2f×; median of the %d paired ratios %.2f× (%v)\n",
 		ma, mb, ma/mb, len(ratios), median(ratios), fmtAll(ratios))
 	fmt.Printf("a: median pay p99 %.1f ms, paycode's own p99 %.2f ms, CPU per admitted pay %.1f µs, generator %.1f µs/request\n", median(p99), median(own), median(cadm), median(gen))
+}
+
+// floor prints the c runs (the floor server) and the three ratios that
+// place paycode between the bare server and the floor.
+func floor(as, bs, cs []run) {
+	fmt.Printf("%-22s %10s %12s %12s\n", "floor run", "achieved/s", "CPU µs/req", "gen µs/req")
+	for _, r := range cs {
+		fmt.Printf("%-22s %10.0f %12.1f %12.1f\n", r.name, r.s.Achieved.Rate, r.s.CPU.TargetPerRequestUS, r.s.CPU.PerRequestUS)
+	}
+	per := func(rs []run) []float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = r.s.CPU.TargetPerRequestUS
+		}
+		return v
+	}
+	pa, pb, pc := per(as), per(bs), per(cs)
+	adm := make([]float64, len(as))
+	for i := range as {
+		adm[i] = perAdmitted(&as[i].s)
+	}
+	fmt.Printf("median CPU per request: paycode %.1f µs, floor %.1f µs, bare %.1f µs\n", median(pa), median(pc), median(pb))
+	for _, q := range []struct {
+		name string
+		x, y []float64
+	}{{"paycode/bare", pa, pb}, {"floor/bare", pc, pb}, {"paycode/floor", pa, pc}, {"admitted/floor", adm, pc}} {
+		var paired []float64
+		for i := range min(len(q.x), len(q.y)) {
+			if q.y[i] > 0 {
+				paired = append(paired, q.x[i]/q.y[i])
+			}
+		}
+		fmt.Printf("%-14s ratio of medians %.2f×; median of the %d paired ratios %.2f× (%v)\n",
+			q.name, median(q.x)/median(q.y), len(paired), median(paired), fmtAll(paired))
+	}
 }
 
 func overload(as, bs []run) {
