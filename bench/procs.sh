@@ -92,13 +92,14 @@ start_bare() { # sets BARE_PID
 	done
 }
 
-# start_floor DATA_DIR: bench/cmd/floorserver (a pay's I/O, none of
+# start_floor DATA_DIR [flags]: bench/cmd/floorserver (a pay's I/O, none of
 # paycode's logic) on a fresh store in DATA_DIR, its wallets the
 # simulator's (from sim.yaml); sets FLOOR_PID.
 start_floor() {
-	local wallets
+	local wallets data=$1
+	shift
 	wallets=$(sed -n 's/.*name: mpp-\([0-9]\{6\}\), url: "\([^"]*\)".*/\1=\2/p' "$OUT/sim.yaml" | paste -sd, -)
-	"$BIN/floorserver" -listen "$FLOOR" -data "$1" -wallets "$wallets" >>"$OUT/floor.log" 2>&1 &
+	"$BIN/floorserver" -listen "$FLOOR" -data "$data" -wallets "$wallets" "$@" >>"$OUT/floor.log" 2>&1 &
 	FLOOR_PID=$!
 	PIDS+=($FLOOR_PID)
 	for _ in $(seq 100); do
@@ -112,25 +113,28 @@ start_floor() {
 load() {
 	local name=$1 target=$2 pid=$3 scenario=$4 rate=$5 seed=$6
 	shift 6
-	local t0 t1 counter=()
+	local window=()
+	# The target's user and system CPU, and its system calls when
+	# counted, over the load's sending window (DURATION): not its drain
+	# or its correctness check, which queries paycode.
+	(
+		t0=$(cpu_ticks "$pid")
+		sleep "${DURATION%s}"
+		echo "$t0 $(cpu_ticks "$pid")" >"$OUT/$name.ticks"
+	) &
+	window+=($!)
 	if [ -n "${SYSCALL_EVENTS:-}" ]; then
-		# For the load's sending window (DURATION), not its drain.
 		perf stat -x, -o "$OUT/$name.syscalls" -p "$pid" -e "$SYSCALL_EVENTS" -- sleep "${DURATION%s}" 2>/dev/null &
-		counter=($!)
+		window+=($!)
 	fi
-	t0=$(cpu_ticks "$pid")
 	timeout 600 "$BIN/paycode" load -scenario "$scenario" -rate "$rate" -duration "$DURATION" -seed "$seed" -quiet \
 		-target "$target" -target-pid "$pid" -out "$OUT/$name" "$@" >"$OUT/$name.txt" 2>&1 || true
-	t1=$(cpu_ticks "$pid")
-	if [ ${#counter[@]} -gt 0 ]; then
-		wait "${counter[0]}" 2>/dev/null || true
-	fi
-	echo "$t0 $t1" >"$OUT/$name.ticks"
+	wait "${window[@]}" 2>/dev/null || true
 }
 
-# split NAME...: each run's user and system CPU per request over its load
-# window (/proc/PID/stat), and, when counted (SYSCALL_EVENTS), its system
-# calls per request.
+# split NAME...: each run's user and system CPU per request sent in its
+# load's sending window (/proc/PID/stat), and, when counted
+# (SYSCALL_EVENTS), its system calls per request.
 split() {
 	local name n tick
 	tick=$(getconf CLK_TCK)

@@ -18,16 +18,21 @@
 #   bench/trace.sh -rate 3000 -- -sync-window 1ms    flags after -- go to paycode serve
 #   bench/trace.sh -rate 5000 -store /tmp/r/store    on a copy of a filled store
 #                                                    (bench/ratio.sh -fill N -out /tmp/r)
+#   bench/trace.sh -rate 3000 -floor                 the same of bench/cmd/floorserver (a
+#                                                    pay's I/O, none of paycode's logic): its
+#                                                    profile is what serve's is measured against
 #
 # Options: -rate R, -duration D, -seconds S (trace and profile length),
 # -out DIR (kept: trace.out, cpu.pprof, the *.pprof from the trace, the
 # load report), -store DIR (serve on a copy of the Pebble store in DIR
-# instead of an empty one), -bin DIR (use the binaries in DIR instead of building; as
+# instead of an empty one), -floor (profile the floor server instead of
+# serve: CPU profile and trace from its -pprof listener, system calls per
+# request answered), -bin DIR (use the binaries in DIR instead of building; as
 # bench/ratio.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RATE=1000 DURATION=20s SECONDS_=4 OUT="" PREBUILT="" STORE=""
+RATE=1000 DURATION=20s SECONDS_=4 OUT="" PREBUILT="" STORE="" FLOORRUN=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-rate) RATE=$2; shift ;;
@@ -36,6 +41,7 @@ while [ $# -gt 0 ]; do
 	-out) OUT=$2; shift ;;
 	-bin) PREBUILT=$2; shift ;;
 	-store) STORE=$2; shift ;;
+	-floor) FLOORRUN=1 ;;
 	--) shift; break ;;
 	-h|-help|--help) sed -n '2,/^set -euo/{/^#/p}' "$0"; exit 0 ;;
 	*) echo "bench/trace.sh: unknown argument $1 (see -h)" >&2; exit 2 ;;
@@ -59,8 +65,17 @@ if [ -n "$STORE" ]; then
 	rm -rf "$OUT/data"
 	cp -r "$STORE" "$OUT/data"
 fi
-start_serve "$OUT/data" "$@"
-load run "http://$LANE" "$SERVE_PID" testdata/scenarios/capacity.yaml "$RATE" 400 -ledgers "$LEDGERS" &
+if [ -n "$FLOORRUN" ]; then
+	# The floor in serve's place: its pprof listener is serve's admin
+	# address, its request count its own (it answers every pay).
+	start_floor "$OUT/data" -pprof "$ADMIN" "$@"
+	SERVE_PID=$FLOOR_PID
+	pays_answered() { curl -s "http://$ADMIN/pays"; }
+	load run "http://$FLOOR" "$SERVE_PID" testdata/scenarios/capacity.yaml "$RATE" 400 -no-check &
+else
+	start_serve "$OUT/data" "$@"
+	load run "http://$LANE" "$SERVE_PID" testdata/scenarios/capacity.yaml "$RATE" 400 -ledgers "$LEDGERS" &
+fi
 LOADPID=$!
 half=$(( ${DURATION%s} / 2 - SECONDS_ / 2 ))
 SYSCALLS=fdatasync,fsync,write,read,futex,epoll_pwait
@@ -92,7 +107,9 @@ if [ -s "$OUT/syscalls.txt" ] && [ "$((adm1 - adm0))" -gt 0 ]; then
 			u / t, s / t, 100 * s / (u + s), 1e6 * u / t / n, 1e6 * s / t / n }'
 fi
 echo "== CPU profile (top 25, cumulative order is in $OUT/cpu.pprof)"
-go tool pprof -top -nodecount 25 "$BIN/paycode" "$OUT/cpu.pprof" 2>/dev/null | sed -n '1,32p'
+PROFBIN=$BIN/paycode
+[ -z "$FLOORRUN" ] || PROFBIN=$BIN/floorserver
+go tool pprof -top -nodecount 25 "$PROFBIN" "$OUT/cpu.pprof" 2>/dev/null | sed -n '1,32p'
 for p in sched syscall sync net; do
 	go tool trace -pprof="$p" "$OUT/trace.out" >"$OUT/$p.pprof" 2>/dev/null || continue
 	echo "== trace: $p (top 12)"

@@ -46,6 +46,8 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
+	_ "net/http/pprof" // -pprof: the same profiles serve's admin listener gives
 	"os"
 	"os/signal"
 	"strconv"
@@ -74,6 +76,7 @@ func main() {
 	intentBytes := flag.Int("intent-bytes", 451, "bytes of the synced intent record (key and value)")
 	outcomeBytes := flag.Int("outcome-bytes", 353, "bytes of the unsynced outcome record (key and value)")
 	maxConns := flag.Int("max-conns", 256, "connections per wallet (paycode's default wallet pool)")
+	pprofAddr := flag.String("pprof", "", "address for net/http/pprof (/debug/pprof/profile, /debug/pprof/trace) and /pays (pays answered so far, twice: bench/trace.sh reads it as serve's admitted and all), e.g. 127.0.0.1:9581; off when empty")
 	flag.Parse()
 	if *data == "" || *wallets == "" {
 		fmt.Fprintln(os.Stderr, "floorserver: -data and -wallets are required")
@@ -91,6 +94,13 @@ func main() {
 	}
 	fmt.Printf("floorserver: pid %d, http://%s, %d wallets, intent %d B synced, outcome %d B unsynced, sync window %s\n",
 		os.Getpid(), ln.Addr(), len(f.wallets), *intentBytes, *outcomeBytes, *window)
+	if *pprofAddr != "" {
+		http.HandleFunc("/pays", func(w http.ResponseWriter, _ *http.Request) {
+			n := f.pays.Load()
+			fmt.Fprintf(w, "%d %d\n", n, n)
+		})
+		go func() { fmt.Fprintln(os.Stderr, "floorserver: pprof:", http.ListenAndServe(*pprofAddr, nil)) }()
+	}
 	srv := &fasthttp.Server{Name: "floor", Handler: f.handle}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
