@@ -69,6 +69,7 @@ func main() {
 	data := flag.String("data", "", "directory of the Pebble store (created; required)")
 	wallets := flag.String("wallets", "", "PREFIX=URL,…: the wallet each 6-digit code prefix goes to (paycode sim's)")
 	window := flag.Duration("sync-window", time.Millisecond, "Pebble's least time between WAL fsyncs (serve's -sync-window)")
+	journaled := flag.Bool("journal", true, "write the intent and outcome records (false: the lane and wallet I/O alone, to split the floor)")
 	bgSync := flag.Bool("background-sync", true, "after each unsynced outcome, one synced empty commit on a background goroutine (serve's journal does)")
 	// Pebble batches of 467 and 369 bytes: what a capacity pay's intent
 	// and outcome write in serve's journal (measured in-process: WAL
@@ -81,6 +82,9 @@ func main() {
 	if *data == "" || *wallets == "" {
 		fmt.Fprintln(os.Stderr, "floorserver: -data and -wallets are required")
 		os.Exit(2)
+	}
+	if !*journaled {
+		*intentBytes, *outcomeBytes, *bgSync = 0, 0, false
 	}
 	f, err := newFloor(*data, *wallets, *window, *bgSync, *intentBytes, *outcomeBytes, *maxConns)
 	if err != nil {
@@ -257,8 +261,12 @@ func (f *floor) handle(ctx *fasthttp.RequestCtx) {
 	ctx.SetBody(b.out)
 }
 
-// write commits b.key with a value that makes the record size bytes.
+// write commits b.key with a value that makes the record size bytes;
+// nothing when size is 0 (-journal=false).
 func (f *floor) write(b *buffers, size int, wo *pebble.WriteOptions) error {
+	if size == 0 {
+		return nil
+	}
 	n := max(size-len(b.key), 1)
 	if cap(b.val) < n {
 		b.val = make([]byte, n)
