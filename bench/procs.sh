@@ -132,10 +132,10 @@ load() {
 	wait "${window[@]}" 2>/dev/null || true
 }
 
-# split NAME...: each run's user and system CPU per request sent in its
+# cpu_split NAME...: each run's user and system CPU per request sent in its
 # load's sending window (/proc/PID/stat), and, when counted
 # (SYSCALL_EVENTS), its system calls per request.
-split() {
+cpu_split() {
 	local name n tick
 	tick=$(getconf CLK_TCK)
 	for name in "$@"; do

@@ -121,6 +121,6 @@ else
 fi
 echo "user and system CPU per request over each load window (/proc/PID/stat)${SYSCALL_EVENTS:+, system calls per request (perf stat)}:"
 for i in $(seq "$RUNS"); do
-	split "paycode-$i" "floor-$i" "bare-$i"
+	cpu_split "paycode-$i" "floor-$i" "bare-$i"
 done
 echo "load average after: $(loadavg)"
