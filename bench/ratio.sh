@@ -25,7 +25,7 @@
 # futex, epoll_pwait and nanosleep of every server over the load's
 # sending window: root or perf_event_paranoid ≤ -1; skipped otherwise), -store DIR (copied to OUT/store first), -out DIR (kept: every run's report, logs, binaries; default a
 # new temporary directory), -bin DIR (use the paycode, bareserver and
-# loadcompare binaries already in DIR instead of building: A/B two builds
+# loadcompare binaries, and floorserver for -floor, already in DIR instead of building: A/B two builds
 # in one sitting, or edit the tree while a run goes on). Prints the load
 # average before and after, and the disk's fdatasync quantiles first
 # (bench/cmd/fsyncprobe): on a shared machine the figures are only as

@@ -27,7 +27,7 @@
 # load report), -store DIR (serve on a copy of the Pebble store in DIR
 # instead of an empty one), -floor (profile the floor server instead of
 # serve: CPU profile and trace from its -pprof listener, system calls per
-# request answered), -bin DIR (use the binaries in DIR instead of building; as
+# request answered; flags after -- go to floorserver), -bin DIR (use the binaries in DIR instead of building; as
 # bench/ratio.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
