@@ -293,6 +293,7 @@ func (l *limiter) release() { l.n.Add(-1) }
 // response-time header already set (a cached answer replaces it).
 func (s *Server) guarded(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) ([]byte, codec.ResultCode) {
 	g := s.sec.Load()
+	st.knownClient = false
 	if g == nil {
 		return s.serve(ctx, st, dst)
 	}
@@ -323,6 +324,7 @@ func (s *Server) guarded(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) ([]
 		g.Rejected.Add(1)
 		return g.constant(ctx, dst, clientID, path, rc, msg, signs, false)
 	}
+	st.knownClient = known
 	dst, rc := s.serve(ctx, st, dst)
 	if signs {
 		g.signAnswer(ctx, dst, clientID, path, false)
