@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -117,8 +118,14 @@ func lockedBy(dir string, err error) error {
 	return fmt.Errorf("data directory %s is %w: stop it or use another data directory (%v)", dir, errLocked, err)
 }
 
-// RedactDSN hides a DSN's password, for messages and `config print`.
+// RedactDSN hides a DSN's secrets, for messages and `config print`: the
+// password of a URL's user-info ("postgres://paycode:***@db/paycode"),
+// and password and sslpassword settings, whether query parameters of a
+// URL or keyword/value pairs ("host=db password=*** dbname=paycode"),
+// which pgx accepts as well. It never parses more strictly than pgx: a
+// DSN that does not parse is redacted all the same.
 func RedactDSN(dsn string) string {
+	dsn = secretSetting.ReplaceAllString(dsn, "${1}***")
 	at := strings.LastIndexByte(dsn, '@')
 	scheme := strings.Index(dsn, "://")
 	if at < 0 || scheme < 0 || at < scheme {
@@ -130,3 +137,7 @@ func RedactDSN(dsn string) string {
 	}
 	return dsn
 }
+
+// secretSetting matches a password or sslpassword setting with its value
+// (quoted keyword/value, or up to the next & or space).
+var secretSetting = regexp.MustCompile(`(?i)((?:^|[?&\s])(?:ssl)?password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|[^&\s]*)`)
