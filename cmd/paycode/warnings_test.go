@@ -1,0 +1,65 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOperatorWarnings: an admin listener off loopback, and private key
+// files that other users may read, are each named at start (WARN), with
+// the setting; a careful configuration gets none.
+func TestOperatorWarnings(t *testing.T) {
+	dir := t.TempDir()
+	loose, tight := filepath.Join(dir, "loose.key"), filepath.Join(dir, "tight.key")
+	for path, mode := range map[string]os.FileMode{loose: 0o644, tight: 0o600} {
+		if err := os.WriteFile(path, []byte("not read here"), mode); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(path, mode) // whatever the umask
+	}
+	tests := []struct {
+		name string
+		args []string
+		want []string // substrings, one warning each
+	}{
+		{"careful", []string{"-admin", "127.0.0.1:9090", "-keys.private-key-file", tight, "-tls-key", tight}, nil},
+		{"localhost admin", []string{"-admin", "localhost:9090"}, nil},
+		{"admin on every address", []string{"-admin", "0.0.0.0:9090"}, []string{"admin: listening on 0.0.0.0:9090, not loopback"}},
+		{"admin on a LAN address", []string{"-admin", "10.1.2.3:9090"}, []string{"admin: listening on 10.1.2.3:9090"}},
+		{"world-readable keys", []string{"-keys.private-key-file", loose, "-tls-key", loose},
+			[]string{"keys.privateKeyFile: " + loose + " is readable or writable by other users (mode 0644)", "keys.tlsKey: " + loose}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _, err := parseServeConfig("serve", tt.args, os.Stderr, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := c.operatorWarnings()
+			if len(got) != len(tt.want) {
+				t.Fatalf("warnings %q, want %d", got, len(tt.want))
+			}
+			for i, w := range tt.want {
+				if !strings.Contains(got[i], w) {
+					t.Errorf("warning %q lacks %q", got[i], w)
+				}
+			}
+		})
+	}
+	// serve logs them, with a real key (paycode keys writes it 0600).
+	var out strings.Builder
+	if rc := run([]string{"keys", "-out", filepath.Join(dir, "paycode")}, &out, &out); rc != 0 {
+		t.Fatalf("paycode keys: %d %s", rc, out.String())
+	}
+	loose = filepath.Join(dir, "paycode.key")
+	if fi, err := os.Stat(loose); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("paycode keys wrote %s: %v %v, want mode 0600", loose, fi.Mode(), err)
+	}
+	os.Chmod(loose, 0o644)
+	_, _, logs := startServe(t, "-memory", "-listen", "127.0.0.1:0", "-admin", "127.0.0.1:0", "-log.format", "json",
+		"-keys.private-key-file", loose, "-keys.default-policy", "none")
+	jsonLine(t, logs, "keys.privateKeyFile: "+loose+" is readable or writable by other users (mode 0644): a private key; chmod 600 it", nil, time.Second)
+}
