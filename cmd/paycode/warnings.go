@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
+
+	"github.com/paycode/paycode/engine/server"
 )
 
 // operatorWarnings are what a careless configuration exposes without
@@ -10,8 +13,32 @@ import (
 // not refusals, because each has a legitimate form (a container's admin
 // listener on 0.0.0.0 published to the host's loopback only; a key file
 // group-readable by a secrets agent's group).
-func (c *serveConfig) operatorWarnings() []string {
+// path is the config file ("" for none): one that holds a secret itself
+// should not be readable by others either.
+func (c *serveConfig) operatorWarnings(path string) []string {
 	var out []string
+	if path != "" {
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			f := newServeConfig()
+			_ = readConfigFile(path, f) // its problems are serve's to report
+			{
+				var held []string
+				if f.AdminToken != "" {
+					held = append(held, "adminToken")
+				}
+				if f.Keys != nil && f.Keys.PrivateKey != "" {
+					held = append(held, "keys.privateKey")
+				}
+				if server.RedactDSN(f.Journal) != f.Journal {
+					held = append(held, "the journal's password")
+				}
+				if len(held) > 0 {
+					out = append(out, fmt.Sprintf("%s holds %s and is readable by other users (mode %04o): chmod 600 it, or pass secrets as PAYCODE_… variables from a root-only file",
+						path, strings.Join(held, ", "), fi.Mode().Perm()))
+				}
+			}
+		}
+	}
 	if c.Admin != "" && !isLoopback(c.Admin) {
 		out = append(out, fmt.Sprintf("admin: listening on %s, not loopback: /metrics, /status, /admin/stats, /admin/wallets and /debug/pprof answer without a token; keep the admin port off every network a lane can reach", c.Admin))
 	}

@@ -38,7 +38,7 @@ func TestOperatorWarnings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := c.operatorWarnings()
+			got := c.operatorWarnings("")
 			if len(got) != len(tt.want) {
 				t.Fatalf("warnings %q, want %d", got, len(tt.want))
 			}
@@ -48,6 +48,25 @@ func TestOperatorWarnings(t *testing.T) {
 				}
 			}
 		})
+	}
+	// A config file that holds a secret, readable by others: named.
+	for _, tc := range []struct {
+		body string
+		mode os.FileMode
+		want string
+	}{
+		{"adminToken: " + secretToken + "\n", 0o644, "holds adminToken and is readable by other users (mode 0644)"},
+		{"journal: postgres://paycode:pw@db/paycode\n", 0o640, "holds the journal's password"},
+		{"adminToken: " + secretToken + "\n", 0o600, ""},
+		{"node: 3\n", 0o644, ""},
+	} {
+		path := filepath.Join(dir, "paycode.yaml")
+		os.WriteFile(path, []byte(tc.body), tc.mode)
+		os.Chmod(path, tc.mode)
+		got := strings.Join((&serveConfig{}).operatorWarnings(path), "\n")
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) || strings.Contains(got, secretToken) {
+			t.Errorf("config file %q mode %04o: warnings %q, want %q", strings.TrimSpace(tc.body), tc.mode, got, tc.want)
+		}
 	}
 	// serve logs them, with a real key (paycode keys writes it 0600).
 	var out strings.Builder
