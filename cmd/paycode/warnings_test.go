@@ -20,16 +20,21 @@ func TestOperatorWarnings(t *testing.T) {
 		}
 		os.Chmod(path, mode) // whatever the umask
 	}
+	private, open := filepath.Join(dir, "private"), filepath.Join(dir, "open")
+	os.Mkdir(private, 0o700)
+	os.Mkdir(open, 0o755)
+	os.Chmod(open, 0o755)
 	tests := []struct {
 		name string
 		args []string
 		want []string // substrings, one warning each
 	}{
-		{"careful", []string{"-admin", "127.0.0.1:9090", "-keys.private-key-file", tight, "-tls-key", tight}, nil},
-		{"localhost admin", []string{"-admin", "localhost:9090"}, nil},
-		{"admin on every address", []string{"-admin", "0.0.0.0:9090"}, []string{"admin: listening on 0.0.0.0:9090, not loopback"}},
-		{"admin on a LAN address", []string{"-admin", "10.1.2.3:9090"}, []string{"admin: listening on 10.1.2.3:9090"}},
-		{"world-readable keys", []string{"-keys.private-key-file", loose, "-tls-key", loose},
+		{"careful", []string{"-admin", "127.0.0.1:9090", "-keys.private-key-file", tight, "-tls-key", tight, "-data", private}, nil},
+		{"localhost admin", []string{"-admin", "localhost:9090", "-memory"}, nil},
+		{"admin on every address", []string{"-admin", "0.0.0.0:9090", "-memory"}, []string{"admin: listening on 0.0.0.0:9090, not loopback"}},
+		{"admin on a LAN address", []string{"-admin", "10.1.2.3:9090", "-memory"}, []string{"admin: listening on 10.1.2.3:9090"}},
+		{"data directory open to others", []string{"-data", open}, []string{"data: " + open + " is open to other users (mode 0755)"}},
+		{"world-readable keys", []string{"-keys.private-key-file", loose, "-tls-key", loose, "-memory"},
 			[]string{"keys.privateKeyFile: " + loose + " is readable or writable by other users (mode 0644)", "keys.tlsKey: " + loose}},
 	}
 	for _, tt := range tests {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -76,6 +78,14 @@ func (c JournalConfig) String() string {
 func OpenJournal(ctx context.Context, c JournalConfig) (engine.SharedJournal, []byte, error) {
 	switch {
 	case c.DSN == "":
+		// A new data directory is the owner's only: the journal holds
+		// the code-hash key, masked codes and merchants' payments.
+		// (Pebble would make it 0755; an existing one is left as it is.)
+		if _, err := os.Stat(c.Dir); errors.Is(err, fs.ErrNotExist) {
+			if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+				return nil, nil, fmt.Errorf("journal: %w", err)
+			}
+		}
 		// BackgroundSync: an outcome written without waiting for its
 		// fsync (engine.Config.AsyncOutcomes) is durable within one fsync
 		// all the same, on an idle node too.

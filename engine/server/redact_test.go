@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -33,5 +35,20 @@ func TestRedactDSN(t *testing.T) {
 		if strings.Contains(got, "Secret") {
 			t.Errorf("RedactDSN(%q) keeps the password: %q", tt.dsn, got)
 		}
+	}
+}
+
+// TestNewDataDirectoryPrivate: a data directory the journal creates is
+// its owner's only (0700); one that exists is left as it is.
+func TestNewDataDirectoryPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "paycode-data")
+	j, _, err := server.OpenJournal(t.Context(), server.JournalConfig{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.(interface{ Close() error }).Close()
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("new data directory: %v %v, want mode 0700", fi.Mode(), err)
 	}
 }
