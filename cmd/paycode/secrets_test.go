@@ -2,20 +2,18 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/paycode/paycode/engine/journal/postgres/pgtest"
 	"github.com/paycode/paycode/loadtest/killtest"
 )
 
@@ -63,18 +61,14 @@ func redactForLog(s string) string { return strings.ReplaceAll(s, "Sup3r-Secret_
 // and none of /readyz, /status, /status.json, /metrics, /admin/stats,
 // /admin/wallets.
 func TestSecretsStayHidden(t *testing.T) {
-	pg := os.Getenv("PAYCODE_TEST_POSTGRES")
-	if pg == "" {
-		t.Skip("PAYCODE_TEST_POSTGRES not set (. .ci/postgres.sh)")
-	}
-	u, err := url.Parse(pg)
+	u, err := url.Parse(pgtest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	pw, _ := u.User.Password()
 	user := u.User.Username()
-	px := newCutProxy(t, u.Host)
-	u.Host = px.addr()
+	px := pgtest.NewCutProxy(t, u.Host)
+	u.Host = px.Addr()
 	// The password as it could leak: in the URL, or as a setting.
 	secrets := []string{user + ":" + pw + "@", "password=" + pw, secretToken}
 	wallet := okWallet(t)
@@ -105,7 +99,7 @@ func TestSecretsStayHidden(t *testing.T) {
 	if got := pay("s-before"); got != "S SUCCESS" {
 		t.Fatalf("pay with the database up: %s", got)
 	}
-	px.cut(true)
+	px.Cut()
 	if got := pay("s-during"); got != "U REQUEST_TRAFFIC_EXCEED_LIMIT" && got != "U UNKNOWN_EXCEPTION" {
 		t.Fatalf("pay with the database gone: %s, want U", got)
 	}
@@ -114,7 +108,7 @@ func TestSecretsStayHidden(t *testing.T) {
 	for _, p := range []string{"/status", "/status.json", "/metrics", "/admin/stats", "/admin/wallets"} {
 		_, pages[p] = get(t, admin+p)
 	}
-	px.cut(false)
+	px.Restore()
 	waitStatus(t, admin+"/readyz", 200)
 	// A lane retries a U: the first reads after the outage may meet a
 	// pooled connection the outage cut (UNKNOWN_EXCEPTION, retry).
@@ -210,83 +204,5 @@ func waitStatus(t *testing.T, url string, code int) string {
 			t.Fatalf("%s: %d %q, want %d within 20 s", url, c, body, code)
 		}
 		time.Sleep(50 * time.Millisecond) // polling an observable condition
-	}
-}
-
-// cutProxy forwards TCP to a backend until cut: then it closes every
-// connection and refuses new ones, as a database that went away.
-type cutProxy struct {
-	ln      net.Listener
-	backend string
-	mu      sync.Mutex
-	down    bool
-	conns   map[net.Conn]bool
-}
-
-func newCutProxy(t *testing.T, backend string) *cutProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &cutProxy{ln: ln, backend: backend, conns: map[net.Conn]bool{}}
-	t.Cleanup(func() { ln.Close(); p.cut(true) })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.serve(c)
-		}
-	}()
-	return p
-}
-
-func (p *cutProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *cutProxy) serve(c net.Conn) {
-	p.mu.Lock()
-	if p.down {
-		p.mu.Unlock()
-		c.Close()
-		return
-	}
-	p.mu.Unlock()
-	b, err := net.DialTimeout("tcp", p.backend, 5*time.Second)
-	if err != nil {
-		c.Close()
-		return
-	}
-	p.mu.Lock()
-	if p.down {
-		p.mu.Unlock()
-		c.Close()
-		b.Close()
-		return
-	}
-	p.conns[c], p.conns[b] = true, true
-	p.mu.Unlock()
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() { io.Copy(b, c); cancel() }()
-	go func() { io.Copy(c, b); cancel() }()
-	<-ctx.Done()
-	c.Close()
-	b.Close()
-	p.mu.Lock()
-	delete(p.conns, c)
-	delete(p.conns, b)
-	p.mu.Unlock()
-}
-
-// cut takes the database away (true) or brings it back (false).
-func (p *cutProxy) cut(down bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = down
-	if down {
-		for c := range p.conns {
-			c.Close()
-		}
 	}
 }
