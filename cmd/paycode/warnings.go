@@ -4,9 +4,16 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/paycode/paycode/engine/server"
+	"github.com/paycode/paycode/engine/sign"
 )
+
+// maxQuietWindow is the longest keys.window served without a warning:
+// SDK clocks are NTP-synced, so minutes of skew already mean a broken
+// clock.
+const maxQuietWindow = 10 * time.Minute
 
 // operatorWarnings are what a careless configuration exposes without
 // being invalid: serve starts, and logs each at WARN. They are warnings,
@@ -46,6 +53,9 @@ func (c *serveConfig) operatorWarnings(path string) []string {
 		if fi, err := os.Stat(c.Data); err == nil && fi.Mode().Perm()&0o077 != 0 {
 			out = append(out, fmt.Sprintf("data: %s is open to other users (mode %04o): the journal holds the code-hash key and merchants' payments; chmod 700 it", c.Data, fi.Mode().Perm()))
 		}
+	}
+	if c.Keys != nil && c.Keys.Window > maxQuietWindow {
+		out = append(out, fmt.Sprintf("keys.window: %s: a captured signed request is accepted that long either way of its request-time (idempotency still holds); the default is %s", c.Keys.Window, sign.DefaultWindow))
 	}
 	if c.Keys != nil {
 		for _, f := range []struct{ setting, path string }{

@@ -33,6 +33,8 @@ func TestOperatorWarnings(t *testing.T) {
 		{"localhost admin", []string{"-admin", "localhost:9090", "-memory"}, nil},
 		{"admin on every address", []string{"-admin", "0.0.0.0:9090", "-memory"}, []string{"admin: listening on 0.0.0.0:9090, not loopback"}},
 		{"admin on a LAN address", []string{"-admin", "10.1.2.3:9090", "-memory"}, []string{"admin: listening on 10.1.2.3:9090"}},
+		{"a long signature window", []string{"-keys.window", "1h", "-memory"}, []string{"keys.window: 1h0m0s: a captured signed request is accepted that long"}},
+		{"the default window", []string{"-keys.window", "2m", "-memory"}, nil},
 		{"data directory open to others", []string{"-data", open}, []string{"data: " + open + " is open to other users (mode 0755)"}},
 		{"world-readable keys", []string{"-keys.private-key-file", loose, "-tls-key", loose, "-memory"},
 			[]string{"keys.privateKeyFile: " + loose + " is readable or writable by other users (mode 0644)", "keys.tlsKey: " + loose}},
