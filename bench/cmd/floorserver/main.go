@@ -131,7 +131,8 @@ type floor struct {
 	bufs         sync.Pool // *buffers
 	nudge        chan struct{}
 	nudged       atomic.Bool
-	done         chan struct{}
+	done         chan struct{} // closed by close: syncLoop returns
+	loopDone     chan struct{} // closed when syncLoop has returned
 	pays         atomic.Int64
 	walletErrs   atomic.Int64
 	intentBytes  int
@@ -168,7 +169,7 @@ func newFloor(dir, wallets string, window time.Duration, bgSync bool, intentByte
 	f.db = db
 	f.bufs.New = func() any { return &buffers{} }
 	if bgSync {
-		f.nudge = make(chan struct{}, 1)
+		f.nudge, f.loopDone = make(chan struct{}, 1), make(chan struct{})
 		go f.syncLoop()
 	}
 	return f, nil
@@ -177,6 +178,7 @@ func newFloor(dir, wallets string, window time.Duration, bgSync bool, intentByte
 func (f *floor) close() {
 	if f.nudge != nil {
 		close(f.done)
+		<-f.loopDone // its last commit is done before the store closes
 	}
 	_ = f.db.Close()
 }
@@ -184,6 +186,7 @@ func (f *floor) close() {
 // syncLoop makes the unsynced outcomes durable soon: one synced empty
 // commit per nudge, as the journal's BackgroundSync.
 func (f *floor) syncLoop() {
+	defer close(f.loopDone)
 	for {
 		select {
 		case <-f.done:
