@@ -120,8 +120,6 @@ func (s *Sender) worker() {
 	defer s.idle.Add(-1)
 	h := newHitter(s)
 	defer h.release()
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
 	maxWorkers := int64(max(s.MaxWorkers, s.Workers, 1))
 	for !s.stopped() {
 		n := s.next.Add(1) - 1
@@ -130,14 +128,8 @@ func (s *Sender) worker() {
 		if stop || el+wait > s.until {
 			return
 		}
-		if wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-s.stop:
-				timer.Stop()
-				return
-			}
+		if !s.sleep(wait) {
+			return
 		}
 		if s.idle.Add(-1) == 0 {
 			s.spawnBelow(maxWorkers) // someone must keep the schedule
@@ -145,6 +137,34 @@ func (s *Sender) worker() {
 		h.hit(n)
 		s.idle.Add(1)
 	}
+}
+
+// maxSleep bounds one pacing sleep, so a worker waiting for a hit far
+// ahead (a slow ramp) sees Stop within it.
+const maxSleep = 50 * time.Millisecond
+
+// sleep waits d, or less if Stop is called, and reports whether the
+// attack goes on. time.Sleep parks the goroutine on its own timer; a
+// time.Timer's channel and a select on it and stop cost the hit a
+// channel send, a select and their locks more (measured with
+// bench/loadgen.sh), for a Stop that is rare.
+func (s *Sender) sleep(d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	if d <= maxSleep {
+		time.Sleep(d)
+		return !s.stopped()
+	}
+	end := time.Now().Add(d)
+	for d > 0 {
+		time.Sleep(min(d, maxSleep))
+		if s.stopped() {
+			return false
+		}
+		d = time.Until(end)
+	}
+	return true
 }
 
 // hitter is one worker's reusable request state.
