@@ -123,8 +123,8 @@ bare() {
 	counted
 	g=$(json "$work/$name$i/summary.json" "d['cpu']['per_request_us']")
 	b=$(json "$work/$name$i/summary.json" "d['cpu']['target_per_request_us']")
-	gs=$(json "$work/$name$i/summary.json" "d['cpu']['system_per_request_us']")
-	bs=$(json "$work/$name$i/summary.json" "d['cpu']['target_system_per_request_us']")
+	gs=$(json "$work/$name$i/summary.json" "d['cpu'].get('system_per_request_us', 0)")
+	bs=$(json "$work/$name$i/summary.json" "d['cpu'].get('target_system_per_request_us', 0)")
 	r=$(python3 -c "print(round($g/$b, 2))")
 }
 for i in $(seq "$runs"); do
@@ -160,7 +160,7 @@ for i in $(seq "$runs"); do
 	p=$(json "$work/b$i/summary.json" "d['cpu']['target_per_request_us']")
 	s=$(python3 -c "print(round(($s1-$s0)*1e6/100/$n, 1))")
 	ss=$(python3 -c "print(round(($ss1-$ss0)*1e6/100/$n, 1))")
-	g2s=$(json "$work/b$i/summary.json" "d['cpu']['system_per_request_us']")
+	g2s=$(json "$work/b$i/summary.json" "d['cpu'].get('system_per_request_us', 0)")
 	sims+=("$s") gens2+=("$g2") ssys+=("$ss")
 	row "$i" "sim per pay (serve $(printf %.0f "$p"))" "$g2" "$s" "-" "$g2s" "$ss" "$work/b$i.gen.perf" "$work/b$i.other.perf"
 done
