@@ -30,6 +30,7 @@ type loadFlags struct {
 	workers, maxWorkers                                         uint64
 	conns, maxConns, targetPID, procs                           int
 	noCheck, keepBodies, quiet, netHTTP, vegetaAtk, memory      bool
+	discard                                                     bool
 }
 
 // registerTarget adds the flags of a run against a separate paycode
@@ -39,6 +40,7 @@ func (f *loadFlags) registerTarget(fs *flag.FlagSet) {
 	fs.StringVar(&f.admin, "admin", "", "with -target: paycode's admin listener base URL(s), comma-separated, e.g. http://127.0.0.1:9090; the check finds the simulated wallets' ledgers from GET /admin/wallets")
 	fs.StringVar(&f.ledgers, "ledgers", "", "with -target: the simulated wallets' base URLs, comma-separated (as 'paycode sim' prints), for the correctness check (instead of -admin)")
 	fs.IntVar(&f.targetPID, "target-pid", 0, "with -target: paycode's process id, to report its CPU per request (/proc/PID/stat)")
+	fs.BoolVar(&f.discard, "discard", false, "with -target: send on the schedule and count the requests, recording nothing else (no latencies, results, check or budgets): the generator's floor, for measuring what recording costs")
 	fs.IntVar(&f.procs, "procs", 0, "with -target: the generator's GOMAXPROCS (0: every CPU; 1 costs less CPU per request but lets other processes delay its one thread, and so the latencies it measures; the GOMAXPROCS environment variable wins)")
 }
 
@@ -138,7 +140,7 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 		return fail(2, err)
 	}
 	o := load.Options{Scenario: sc, Budgets: budgets, NoCheck: f.noCheck, KeepBodies: f.keepBodies, TargetPID: f.targetPID, NetHTTP: f.netHTTP, Vegeta: f.vegetaAtk,
-		MinAchieved: minAchievedOption(f.minAchieved)}
+		MinAchieved: minAchievedOption(f.minAchieved), Discard: f.discard}
 	if f.target != "" {
 		if f.memory {
 			return fail(2, errors.New("-memory is for the embedded mode (without -target)"))
@@ -146,7 +148,7 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 		o.Targets = splitList(f.target)
 		o.BaseURL = o.Targets[0]
 		switch {
-		case f.noCheck:
+		case f.noCheck || f.discard:
 		case f.ledgers != "" && f.admin != "":
 			return fail(2, errors.New("give -ledgers or -admin, not both"))
 		case f.ledgers != "":
@@ -169,8 +171,8 @@ func runScenario(cmd string, sc *load.Scenario, f *loadFlags, stdout, stderr io.
 			return fail(2, errors.New("-target needs -admin URL (paycode's admin listener) or -ledgers URL,… (the simulated wallets' base URLs) for the correctness check, or -no-check"))
 		}
 	} else {
-		if f.ledgers != "" || f.admin != "" || f.targetPID != 0 {
-			return fail(2, errors.New("-ledgers, -admin and -target-pid go with -target"))
+		if f.ledgers != "" || f.admin != "" || f.targetPID != 0 || f.discard {
+			return fail(2, errors.New("-ledgers, -admin, -target-pid and -discard go with -target"))
 		}
 		nc, cleanup, err := embeddedNode(f.memory)
 		if err != nil {

@@ -261,6 +261,11 @@ type Summary struct {
 	Results    []Row   `json:"results"`
 	Classes    []Row   `json:"classes"`
 	CPU        CPU     `json:"cpu"`
+	// SendLag is how late the paced sender's hits left after they were
+	// due (Sender.Lag); latencies run from the due time, so it is in
+	// them. Zero with vegeta's Attacker, whose latencies run from the
+	// send.
+	SendLag Percentiles `json:"send_lag_ms"`
 	// FollowUpsNotSent were scheduled but fell after the last stage.
 	FollowUpsNotSent int            `json:"follow_ups_not_sent"`
 	Check            *CheckResult   `json:"check,omitempty"`
@@ -268,6 +273,9 @@ type Summary struct {
 	Failures         []string       `json:"failures,omitempty"`
 	Passed           bool           `json:"passed"`
 	Outputs          []string       `json:"outputs,omitempty"`
+	// Discarded: the run sent and counted only (Options.Discard): no
+	// rows, no results file, no check or budgets.
+	Discarded bool `json:"discarded,omitempty"`
 }
 
 // CPU is CPU time used during the attack and per request sent.
@@ -277,9 +285,13 @@ type CPU struct {
 	Scope        string  `json:"scope"`
 	ProcessSecs  float64 `json:"process_s"`
 	PerRequestUS float64 `json:"per_request_us"`
+	// SystemPerRequestUS is the kernel's part of PerRequestUS (system
+	// calls, the network stack, wake-ups).
+	SystemPerRequestUS float64 `json:"system_per_request_us"`
 	// Target is a separate paycode process's CPU (-target-pid), if read.
-	TargetSecs         float64 `json:"target_s,omitempty"`
-	TargetPerRequestUS float64 `json:"target_per_request_us,omitempty"`
+	TargetSecs               float64 `json:"target_s,omitempty"`
+	TargetPerRequestUS       float64 `json:"target_per_request_us,omitempty"`
+	TargetSystemPerRequestUS float64 `json:"target_system_per_request_us,omitempty"`
 }
 
 // Row finds a row by selector: a kind ("pay", or "all"), kind/RESULT
@@ -382,9 +394,12 @@ func (s *Summary) writeHead(w io.Writer) {
 	}
 	fmt.Fprintf(w, "requested %.0f req (%.1f/s)  achieved %d req (%.1f/s) = %.2f%%  throughput %.1f answers/s  success %.3f%%\n",
 		s.Requested.Requests, s.Requested.Rate, s.Achieved.Requests, s.Achieved.Rate, 100*s.Achieved.Ratio, s.Throughput, 100*s.Success)
-	fmt.Fprintf(w, "CPU %s: %.2fs, %.1f µs/request", s.CPU.Scope, s.CPU.ProcessSecs, s.CPU.PerRequestUS)
+	if s.SendLag.Max > 0 {
+		fmt.Fprintf(w, "send lag (due to sent, in every latency): p50 %s  p99 %s  p99.9 %s  max %s ms\n", ms(s.SendLag.P50), ms(s.SendLag.P99), ms(s.SendLag.P999), ms(s.SendLag.Max))
+	}
+	fmt.Fprintf(w, "CPU %s: %.2fs, %.1f µs/request (system %.1f)", s.CPU.Scope, s.CPU.ProcessSecs, s.CPU.PerRequestUS, s.CPU.SystemPerRequestUS)
 	if s.CPU.TargetSecs > 0 {
-		fmt.Fprintf(w, "; paycode process: %.2fs, %.1f µs/request", s.CPU.TargetSecs, s.CPU.TargetPerRequestUS)
+		fmt.Fprintf(w, "; paycode process: %.2fs, %.1f µs/request (system %.1f)", s.CPU.TargetSecs, s.CPU.TargetPerRequestUS, s.CPU.TargetSystemPerRequestUS)
 	}
 	fmt.Fprintln(w)
 }

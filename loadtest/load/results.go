@@ -26,7 +26,7 @@ import (
 // vegeta report and vegeta plot ignore it.
 const ObservationHeader = "Paycode-Load-Observation"
 
-func (o *Observation) appendHeader(dst []byte) string {
+func (o *Observation) appendHeader(dst []byte) []byte {
 	b := append(dst, o.Class.String()...)
 	b = append(b, ' ')
 	if o.Result == "" {
@@ -39,7 +39,7 @@ func (o *Observation) appendHeader(dst []byte) string {
 	} else {
 		b = append(b, " 0"...)
 	}
-	return string(b)
+	return b
 }
 
 // ObservationOf rebuilds the observation of a result read back from a

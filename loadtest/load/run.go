@@ -86,6 +86,12 @@ type Options struct {
 	// net/http with NetHTTP) instead of Sender: to compare the
 	// generator's cost. NetHTTP implies it.
 	Vegeta bool
+	// Discard sends on the schedule and counts the requests, and records
+	// nothing else: no observation, latency, results file, check or
+	// budgets. It is the generator's floor (bench/loadgen.sh -floor):
+	// pacing and the HTTP exchange alone, what recording adds to it.
+	// Not with Vegeta or NetHTTP.
+	Discard bool
 	// MinAchieved is the least achieved/requested rate the run may have
 	// (0: MinAchievedRatio; negative: no such gate). Below it the
 	// generator set the pace and latency figures hide coordinated
@@ -102,6 +108,12 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	sc := o.Scenario
 	if sc == nil {
 		return nil, errors.New("load: no scenario")
+	}
+	if o.Discard {
+		if o.Vegeta || o.NetHTTP {
+			return nil, errors.New("load: Discard is for the paced sender, not vegeta's Attacker")
+		}
+		o.NoCheck = true
 	}
 	if o.Ledgers == nil && !o.NoCheck {
 		return nil, errors.New("load: no ledgers for the correctness check (give the simulated wallets' URLs, or disable the check)")
@@ -152,17 +164,17 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	pl := newPlot(sc.Name)
 	until := time.Duration(float64(planned)*(1+maxOverrun)) + time.Second
 
-	var (
-		mu     sync.Mutex // col and the live line: the sender's workers emit concurrently
-		encErr error
-	)
-	col := &collector{tr: tr, rec: rec, pl: pl, enc: enc, keepBodies: o.KeepBodies, trimmed: make(http.Header, 2)}
+	var mu sync.Mutex // col and the live line: the sender's workers emit concurrently
+	col := &collector{tr: tr, rec: rec}
+	if o.OutDir != "" && !o.Discard {
+		col.out = newOutputWriter(pl, enc, o.KeepBodies)
+	}
 
 	cpu0, err := processCPU()
 	if err != nil {
 		return nil, err
 	}
-	var tcpu0 time.Duration
+	var tcpu0 cpuTime
 	if o.TargetPID > 0 {
 		if tcpu0, err = pidCPU(o.TargetPID); err != nil {
 			return nil, err
@@ -170,6 +182,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	began := time.Now()
 	var stop func()
+	var snd *Sender
 	finished := make(chan struct{})
 	if o.Vegeta || o.NetHTTP {
 		opts := []func(*vegeta.Attacker){
@@ -191,30 +204,40 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		go func() {
 			defer close(finished)
 			for r := range results {
+				obs := tr.Observe(r)
 				mu.Lock()
-				if encErr == nil {
-					if encErr = col.add(r); encErr != nil {
-						atk.Stop()
-					}
+				if !col.add(r, &obs) {
+					atk.Stop()
 				}
 				mu.Unlock()
 			}
 		}()
 	} else {
-		snd := &Sender{Targeter: tr, Pacer: pacer, Client: NewFastTransport(l.MaxConnections, l.Timeout).Client,
+		snd = &Sender{Targeter: tr, Pacer: pacer, Client: NewFastTransport(l.MaxConnections, l.Timeout).Client,
 			Timeout: l.Timeout, Workers: int(min(l.Workers, 1<<20)), MaxWorkers: int(min(l.MaxWorkers, 1<<20)), Name: sc.Name}
 		stop = snd.Stop
+		emit := func(r *vegeta.Result) {
+			obs := tr.Observe(r) // its own lock: the run's is held for the copy only
+			mu.Lock()
+			ok := col.add(r, &obs)
+			mu.Unlock()
+			if !ok {
+				snd.Stop()
+			}
+		}
+		if o.Discard {
+			emit = func(r *vegeta.Result) {
+				mu.Lock()
+				col.count++
+				if r.Timestamp.After(col.lastSend) {
+					col.lastSend = r.Timestamp
+				}
+				mu.Unlock()
+			}
+		}
 		go func() {
 			defer close(finished)
-			snd.Attack(until, func(r *vegeta.Result) {
-				mu.Lock()
-				defer mu.Unlock()
-				if encErr == nil {
-					if encErr = col.add(r); encErr != nil {
-						snd.Stop()
-					}
-				}
-			})
+			snd.Attack(until, emit)
 		}()
 	}
 	tick := time.NewTicker(time.Second)
@@ -244,8 +267,12 @@ loop:
 			done = nil // drain what is in flight
 		}
 	}
-	if encErr != nil {
-		return nil, encErr
+	if col.out != nil {
+		// Before reading the CPU time: the writer's work is the
+		// generator's.
+		if err := col.out.close(); err != nil {
+			return nil, err
+		}
 	}
 	if o.Progress && o.Live != nil {
 		fmt.Fprintln(o.Live)
@@ -255,7 +282,12 @@ loop:
 		return nil, err
 	}
 	s := &Summary{Scenario: sc.String(), Target: strings.Join(targets, ","), Embedded: o.Embedded, Journal: o.Journal, Started: began.UTC(),
-		Run: tr.RequestIDPrefix()}
+		Run: tr.RequestIDPrefix(), Discarded: o.Discard}
+	if snd != nil && snd.LastSent().After(col.lastSend) {
+		// Results carry their due times; the achieved rate is over the
+		// sends.
+		col.lastSend = snd.LastSent()
+	}
 	span := col.lastSend.Sub(began)
 	count := col.count
 	s.Duration = span.Seconds()
@@ -281,19 +313,26 @@ loop:
 	if o.Embedded {
 		s.CPU.Scope = "load generator + embedded paycode + wallets (one process)"
 	}
-	s.CPU.ProcessSecs = (cpu1 - cpu0).Seconds()
+	cpu := cpu1.sub(cpu0)
+	s.CPU.ProcessSecs = cpu.total.Seconds()
 	if count > 0 {
-		s.CPU.PerRequestUS = float64((cpu1 - cpu0).Microseconds()) / float64(count)
+		s.CPU.PerRequestUS = float64(cpu.total.Microseconds()) / float64(count)
+		s.CPU.SystemPerRequestUS = float64(cpu.system.Microseconds()) / float64(count)
 	}
 	if o.TargetPID > 0 {
 		if tcpu1, err := pidCPU(o.TargetPID); err == nil {
-			s.CPU.TargetSecs = (tcpu1 - tcpu0).Seconds()
+			t := tcpu1.sub(tcpu0)
+			s.CPU.TargetSecs = t.total.Seconds()
 			if count > 0 {
-				s.CPU.TargetPerRequestUS = float64((tcpu1 - tcpu0).Microseconds()) / float64(count)
+				s.CPU.TargetPerRequestUS = float64(t.total.Microseconds()) / float64(count)
+				s.CPU.TargetSystemPerRequestUS = float64(t.system.Microseconds()) / float64(count)
 			}
 		}
 	}
 	s.FollowUpsNotSent = tr.Pending()
+	if snd != nil {
+		s.SendLag = percentiles(snd.Lag())
+	}
 
 	minAchieved := o.MinAchieved
 	if minAchieved == 0 {
@@ -320,6 +359,9 @@ loop:
 				s.Failures = append(s.Failures, c.failure())
 			}
 		}
+	}
+	if o.Discard {
+		budgets = nil // nothing was recorded to hold them to
 	}
 	s.Budgets = EvalBudgets(budgets, s)
 	for _, b := range s.Budgets {
@@ -349,39 +391,31 @@ loop:
 	return s, nil
 }
 
-// collector takes every result of a run: the targeter's observation
-// (which schedules follow-ups), the recorder, the plot and the results
-// file. Its caller serializes add.
+// collector takes every result of a run, observed (Targeter.Observe,
+// which schedules follow-ups, runs before): the recorder and, with an
+// output directory, the output writer. Its caller serializes add.
 type collector struct {
-	tr         *Targeter
-	rec        *Recorder
-	pl         *plot.Plot
-	enc        vegeta.Encoder // nil: no results file
-	keepBodies bool
-	trimmed    http.Header // reused by trimHeaders once a result is encoded
+	tr  *Targeter
+	rec *Recorder
+	out *outputWriter // nil: no outputs
 
 	count    uint64
 	lastSend time.Time
 }
 
-func (c *collector) add(r *vegeta.Result) error {
+// add records r; false means the results file could not be written and
+// the attack should stop.
+func (c *collector) add(r *vegeta.Result, obs *Observation) bool {
 	c.count++
 	if r.Timestamp.After(c.lastSend) {
 		c.lastSend = r.Timestamp
 	}
-	obs := c.tr.Observe(r)
-	c.rec.Add(obs, r.Timestamp)
-	c.pl.Add(r)
-	if c.enc != nil {
-		if !c.keepBodies {
-			r.Body = nil
-		}
-		trimHeaders(r, &obs, c.trimmed)
-		if err := c.enc.Encode(r); err != nil {
-			return fmt.Errorf("load: writing results: %w", err)
-		}
+	c.rec.Add(*obs, r.Timestamp)
+	if c.out == nil {
+		return true
 	}
-	return nil
+	c.out.put(r, obs)
+	return !c.out.failed.Load()
 }
 
 // newPlot is vegeta's latency-over-time plot with a series per kind, and
@@ -402,23 +436,6 @@ func plotLabel(r *vegeta.Result) string {
 
 // errorSuffix marks a kind's series of requests without an answer.
 const errorSuffix = " error"
-
-// trimHeaders keeps only paycode's engine-time header in a result and
-// adds ObservationHeader (what the answer meant), which is all a report
-// needs: results files stay small, and `paycode report` rebuilds every
-// row from them. h receives them (cleared first; the caller reuses it
-// once the result is encoded).
-func trimHeaders(r *vegeta.Result, o *Observation, h http.Header) {
-	v, ok := r.Headers[engineTimeKey]
-	clear(h)
-	if ok {
-		h[engineTimeKey] = v
-	}
-	if o.Valid {
-		h[ObservationHeader] = []string{o.appendHeader(nil)}
-	}
-	r.Headers = h
-}
 
 func bar(el, planned time.Duration) string {
 	const width = 20

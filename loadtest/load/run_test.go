@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -190,5 +191,35 @@ func TestAchievedRateGate(t *testing.T) {
 	// No ledgers and no NoCheck: refused before any load.
 	if _, err := load.Run(context.Background(), load.Options{Scenario: sc, BaseURL: srv.URL}); err == nil {
 		t.Fatal("a run without ledgers must ask for -no-check")
+	}
+}
+
+// TestRunDiscard: a run that discards its results still keeps the
+// schedule and counts every request (the generator's floor), and has no
+// rows, results, check or budgets.
+func TestRunDiscard(t *testing.T) {
+	var got atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Add(1)
+		io.WriteString(w, `{"result":{"resultCode":"SUCCESS","resultStatus":"S"}}`)
+	}))
+	defer srv.Close()
+	sc, err := load.ParseScenario([]byte("stages: [{duration: 500ms, rate: 200}]\noutcomes: {success: 1}\nbudgets: [pay.p99<=1ns]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	s, err := load.Run(context.Background(), load.Options{Scenario: sc, BaseURL: srv.URL, Discard: true, OutDir: out, MinAchieved: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Passed || !s.Discarded || s.Achieved.Requests != 100 || got.Load() != 100 || s.Check != nil || len(s.Budgets) != 0 || len(s.Kinds) > 1 || s.Kinds[0].Requests != 0 {
+		t.Fatalf("passed %v discarded %v achieved %d served %d check %v budgets %v kinds %v", s.Passed, s.Discarded, s.Achieved.Requests, got.Load(), s.Check, s.Budgets, s.Kinds)
+	}
+	if s.CPU.PerRequestUS <= 0 || s.CPU.SystemPerRequestUS < 0 || s.CPU.SystemPerRequestUS > s.CPU.PerRequestUS {
+		t.Fatalf("cpu %+v", s.CPU)
+	}
+	if _, err := load.Run(context.Background(), load.Options{Scenario: sc, BaseURL: srv.URL, Discard: true, Vegeta: true}); err == nil {
+		t.Fatal("Discard with vegeta's Attacker must be refused")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"github.com/valyala/fasthttp"
 
@@ -47,6 +48,9 @@ type Sender struct {
 
 	began   time.Time
 	until   time.Duration
+	lagMu   sync.Mutex
+	lag     *hdrhistogram.Histogram // µs each hit left after it was due
+	last    time.Time               // the latest hit's send time
 	emit    func(*vegeta.Result)
 	next    atomic.Uint64 // the next hit number to claim
 	running atomic.Int64  // workers started
@@ -65,6 +69,7 @@ type Sender struct {
 func (s *Sender) Attack(du time.Duration, emit func(*vegeta.Result)) {
 	s.init.Do(s.makeStop)
 	s.began, s.until, s.emit = time.Now(), du, emit
+	s.lag = hdrhistogram.New(histMinUS, histMaxUS, histDigits)
 	for range max(s.Workers, 1) {
 		s.spawn()
 	}
@@ -82,6 +87,17 @@ func (s *Sender) makeStop() { s.stop = make(chan struct{}) }
 
 // Began is when Attack started.
 func (s *Sender) Began() time.Time { return s.began }
+
+// Lag is how late the hits left after they were due (µs), once Attack
+// has returned: the timer's and the scheduler's lateness, and the
+// workers' when they fell behind. Each result's Timestamp is its hit's
+// due time and its Latency runs from there, so lag is in every latency.
+func (s *Sender) Lag() *hdrhistogram.Histogram { return s.lag }
+
+// LastSent is when the last hit left, once Attack has returned (zero
+// when none did): with a generator behind its schedule, later than the
+// last hit's due time.
+func (s *Sender) LastSent() time.Time { return s.last }
 
 func (s *Sender) spawn() {
 	s.running.Add(1)
@@ -120,8 +136,6 @@ func (s *Sender) worker() {
 	defer s.idle.Add(-1)
 	h := newHitter(s)
 	defer h.release()
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
 	maxWorkers := int64(max(s.MaxWorkers, s.Workers, 1))
 	for !s.stopped() {
 		n := s.next.Add(1) - 1
@@ -130,21 +144,44 @@ func (s *Sender) worker() {
 		if stop || el+wait > s.until {
 			return
 		}
-		if wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-s.stop:
-				timer.Stop()
-				return
-			}
+		due := s.began.Add(el + wait)
+		if !s.sleep(wait) {
+			return
 		}
 		if s.idle.Add(-1) == 0 {
 			s.spawnBelow(maxWorkers) // someone must keep the schedule
 		}
-		h.hit(n)
+		h.hit(n, due)
 		s.idle.Add(1)
 	}
+}
+
+// maxSleep bounds one pacing sleep, so a worker waiting for a hit far
+// ahead (a slow ramp) sees Stop within it.
+const maxSleep = 50 * time.Millisecond
+
+// sleep waits d, or less if Stop is called, and reports whether the
+// attack goes on. time.Sleep parks the goroutine on its own timer; a
+// time.Timer's channel and a select on it and stop cost the hit a
+// channel send, a select and their locks more (measured with
+// bench/loadgen.sh), for a Stop that is rare.
+func (s *Sender) sleep(d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	if d <= maxSleep {
+		time.Sleep(d)
+		return !s.stopped()
+	}
+	end := time.Now().Add(d)
+	for d > 0 {
+		time.Sleep(min(d, maxSleep))
+		if s.stopped() {
+			return false
+		}
+		d = time.Until(end)
+	}
+	return true
 }
 
 // hitter is one worker's reusable request state.
@@ -172,13 +209,23 @@ func (h *hitter) release() {
 	fasthttp.ReleaseResponse(h.resp)
 }
 
-// hit sends hit n and emits its result.
-func (h *hitter) hit(n uint64) {
+// hit sends hit n, due at due, and emits its result: timed from due, so
+// a hit that left late (a late timer, a busy worker, a generator behind
+// its schedule) counts its lateness as latency, never hides it (no
+// coordinated omission).
+func (h *hitter) hit(n uint64, due time.Time) {
 	s := h.s
 	tgt := &h.tgt
 	tgt.Body = tgt.Body[:0]
 	res := &h.res
-	*res = vegeta.Result{Attack: s.Name, Seq: n, Timestamp: time.Now()}
+	*res = vegeta.Result{Attack: s.Name, Seq: n, Timestamp: due}
+	now := time.Now()
+	s.lagMu.Lock()
+	s.lag.RecordValue(clampUS(now.Sub(due).Microseconds()))
+	if now.After(s.last) {
+		s.last = now
+	}
+	s.lagMu.Unlock()
 	if err := s.Targeter.Next(tgt); err != nil {
 		res.Error = err.Error()
 		s.emit(res)

@@ -262,3 +262,38 @@ func TestSenderStopFirst(t *testing.T) {
 		t.Fatalf("%d results, %d minted after Stop", n, tr.Minted())
 	}
 }
+
+// TestSenderTimesFromDue: one worker against a server slower than the
+// schedule falls behind; each result is stamped with its hit's due time
+// and its latency runs from there, so the lateness shows as latency (no
+// coordinated omission), and Lag and LastSent say how late hits left.
+func TestSenderTimesFromDue(t *testing.T) {
+	c := memServer(t, func(ctx *fasthttp.RequestCtx) {
+		time.Sleep(10 * time.Millisecond) // a server slower than 5 ms a hit
+		answerPay(ctx)
+	})
+	tr, pacer := capacityTargeter(t, "[{duration: 100ms, rate: 200}]")
+	s := &load.Sender{Targeter: tr, Pacer: pacer, Client: c, Workers: 1, MaxWorkers: 1}
+	var rs []vegeta.Result
+	s.Attack(time.Minute, func(r *vegeta.Result) { rs = append(rs, *r) })
+	if len(rs) != 20 {
+		t.Fatalf("%d results, want 20", len(rs))
+	}
+	for _, r := range rs {
+		at, _ := pacer.Pace(0, r.Seq)
+		if due := s.Began().Add(at); !r.Timestamp.Equal(due) {
+			t.Fatalf("hit %d stamped %v, due %v", r.Seq, r.Timestamp.Sub(s.Began()), at)
+		}
+	}
+	// Hit 19 is due at 100 ms and leaves after 19 answers of 10 ms or more.
+	last := rs[len(rs)-1]
+	if last.Latency < 100*time.Millisecond {
+		t.Fatalf("the last hit's latency %v does not hold its lateness", last.Latency)
+	}
+	if lag := time.Duration(s.Lag().Max()) * time.Microsecond; lag < 90*time.Millisecond || lag > last.Latency {
+		t.Fatalf("max lag %v (last latency %v)", lag, last.Latency)
+	}
+	if s.Lag().TotalCount() != 20 || !s.LastSent().After(last.Timestamp) {
+		t.Fatalf("lag count %d, last sent %v after the last due time", s.Lag().TotalCount(), s.LastSent().Sub(last.Timestamp))
+	}
+}
