@@ -5,16 +5,21 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/loadtest/load"
 	"github.com/paycode/paycode/loadtest/stack"
 )
 
-// quietStack is fastStack logging nothing.
+// quietStack is fastStack logging nothing, with a pay timeout far above
+// any pay's time on a loaded -race machine: these tests check which
+// payments each run owns, not time, and a pay that times out before it
+// finds a wallet connection is failed unsent (in no ledger).
 func quietStack() stack.Config {
 	c := fastStack()
 	c.Node.Logger = slog.New(slog.DiscardHandler)
+	c.Node.Engine.PayTimeout = 3 * time.Second
 	return c
 }
 
