@@ -261,7 +261,9 @@ func idatSplit(t *testing.T, data []byte) []byte {
 }
 
 // FuzzPNGLuma: whatever the bytes, a plane the fast path returns is the
-// one image/png and lumaOf give, and image/png accepts the file.
+// one image/png and lumaOf give, and image/png accepts the file. Seeds
+// (testdata/fuzz/FuzzPNGLuma): a QR code, a zlib bomb past the rows,
+// truncated data, inputs the fuzzer found, and the three layouts here.
 func FuzzPNGLuma(f *testing.F) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, ct := range []byte{0, 2, 6} {
