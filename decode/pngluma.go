@@ -119,7 +119,7 @@ func pngLuma(ctx context.Context, data []byte, maxPixels int, mem *arena) (p pla
 	if err != nil {
 		return plane{}, false, nil
 	}
-	defer zlibs.Put(zr)
+	defer putZlib(zr)
 
 	rowBytes := w * bpp
 	p = plane{pix: mem.get(w * h), stride: w, w: w, h: h}
@@ -160,6 +160,17 @@ func getZlib(z []byte) (io.ReadCloser, error) {
 		return zr, nil
 	}
 	return zlib.NewReader(r)
+}
+
+// emptyZlib is a zlib stream of no bytes.
+var emptyZlib = []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01}
+
+// putZlib pools zr once it reads emptyZlib, so that the pool does not
+// keep the caller's bytes alive after the call.
+func putZlib(zr io.ReadCloser) {
+	if zr.(zlib.Resetter).Reset(bytes.NewReader(emptyZlib), nil) == nil {
+		zlibs.Put(zr)
+	}
 }
 
 // unfilter undoes PNG filter ft on the row cdat, pdat being the previous
