@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"strings"
 )
 
 // imageFormat is a supported container, recognised by its magic bytes.
@@ -51,7 +52,7 @@ func decodeImage(ctx context.Context, data []byte, maxPixels int) (image.Image, 
 	}
 	c, err := f.config(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s header: %w", ErrFormat, f.name, err)
+		return nil, f.malformed(" header", err)
 	}
 	if err := checkDims(c.Width, c.Height, maxPixels); err != nil {
 		return nil, err
@@ -61,7 +62,7 @@ func decodeImage(ctx context.Context, data []byte, maxPixels int) (image.Image, 
 		if e := ctx.Err(); e != nil {
 			return nil, ctxError(e)
 		}
-		return nil, fmt.Errorf("%w: %s: %w", ErrFormat, f.name, err)
+		return nil, f.malformed("", err)
 	}
 	// The decoders size the raster from the header; check again so that a
 	// decoder change can never slip a larger image past the cap.
@@ -71,6 +72,23 @@ func decodeImage(ctx context.Context, data []byte, maxPixels int) (image.Image, 
 	}
 	return img, nil
 }
+
+// malformed is ErrFormat for err from f's standard-library decoder,
+// which already names its format in its text ("png: invalid format: …",
+// "gif: …"): the format is named once ("png: invalid format: …", "png
+// header: invalid format: …"), whichever decoder failed. It wraps err too.
+func (f imageFormat) malformed(where string, err error) error {
+	return fmt.Errorf("%w: %s%s: %w", ErrFormat, f.name, where, trimmedError{err, f.name + ": "})
+}
+
+// trimmedError is err with its leading prefix dropped from its text.
+type trimmedError struct {
+	err    error
+	prefix string
+}
+
+func (e trimmedError) Error() string { return strings.TrimPrefix(e.err.Error(), e.prefix) }
+func (e trimmedError) Unwrap() error { return e.err }
 
 // checkDims rejects empty frames (ErrFormat) and frames over maxPixels
 // (ErrTooLarge) without overflowing on absurd dimensions.

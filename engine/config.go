@@ -77,7 +77,8 @@ type Config struct {
 	// MaxVoidsPerHour bounds the tombstones (cancels of a
 	// paymentRequestId no pay was seen for) one client may have this
 	// node record per clock hour; past it such a cancel is refused
-	// REQUEST_TRAFFIC_EXCEED_LIMIT (U) and nothing is recorded.
+	// REQUEST_TRAFFIC_EXCEED_LIMIT (U) and nothing is recorded. Client
+	// ids marked UnknownClient share one such budget (void.go).
 	MaxVoidsPerHour int
 
 	// Journal records payments (required): engine/journal's Pebble

@@ -59,18 +59,38 @@ func (e *Engine) newVoid(k string, clientLen int, now time.Time) *payment {
 }
 
 // voidBudget counts the tombstones each client had this node record in
-// the current clock hour (Config.MaxVoidsPerHour). Clients are the
-// configured, signing ones, so the map stays small; it is cleared when
-// the hour turns.
+// the current clock hour (Config.MaxVoidsPerHour); it is cleared when the
+// hour turns. A client id is a budget key only when the caller tied it to
+// a configured client (rsa256, mTLS, or listed in the lane keys): an id
+// nobody configured costs nothing to invent, so all of those share one
+// key (UnknownClient), else a lane rotating ids would void without bound
+// and grow the map with every id. The map is bounded as well, whatever
+// the caller says: past maxVoidClients keys in an hour, new ids share the
+// unknown clients' key.
+//
+// The counts live in memory, so a restart starts a fresh hour's budget:
+// the cap bounds how fast tombstones can grow the journal, not an
+// account, and a lane cannot restart the node; keeping it across restarts
+// would cost a journal write per void (a contended row on PostgreSQL) or
+// a scan of the hour's tombstones at every start.
 type voidBudget struct {
 	mu     sync.Mutex
 	hour   time.Time
 	counts map[string]int
 }
 
-// take spends one of client's tombstones for the hour of now, and
-// reports false, spending nothing, when none is left.
-func (b *voidBudget) take(client []byte, now time.Time, limit int) bool {
+// maxVoidClients bounds the budget map: far more clients than any lane
+// configuration names.
+const maxVoidClients = 1024
+
+// sharedVoidKey is the budget of client ids nobody configured (no client
+// id is empty).
+const sharedVoidKey = ""
+
+// take spends one of key's tombstones for the hour of now, and reports
+// false, spending nothing, when none is left. It returns the key it
+// charged (the shared one once the map is full), for giveBack.
+func (b *voidBudget) take(key []byte, now time.Time, limit int) (string, bool) {
 	h := now.Truncate(time.Hour)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -81,21 +101,49 @@ func (b *voidBudget) take(client []byte, now time.Time, limit int) bool {
 			b.counts = make(map[string]int)
 		}
 	}
-	if b.counts[string(client)] >= limit {
-		return false
+	n, ok := b.counts[string(key)]
+	k := sharedVoidKey
+	if ok || len(b.counts) < maxVoidClients {
+		k = string(key)
+	} else {
+		n = b.counts[k]
 	}
-	b.counts[string(client)]++
-	return true
+	if n >= limit {
+		return k, false
+	}
+	b.counts[k] = n + 1
+	return k, true
 }
 
-// giveBack returns a tombstone that was not recorded (the journal did
-// not store it, or a pay of the request came first).
-func (b *voidBudget) giveBack(client []byte, now time.Time) {
+// giveBack returns a tombstone of key that was not recorded (the journal
+// did not store it, or a pay of the request came first).
+func (b *voidBudget) giveBack(key string, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if now.Truncate(time.Hour).Equal(b.hour) && b.counts[string(client)] > 0 {
-		b.counts[string(client)]--
+	if now.Truncate(time.Hour).Equal(b.hour) && b.counts[key] > 0 {
+		b.counts[key]--
 	}
+}
+
+// unknownClientKey marks a context (UnknownClient).
+type unknownClientKey struct{}
+
+// UnknownClient returns ctx marked for a request whose client id the
+// caller could not tie to a configured client: an id no lane key lists,
+// accepted under a trusting default policy, or any id when the lane API
+// has no security at all. Such ids cost nothing to invent, so what the
+// engine bounds per client (the tombstones of Config.MaxVoidsPerHour) is
+// bounded once for all of them together.
+func UnknownClient(ctx context.Context) context.Context {
+	return context.WithValue(ctx, unknownClientKey{}, true)
+}
+
+// voidKey is the budget key of clientID for a request under ctx.
+func voidKey(ctx context.Context, clientID []byte) []byte {
+	if ctx.Value(unknownClientKey{}) != nil {
+		return []byte(sharedVoidKey)
+	}
+	return clientID
 }
 
 // voidable reports whether a cancel of an unknown payment may void its
@@ -134,15 +182,20 @@ func (e *Engine) void(ctx context.Context, clientID []byte, req *codec.IDRequest
 	var kb [256]byte
 	key := appendKey(kb[:0], clientID, req.PaymentRequestID)
 	now := e.clock.Now()
-	if !e.voids.take(clientID, now, e.cfg.MaxVoidsPerHour) {
-		return CancelResult{Result: codec.RequestTrafficExceedLimit, Message: "too many cancels of paymentRequestIds with no pay seen for this client (engine.maxVoidsPerHour: " +
+	budget, ok := e.voids.take(voidKey(ctx, clientID), now, e.cfg.MaxVoidsPerHour)
+	if !ok {
+		who := "this client"
+		if budget == sharedVoidKey {
+			who = "client ids that no lane key lists, which share one budget"
+		}
+		return CancelResult{Result: codec.RequestTrafficExceedLimit, Message: "too many cancels of paymentRequestIds with no pay seen for " + who + " (engine.maxVoidsPerHour: " +
 			strconv.Itoa(e.cfg.MaxVoidsPerHour) + " per hour on this node); nothing was recorded, retry later"}, nil, nil
 	}
 	p, loaded, _ := e.payByReq.getOrCreate(key, func(k string) (*payment, error) {
 		return e.newVoid(k, len(clientID), now), nil
 	})
 	if loaded {
-		e.voids.giveBack(clientID, now)
+		e.voids.giveBack(budget, now)
 		return CancelResult{}, nil, p // a pay (or a void) of this request is here
 	}
 	p.mu.Lock()
@@ -160,7 +213,7 @@ func (e *Engine) void(ctx context.Context, clientID []byte, req *codec.IDRequest
 	e.payByReq.delIf(string(key), func(q *payment) bool { return q == p })
 	p.markDispatched()
 	if err != nil || existing != nil {
-		e.voids.giveBack(clientID, now)
+		e.voids.giveBack(budget, now)
 	}
 	switch {
 	case err != nil:

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -193,8 +194,54 @@ func TestVoidBudget(t *testing.T) {
 	if res := n.e.Cancel(bg, client, cancelReq("v3")); res.Result != codec.Success {
 		t.Fatalf("void in the next hour: %+v", res)
 	}
+	// Client ids nobody configured cost nothing to invent: rotating them
+	// gets no new budget, however many are tried.
+	unknown := engine.UnknownClient(bg)
+	voided := 0
+	for i := range 10 {
+		res := n.e.Cancel(unknown, []byte("rot-"+strconv.Itoa(i)), cancelReq("u"+strconv.Itoa(i)))
+		switch {
+		case res.Result == codec.Success:
+			voided++
+		case res.Result != codec.RequestTrafficExceedLimit || !strings.Contains(res.Message, "share one budget"):
+			t.Fatalf("void %d by a rotated unknown client id: %+v", i, res)
+		}
+	}
+	if voided != 2 {
+		t.Fatalf("rotated unknown client ids voided %d requests in an hour, want the one budget's 2", voided)
+	}
+	if res := n.e.Cancel(bg, client, cancelReq("v4")); res.Result != codec.Success {
+		t.Fatalf("a configured client's budget after the unknown ones spent theirs: %+v", res)
+	}
 	bad := engine.Config{MaxVoidsPerHour: -1}
 	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "max voids per hour") {
 		t.Fatalf("Validate with a negative MaxVoidsPerHour: %v", err)
+	}
+}
+
+// TestVoidBudgetBounded: the budget map is bounded however many client
+// ids a caller vouches for: past engine.MaxVoidClients ids in an hour,
+// new ones share one budget.
+func TestVoidBudgetBounded(t *testing.T) {
+	bg := context.Background()
+	c := newCluster()
+	n := c.node(t, 1, func(cfg *engine.Config) { cfg.MaxVoidsPerHour = 1 })
+	for i := range engine.MaxVoidClients {
+		if res := n.e.Cancel(bg, []byte("c"+strconv.Itoa(i)), cancelReq("v")); res.Result != codec.Success {
+			t.Fatalf("client %d's first void: %+v", i, res)
+		}
+	}
+	ok := 0
+	for i := range 5 {
+		if res := n.e.Cancel(bg, []byte("late"+strconv.Itoa(i)), cancelReq("v")); res.Result == codec.Success {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d clients past the map's bound voided, want 1 (one shared budget)", ok)
+	}
+	c.clock.Advance(time.Hour)
+	if res := n.e.Cancel(bg, []byte("late4"), cancelReq("w")); res.Result != codec.Success {
+		t.Fatalf("the next hour: %+v", res)
 	}
 }

@@ -150,7 +150,7 @@ var settingHelp = map[string]string{
 	"engine.refundWindow":          "how long after success refunds are accepted",
 	"engine.followUpWorkers":       "concurrent follow-up wallet calls",
 	"engine.maxFollowUps":          "follow-up queue bound; past it new pays are refused",
-	"engine.maxVoidsPerHour":       "cancel-before-pay tombstones one client may record per hour on this node; past it such cancels are refused (U)",
+	"engine.maxVoidsPerHour":       "cancel-before-pay tombstones one client may record per hour on this node (client ids no lane key lists share one budget); past it such cancels are refused (U)",
 	"engine.pollSchedule":          "waits before each follow-up inquiry (comma-separated durations; the last repeats)",
 	"engine.notifySchedule":        "waits before each notification attempt (comma-separated durations)",
 	"engine.retention":             "how long final payments are kept (idempotency, single use); at least 31 days",

@@ -74,6 +74,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Warn("shutdown.drainTimeout is shorter than engine.payTimeout: a drain may cut pays in flight",
 			"drain_timeout", cfg.Shutdown.DrainTimeout, "pay_timeout", cfg.Engine.PayTimeout)
 	}
+	for _, w := range cfg.operatorWarnings(cfgPath) {
+		log.Warn(w)
+	}
 	sec, laneTLS, signer, err := cfg.security()
 	if err != nil {
 		fmt.Fprintln(logw, "paycode serve:", err)

@@ -171,7 +171,7 @@ func (c *Security) validateAdmission() error {
 func (s *Server) shed(ctx *fasthttp.RequestCtx, g *guard, dst, clientID, path []byte, signs bool, why metrics.ShedReason) ([]byte, codec.ResultCode) {
 	g.Shed.Add(1)
 	s.lane.Load().Shed(why)
-	return g.constant(ctx, dst, clientID, path, codec.RequestTrafficExceedLimit, "paycode is at capacity: retry the same request shortly", signs, true)
+	return g.constant(ctx, dst, clientID, path, codec.RequestTrafficExceedLimit, "paycode is at capacity: retry the same request shortly", signs, signShed)
 }
 
 // payDone releases an admitted pay that started at start; its delay is

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"golang.org/x/time/rate"
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine/metrics"
@@ -192,6 +193,9 @@ type guardState struct {
 	shedSign chan struct{}
 	// pays is the adaptive pay limit (admission.go); nil when off.
 	pays *payGate
+	// refusalSigns bounds the signatures of uncached refusals
+	// (DefaultRefusalSigns).
+	refusalSigns *rate.Limiter
 	// Shed counts requests shed by the in-flight limit or the pay limit;
 	// Rejected those refused by authentication.
 	Shed, Rejected atomic.Int64
@@ -235,7 +239,8 @@ func (s *Server) SetSecurity(cfg Security) error {
 		s.sec.Store(&guard{cfg: cfg, guardState: old.guardState})
 		return nil
 	}
-	gs := &guardState{shedSign: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	gs := &guardState{shedSign: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		refusalSigns: rate.NewLimiter(DefaultRefusalSigns, DefaultRefusalSigns)}
 	gs.lim.max, gs.lim.newMax = int64(cfg.MaxInFlight), int64(cfg.MaxInFlight-cfg.FollowUpReserve)
 	if cfg.PayDelayTarget > 0 {
 		gs.pays = newPayGate(cfg.PayDelayTarget, cfg.PayDelayInterval, gs.lim.newMax, s.clock.Now())
@@ -293,6 +298,7 @@ func (l *limiter) release() { l.n.Add(-1) }
 // response-time header already set (a cached answer replaces it).
 func (s *Server) guarded(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) ([]byte, codec.ResultCode) {
 	g := s.sec.Load()
+	st.knownClient = false
 	if g == nil {
 		return s.serve(ctx, st, dst)
 	}
@@ -317,15 +323,16 @@ func (s *Server) guarded(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) ([]
 	}
 	if cl == nil {
 		g.Rejected.Add(1)
-		return g.constant(ctx, dst, clientID, path, codec.AccessDenied, "this client-id is not registered", signs, false)
+		return g.constant(ctx, dst, clientID, path, codec.AccessDenied, "this client-id is not registered", signs, signRefused)
 	}
 	if rc, msg := g.authenticate(ctx, cl, clientID, path, s.clock.Now()); rc != codec.ResultNone {
 		g.Rejected.Add(1)
-		return g.constant(ctx, dst, clientID, path, rc, msg, signs, false)
+		return g.constant(ctx, dst, clientID, path, rc, msg, signs, signRefused)
 	}
+	st.knownClient = known
 	dst, rc := s.serve(ctx, st, dst)
 	if signs {
-		g.signAnswer(ctx, dst, clientID, path, false)
+		g.signAnswer(ctx, dst, clientID, path, signServed)
 	}
 	return dst, rc
 }
@@ -438,21 +445,48 @@ func (c *answerCache) put(k [16]byte, a signedAnswer) {
 }
 
 // constant answers a fixed result, signed when it must be.
-func (g *guard) constant(ctx *fasthttp.RequestCtx, dst, clientID, path []byte, rc codec.ResultCode, msg string, signs, shed bool) ([]byte, codec.ResultCode) {
+func (g *guard) constant(ctx *fasthttp.RequestCtx, dst, clientID, path []byte, rc codec.ResultCode, msg string, signs bool, kind signKind) ([]byte, codec.ResultCode) {
 	dst, rc = answer(dst, rc, msg)
 	if signs {
-		g.signAnswer(ctx, dst, clientID, path, shed)
+		g.signAnswer(ctx, dst, clientID, path, kind)
 	}
 	return dst, rc
 }
 
+// signKind is what an answer answers, which decides what its signature
+// may cost when no signature of it is cached.
+type signKind uint8
+
+const (
+	// signServed: an authenticated request's answer, always signed.
+	signServed signKind = iota
+	// signShed: a shed answer, signed if a signing slot frees within
+	// shedSignWait, else the connection is dropped unanswered.
+	signShed
+	// signRefused: a refusal of a request that did not authenticate
+	// (unknown client id, bad signature), signed within the refusal
+	// budget, else the connection is dropped unanswered. Anyone can send
+	// those, each with a new client id or path that misses the cache,
+	// and a signature costs ~0.7 ms of CPU.
+	signRefused
+	// signReadError: an answer to a request fasthttp could not read;
+	// within the refusal budget it is signed, else sent unsigned (the
+	// connection closes after it anyway).
+	signReadError
+)
+
+// DefaultRefusalSigns is how many uncached refusals (signRefused,
+// signReadError) are signed per second, and at once: ~35 ms of CPU a
+// second. A lane that repeats a refused request gets its cached
+// signature, so only floods of ever-new refusals go past it.
+const DefaultRefusalSigns = 50
+
 // signAnswer sets the signature header of an answer over its body and the
 // response-time header as set; a signature of the same answer younger
-// than ReuseSignedFor is reused with its response-time. A shed answer
-// that is not cached is signed only if one of GOMAXPROCS signing slots
-// frees within shedSignWait, otherwise the connection is dropped without
-// an answer: an overloaded server must not queue signatures.
-func (g *guard) signAnswer(ctx *fasthttp.RequestCtx, body, clientID, path []byte, shed bool) {
+// than ReuseSignedFor is reused with its response-time. What an
+// uncached signature may cost depends on kind (signKind): an overloaded
+// server must not queue signatures, nor sign every refusal of a flood.
+func (g *guard) signAnswer(ctx *fasthttp.RequestCtx, body, clientID, path []byte, kind signKind) {
 	k := answerKey(ctx.Method(), path, clientID, body)
 	now := time.Now()
 	h := &ctx.Response.Header
@@ -461,13 +495,20 @@ func (g *guard) signAnswer(ctx *fasthttp.RequestCtx, body, clientID, path []byte
 		h.SetBytesV(HeaderSignature, a.sig)
 		return
 	}
-	if shed {
+	switch kind {
+	case signShed:
 		if !g.shedSlot() {
-			ctx.HijackSetNoResponse(true)
-			ctx.Hijack(func(net.Conn) {})
+			dropUnanswered(ctx)
 			return
 		}
 		defer func() { <-g.shedSign }()
+	case signRefused, signReadError:
+		if !g.refusalSigns.Allow() {
+			if kind == signRefused {
+				dropUnanswered(ctx)
+			}
+			return
+		}
 	}
 	respTime := slices.Clone(h.Peek(HeaderResponseTime))
 	sig, err := g.cfg.Signer.AppendHeader(make([]byte, 0, 400), ctx.Method(), path, clientID, respTime, body)
@@ -476,6 +517,12 @@ func (g *guard) signAnswer(ctx *fasthttp.RequestCtx, body, clientID, path []byte
 	}
 	h.SetBytesV(HeaderSignature, sig)
 	g.answers.put(k, signedAnswer{respTime: respTime, sig: sig, until: now.Add(g.cfg.ReuseSignedFor)})
+}
+
+// dropUnanswered closes the request's connection without an answer.
+func dropUnanswered(ctx *fasthttp.RequestCtx) {
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(net.Conn) {})
 }
 
 // shedSignWait bounds the wait for a slot to sign an uncached shed answer
@@ -542,5 +589,5 @@ func (s *Server) signReadError(ctx *fasthttp.RequestCtx) {
 	if cl != nil && cl.Policy != PolicyRSA256 {
 		return
 	}
-	g.signAnswer(ctx, ctx.Response.Body(), cid, ctx.URI().PathOriginal(), false)
+	g.signAnswer(ctx, ctx.Response.Body(), cid, ctx.URI().PathOriginal(), signReadError)
 }

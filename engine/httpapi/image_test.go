@@ -167,6 +167,11 @@ func TestDecodeEndpoint(t *testing.T) {
 		{"blank", "image/png", blankPNG(t), "INVALID_PAYMENT_CODE", "F", "", "", "", "no payment code was found in the image"},
 		{"not an image", "image/png", []byte("hello, not an image"), "PARAM_ILLEGAL", "F", "", "", "", "the image cannot be read: not PNG, JPEG or GIF"},
 		{"declared too large", "image/png", decodetest.PNGDeclaring(100000, 100000), "PARAM_ILLEGAL", "F", "", "", "", "the image is too large"},
+		// The stdlib decoders name their format in their own text: the
+		// message names it once.
+		{"truncated png", "image/png", blankPNG(t)[:60], "PARAM_ILLEGAL", "F", "", "", "", "the image cannot be read: png: invalid format: not enough pixel data"},
+		{"corrupt png header", "image/png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDX00000000000000000"), "PARAM_ILLEGAL", "F", "", "", "", "the image cannot be read: png header: invalid format: "},
+		{"truncated gif", "image/gif", []byte("GIF89a\x01"), "PARAM_ILLEGAL", "F", "", "", "", "the image cannot be read: gif header: "},
 		{"raw frame short", "application/octet-stream; width=200; height=201", rawImg.Pix, "PARAM_ILLEGAL", "F", "", "", "", "exactly width*height"},
 		{"raw frame without height", "application/octet-stream; width=200", rawImg.Pix, "PARAM_ILLEGAL", "F", "", "", "", "both width and height"},
 	}
@@ -181,6 +186,11 @@ func TestDecodeEndpoint(t *testing.T) {
 			}
 			if !strings.Contains(a.Result.Message, tt.msg) {
 				t.Fatalf("message %q lacks %q", a.Result.Message, tt.msg)
+			}
+			for _, f := range []string{"png", "gif", "jpeg"} {
+				if strings.Contains(a.Result.Message, f+": "+f+":") || strings.Contains(a.Result.Message, f+" header: "+f+":") {
+					t.Fatalf("message %q names %s twice", a.Result.Message, f)
+				}
 			}
 			if tt.sym != "" && (a.Stage == "" || a.DecodeMs <= 0) {
 				t.Fatalf("stage %q decodeMs %v", a.Stage, a.DecodeMs)

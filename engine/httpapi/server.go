@@ -76,6 +76,9 @@ type reqState struct {
 	// walletWait is the time this request waited on a wallet; the
 	// engine-time header leaves it out.
 	walletWait time.Duration
+	// knownClient: the client id is one the lane keys list (set by
+	// guarded); any other id is engine.UnknownClient to the engine.
+	knownClient bool
 }
 
 // New returns a Server over eng.
@@ -176,6 +179,10 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	}
 }
 
+// unknownClient is the engine context of a request whose client id no
+// lane key lists (engine.UnknownClient), made once.
+var unknownClient = engine.UnknownClient(context.Background())
+
 // serve runs the request's operation, appending the response body to dst;
 // it returns the body and the result code written in it.
 func (s *Server) serve(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) ([]byte, codec.ResultCode) {
@@ -224,6 +231,9 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx, st *reqState, dst []byte) ([]by
 	case opCancel:
 		if err := codec.ParseIDRequest(body, &st.id); err != nil {
 			return answer(dst, codec.ParamIllegal, err.Error())
+		}
+		if !st.knownClient {
+			c = unknownClient
 		}
 		r := s.eng.Cancel(c, clientID, &st.id)
 		st.walletWait = r.WalletWait

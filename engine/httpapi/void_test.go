@@ -1,7 +1,12 @@
 package httpapi_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/paycode/paycode/engine"
+	"github.com/paycode/paycode/engine/httpapi"
 )
 
 // TestCancelBeforePay: a lane's pay times out on the network, the lane
@@ -50,5 +55,45 @@ func TestCancelBeforePay(t *testing.T) {
 	}
 	if n := e.st.Engine.Stats().Dispatched.Load(); n != 3 {
 		t.Fatalf("dispatched %d pays, want 3", n)
+	}
+}
+
+// TestVoidBudgetRotatingClientIDs: under a trusting default policy a
+// client id is whatever the lane writes, so rotating it must not buy new
+// cancel-before-pay budgets. Over real HTTP with engine.maxVoidsPerHour
+// 2: ten unlisted ids void 2 requests between them, the rest answered
+// REQUEST_TRAFFIC_EXCEED_LIMIT (U) with nothing recorded; a listed
+// trusted id and a signing merchant keep budgets of their own.
+func TestVoidBudgetRotatingClientIDs(t *testing.T) {
+	e := newSignedE2E(t, signedOpts{
+		security: func(s *httpapi.Security) { s.Default = &httpapi.Client{Policy: httpapi.PolicyNone} },
+		engine:   func(c *engine.Config) { c.MaxVoidsPerHour = 2 },
+	})
+	voided := 0
+	for i := range 10 {
+		cid := fmt.Sprintf("ROTATED-%d", i)
+		c := e.post("cancel", cid, `{"paymentRequestId":"void-1"}`)
+		switch {
+		case c.Result.Code == "SUCCESS":
+			voided++
+		case c.Result.Code != "REQUEST_TRAFFIC_EXCEED_LIMIT" || c.Result.Status != "U" || !strings.Contains(c.Result.Message, "maxVoidsPerHour"):
+			t.Fatalf("cancel-before-pay from %s: %+v", cid, c.Result)
+		default:
+			if q := e.post("inquiryPayment", cid, `{"paymentRequestId":"void-1"}`); q.Result.Code != "ORDER_NOT_EXIST" {
+				t.Fatalf("inquiry of a refused void from %s: %+v, want ORDER_NOT_EXIST (nothing recorded)", cid, q.Result)
+			}
+		}
+	}
+	if voided != 2 {
+		t.Fatalf("ten rotated client ids voided %d requests, want 2 (one budget for every unlisted id)", voided)
+	}
+	for i := range 2 {
+		body := fmt.Sprintf(`{"paymentRequestId":"void-%d"}`, i)
+		if c := e.post("cancel", trustedID, body); c.Result.Code != "SUCCESS" {
+			t.Fatalf("listed trusted client's void %d: %+v", i, c.Result)
+		}
+		if c := e.lane(merchantID).send("cancel", body).mustVerify(t, "cancel"); c.Result.Code != "SUCCESS" {
+			t.Fatalf("signing merchant's void %d: %+v", i, c.Result)
+		}
 	}
 }

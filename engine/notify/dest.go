@@ -125,6 +125,7 @@ type ownListeners struct {
 	// local address at that port is theirs.
 	anyPorts map[uint16]bool
 	local    []netip.Addr // this host's addresses, for anyPorts
+	resolver *net.Resolver
 }
 
 func (o *ownListeners) add(addr string) error {
@@ -141,7 +142,7 @@ func (o *ownListeners) add(addr string) error {
 		if host == "" {
 			ap = netip.AddrPortFrom(netip.IPv6Unspecified(), uint16(pn))
 		} else {
-			ips, lerr := net.DefaultResolver.LookupNetIP(context.Background(), "ip", host)
+			ips, lerr := o.resolver.LookupNetIP(context.Background(), "ip", host)
 			if lerr != nil {
 				return fmt.Errorf("notify: own listener %q: %w", addr, lerr)
 			}
@@ -258,13 +259,13 @@ func (p *policy) checkURL(rawURL string) error {
 // every address the name resolves to, at connect time (net.Dialer's
 // Control runs on the address actually being connected), so a name that
 // resolves differently later (DNS rebinding) gains nothing.
-func (p *policy) dialer(timeout time.Duration) func(addr string) (net.Conn, error) {
+func (p *policy) dialer(timeout time.Duration, r *net.Resolver) func(addr string) (net.Conn, error) {
 	return func(addr string) (net.Conn, error) {
 		host, _, err := net.SplitHostPort(addr)
 		if err != nil {
 			return nil, err
 		}
-		d := net.Dialer{Timeout: timeout, Control: func(_, address string, _ syscall.RawConn) error {
+		d := net.Dialer{Timeout: timeout, Resolver: r, Control: func(_, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil {
 				return ErrDestination

@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"time"
@@ -66,6 +67,13 @@ type Config struct {
 	// can be added with Refuse as listeners open.
 	Own []string `yaml:"-"`
 
+	// Resolver looks up the names of notify URLs when connecting, and
+	// own listener addresses given by name (net.DefaultResolver when
+	// nil). Every address it returns passes the connect-time check, so
+	// it decides nothing about where a notification may go; tests give
+	// one that needs no network.
+	Resolver *net.Resolver `yaml:"-"`
+
 	// Sign, when set, signs every notification.
 	Sign Signer `yaml:"-"`
 	// Now is the clock for request-time (time.Now when nil).
@@ -100,6 +108,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Resolver == nil {
+		c.Resolver = net.DefaultResolver
 	}
 }
 
@@ -142,7 +153,7 @@ func New(cfg Config) (*Notifier, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	own := &ownListeners{exact: map[netip.AddrPort]bool{}, anyPorts: map[uint16]bool{}}
+	own := &ownListeners{exact: map[netip.AddrPort]bool{}, anyPorts: map[uint16]bool{}, resolver: cfg.Resolver}
 	global, _ := parseAllow(cfg.Allow)
 	n := &Notifier{cfg: cfg, own: own, clients: map[string]clientPolicy{}, slots: make(chan struct{}, cfg.MaxInFlight),
 		global: policy{allowHTTP: cfg.AllowHTTP, global: global, own: own}}
@@ -166,7 +177,7 @@ func New(cfg Config) (*Notifier, error) {
 func (n *Notifier) newClient(p *policy) *fasthttp.Client {
 	return &fasthttp.Client{
 		Name:                "paycode-notify",
-		Dial:                p.dialer(n.cfg.DialTimeout),
+		Dial:                p.dialer(n.cfg.DialTimeout, n.cfg.Resolver),
 		MaxConnsPerHost:     n.cfg.MaxConnsPerHost,
 		MaxConnWaitTimeout:  busyWait,
 		MaxIdleConnDuration: 30 * time.Second,

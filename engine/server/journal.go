@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -75,6 +78,14 @@ func (c JournalConfig) String() string {
 func OpenJournal(ctx context.Context, c JournalConfig) (engine.SharedJournal, []byte, error) {
 	switch {
 	case c.DSN == "":
+		// A new data directory is the owner's only: the journal holds
+		// the code-hash key, masked codes and merchants' payments.
+		// (Pebble would make it 0755; an existing one is left as it is.)
+		if _, err := os.Stat(c.Dir); errors.Is(err, fs.ErrNotExist) {
+			if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+				return nil, nil, fmt.Errorf("journal: %w", err)
+			}
+		}
 		// BackgroundSync: an outcome written without waiting for its
 		// fsync (engine.Config.AsyncOutcomes) is durable within one fsync
 		// all the same, on an idle node too.
@@ -117,8 +128,14 @@ func lockedBy(dir string, err error) error {
 	return fmt.Errorf("data directory %s is %w: stop it or use another data directory (%v)", dir, errLocked, err)
 }
 
-// RedactDSN hides a DSN's password, for messages and `config print`.
+// RedactDSN hides a DSN's secrets, for messages and `config print`: the
+// password of a URL's user-info ("postgres://paycode:***@db/paycode"),
+// and password and sslpassword settings, whether query parameters of a
+// URL or keyword/value pairs ("host=db password=*** dbname=paycode"),
+// which pgx accepts as well. It never parses more strictly than pgx: a
+// DSN that does not parse is redacted all the same.
 func RedactDSN(dsn string) string {
+	dsn = secretSetting.ReplaceAllString(dsn, "${1}***")
 	at := strings.LastIndexByte(dsn, '@')
 	scheme := strings.Index(dsn, "://")
 	if at < 0 || scheme < 0 || at < scheme {
@@ -130,3 +147,7 @@ func RedactDSN(dsn string) string {
 	}
 	return dsn
 }
+
+// secretSetting matches a password or sslpassword setting with its value
+// (quoted keyword/value, or up to the next & or space).
+var secretSetting = regexp.MustCompile(`(?i)((?:^|[?&\s])(?:ssl)?password\s*=\s*)(?:'(?:[^'\\]|\\.)*'?|[^&\s]*)`)

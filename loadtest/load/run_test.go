@@ -63,7 +63,18 @@ budgets: [pay.success>=99%, all.errors<=0%]
 	out := t.TempDir()
 	var live strings.Builder
 	o := load.Options{Scenario: sc, OutDir: out, Live: &live, MinAchieved: -1}
-	st, err := load.Embed(&o, fastStack())
+	// Time is not what this test checks: a pay timeout far above any
+	// pay's time on a loaded -race machine, so the pays answered U are
+	// those the wallet keeps (password, lost response: held longer
+	// still), and every pay reaches its wallet (a pay that finds no
+	// connection within the timeout is failed unsent, in no ledger, and
+	// the check's Ledger would fall short of Found).
+	cfg := fastStack()
+	cfg.Node.Engine.PayTimeout = 3 * time.Second
+	for i := range cfg.Sim.Wallets {
+		cfg.Sim.Wallets[i].HangFor = 5 * time.Second
+	}
+	st, err := load.Embed(&o, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

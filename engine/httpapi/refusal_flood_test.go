@@ -1,0 +1,70 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/paycode/paycode/engine/httpapi"
+)
+
+// TestRefusalFloodSignsWithinBudget: requests that fail authentication
+// with a new client id (or a new path) each time miss the signed-answer
+// cache, and an RSA signature costs ~0.7 ms: a flood of them must not
+// turn into a signature each. Over real HTTP, 300 refused requests with
+// rotating client ids get at most the refusal budget of signed answers
+// (httpapi.DefaultRefusalSigns a second, that many at once); the rest
+// find their connection closed unanswered. A misconfigured lane that
+// repeats its request keeps getting its signed ACCESS_DENIED (a cached
+// signature), and a registered merchant's pay is served and signed.
+func TestRefusalFloodSignsWithinBudget(t *testing.T) {
+	e := newSignedE2E(t, signedOpts{})
+	u, _ := url.Parse(e.st.URL())
+	hc := &fasthttp.HostClient{Addr: u.Host, ReadTimeout: 10 * time.Second, MaxIdemponentCallAttempts: 1}
+	post := func(clientID, path string) (signed, dropped bool) {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		req.SetRequestURI(e.st.URL() + path)
+		req.Header.SetMethod("POST")
+		req.Header.Set("client-id", clientID)
+		req.Header.Set("request-time", "1")
+		req.Header.Set("signature", "algorithm=RSA256,keyVersion=1,signature=AAAA")
+		req.SetBodyString(`{"paymentRequestId":"x"}`)
+		if err := hc.DoTimeout(req, resp, 10*time.Second); err != nil {
+			return false, true
+		}
+		return len(resp.Header.Peek("signature")) > 0, false
+	}
+	const n = 300
+	start := time.Now()
+	signed, dropped := 0, 0
+	for i := range n {
+		s, d := post(fmt.Sprintf("FLOOD-%d", i), "/ams/api/v1/payments/inquiryPayment")
+		if s {
+			signed++
+		}
+		if d {
+			dropped++
+		}
+	}
+	elapsed := time.Since(start)
+	budget := httpapi.DefaultRefusalSigns + int(elapsed.Seconds()*httpapi.DefaultRefusalSigns) + 1
+	t.Logf("%d refused requests in %v: %d signed, %d dropped (budget %d)", n, elapsed, signed, dropped, budget)
+	if signed > budget || signed+dropped != n || dropped == 0 {
+		t.Fatalf("%d of %d refusals signed in %v, %d dropped; want at most %d signed and the rest dropped", signed, n, elapsed, dropped, budget)
+	}
+	// The same refused request again: its cached signature, however
+	// spent the budget is.
+	for range 20 {
+		if s, _ := post("FLOOD-0", "/ams/api/v1/payments/inquiryPayment"); !s {
+			t.Fatal("a repeated refusal lost its cached signature")
+		}
+	}
+	if a := e.lane(merchantID).send("pay", payBody("after-flood", e.testCode("281001", 1, 0), 100)).mustVerify(t, "pay after the flood"); a.Result.Code != "SUCCESS" {
+		t.Fatalf("a merchant's pay after the flood: %s", a.raw)
+	}
+}
