@@ -33,6 +33,12 @@ func TestTwoCodes(t *testing.T) {
 		{"Code 128 and a different QR", func(t *testing.T) []byte {
 			return decodetest.PNG(t, decodetest.Beside(30, decodetest.Code128(t, payCode, 480, 120), decodetest.QR(t, other, 200)))
 		}, ""},
+		{"two QR codes one above the other", func(t *testing.T) []byte {
+			// The single finder stops once it has confirmed three
+			// patterns, so the fast read saw the upper code's three
+			// only: the check must not be skipped on that count.
+			return decodetest.PNG(t, above(30, decodetest.QR(t, payCode, 200), decodetest.QR(t, other, 200)))
+		}, ""},
 		{"two Code 128 side by side", func(t *testing.T) []byte {
 			return decodetest.PNG(t, decodetest.Beside(40, decodetest.Code128(t, payCode, 480, 120), decodetest.Code128(t, other, 480, 120)))
 		}, ""},

@@ -270,6 +270,14 @@ func (w *worker) process(j *job) (res Result, err error) {
 	var p plane
 	switch j.kind {
 	case inputEncoded:
+		q, ok, err := pngLuma(j.ctx, j.data, w.cfg.MaxPixels, &w.mem)
+		if err != nil {
+			return Result{}, err
+		}
+		if ok {
+			p = q
+			break
+		}
 		img, err := decodeImage(j.ctx, j.data, w.cfg.MaxPixels)
 		if err != nil {
 			return Result{}, err

@@ -14,8 +14,10 @@
 //
 // It also owns the conversion from pixels to luminance. gozxing's stock
 // path calls At(x, y).RGBA() for every pixel; here Gray images and the Y
-// plane of JPEGs are read in place and other layouts are converted in one
-// loop over their Pix slice (see lumaOf).
+// plane of JPEGs are read in place, other layouts are converted in one
+// loop over their Pix slice (see lumaOf), and the common PNGs (8-bit gray,
+// RGB, RGBA) are unfiltered straight into the plane (pngLuma), bit for bit
+// what image/png and lumaOf give.
 //
 // # Stages
 //

@@ -201,7 +201,7 @@ func lumaOf(img image.Image, mem *arena) plane {
 					dst[x] = uint8((uint32(p[0]) + 2*uint32(p[1]) + uint32(p[2])) / 4)
 					continue
 				}
-				dst[x] = lum16(color.NRGBA{p[0], p[1], p[2], p[3]}.RGBA())
+				dst[x] = lumNRGBA(p[0], p[1], p[2], p[3])
 			}
 		}
 	case *image.Gray16:
@@ -231,4 +231,9 @@ func lumaOf(img image.Image, mem *arena) plane {
 // only matters for invalid colours whose channels exceed their alpha.
 func lum16(r, g, b, a uint32) uint8 {
 	return uint8(min(255, ((r+2*g+b)/4+0xffff-a)/257))
+}
+
+// lumNRGBA is lum16 of a non-premultiplied 8-bit colour.
+func lumNRGBA(r, g, b, a uint8) uint8 {
+	return lum16(color.NRGBA{r, g, b, a}.RGBA())
 }

@@ -304,7 +304,7 @@ func (w *worker) attempt(st Stage, q plane, b binarizer, stop *stopper) (f found
 				return found{}, err
 			}
 			if f, ok := convert(res); ok {
-				return w.unique(f, nil, bmp, src, hints1D, stop)
+				return w.unique(f, res, bmp, src, hints1D, stop)
 			}
 			return found{}, ErrNotFound
 		})
@@ -378,7 +378,7 @@ func matrixBitmap(bmp *gozxing.BinaryBitmap, src gozxing.LuminanceSource, stop *
 // QR result there is nothing to decode, so for the usual fast-stage QR
 // read the whole check is 15 matrix rows and one finder scan of the
 // cached black matrix; a 1D read costs a binarization more.
-func (w *worker) unique(f found, res1D *gozxing.Result, bmp *gozxing.BinaryBitmap, src gozxing.LuminanceSource, hints1D map[gozxing.DecodeHintType]interface{}, stop *stopper) (found, error) {
+func (w *worker) unique(f found, res *gozxing.Result, bmp *gozxing.BinaryBitmap, src gozxing.LuminanceSource, hints1D map[gozxing.DecodeHintType]interface{}, stop *stopper) (found, error) {
 	if !isPaymentCode(f.text) {
 		return f, nil
 	}
@@ -397,8 +397,8 @@ func (w *worker) unique(f found, res1D *gozxing.Result, bmp *gozxing.BinaryBitma
 				}
 				r.rows.startPass(nil, false, "")
 			}
-		case res1D != nil:
-			other = secondLook(r.rows, bmp, hints1D, f.text, res1D)
+		case res != nil:
+			other = secondLook(r.rows, bmp, hints1D, f.text, res)
 		}
 		r.rows.reset()
 		if other != nil && isPaymentCode(other.GetText()) {
@@ -413,6 +413,11 @@ func (w *worker) unique(f found, res1D *gozxing.Result, bmp *gozxing.BinaryBitma
 	}
 	m, err := bmp.GetBlackMatrix()
 	if err != nil {
+		return f, nil
+	}
+	// A QR code read, and no row the multi-code finder scans shows a
+	// finder-like crossing outside it: no second symbol can be found.
+	if f.symbology == QRCode && res != nil && !w.crossingOutside(m, res.GetResultPoints()) {
 		return f, nil
 	}
 	// A frame with more finder candidates than the cap (a texture) cannot
