@@ -269,6 +269,18 @@ func (e *Engine) followPayment(ctx context.Context, it fuItem) {
 		}
 	}
 	cancel := p.st.closeWanted() || p.st.closing == closeReverse
+	if cancel && p.st.unsettled() {
+		// A close is durable before the wallet is asked, as in
+		// cancelOwned: while this copy is ahead of the journal (a write
+		// failed, the journal unavailable) the close may be one only
+		// memory holds. Were it carried out and the payment taken over
+		// from the journal's copy by another node (this node's lease
+		// expired in the outage), that node's inquiry would read the
+		// wallet's ORDER_IS_CLOSED as FAIL while this node had answered
+		// lanes CANCELLED. settleUnsaved requeues it once written.
+		p.mu.Unlock()
+		return
+	}
 	p.attempt++
 	p.followUps++
 	p.mu.Unlock()

@@ -20,7 +20,12 @@ import (
 //     (REQUEST_TRAFFIC_EXCEED_LIMIT: retry later; see docs/decisions.md),
 //   - keeps what wallets answer in memory (storedBehind) and
 //     answers the lane U rather than a result it could not record,
-//   - answers inquiries about the payments it holds from memory,
+//   - answers inquiries about the payments it holds from memory, and
+//     keeps polling their wallets, but sends no close (a lane's cancel,
+//     a reversal) the journal does not hold yet: another node may take
+//     the payment over from the journal's copy (this node's lease expires
+//     meanwhile) and settle it by inquiry, which reads a wallet's closed
+//     payment as FAIL where this node would have answered CANCELLED,
 //   - and, every lease tick, pings the journal; once it answers, writes
 //     every payment left behind (a newer version: it lands whether or
 //     not the failed write did), settles every unknown one (a claim is made

@@ -30,9 +30,13 @@ func (e *Engine) findPayment(clientID []byte, req *codec.IDRequest) *payment {
 // codec.Success when found (out filled, with transactions) or
 // codec.OrderNotExist.
 //
-// A payment this node works on is answered from memory, which is never
-// behind the journal (every change is written by this node, before it is
-// shown); any other is read from the journal.
+// A payment this node works on is answered from memory; any other is
+// read from the journal. Memory is ahead of the journal only while a
+// write failed with the journal unavailable (health.go), and what it
+// shows then is what a node settling the payment from the journal's copy
+// (this one, or another that takes it over) reaches too: the wallet's
+// own answers, and closes the journal held before the wallet was asked
+// (followPayment), never a cancel only memory holds.
 func (e *Engine) Inquire(ctx context.Context, clientID []byte, req *codec.IDRequest, out *codec.PaymentView) codec.ResultCode {
 	p := e.findPayment(clientID, req)
 	if p != nil {
