@@ -164,7 +164,7 @@ for i in $(seq "$runs"); do
 	sims+=("$s") gens2+=("$g2") ssys+=("$ss")
 	row "$i" "sim per pay (serve $(printf %.0f "$p"))" "$g2" "$s" "-" "$g2s" "$ss" "$work/b$i.gen.perf" "$work/b$i.other.perf"
 done
-med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {m = a[int((NR+1)/2)]; if (m ~ /^-?[0-9.]+$/) printf "%.4g\n", m; else print m}'; }
 if [ -n "$ab" ]; then
 	echo "median $ab: generator $(med "${ngens[@]}") µs/req, ratio to the bare server $(med "${nratios[@]}")"
 fi
