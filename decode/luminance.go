@@ -194,15 +194,7 @@ func lumaOf(img image.Image, mem *arena) plane {
 	case *image.NRGBA:
 		for y := 0; y < h; y++ {
 			src := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):][:4*w]
-			dst := out.pix[y*w : (y+1)*w]
-			for x := range dst {
-				p := src[4*x : 4*x+4 : 4*x+4]
-				if p[3] == 0xff {
-					dst[x] = uint8((uint32(p[0]) + 2*uint32(p[1]) + uint32(p[2])) / 4)
-					continue
-				}
-				dst[x] = lumNRGBA(p[0], p[1], p[2], p[3])
-			}
+			lumaRow(out.pix[y*w:(y+1)*w], src, 4)
 		}
 	case *image.Gray16:
 		for y := 0; y < h; y++ {

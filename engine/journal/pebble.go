@@ -56,17 +56,9 @@ var _ engine.Journal = (*Pebble)(nil)
 // Open opens or creates the journal in dir. On first open it generates
 // the code-hash key (see CodeKey) and syncs it before returning.
 func Open(dir string, opts Options) (*Pebble, error) {
-	if err := opts.Validate(); err != nil {
-		return nil, err
-	}
-	opts.EnsureDefaults()
-	fs := newFailState(opts.OnFatal)
-	po := opts.pebbleOptions(fs)
-	po.FS = &latchFS{FS: opts.FS, fs: fs}
-	db, err := openDB(dir, po)
-	po.Cache.Unref()
+	db, fs, err := openStore(dir, &opts)
 	if err != nil {
-		return nil, fmt.Errorf("journal: opening %s: %w", dir, err)
+		return nil, err
 	}
 	p := &Pebble{db: db, opts: opts, fs: fs}
 	p.reqs.New = func() any {
@@ -101,8 +93,15 @@ func Open(dir string, opts Options) (*Pebble, error) {
 // panics in the committing goroutine (nothing recovers it). The caller
 // closes the DB.
 func OpenDB(dir string, opts Options) (*pebble.DB, error) {
+	db, _, err := openStore(dir, &opts)
+	return db, err
+}
+
+// openStore validates and completes opts and opens the Pebble store in
+// dir with them, its WAL behind the failure latch it returns.
+func openStore(dir string, opts *Options) (*pebble.DB, *failState, error) {
 	if err := opts.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opts.EnsureDefaults()
 	fs := newFailState(opts.OnFatal)
@@ -111,9 +110,9 @@ func OpenDB(dir string, opts Options) (*pebble.DB, error) {
 	db, err := openDB(dir, po)
 	po.Cache.Unref()
 	if err != nil {
-		return nil, fmt.Errorf("journal: opening %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("journal: opening %s: %w", dir, err)
 	}
-	return db, nil
+	return db, fs, nil
 }
 
 // syncSoon asks syncLoop for a WAL fsync, unless one is already asked for
