@@ -197,7 +197,7 @@ func (m *multiRowDecoder) DecodeRow(rowNumber int, row *gozxing.BitArray, hints 
 }
 
 // decode128 reads a Code 128 symbol in row, trying each start pattern
-// code128Starts finds in turn: gozxing's reader decodes from the first
+// startsIn finds in turn: gozxing's reader decodes from the first
 // one only, so a false start before the symbol (a bezel edge, clutter)
 // hid it, and so did the first of two symbols side by side. A later start
 // is handed to the reader on a copy of the row cleared before it, where
@@ -440,24 +440,6 @@ const (
 	code128MaxIndividualVariance = 0.7
 )
 
-// code128Starts appends to starts[:0] the pixel of every place in row
-// (or in its complement, if light) where gozxing's Code 128 reader would
-// take a start pattern: six runs that
-// pass the reader's variance test against start A, B or C, with a quiet
-// zone before them (half the pattern's width, or up to the row's start).
-// The first is where the reader itself would decode from; a row without
-// any it fails on at once, so such rows are skipped without calling it.
-// That is most of the saving on a frame without a code: the reader builds
-// the runs pixel by pixel, tests the variance at every bar and allocates
-// an exception with a stack trace per failed row, while this walks the
-// runs word by word and tests the variance only where the quiet zone
-// holds (on textures, hundreds of runs per row and hardly a quiet zone).
-// runs is scratch.
-func code128Starts(row *gozxing.BitArray, light bool, starts []int, runs *[]int) []int {
-	*runs = rowRuns(row, *runs)
-	return startsIn(*runs, row.Get(0), light, starts)
-}
-
 // rowRuns appends to runs[:0] the run lengths of row from its first
 // pixel to its end, alternating colours (the first run is pixel 0's).
 func rowRuns(row *gozxing.BitArray, runs []int) []int {
@@ -476,9 +458,21 @@ func rowRuns(row *gozxing.BitArray, runs []int) []int {
 	return rs
 }
 
-// startsIn is code128Starts over a row's runs (rowRuns; black0 is the
-// colour of the first): the runs from the first bar (black, or white if
-// light) on are the ones the reader sees.
+// startsIn appends to starts[:0] the pixel of every place in a row
+// (or in its complement, if light) where gozxing's Code 128 reader would
+// take a start pattern: six runs that
+// pass the reader's variance test against start A, B or C, with a quiet
+// zone before them (half the pattern's width, or up to the row's start).
+// The first is where the reader itself would decode from; a row without
+// any it fails on at once, so such rows are skipped without calling it.
+// That is most of the saving on a frame without a code: the reader builds
+// the runs pixel by pixel, tests the variance at every bar and allocates
+// an exception with a stack trace per failed row, while this walks the
+// runs word by word and tests the variance only where the quiet zone
+// holds (on textures, hundreds of runs per row and hardly a quiet zone).
+// all is the row's runs (rowRuns), black0 the colour of the first:
+// the runs from the first bar (black, or white if light) on are the ones
+// the reader sees.
 func startsIn(all []int, black0, light bool, starts []int) []int {
 	starts = starts[:0]
 	first, rs := 0, all

@@ -54,7 +54,7 @@ func code128Row(t *testing.T, text string, module int) []int {
 	return append([]int{10 * module}, runs[1:]...)
 }
 
-// TestCode128StartsExact: a row where code128Starts finds no start pattern
+// TestCode128StartsExact: a row where startsIn finds no start pattern
 // is one gozxing's Code 128 reader fails on with NotFound, so skipping it
 // changes nothing; and on the rows of real symbols, dark or light, it finds
 // the start. Random rows mix runs of 1 to 12 pixels with occasional long
@@ -73,7 +73,8 @@ func TestCode128StartsExact(t *testing.T) {
 			}
 		}
 		row := rowOf(rs...)
-		starts = code128Starts(row, false, starts, &runs)
+		runs = rowRuns(row, runs)
+		starts = startsIn(runs, row.Get(0), false, starts)
 		if len(starts) > 0 {
 			found++
 			continue
@@ -89,11 +90,11 @@ func TestCode128StartsExact(t *testing.T) {
 	}
 	for _, module := range []int{1, 2, 3} {
 		row := rowOf(append(code128Row(t, testCode, module), 10*module)...)
-		if s := code128Starts(row, false, nil, &runs); len(s) == 0 || s[0] != 10*module {
+		if s := startsIn(rowRuns(row, runs), row.Get(0), false, nil); len(s) == 0 || s[0] != 10*module {
 			t.Errorf("module %d: starts %v, want the symbol's at %d", module, s, 10*module)
 		}
 		light := rowOf(append([]int{0}, append(code128Row(t, testCode, module), 10*module)...)...)
-		if s := code128Starts(light, true, nil, &runs); len(s) == 0 || s[0] != 10*module {
+		if s := startsIn(rowRuns(light, runs), light.Get(0), true, nil); len(s) == 0 || s[0] != 10*module {
 			t.Errorf("module %d, light: starts %v, want the symbol's at %d", module, s, 10*module)
 		}
 	}
