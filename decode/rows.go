@@ -13,7 +13,6 @@ import "github.com/makiuchi-d/gozxing"
 type fastRows struct {
 	gozxing.Binarizer // the black matrix, luminance source and size
 	src               *lumSource
-	buckets           [gozxing.LUMINANCE_BUCKETS]int
 }
 
 var _ gozxing.Binarizer = (*fastRows)(nil)
@@ -34,16 +33,16 @@ var errNoBlackPoint = gozxing.NewNotFoundException("no black point")
 func (f *fastRows) GetBlackRow(y int, row *gozxing.BitArray) (*gozxing.BitArray, error) {
 	s := f.src
 	width := s.width
-	if row == nil || row.GetSize() < width {
-		row = gozxing.NewBitArray(width)
-	} else {
-		row.Clear()
-	}
 	if y < 0 || y >= s.height {
 		return nil, errRowRange
 	}
 	if s.stop != nil && s.stop.done() {
 		return nil, errStopped
+	}
+	if row == nil || row.GetSize() < width {
+		row = gozxing.NewBitArray(width)
+	} else {
+		row.Clear()
 	}
 	o := (s.top+y)*s.p.stride + s.left
 	lum := s.p.pix[o : o+width : o+width]
@@ -61,11 +60,11 @@ func (f *fastRows) GetBlackRow(y int, row *gozxing.BitArray) (*gozxing.BitArray,
 	for ; i < len(lum); i++ {
 		h4[0][lum[i]>>gozxing.LUMINANCE_SHIFT]++
 	}
-	b := &f.buckets
+	var b [gozxing.LUMINANCE_BUCKETS]int
 	for k := range b {
 		b[k] = int(h4[0][k] + h4[1][k] + h4[2][k] + h4[3][k])
 	}
-	blackPoint, ok := estimateBlackPoint(b)
+	blackPoint, ok := estimateBlackPoint(&b)
 	if !ok {
 		return nil, errNoBlackPoint
 	}
