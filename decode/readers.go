@@ -112,8 +112,7 @@ type multiRowDecoder struct {
 	near     *gozxing.BitArray     // confirm's scratch row
 	readers  []gozxing.Reader      // for Reset: RSS-14 collects pairs across rows
 	notFound error                 // gozxing builds a new exception per call; one will do
-	partial  int                   // rows where a decoder got past its start pattern (or read implausible text)
-	partials []trace               // where Code 128's did (read128), for linedUp
+	partials []trace               // rows where Code 128's reader got past its start pattern (read128), for linedUp
 	traceOn  bool                  // record traces
 	traces   [][2]int              // with traceOn: (x, y) of each row's first start pattern that read nothing
 }
@@ -183,14 +182,10 @@ func (m *multiRowDecoder) DecodeRow(rowNumber int, row *gozxing.BitArray, hints 
 			if m.plausible1D(res.GetText()) && res.GetText() != m.skip {
 				return res, nil
 			}
-			m.partial++
 			continue
 		}
 		if _, ok := err.(gozxing.ReaderException); !ok {
 			return nil, err
-		}
-		if _, ok := err.(gozxing.NotFoundException); !ok {
-			m.partial++ // a checksum or format failure: a symbol may be there
 		}
 	}
 	return nil, m.notFound
@@ -209,8 +204,7 @@ func (m *multiRowDecoder) DecodeRow(rowNumber int, row *gozxing.BitArray, hints 
 // ones included, and the inverted stage need not scan the rows again.
 //
 // A read of m.skip counts as none. Only the first start's failure counts
-// as a trace (m.partial), as when the reader saw the row alone, so the
-// lean plan's choice is as it was. A read the stock reader would not have
+// as a trace (m.partials), as when the reader saw the row alone. A read the stock reader would not have
 // made on this row (a later start, the complement, a row of the hybrid
 // matrix) is accepted only once a second row agrees (confirm): every
 // extra decode is another draw against Code 128's one check character,
@@ -264,7 +258,6 @@ func (m *multiRowDecoder) read128(rowNumber int, row *gozxing.BitArray, hints ma
 					x = row.GetSize() - 1 - st
 				}
 				if _, nf := err.(gozxing.NotFoundException); err == nil || !nf {
-					m.partial++
 					m.partials = append(m.partials, trace{x: x, y: rowNumber, width: row.GetSize()})
 				}
 				if m.traceOn {

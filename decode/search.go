@@ -93,7 +93,6 @@ func (w *worker) search(p plane, stop *stopper) (found, Stage, error) {
 		return found{}, false
 	}
 	if w.readers.rows != nil {
-		w.readers.rows.partial = 0
 		w.readers.rows.partials = w.readers.rows.partials[:0]
 	}
 	w.readers.fastSeen = 0
