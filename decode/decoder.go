@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/makiuchi-d/gozxing"
 )
 
 // Decoder finds and decodes barcodes with a fixed pool of workers. It is
@@ -237,6 +239,9 @@ type worker struct {
 	lean    bool // the current image runs the lean plan (search.go)
 	noQR    bool // nor QR passes in tryharder and upscale (lean, or one finder candidate)
 	trace1D bool // the current image's try-harder 1D pass saw a trace of a symbol
+
+	crossRow  *gozxing.BitArray // crossingOutside's scratch row
+	crossRuns []int             // and its runs
 }
 
 func (w *worker) loop() {

@@ -58,18 +58,14 @@ func (w *worker) crossingOutside(m *gozxing.BitMatrix, pts []gozxing.ResultPoint
 		return u >= -eu && u <= 1+eu && v >= -ev && v <= 1+ev
 	}
 
-	r := w.readers.rows
-	if r == nil {
-		r = &multiRowDecoder{}
-	}
 	width, height := m.GetWidth(), m.GetHeight()
-	if r.fwd == nil || r.fwd.GetSize() != width {
-		r.fwd = gozxing.NewBitArray(width)
+	if w.crossRow == nil || w.crossRow.GetSize() != width {
+		w.crossRow = gozxing.NewBitArray(width)
 	}
 	for y := detector.FinderPatternFinder_MIN_SKIP - 1; y < height; y += detector.FinderPatternFinder_MIN_SKIP {
-		row := m.GetRow(y, r.fwd)
-		r.runs = rowRuns(row, r.runs)
-		runs := r.runs
+		row := m.GetRow(y, w.crossRow)
+		w.crossRuns = rowRuns(row, w.crossRuns)
+		runs := w.crossRuns
 		x, k := 0, 0
 		if len(runs) > 0 && !row.Get(0) { // the quintuples start on a dark run
 			x, k = runs[0], 1
