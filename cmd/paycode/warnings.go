@@ -28,21 +28,19 @@ func (c *serveConfig) operatorWarnings(path string) []string {
 		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 			f := newServeConfig()
 			_ = readConfigFile(path, f) // its problems are serve's to report
-			{
-				var held []string
-				if f.AdminToken != "" {
-					held = append(held, "adminToken")
-				}
-				if f.Keys != nil && f.Keys.PrivateKey != "" {
-					held = append(held, "keys.privateKey")
-				}
-				if server.RedactDSN(f.Journal) != f.Journal {
-					held = append(held, "the journal's password")
-				}
-				if len(held) > 0 {
-					out = append(out, fmt.Sprintf("%s holds %s and is readable by other users (mode %04o): chmod 600 it, or pass secrets as PAYCODE_… variables from a root-only file",
-						path, strings.Join(held, ", "), fi.Mode().Perm()))
-				}
+			var held []string
+			if f.AdminToken != "" {
+				held = append(held, "adminToken")
+			}
+			if f.Keys != nil && f.Keys.PrivateKey != "" {
+				held = append(held, "keys.privateKey")
+			}
+			if server.RedactDSN(f.Journal) != f.Journal {
+				held = append(held, "the journal's password")
+			}
+			if len(held) > 0 {
+				out = append(out, fmt.Sprintf("%s holds %s and is readable by other users (mode %04o): chmod 600 it, or pass secrets as PAYCODE_… variables from a root-only file",
+					path, strings.Join(held, ", "), fi.Mode().Perm()))
 			}
 		}
 	}
@@ -54,10 +52,10 @@ func (c *serveConfig) operatorWarnings(path string) []string {
 			out = append(out, fmt.Sprintf("data: %s is open to other users (mode %04o): the journal holds the code-hash key and merchants' payments; chmod 700 it", c.Data, fi.Mode().Perm()))
 		}
 	}
-	if c.Keys != nil && c.Keys.Window > maxQuietWindow {
-		out = append(out, fmt.Sprintf("keys.window: %s: a captured signed request is accepted that long either way of its request-time (idempotency still holds); the default is %s", c.Keys.Window, sign.DefaultWindow))
-	}
 	if c.Keys != nil {
+		if c.Keys.Window > maxQuietWindow {
+			out = append(out, fmt.Sprintf("keys.window: %s: a captured signed request is accepted that long either way of its request-time (idempotency still holds); the default is %s", c.Keys.Window, sign.DefaultWindow))
+		}
 		for _, f := range []struct{ setting, path string }{
 			{"keys.privateKeyFile", c.Keys.PrivateKeyFile}, {"keys.tlsKey", c.Keys.TLSKey},
 		} {

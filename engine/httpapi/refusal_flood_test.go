@@ -54,7 +54,9 @@ func TestRefusalFloodSignsWithinBudget(t *testing.T) {
 	elapsed := time.Since(start)
 	budget := httpapi.DefaultRefusalSigns + int(elapsed.Seconds()*httpapi.DefaultRefusalSigns) + 1
 	t.Logf("%d refused requests in %v: %d signed, %d dropped (budget %d)", n, elapsed, signed, dropped, budget)
-	if signed > budget || signed+dropped != n || dropped == 0 {
+	// signed ≤ budget < n means some were dropped; on a machine slow
+	// enough for the budget to refill past n (5 s for 300) none need be.
+	if signed > budget || signed+dropped != n {
 		t.Fatalf("%d of %d refusals signed in %v, %d dropped; want at most %d signed and the rest dropped", signed, n, elapsed, dropped, budget)
 	}
 	// The same refused request again: its cached signature, however

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"regexp"
@@ -80,11 +79,10 @@ func OpenJournal(ctx context.Context, c JournalConfig) (engine.SharedJournal, []
 	case c.DSN == "":
 		// A new data directory is the owner's only: the journal holds
 		// the code-hash key, masked codes and merchants' payments.
-		// (Pebble would make it 0755; an existing one is left as it is.)
-		if _, err := os.Stat(c.Dir); errors.Is(err, fs.ErrNotExist) {
-			if err := os.MkdirAll(c.Dir, 0o700); err != nil {
-				return nil, nil, fmt.Errorf("journal: %w", err)
-			}
+		// (Pebble would make it 0755; MkdirAll leaves an existing one as
+		// it is.)
+		if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("journal: %w", err)
 		}
 		// BackgroundSync: an outcome written without waiting for its
 		// fsync (engine.Config.AsyncOutcomes) is durable within one fsync

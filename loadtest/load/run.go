@@ -228,10 +228,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		if o.Discard {
 			emit = func(r *vegeta.Result) {
 				mu.Lock()
-				col.count++
-				if r.Timestamp.After(col.lastSend) {
-					col.lastSend = r.Timestamp
-				}
+				col.sent(r)
 				mu.Unlock()
 			}
 		}
@@ -403,13 +400,18 @@ type collector struct {
 	lastSend time.Time
 }
 
-// add records r; false means the results file could not be written and
-// the attack should stop.
-func (c *collector) add(r *vegeta.Result, obs *Observation) bool {
+// sent counts r and its send time, all a Discard run keeps of it.
+func (c *collector) sent(r *vegeta.Result) {
 	c.count++
 	if r.Timestamp.After(c.lastSend) {
 		c.lastSend = r.Timestamp
 	}
+}
+
+// add records r; false means the results file could not be written and
+// the attack should stop.
+func (c *collector) add(r *vegeta.Result, obs *Observation) bool {
+	c.sent(r)
 	c.rec.Add(*obs, r.Timestamp)
 	if c.out == nil {
 		return true

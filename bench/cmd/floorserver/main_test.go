@@ -38,6 +38,18 @@ func laneBody(reqID, code string) string {
 		`"},"paymentFactor":{"inStorePaymentScenario":"PaymentCode"}}`
 }
 
+// newTestFloor is a floor with one wallet (prefix 281001 at url) and
+// serve's record sizes, closed at the test's end.
+func newTestFloor(t *testing.T, url string, bgSync bool) *floor {
+	t.Helper()
+	f, err := newFloor(t.TempDir(), "281001="+url, 0, bgSync, 451, 353, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.close)
+	return f
+}
+
 func pay(f *floor, body string) *fasthttp.RequestCtx {
 	ctx := &fasthttp.RequestCtx{}
 	ctx.Request.Header.SetMethod(fasthttp.MethodPost)
@@ -52,11 +64,7 @@ func pay(f *floor, body string) *fasthttp.RequestCtx {
 // are in the store, the answer is an Antom success echoing the request.
 func TestFloorPay(t *testing.T) {
 	w, url := startWallet(t)
-	f, err := newFloor(t.TempDir(), "281001="+url, 0, true, 451, 353, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.close)
+	f := newTestFloor(t, url, true)
 	code, err := mppsim.NewTestCode("281001", mppsim.OutcomeSuccess)
 	if err != nil {
 		t.Fatal(err)
@@ -94,11 +102,7 @@ func TestFloorPay(t *testing.T) {
 // wallet (after its intent, as a pay whose wallet call fails).
 func TestFloorRefuses(t *testing.T) {
 	_, url := startWallet(t)
-	f, err := newFloor(t.TempDir(), "281001="+url, 0, false, 451, 353, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(f.close)
+	f := newTestFloor(t, url, false)
 	for _, tc := range []struct{ name, body, want string }{
 		{"not JSON", "{", `"PARAM_ILLEGAL"`},
 		{"no request id", laneBody("", "281001000000000000000001"), `"PARAM_ILLEGAL"`},

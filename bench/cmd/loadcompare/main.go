@@ -41,22 +41,12 @@ func main() {
 	c := flag.String("c", "", "mode cpu: glob of the c runs' (the floor server), optional")
 	flag.Parse()
 	as, err := read(*a)
-	if err == nil && len(as) == 0 {
-		err = fmt.Errorf("no runs match %q", *a)
-	}
-	var bs []run
+	var bs, cs []run
 	if err == nil {
 		bs, err = read(*b)
-		if err == nil && len(bs) == 0 {
-			err = fmt.Errorf("no runs match %q", *b)
-		}
 	}
-	var cs []run
 	if err == nil && *c != "" {
 		cs, err = read(*c)
-		if err == nil && len(cs) == 0 {
-			err = fmt.Errorf("no runs match %q", *c)
-		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadcompare:", err)
@@ -81,10 +71,14 @@ type run struct {
 	s    load.Summary
 }
 
+// read reads the runs glob names, in name order; none is an error.
 func read(glob string) ([]run, error) {
 	paths, err := filepath.Glob(glob)
 	if err != nil {
 		return nil, err
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no runs match %q", glob)
 	}
 	slices.Sort(paths)
 	var out []run
