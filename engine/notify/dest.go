@@ -174,6 +174,16 @@ func (o *ownListeners) has(ap netip.AddrPort) bool {
 	if o.exact[ap] {
 		return true
 	}
+	if ap.Addr().IsUnspecified() {
+		// A connection to 0.0.0.0 or :: goes to this host itself (Linux
+		// connects it to 127.0.0.1 or ::1): an own listener on loopback
+		// at that port is reached through it, so it counts as one.
+		for own := range o.exact {
+			if own.Port() == ap.Port() && own.Addr().IsLoopback() {
+				return true
+			}
+		}
+	}
 	if !o.anyPorts[ap.Port()] {
 		return false
 	}

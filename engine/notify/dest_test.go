@@ -138,3 +138,30 @@ func countingReceiver(t *testing.T) (string, *atomic.Int64) {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return port, conns
 }
+
+// TestOwnListenerThroughUnspecified: a connection to 0.0.0.0 or [::]
+// reaches this host's loopback, so an own listener on 127.0.0.1 is
+// refused through it too, even under an allow-list broad enough to admit
+// the unspecified address (an operator's 0.0.0.0/0): the listener never
+// sees a connection.
+func TestOwnListenerThroughUnspecified(t *testing.T) {
+	port, conns := countingReceiver(t)
+	n, err := notify.New(notify.Config{AllowHTTP: true, Allow: []string{"0.0.0.0/0", "::/0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Refuse("127.0.0.1:" + port); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"http://0.0.0.0:" + port + "/n", "http://[::]:" + port + "/n", "http://0.0.0.0:" + port + "/admin/reload"} {
+		if err := n.CheckURL([]byte("C"), []byte(u)); !errors.Is(err, notify.ErrDestination) {
+			t.Errorf("arrival check of %s: %v, want ErrDestination", u, err)
+		}
+		if err := n.Notify(context.Background(), "C", u, []byte(`{}`)); !errors.Is(err, notify.ErrDestination) {
+			t.Errorf("delivery to %s: %v, want ErrDestination", u, err)
+		}
+	}
+	if c := conns.Load(); c != 0 {
+		t.Fatalf("the own listener saw %d connections", c)
+	}
+}
