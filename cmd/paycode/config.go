@@ -730,8 +730,12 @@ func (c *serveConfig) Validate() error {
 			bad(p+".name", "%q is listed twice", w.Name)
 		}
 		names[w.Name] = true
+		// The URL is quoted redacted: a mistyped one may still carry a
+		// credential (user:password@, which the wallet client refuses).
 		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad(p+".url", "want an http:// or https:// URL, got %q", w.URL)
+			bad(p+".url", "want an http:// or https:// URL, got %q", server.RedactDSN(w.URL))
+		} else if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			bad(p+".url", "want scheme://host[:port][/prefix] without user-info, query or fragment (credentials do not go in a wallet URL), got %q and more", u.Scheme+"://"+u.Host+u.EscapedPath())
 		}
 		switch w.Signing {
 		case "", "none":

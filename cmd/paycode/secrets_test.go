@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +49,39 @@ func TestDSNPasswordNeverPrinted(t *testing.T) {
 			t.Logf("paycode %s %s: exit %d: %s", args[0], args[1], rc, strings.TrimSpace(out.String()))
 			if strings.Contains(out.String(), pw) || strings.Contains(out.String(), secretToken) {
 				t.Errorf("paycode %s with %s printed a secret:\n%s", args[0], redactForLog(dsn), out.String())
+			}
+		}
+	}
+}
+
+// TestWalletURLSecretNeverPrinted: a wallet URL carrying a credential
+// (user-info, a query key, a fragment) is refused by serve and config
+// check, naming wallets[0].url, and neither prints the credential: not
+// in the refusal, nor later in the wallet client's own error.
+func TestWalletURLSecretNeverPrinted(t *testing.T) {
+	const pw = "Sup3r-Secret_pw"
+	dir := t.TempDir()
+	for i, u := range []string{
+		"https://paycode:" + pw + "@wallet.example",
+		"https://wallet.example/aps?key=" + pw,
+		"https://wallet.example/aps#" + pw,
+		"ftp://paycode:" + pw + "@wallet.example",
+	} {
+		file := filepath.Join(dir, fmt.Sprintf("w%d.yaml", i))
+		if err := os.WriteFile(file, []byte("wallets:\n  - {name: w, url: \""+u+"\"}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{
+			{"serve", "-memory", "-listen", "127.0.0.1:0", "-admin", "", "-wallets", `[{name: w, url: "` + u + `"}]`},
+			{"config", "check", file},
+		} {
+			var out bytes.Buffer
+			rc := run(args, &out, &out)
+			if strings.Contains(out.String(), pw) {
+				t.Errorf("paycode %s with wallet URL %s printed it:\n%s", args[0], redactForLog(u), redactForLog(out.String()))
+			}
+			if rc == 0 || !strings.Contains(out.String(), "wallets[0].url") {
+				t.Errorf("paycode %s with wallet URL %s: exit %d, want a refusal naming wallets[0].url:\n%s", args[0], redactForLog(u), rc, redactForLog(out.String()))
 			}
 		}
 	}
