@@ -351,3 +351,33 @@ func TestDocCommandsCatchMistakes(t *testing.T) {
 		}
 	}
 }
+
+// mdLink is a Markdown link's target: ](target) or ](target#anchor).
+var mdLink = regexp.MustCompile(`\]\(([^)#\s]*)(?:#[^)\s]*)?\)`)
+
+// TestDocLinks: every relative link of the README and docs/ names a file
+// or directory that exists, relative to the page that holds it (a link
+// in docs/ to deploy/ is ../deploy/…, as GitHub resolves it).
+func TestDocLinks(t *testing.T) {
+	files, err := filepath.Glob("../../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append([]string{"../../README.md"}, files...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			for _, m := range mdLink.FindAllStringSubmatch(line, -1) {
+				target := m[1]
+				if target == "" || strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+					continue
+				}
+				if _, err := os.Stat(filepath.Join(filepath.Dir(f), target)); err != nil {
+					t.Errorf("%s:%d: link to %s: no such file", strings.TrimPrefix(f, "../../"), i+1, target)
+				}
+			}
+		}
+	}
+}
