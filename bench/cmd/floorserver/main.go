@@ -61,6 +61,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fastjson"
 
+	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine/journal"
 )
 
@@ -317,36 +318,47 @@ func (f *floor) callWallet(b *buffers, reqID, code, currency, value []byte) (boo
 }
 
 // appendWalletPay appends an Alipay+ pay request body of the shape
-// paycode's wallet client sends (codec.AppendMPPPayRequest).
+// paycode's wallet client sends (codec.AppendMPPPayRequest). The lane's
+// strings are written JSON-escaped, as paycode writes them: fastjson
+// handed them over unescaped, and a paymentRequestId may hold a quote or
+// a backslash.
 func appendWalletPay(dst, reqID, code, currency, value []byte) []byte {
-	dst = append(dst, `{"acquirerId":"ACQ-FLOOR","pspId":"PSP-FLOOR","paymentRequestId":"`...)
-	dst = append(dst, reqID...)
-	dst = append(dst, `","paymentAmount":{"currency":"`...)
-	dst = append(dst, currency...)
-	dst = append(dst, `","value":"`...)
-	dst = append(dst, value...)
-	dst = append(dst, `"},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET","paymentMethodId":"`...)
-	dst = append(dst, code...)
-	dst = append(dst, `"},"paymentFactor":{"inStorePaymentScenario":"PaymentCode","isInStorePayment":"true"},"order":{"orderDescription":"floor `...)
-	dst = append(dst, reqID...)
+	dst = append(dst, `{"acquirerId":"ACQ-FLOOR","pspId":"PSP-FLOOR","paymentRequestId":`...)
+	dst = codec.AppendJSONString(dst, reqID)
+	dst = append(dst, `,"paymentAmount":{"currency":`...)
+	dst = codec.AppendJSONString(dst, currency)
+	dst = append(dst, `,"value":`...)
+	dst = codec.AppendJSONString(dst, value)
+	dst = append(dst, `},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET","paymentMethodId":`...)
+	dst = codec.AppendJSONString(dst, code)
+	dst = append(dst, `},"paymentFactor":{"inStorePaymentScenario":"PaymentCode","isInStorePayment":"true"},"order":{"orderDescription":"floor `...)
+	dst = appendJSONText(dst, reqID)
 	dst = append(dst, `","merchant":{"referenceMerchantId":"M0001","store":{"referenceStoreId":"S01"}},"env":{"storeTerminalId":"LANE-0001"}},"paymentExpiryTime":"`...)
 	dst = time.Now().Add(time.Minute).UTC().AppendFormat(dst, time.RFC3339)
 	return append(dst, `"}`...)
 }
 
+// appendJSONText appends s escaped as inside a JSON string, without the
+// quotes codec.AppendJSONString puts around it.
+func appendJSONText(dst, s []byte) []byte {
+	n := len(dst)
+	dst = codec.AppendJSONString(dst, s)
+	return append(dst[:n], dst[n+1:len(dst)-1]...)
+}
+
 // appendAnswer appends an Antom pay answer of the shape paycode writes
-// for a success.
+// for a success, the lane's strings JSON-escaped.
 func appendAnswer(dst, reqID, currency, value []byte) []byte {
 	dst = append(dst, `{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"},"paymentId":"F`...)
 	dst = strconv.AppendInt(dst, time.Now().UnixNano(), 10)
-	dst = append(dst, `","paymentRequestId":"`...)
-	dst = append(dst, reqID...)
-	dst = append(dst, `","paymentAmount":{"currency":"`...)
-	dst = append(dst, currency...)
-	dst = append(dst, `","value":"`...)
-	dst = append(dst, value...)
+	dst = append(dst, `","paymentRequestId":`...)
+	dst = codec.AppendJSONString(dst, reqID)
+	dst = append(dst, `,"paymentAmount":{"currency":`...)
+	dst = codec.AppendJSONString(dst, currency)
+	dst = append(dst, `,"value":`...)
+	dst = codec.AppendJSONString(dst, value)
 	now := time.Now().UTC()
-	dst = append(dst, `"},"paymentCreateTime":"`...)
+	dst = append(dst, `},"paymentCreateTime":"`...)
 	dst = now.AppendFormat(dst, time.RFC3339)
 	dst = append(dst, `","paymentTime":"`...)
 	dst = now.AppendFormat(dst, time.RFC3339)

@@ -97,6 +97,30 @@ func TestFloorPay(t *testing.T) {
 	}
 }
 
+// TestFloorEscapes: a paymentRequestId holding a quote, a backslash
+// and a '<' (valid for paycode, which escapes it) reaches the wallet
+// intact, and the answer is JSON echoing it.
+func TestFloorEscapes(t *testing.T) {
+	w, url := startWallet(t)
+	f := newTestFloor(t, url, false)
+	code, err := mppsim.NewTestCode("281001", mppsim.OutcomeSuccess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const reqID = `R"1\x<y>`
+	ctx := pay(f, laneBody(`R\"1\\x<y>`, code))
+	v, err := fastjson.ParseBytes(ctx.Response.Body())
+	if err != nil {
+		t.Fatalf("answer %q is not JSON: %v", ctx.Response.Body(), err)
+	}
+	if got := string(v.GetStringBytes("paymentRequestId")); got != reqID || string(v.GetStringBytes("result", "resultStatus")) != "S" {
+		t.Errorf("answer %s: paymentRequestId %q, want %q with S", ctx.Response.Body(), got, reqID)
+	}
+	if e, ok := w.Ledger().Payments[reqID]; !ok || e.State != mppsim.StateSuccess {
+		t.Errorf("wallet ledger entry %+v (found %v), want a success under %q", e, ok, reqID)
+	}
+}
+
 // TestFloorRefuses: what the floor cannot forward is answered, never
 // sent: a body that is not JSON, a missing field, a prefix with no
 // wallet (after its intent, as a pay whose wallet call fails).
