@@ -12,7 +12,8 @@
 #   bench/ratio.sh -fill 1000000         fill one store with a million payments first, then
 #                                        measure on that store (a node that has run for a day)
 #   bench/ratio.sh -store /tmp/r/store   measure on a copy of a store filled before
-#                                        (by -fill N -out /tmp/r), restarted per step
+#                                        (by -fill N -out /tmp/r), restarted per step;
+#                                        not with -fill, nor with -out /tmp/r (its copy goes to OUT/store)
 #   bench/ratio.sh -- -engine.async-outcomes=true   flags after -- go to paycode serve
 #   SERVE_ENV=GOGC=400 bench/ratio.sh    environment of paycode serve only
 #   bench/ratio.sh -floor                alternate three: paycode, bench/cmd/floorserver (a pay's
@@ -54,8 +55,23 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+# -store measures on a store filled before; -fill fills a new one. Both at
+# once would fill the copy further and measure neither as asked: refused.
+if [ -n "$STORE" ] && [ "$FILL" -gt 0 ]; then
+	echo "bench/ratio.sh: -store and -fill exclude each other: -fill N -out DIR fills DIR/store, then -store DIR/store measures on a copy of it (see -h)" >&2
+	exit 2
+fi
+if [ -n "$STORE" ] && [ ! -d "$STORE" ]; then
+	echo "bench/ratio.sh: -store $STORE is not a directory (a store filled by -fill N -out DIR is DIR/store)" >&2
+	exit 2
+fi
 OUT=${OUT:-$(mktemp -d /tmp/paycode-ratio.XXXXXX)}
 mkdir -p "$OUT"
+# The copy goes to OUT/store, which is emptied first: never the store itself.
+if [ -n "$STORE" ] && [ "$(realpath "$STORE")" = "$(realpath -m "$OUT/store")" ]; then
+	echo "bench/ratio.sh: -store $STORE is OUT/store, where its copy would go (emptied first): give another -out" >&2
+	exit 2
+fi
 . bench/procs.sh
 SCENARIO=testdata/scenarios/capacity.yaml
 

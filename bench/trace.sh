@@ -48,8 +48,17 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+if [ -n "$STORE" ] && [ ! -d "$STORE" ]; then
+	echo "bench/trace.sh: -store $STORE is not a directory (a store filled by bench/ratio.sh -fill N -out DIR is DIR/store)" >&2
+	exit 2
+fi
 OUT=${OUT:-$(mktemp -d /tmp/paycode-trace.XXXXXX)}
 mkdir -p "$OUT"
+# The copy goes to OUT/data, which is emptied first: never the store itself.
+if [ -n "$STORE" ] && [ "$(realpath "$STORE")" = "$(realpath -m "$OUT/data")" ]; then
+	echo "bench/trace.sh: -store $STORE is OUT/data, where its copy would go (emptied first): give another -out" >&2
+	exit 2
+fi
 . bench/procs.sh
 
 ports_free
