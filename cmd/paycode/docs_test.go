@@ -2,16 +2,25 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"io"
+	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -378,6 +387,69 @@ func TestDocLinks(t *testing.T) {
 					t.Errorf("%s:%d: link to %s: no such file", strings.TrimPrefix(f, "../../"), i+1, target)
 				}
 			}
+		}
+	}
+}
+
+// docHeredoc is a config file a doc writes with cat > NAME.yaml <<'EOF'.
+var docHeredoc = regexp.MustCompile(`(?s)cat > (\S+\.yaml) <<'EOF'\n(.*?)\nEOF\n`)
+
+// TestDocConfigFiles: every config file the docs have a reader write
+// (docs/clients.md's lanes.yaml) passes `paycode config check`, beside
+// the key and certificate files the docs' commands make (paycode keys,
+// openssl req): a newcomer who follows the page gets a paycode that
+// starts.
+func TestDocConfigFiles(t *testing.T) {
+	blocks := docBlocks(t)
+	dir := t.TempDir()
+	writeDocKeys(t, dir)
+	t.Chdir(dir)
+	n := 0
+	for _, b := range blocks {
+		for _, m := range docHeredoc.FindAllStringSubmatch(b.text, -1) {
+			n++
+			if err := os.WriteFile(m[1], []byte(m[2]+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if rc := configCheck(m[1], &out, &out); rc != 0 {
+				t.Errorf("%s:%d: %s: config check exits %d:\n%s", b.file, b.line, m[1], rc, out.String())
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no config file written by the docs found: has docs/clients.md's lanes.yaml moved?")
+	}
+}
+
+// writeDocKeys makes, in dir, what docs/clients.md's commands make:
+// paycode.key and merchant.pub (paycode keys -out), lane.crt and lane.key
+// (a self-signed certificate).
+func writeDocKeys(t *testing.T, dir string) {
+	t.Helper()
+	for _, name := range []string{"paycode", "merchant"} {
+		var out bytes.Buffer
+		if rc := runKeys([]string{"-out", filepath.Join(dir, name)}, &out, &out); rc != 0 {
+			t.Fatalf("paycode keys -out %s: %s", name, out.String())
+		}
+	}
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "paycode.local"},
+		DNSNames: []string{"paycode.local"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kd, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string]*pem.Block{"lane.crt": {Type: "CERTIFICATE", Bytes: der}, "lane.key": {Type: "PRIVATE KEY", Bytes: kd}} {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(b), 0o600); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
