@@ -76,6 +76,8 @@ func TestDockerfile(t *testing.T) {
 		`CGO_ENABLED=0 go build -trimpath -ldflags "[^"]*-X main\.version=\$\{VERSION\}[^"]*" -o /out/paycode \./cmd/paycode`,
 		`(?m)^FROM gcr\.io/distroless/static-debian12:nonroot$`,
 		`(?m)^USER 65532:65532$`,
+		// The data directory as serve makes it: 0700 (operatorWarnings).
+		`mkdir -p -m 0700 /out/data\b`,
 		`(?m)^VOLUME \["/var/lib/paycode"\]$`,
 		`(?m)^EXPOSE 8080 9090$`,
 		`(?m)^ENTRYPOINT \["/usr/local/bin/paycode", "serve"\]$`,
