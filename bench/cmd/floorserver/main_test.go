@@ -50,6 +50,16 @@ func newTestFloor(t *testing.T, url string, bgSync bool) *floor {
 	return f
 }
 
+// successCode is a fresh test code the wallet of prefix 281001 charges.
+func successCode(t *testing.T) string {
+	t.Helper()
+	code, err := mppsim.NewTestCode("281001", mppsim.OutcomeSuccess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
 func pay(f *floor, body string) *fasthttp.RequestCtx {
 	ctx := &fasthttp.RequestCtx{}
 	ctx.Request.Header.SetMethod(fasthttp.MethodPost)
@@ -65,10 +75,7 @@ func pay(f *floor, body string) *fasthttp.RequestCtx {
 func TestFloorPay(t *testing.T) {
 	w, url := startWallet(t)
 	f := newTestFloor(t, url, true)
-	code, err := mppsim.NewTestCode("281001", mppsim.OutcomeSuccess)
-	if err != nil {
-		t.Fatal(err)
-	}
+	code := successCode(t)
 	ctx := pay(f, laneBody("REQ-1", code))
 	v, err := fastjson.ParseBytes(ctx.Response.Body())
 	if err != nil {
@@ -103,10 +110,7 @@ func TestFloorPay(t *testing.T) {
 func TestFloorEscapes(t *testing.T) {
 	w, url := startWallet(t)
 	f := newTestFloor(t, url, false)
-	code, err := mppsim.NewTestCode("281001", mppsim.OutcomeSuccess)
-	if err != nil {
-		t.Fatal(err)
-	}
+	code := successCode(t)
 	const reqID = `R"1\x<y>`
 	ctx := pay(f, laneBody(`R\"1\\x<y>`, code))
 	v, err := fastjson.ParseBytes(ctx.Response.Body())
