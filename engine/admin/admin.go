@@ -3,8 +3,10 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 
@@ -46,7 +48,9 @@ type Config struct {
 // /version, /metrics, /debug/pprof/ (not cmdline), the status page (/status,
 // /status.json, the test codes), GET /admin/stats and /admin/wallets, and
 // POST /admin/reload (guarded by Auth). It is never mounted on the lane
-// listener: a lane can reach none of this.
+// listener: a lane can reach none of this. On a loopback listener it
+// answers only requests that name it by address or as localhost (see
+// rebound).
 type Handler struct {
 	cfg     Config
 	metrics fasthttp.RequestHandler
@@ -79,6 +83,10 @@ func (a *Handler) SetDraining(on bool) { a.draining.Store(on) }
 
 // Serve is the fasthttp handler.
 func (a *Handler) Serve(ctx *fasthttp.RequestCtx) {
+	if rebound(ctx) {
+		ctx.Error("refused: on a loopback admin listener the Host must be an address or localhost, not a name (a web page's DNS rebinding would use one)\n", fasthttp.StatusForbidden)
+		return
+	}
 	if a.cfg.Page != nil && a.cfg.Page.Handle(ctx) {
 		return
 	}
@@ -136,6 +144,32 @@ func (a *Handler) readyz(ctx *fasthttp.RequestCtx) {
 	default:
 		ctx.SetBodyString("ok\n")
 	}
+}
+
+// rebound reports a request that reached a loopback listener under a host
+// name other than localhost. Only a local process can connect there, and
+// a local client names the listener by its address or as localhost; a
+// name is what a browser sends when a web page rebinds its own name to
+// 127.0.0.1 (DNS rebinding) to read /status.json, /admin/wallets or
+// pprof, or to post to /admin/reload from an adminAllow address. Names
+// under .localhost are loopback by definition (RFC 6761), which browsers
+// resolve themselves, so they cannot be rebound. A request without Host
+// (HTTP/1.0) is no browser's.
+func rebound(ctx *fasthttp.RequestCtx) bool {
+	la, ok := ctx.LocalAddr().(*net.TCPAddr)
+	if !ok || !la.IP.IsLoopback() {
+		return false
+	}
+	host := string(ctx.Host())
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if host == "" || host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return false
+	}
+	_, err := netip.ParseAddr(host)
+	return err != nil
 }
 
 func noneUp(up func() (n, total int)) bool {
