@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/paycode/paycode/codec"
@@ -249,4 +250,62 @@ func BenchmarkClaimPaymentRepeat(b *testing.B) {
 			b.Fatalf("ClaimPayment: %v %v, want the stored payment", ex, err)
 		}
 	}
+}
+
+// BenchmarkPayRecords is one pay's journal work as the engine does it,
+// from one goroutine: ClaimPayment of a new intent (two lookups of absent
+// index keys, then a synced Append of the payment with its request, code
+// and held entries) and the unsynced Append of its success (the payment,
+// its age entry, the held mark's delete). "floor" is the same I/O with
+// none of the journal's code: one synced Set of an intent-sized value and
+// one unsynced Set of an outcome-sized value on a store opened with the
+// journal's options (bench/cmd/floorserver's journal writes). Per-op
+// instructions under callgrind are deterministic, unlike ns/op here (the
+// fsync).
+func BenchmarkPayRecords(b *testing.B) {
+	ctx := context.Background()
+	b.Run("journal", func(b *testing.B) {
+		j, err := journal.Open(benchDir(b), journal.Options{Logger: quiet})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer j.Close()
+		intent := payment("", codec.StatusProcessing, t0, 1)
+		intent.Held = true
+		outcome := payment("", codec.StatusSuccess, t0, 2)
+		batch := &engine.Batch{Payments: []*engine.PaymentRecord{outcome}}
+		idBuf := []byte("20261126093000010000000000000000")[:16]
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			id := string(strconv.AppendInt(idBuf, 1e15+int64(i), 10))
+			intent.PaymentID, intent.RequestID = id, id
+			intent.CodeHash[0], intent.CodeHash[1], intent.CodeHash[2] = byte(i), byte(i>>8), byte(i>>16)
+			if ex, err := j.ClaimPayment(ctx, intent); err != nil || ex != nil {
+				b.Fatalf("claim %s: %v %v", id, ex, err)
+			}
+			outcome.PaymentID, outcome.RequestID, outcome.CodeHash = id, id, intent.CodeHash
+			if err := j.Append(ctx, batch, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("floor", func(b *testing.B) {
+		db, err := journal.OpenDB(benchDir(b), journal.Options{Logger: quiet})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		key := []byte("p/20261126093000010000000000000000")
+		intent, outcome := make([]byte, 467-len(key)-8), make([]byte, 369-len(key)-8)
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			key = strconv.AppendInt(key[:18], 1e15+int64(i), 10)
+			if err := db.Set(key, intent, pebble.Sync); err != nil {
+				b.Fatal(err)
+			}
+			if err := db.Set(key, outcome, pebble.NoSync); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
