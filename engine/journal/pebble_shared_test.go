@@ -173,3 +173,49 @@ func TestPebbleDueMigration(t *testing.T) {
 		t.Fatalf("TakeNotifications after migration = %v, %v; want m1", got, err)
 	}
 }
+
+// TestClaimFillsFilter: a claim adds the keys it looks up to the filter
+// and its write then skips them, so every request and code key stored
+// must still be in the filter (a miss there would let a second pay of
+// the same request or code through), whichever way each claim went.
+func TestClaimFillsFilter(t *testing.T) {
+	ctx := context.Background()
+	j, err := Open(t.TempDir(), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	for _, tc := range []struct {
+		id, req  string
+		hash     byte
+		existing string
+	}{
+		{"p1", "r1", 1, ""},
+		{"p2", "r2", 2, ""},
+		{"p3", "r1", 3, "p1"}, // same request
+		{"p4", "r4", 2, "p2"}, // same code
+		{"p5", "r5", 5, ""},
+	} {
+		ex, err := j.ClaimPayment(ctx, sharedPayment(tc.id, tc.req, codec.StatusProcessing, tc.hash))
+		if err != nil || (ex == nil) != (tc.existing == "") || (ex != nil && ex.PaymentID != tc.existing) {
+			t.Fatalf("claim %s: %v %v, want %q", tc.id, ex, err, tc.existing)
+		}
+	}
+	n := 0
+	for _, prefix := range []string{prefixPayReq, prefixCodeHash} {
+		it, err := j.db.NewIter(prefixBounds(prefix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for it.First(); it.Valid(); it.Next() {
+			n++
+			if !j.filter.mayHave(it.Key()) {
+				t.Errorf("stored index key %q is not in the filter", it.Key())
+			}
+		}
+		_ = it.Close()
+	}
+	if n != 6 {
+		t.Fatalf("%d request and code keys stored, want 6", n)
+	}
+}
