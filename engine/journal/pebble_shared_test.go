@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/sstable"
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
@@ -217,5 +218,25 @@ func TestClaimFillsFilter(t *testing.T) {
 	}
 	if n != 6 {
 		t.Fatalf("%d request and code keys stored, want 6", n)
+	}
+}
+
+// TestLevelCompression: flushed (L0) files are written uncompressed and
+// every level below with Snappy, as pebbleOptions says and Pebble keeps
+// once it fills in its defaults.
+func TestLevelCompression(t *testing.T) {
+	o := Options{}
+	o.EnsureDefaults()
+	po := o.pebbleOptions(newFailState(nil))
+	defer po.Cache.Unref()
+	po.EnsureDefaults()
+	for i, l := range po.Levels {
+		want := sstable.SnappyCompression
+		if i == 0 {
+			want = sstable.NoCompression
+		}
+		if got := l.Compression(); got != want {
+			t.Errorf("L%d compression %s, want %s", i, got.Name, want.Name)
+		}
 	}
 }
