@@ -108,7 +108,7 @@ func (p *Pebble) buildFilter() error {
 	n := uint(0)
 	for pass := 0; pass < 2; pass++ {
 		if pass == 1 {
-			f = bloom.NewWithEstimates(max(4*n, 1<<20), 0.01)
+			f = newFilterBits(max(4*n, 1<<20))
 		}
 		for _, prefix := range []string{prefixPayReq, prefixCodeHash, prefixRefReq} {
 			it, err := p.db.NewIter(prefixBounds(prefix))
@@ -129,6 +129,11 @@ func (p *Pebble) buildFilter() error {
 	}
 	p.filter.f = f
 	return nil
+}
+
+// newFilterBits returns an empty key filter sized for capacity keys.
+func newFilterBits(capacity uint) *bloom.BloomFilter {
+	return bloom.NewWithEstimates(capacity, 0.01)
 }
 
 // indexPayment adds the index entries of r's first version to the batch
