@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/paycode/paycode/codec"
@@ -247,6 +248,83 @@ func BenchmarkClaimPaymentRepeat(b *testing.B) {
 		ex, err := pj.ClaimPayment(context.Background(), again)
 		if err != nil || ex == nil {
 			b.Fatalf("ClaimPayment: %v %v, want the stored payment", ex, err)
+		}
+	}
+}
+
+// BenchmarkPayRecords is one pay's journal work as the engine does it,
+// from one goroutine: ClaimPayment of a new intent (two lookups of absent
+// index keys, then a synced Append of the payment with its request, code
+// and held entries) and the unsynced Append of its success (the payment,
+// its age entry, the held mark's delete). "floor" is the same I/O with
+// none of the journal's code: one synced Set of an intent-sized value and
+// one unsynced Set of an outcome-sized value on a store opened with the
+// journal's options (bench/cmd/floorserver's journal writes). On disk
+// ns/op is mostly the fsync: compare instructions per op under callgrind,
+// or the memfs variants (vfs.NewMem: no disk, syncs are free), whose
+// ns/op is the CPU a pay's writes cost, memtable cache misses included.
+func BenchmarkPayRecords(b *testing.B) {
+	for _, fs := range []struct {
+		name string
+		dir  func(b *testing.B) (string, vfs.FS)
+	}{
+		{"disk", func(b *testing.B) (string, vfs.FS) { return benchDir(b), nil }},
+		{"memfs", func(b *testing.B) (string, vfs.FS) { return "/journal", vfs.NewMem() }},
+	} {
+		b.Run("journal/"+fs.name, func(b *testing.B) {
+			dir, fsys := fs.dir(b)
+			benchPayRecords(b, dir, journal.Options{Logger: quiet, FS: fsys})
+		})
+		b.Run("floor/"+fs.name, func(b *testing.B) {
+			dir, fsys := fs.dir(b)
+			benchPayFloor(b, dir, journal.Options{Logger: quiet, FS: fsys})
+		})
+	}
+}
+
+func benchPayRecords(b *testing.B, dir string, opts journal.Options) {
+	ctx := context.Background()
+	j, err := journal.Open(dir, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	intent := payment("", codec.StatusProcessing, t0, 1)
+	intent.Held = true
+	outcome := payment("", codec.StatusSuccess, t0, 2)
+	batch := &engine.Batch{Payments: []*engine.PaymentRecord{outcome}}
+	idBuf := []byte("20261126093000010000000000000000")[:16]
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		id := string(strconv.AppendInt(idBuf, 1e15+int64(i), 10))
+		intent.PaymentID, intent.RequestID = id, id
+		intent.CodeHash[0], intent.CodeHash[1], intent.CodeHash[2] = byte(i), byte(i>>8), byte(i>>16)
+		if ex, err := j.ClaimPayment(ctx, intent); err != nil || ex != nil {
+			b.Fatalf("claim %s: %v %v", id, ex, err)
+		}
+		outcome.PaymentID, outcome.RequestID, outcome.CodeHash = id, id, intent.CodeHash
+		if err := j.Append(ctx, batch, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchPayFloor(b *testing.B, dir string, opts journal.Options) {
+	db, err := journal.OpenDB(dir, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	key := []byte("p/20261126093000010000000000000000")
+	intent, outcome := make([]byte, 467-len(key)-8), make([]byte, 369-len(key)-8)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		key = strconv.AppendInt(key[:18], 1e15+int64(i), 10)
+		if err := db.Set(key, intent, pebble.Sync); err != nil {
+			b.Fatal(err)
+		}
+		if err := db.Set(key, outcome, pebble.NoSync); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

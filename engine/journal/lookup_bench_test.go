@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"testing"
 
 	"github.com/paycode/paycode/codec"
@@ -48,4 +49,32 @@ func BenchmarkLookupAbsent(b *testing.B) {
 		}
 		b.ReportMetric(float64(miss)/float64(b.N), "false-positives/op")
 	})
+}
+
+// BenchmarkKeyFilterClaim: a claim's work on the key filter — test and
+// add its request and code keys, both new — on a filter sized as Open
+// sizes it for a store of a million index keys (four times that), where
+// the bit array is far larger than the CPU's caches and every probe is a
+// likely miss.
+func BenchmarkKeyFilterClaim(b *testing.B) {
+	kf := keyFilter{f: newFilterBits(4 << 20)}
+	for i := range 1 << 20 {
+		kf.add(appendReqKey(nil, prefixPayReq, "C1", fmt.Sprintf("old%09d", i)))
+	}
+	var req, code []byte
+	var hash [engine.CodeHashSize]byte
+	maybe := 0
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		req = strconv.AppendInt(appendReqKey(req[:0], prefixPayReq, "C1", "new"), int64(i), 10)
+		hash[0], hash[1], hash[2], hash[3] = byte(i), byte(i>>8), byte(i>>16), byte(i>>24)
+		code = appendCodeKey(code[:0], &hash)
+		if kf.testAndAdd(req) {
+			maybe++
+		}
+		if kf.testAndAdd(code) {
+			maybe++
+		}
+	}
+	b.ReportMetric(float64(maybe)/float64(2*b.N), "false-positives/key")
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/sstable"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -177,6 +178,15 @@ func (o *Options) pebbleOptions(fs *failState) *pebble.Options {
 	// engine's claims look up request and code keys that are almost always
 	// absent, and a filter answers those without reading data blocks.
 	po.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	// L0 files are not compressed (the levels below keep Snappy): they
+	// live only until the next L0 compaction, and compressing every
+	// flushed block to decompress it there soon after was 5 % of the
+	// journal's CPU per pay (BenchmarkPayRecords/journal/memfs profile,
+	// docs/performance.md). Reads of those blocks get cheaper, not dearer.
+	po.Levels[0].Compression = func() *sstable.CompressionProfile { return sstable.NoCompression }
+	for i := 1; i < len(po.Levels); i++ {
+		po.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.SnappyCompression }
+	}
 	return po
 }
 

@@ -234,6 +234,12 @@ func (p *Pebble) CodeKey() []byte { return bytes.Clone(p.codeKey[:]) }
 // An unsynced Append may return nil although the WAL write later fails;
 // the next synced Append reports the failure.
 func (p *Pebble) Append(ctx context.Context, b *engine.Batch, sync bool) error {
+	return p.write(ctx, b, sync, &p.filter)
+}
+
+// write is Append, adding b's new index keys to kf (nil: the caller did,
+// as ClaimPayment does while it looks them up).
+func (p *Pebble) write(ctx context.Context, b *engine.Batch, sync bool, kf *keyFilter) error {
 	if err := p.fs.failed(); err != nil {
 		p.fs.notify()
 		return err
@@ -248,14 +254,14 @@ func (p *Pebble) Append(ctx context.Context, b *engine.Batch, sync bool) error {
 		p.outbox.RLock()
 		defer p.outbox.RUnlock()
 	}
-	err := p.append(b, sync)
+	err := p.append(b, sync, kf)
 	if errors.Is(err, engine.ErrJournalFailed) {
 		p.fs.notify()
 	}
 	return err
 }
 
-func (p *Pebble) append(b *engine.Batch, sync bool) error {
+func (p *Pebble) append(b *engine.Batch, sync bool, kf *keyFilter) error {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.closed {
@@ -264,47 +270,35 @@ func (p *Pebble) append(b *engine.Batch, sync bool) error {
 	if err := p.fs.failed(); err != nil {
 		return err
 	}
-	pb := p.db.NewBatch()
 	sc := p.scratch.Get().(*scratch)
-	defer p.scratch.Put(sc)
-	var setErr error
-	keep := func(err error) {
-		if setErr == nil {
-			setErr = err
-		}
-	}
+	w := batchWriter{pb: p.db.NewBatch(), sc: sc}
 	for _, r := range b.Payments {
-		sc.key = appendKey(sc.key[:0], prefixPayment, r.PaymentID)
-		sc.val = AppendPayment(sc.val[:0], r)
-		keep(pb.Set(sc.key, sc.val, nil))
-		if r.Final() {
-			sc.key = appendAgeKey(sc.key[:0], r.Updated, r.PaymentID)
-			keep(pb.Set(sc.key, nil, nil))
-		}
-		indexPayment(pb, sc, r, keep, &p.filter)
+		w.payment(r, kf)
 	}
 	for _, r := range b.Refunds {
 		sc.key = appendKey(sc.key[:0], prefixRefund, r.RefundID)
 		sc.val = AppendRefund(sc.val[:0], r)
-		keep(pb.Set(sc.key, sc.val, nil))
+		w.set(sc.key, sc.val)
 		sc.key = appendRefundIndexKey(sc.key[:0], r.PaymentID, r.RefundID)
-		keep(pb.Set(sc.key, nil, nil))
-		indexRefund(pb, sc, r, keep, &p.filter)
+		w.set(sc.key, nil)
+		w.indexRefund(r, kf)
 	}
 	for _, r := range b.Notifications {
 		sc.key = appendKey(sc.key[:0], prefixNotification, r.PaymentID)
 		sc.val = AppendNotification(sc.val[:0], r)
-		keep(pb.Set(sc.key, sc.val, nil))
+		w.set(sc.key, sc.val)
 		sc.key = appendDueKey(sc.key[:0], r.Due, r.PaymentID)
-		keep(pb.Set(sc.key, nil, nil))
+		w.set(sc.key, nil)
 	}
 	for _, id := range b.Delivered {
 		sc.key = appendKey(sc.key[:0], prefixNotification, id)
-		keep(pb.Delete(sc.key, nil))
+		w.del(sc.key)
 	}
-	if setErr != nil { // only a batch too large for Pebble (4 GiB)
+	p.scratch.Put(sc)
+	pb := w.pb
+	if w.err != nil { // only a batch too large for Pebble (4 GiB)
 		_ = pb.Close()
-		return fmt.Errorf("%w: %w", ErrInvalid, setErr)
+		return fmt.Errorf("%w: %w", ErrInvalid, w.err)
 	}
 	if pb.Empty() {
 		if !sync {
@@ -323,6 +317,53 @@ func (p *Pebble) append(b *engine.Batch, sync bool) error {
 		p.syncSoon()
 	}
 	return err
+}
+
+// batchWriter fills one Pebble batch through an Append's scratch
+// buffers, keeping the first error (Pebble's Set and Delete fail only on
+// a batch too large for it). Plain methods rather than a closure: this is
+// every pay's path.
+type batchWriter struct {
+	pb  *pebble.Batch
+	sc  *scratch
+	err error
+}
+
+func (w *batchWriter) set(k, v []byte) {
+	if err := w.pb.Set(k, v, nil); err != nil && w.err == nil {
+		w.err = err
+	}
+}
+
+func (w *batchWriter) del(k []byte) {
+	if err := w.pb.Delete(k, nil); err != nil && w.err == nil {
+		w.err = err
+	}
+}
+
+// payment adds r's version with its age entry (a final version) and its
+// index entries: the request and code entries with its first version
+// (they never change), the held mark with every version. The entries go
+// in key order (h/, l/, p/, q/, t/): Pebble inserts a batch's keys into
+// its memtable one after the other, and a key that follows the previous
+// one starts its search from there rather than from the top.
+func (w *batchWriter) payment(r *engine.PaymentRecord, kf *keyFilter) {
+	first := r.Version <= 1
+	if first {
+		w.codeEntry(r, kf)
+	}
+	w.heldMark(r)
+	sc := w.sc
+	sc.key = appendKey(sc.key[:0], prefixPayment, r.PaymentID)
+	sc.val = AppendPayment(sc.val[:0], r)
+	w.set(sc.key, sc.val)
+	if first {
+		w.requestEntry(r, kf)
+	}
+	if r.Final() {
+		sc.key = appendAgeKey(sc.key[:0], r.Updated, r.PaymentID)
+		w.set(sc.key, nil)
+	}
 }
 
 // commit commits pb and latches any failure, on the calling goroutine

@@ -88,6 +88,19 @@ func (k *keyFilter) mayHave(key []byte) bool {
 	return k.f.Test(key)
 }
 
+// testAndAdd reports whether key may be in the index, as mayHave, and
+// adds it: a claim looks up keys that it writes next, and one hash and one
+// pass over the bits serve both. Adding a key that is then not written
+// only costs a false positive.
+func (k *keyFilter) testAndAdd(key []byte) bool {
+	if k == nil || k.f == nil {
+		return true
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.f.TestAndAdd(key)
+}
+
 // buildFilter fills the filter from the index keys: one pass to count
 // them, one to add them.
 func (p *Pebble) buildFilter() error {
@@ -95,7 +108,7 @@ func (p *Pebble) buildFilter() error {
 	n := uint(0)
 	for pass := 0; pass < 2; pass++ {
 		if pass == 1 {
-			f = bloom.NewWithEstimates(max(4*n, 1<<20), 0.01)
+			f = newFilterBits(max(4*n, 1<<20))
 		}
 		for _, prefix := range []string{prefixPayReq, prefixCodeHash, prefixRefReq} {
 			it, err := p.db.NewIter(prefixBounds(prefix))
@@ -118,29 +131,46 @@ func (p *Pebble) buildFilter() error {
 	return nil
 }
 
-// indexPayment adds r's index entries to pb (and to kf): the request and
-// code entries with its first version (they never change), the held mark
-// with every version.
-func indexPayment(pb *pebble.Batch, sc *scratch, r *engine.PaymentRecord, keep func(error), kf *keyFilter) {
-	if r.Version <= 1 {
-		sc.key = appendReqKey(sc.key[:0], prefixPayReq, r.ClientID, r.RequestID)
-		keep(pb.Set(sc.key, []byte(r.PaymentID), nil))
-		kf.add(sc.key)
-		sc.key = appendCodeKey(sc.key[:0], &r.CodeHash)
-		keep(pb.Set(sc.key, []byte(r.PaymentID), nil))
-		kf.add(sc.key)
-	}
-	sc.key = appendKey(sc.key[:0], prefixHeld, r.PaymentID)
+// newFilterBits returns an empty key filter sized for capacity keys.
+func newFilterBits(capacity uint) *bloom.BloomFilter {
+	return bloom.NewWithEstimates(capacity, 0.01)
+}
+
+// indexPayment adds the index entries of r's first version to the batch
+// (the migration to layout 2; Append writes them in batchWriter.payment).
+func (w *batchWriter) indexPayment(r *engine.PaymentRecord) {
+	w.codeEntry(r, nil)
+	w.heldMark(r)
+	w.requestEntry(r, nil)
+}
+
+// requestEntry and codeEntry add r's request and code index entries (and
+// their keys to kf); heldMark sets or deletes r's held mark.
+func (w *batchWriter) requestEntry(r *engine.PaymentRecord, kf *keyFilter) {
+	w.sc.key = appendReqKey(w.sc.key[:0], prefixPayReq, r.ClientID, r.RequestID)
+	w.set(w.sc.key, []byte(r.PaymentID))
+	kf.add(w.sc.key)
+}
+
+func (w *batchWriter) codeEntry(r *engine.PaymentRecord, kf *keyFilter) {
+	w.sc.key = appendCodeKey(w.sc.key[:0], &r.CodeHash)
+	w.set(w.sc.key, []byte(r.PaymentID))
+	kf.add(w.sc.key)
+}
+
+func (w *batchWriter) heldMark(r *engine.PaymentRecord) {
+	w.sc.key = appendKey(w.sc.key[:0], prefixHeld, r.PaymentID)
 	if r.Held {
-		keep(pb.Set(sc.key, nil, nil))
+		w.set(w.sc.key, nil)
 	} else {
-		keep(pb.Delete(sc.key, nil))
+		w.del(w.sc.key)
 	}
 }
 
-func indexRefund(pb *pebble.Batch, sc *scratch, r *engine.RefundRecord, keep func(error), kf *keyFilter) {
+func (w *batchWriter) indexRefund(r *engine.RefundRecord, kf *keyFilter) {
+	sc := w.sc
 	sc.key = appendReqKey(sc.key[:0], prefixRefReq, r.ClientID, r.RequestID)
-	keep(pb.Set(sc.key, []byte(r.RefundID), nil))
+	w.set(sc.key, []byte(r.RefundID))
 	kf.add(sc.key)
 }
 
@@ -234,13 +264,16 @@ func (p *Pebble) ClaimPayment(ctx context.Context, rec *engine.PaymentRecord) (*
 	}
 	// The payment id itself is not looked up: the engine's ids are unique
 	// per process start (see engine's idGen), and a third lookup per pay
-	// costs more than the collision it would catch.
-	return nil, p.Append(ctx, &engine.Batch{Payments: []*engine.PaymentRecord{rec}}, true)
+	// costs more than the collision it would catch. claimedBy added both
+	// index keys to the filter.
+	return nil, p.write(ctx, &engine.Batch{Payments: []*engine.PaymentRecord{rec}}, true, nil)
 }
 
 // claimedBy returns the payment stored under rec's request key, else the
 // one holding rec's code, else nil. Both keys are built in a pooled
-// scratch buffer: a new pay's lookups allocate nothing of their own.
+// scratch buffer: a new pay's lookups allocate nothing of their own. It
+// adds each key it looks up to the filter (it returns nil only after
+// both), so that the claim's write need not.
 func (p *Pebble) claimedBy(ctx context.Context, rec *engine.PaymentRecord) (*engine.PaymentRecord, error) {
 	err := p.reading(ctx)
 	if err != nil {
@@ -250,16 +283,20 @@ func (p *Pebble) claimedBy(ctx context.Context, rec *engine.PaymentRecord) (*eng
 	sc := p.scratch.Get().(*scratch)
 	defer p.scratch.Put(sc)
 	sc.key = appendReqKey(sc.key[:0], prefixPayReq, rec.ClientID, rec.RequestID)
-	if existing, err := p.paymentAt(sc.key); err != nil || existing != nil {
+	if existing, err := p.claimAt(sc.key); err != nil || existing != nil {
 		return existing, err
 	}
 	sc.key = appendCodeKey(sc.key[:0], &rec.CodeHash)
-	return p.paymentAt(sc.key)
+	return p.claimAt(sc.key)
 }
 
-// paymentAt returns the payment that index key k names, or nil.
-func (p *Pebble) paymentAt(k []byte) (*engine.PaymentRecord, error) {
-	id, err := p.lookup(k)
+// claimAt returns the payment that index key k names, or nil, and adds k
+// to the filter.
+func (p *Pebble) claimAt(k []byte) (*engine.PaymentRecord, error) {
+	if !p.filter.testAndAdd(k) {
+		return nil, nil
+	}
+	id, err := p.get(k)
 	if err != nil || id == nil {
 		return nil, err
 	}
@@ -464,15 +501,8 @@ func (p *Pebble) RequestCancel(ctx context.Context, paymentID string) error {
 // migrateIndexes adds the layout-2 index entries to a layout-1 store (a
 // store written before the engine read payments from the journal).
 func (p *Pebble) migrateIndexes() error {
-	pb := p.db.NewBatch()
-	defer pb.Close()
-	var sc scratch
-	var setErr error
-	keep := func(err error) {
-		if setErr == nil {
-			setErr = err
-		}
-	}
+	w := batchWriter{pb: p.db.NewBatch(), sc: &scratch{}}
+	defer w.pb.Close()
 	open := map[string]bool{} // payments with a refund in process
 	it, err := p.db.NewIter(prefixBounds(prefixRefund))
 	if err != nil {
@@ -484,7 +514,7 @@ func (p *Pebble) migrateIndexes() error {
 			it.Close()
 			return fmt.Errorf("journal: migrating %q: %w", it.Key(), err)
 		}
-		indexRefund(pb, &sc, &ref, keep, nil)
+		w.indexRefund(&ref, nil)
 		if !RefundFinal(&ref) {
 			open[ref.PaymentID] = true
 		}
@@ -508,15 +538,14 @@ func (p *Pebble) migrateIndexes() error {
 			return err
 		}
 		pay.Held = !pay.Final() || open[pay.PaymentID] || note != nil
-		pay.Version = 1 // index entries are written with a first version
-		indexPayment(pb, &sc, &pay, keep, nil)
+		w.indexPayment(&pay)
 	}
 	if err := it.Close(); err != nil {
 		return err
 	}
-	if setErr != nil {
-		return setErr
+	if w.err != nil {
+		return w.err
 	}
-	_ = pb.Set([]byte(keyLayout), []byte{2}, nil)
-	return pb.Commit(pebble.Sync)
+	_ = w.pb.Set([]byte(keyLayout), []byte{2}, nil)
+	return w.pb.Commit(pebble.Sync)
 }

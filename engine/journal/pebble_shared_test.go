@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/sstable"
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
@@ -171,5 +172,71 @@ func TestPebbleDueMigration(t *testing.T) {
 	got, err := j.TakeNotifications(ctx, t0, t0.Add(time.Minute), 10)
 	if err != nil || len(got) != 1 || got[0].PaymentID != "m1" {
 		t.Fatalf("TakeNotifications after migration = %v, %v; want m1", got, err)
+	}
+}
+
+// TestClaimFillsFilter: a claim adds the keys it looks up to the filter
+// and its write then skips them, so every request and code key stored
+// must still be in the filter (a miss there would let a second pay of
+// the same request or code through), whichever way each claim went.
+func TestClaimFillsFilter(t *testing.T) {
+	ctx := context.Background()
+	j, err := Open(t.TempDir(), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	for _, tc := range []struct {
+		id, req  string
+		hash     byte
+		existing string
+	}{
+		{"p1", "r1", 1, ""},
+		{"p2", "r2", 2, ""},
+		{"p3", "r1", 3, "p1"}, // same request
+		{"p4", "r4", 2, "p2"}, // same code
+		{"p5", "r5", 5, ""},
+	} {
+		ex, err := j.ClaimPayment(ctx, sharedPayment(tc.id, tc.req, codec.StatusProcessing, tc.hash))
+		if err != nil || (ex == nil) != (tc.existing == "") || (ex != nil && ex.PaymentID != tc.existing) {
+			t.Fatalf("claim %s: %v %v, want %q", tc.id, ex, err, tc.existing)
+		}
+	}
+	n := 0
+	for _, prefix := range []string{prefixPayReq, prefixCodeHash} {
+		it, err := j.db.NewIter(prefixBounds(prefix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for it.First(); it.Valid(); it.Next() {
+			n++
+			if !j.filter.mayHave(it.Key()) {
+				t.Errorf("stored index key %q is not in the filter", it.Key())
+			}
+		}
+		_ = it.Close()
+	}
+	if n != 6 {
+		t.Fatalf("%d request and code keys stored, want 6", n)
+	}
+}
+
+// TestLevelCompression: flushed (L0) files are written uncompressed and
+// every level below with Snappy, as pebbleOptions says and Pebble keeps
+// once it fills in its defaults.
+func TestLevelCompression(t *testing.T) {
+	o := Options{}
+	o.EnsureDefaults()
+	po := o.pebbleOptions(newFailState(nil))
+	defer po.Cache.Unref()
+	po.EnsureDefaults()
+	for i, l := range po.Levels {
+		want := sstable.SnappyCompression
+		if i == 0 {
+			want = sstable.NoCompression
+		}
+		if got := l.Compression(); got != want {
+			t.Errorf("L%d compression %s, want %s", i, got.Name, want.Name)
+		}
 	}
 }
