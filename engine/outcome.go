@@ -104,7 +104,7 @@ type PaymentLineWriter interface {
 // in t's location, "level":"INFO", the message, then the attributes in
 // logFinished's order. It covers lines whose strings need no JSON
 // escaping (printable ASCII without quote or backslash: ids, masked
-// codes, names, codes and durations as paycode makes them); for any
+// codes, names and codes as paycode makes them; and the duration); for any
 // other line, or a year outside 0–9999, it returns dst unchanged and
 // false, and the caller leaves the line to slog, whose escaping it does
 // not repeat.
@@ -143,9 +143,11 @@ func (o *FinishedPayment) AppendJSONLine(dst []byte, t time.Time) ([]byte, bool)
 	if dst, ok = appendPlainField(dst, "result", o.Result.String()); !ok {
 		return dst[:n], false
 	}
-	if dst, ok = appendPlainField(dst, "duration", o.Duration().String()); !ok {
-		return dst[:n], false
-	}
+	// Go's duration text is digits, '.', '-', unit letters and U+00B5
+	// (µs): valid UTF-8 that slog writes as it is.
+	dst = append(dst, `,"duration":"`...)
+	dst = append(dst, o.Duration().String()...)
+	dst = append(dst, '"')
 	dst = append(dst, `,"follow_ups":`...)
 	dst = strconv.AppendInt(dst, int64(o.FollowUps), 10)
 	dst = append(dst, `,"recovered":`...)

@@ -57,6 +57,9 @@ func TestAppendJSONLineIsSlogs(t *testing.T) {
 			o.Wallet, o.Amount, o.Status, o.Result = "", codec.Amount{}, codec.StatusCancelled, codec.ProcessFail
 		}, true},
 		{"negative duration", func(o *FinishedPayment) { o.Finished = o.Created.Add(-time.Millisecond) }, true},
+		{"microseconds", func(o *FinishedPayment) { o.Finished = o.Created.Add(58830 * time.Nanosecond) }, true},
+		{"nanoseconds", func(o *FinishedPayment) { o.Finished = o.Created.Add(41) }, true},
+		{"hours", func(o *FinishedPayment) { o.Finished = o.Created.Add(49*time.Hour + 3*time.Second) }, true},
 		{"printable ASCII with <>&", func(o *FinishedPayment) { o.RequestID = "a<b>&c ~!{}[]" }, true},
 		{"a quote", func(o *FinishedPayment) { o.RequestID = `a"b` }, false},
 		{"a backslash", func(o *FinishedPayment) { o.ClientID = `a\b` }, false},
