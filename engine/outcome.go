@@ -86,8 +86,9 @@ func logFinished(log *slog.Logger, o *FinishedPayment) {
 
 // PaymentLineWriter is implemented by a slog.Handler that can write the
 // per-payment line ("payment finished") without slog's generic path: a
-// Record, an attribute slice, a reflective walk over each value, the
-// caller's program counter. The line is on every pay's path, so serve's
+// Record with an attribute slice beyond its first five, the caller's
+// program counter, a dispatch on each attribute's kind, the duration's
+// string on the heap, a second lock around the writer. The line is on every pay's path, so serve's
 // JSON handler (cmd/paycode) writes it with AppendJSONLine, byte for
 // byte what its slog.JSONHandler writes for logFinished's record.
 type PaymentLineWriter interface {
@@ -157,7 +158,7 @@ func (o *FinishedPayment) AppendJSONLine(dst []byte, t time.Time) ([]byte, bool)
 
 // appendPlainField appends ,"key":"v" when v needs no JSON escaping
 // (printable ASCII other than quote and backslash), else reports false.
-func appendPlainField[S ~string | ~[]byte](dst []byte, key string, v S) ([]byte, bool) {
+func appendPlainField(dst []byte, key, v string) ([]byte, bool) {
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
 			return dst, false
