@@ -208,10 +208,34 @@ func BenchmarkPayHandlerInstantWallet(b *testing.B) {
 }
 
 // BenchmarkPayHandlerLogged: the same with the per-payment log line on,
-// as production runs it (JSON to a discarding writer): the line's cost.
+// as serve writes it (JSON, the line by engine.PaymentLineWriter; to a
+// discarding writer): the line's cost.
 func BenchmarkPayHandlerLogged(b *testing.B) {
-	runHandler(b, newAPILog(b, instantWallet{}, slog.New(slog.NewJSONHandler(io.Discard, nil))))
+	runHandler(b, newAPILog(b, instantWallet{}, slog.New(lineHandler{slog.NewJSONHandler(io.Discard, nil)})))
 }
+
+// lineHandler is serve's JSON logger (cmd/paycode's logHandler) as far as
+// the pay path goes: slog's JSON handler, and the per-payment line written
+// with engine.FinishedPayment.AppendJSONLine.
+type lineHandler struct{ slog.Handler }
+
+func (lineHandler) WritePaymentLine(o *engine.FinishedPayment) bool {
+	var b [512]byte
+	line, ok := o.AppendJSONLine(b[:0], time.Now())
+	if ok {
+		discardLine(line)
+	}
+	return ok
+}
+
+// discardLine is the log writer of lineHandler: it drops the line (a
+// concrete function, so the line's buffer stays on the stack, as it does
+// with serve's lineBuffer).
+//
+//go:noinline
+func discardLine(line []byte) { lineBytes.Add(int64(len(line))) }
+
+var lineBytes atomic.Int64
 
 // BenchmarkPayHandlerSimWallet: the same plus the wallet connector and a
 // simulated wallet server over an in-memory listener.

@@ -274,12 +274,12 @@ func releaseLaneScanner(s *laneScanner, bodyLen int) {
 }
 
 // open parses body and returns its top-level object. The body must be
-// exactly one JSON object of strict JSON (RFC 8259, checked by
-// fastjson.Validate, since fastjson's parser alone accepts NaN, leading
-// zeros, raw control characters and unknown escapes), valid UTF-8, with
+// exactly one JSON object of strict JSON (RFC 8259), valid UTF-8, with
 // no unpaired surrogate escapes, nested at most fastjson.MaxDepth deep.
-// Parsing first bounds the nesting before the (recursive) validator runs.
-// fastjson's own error texts quote the input, so they are dropped.
+// fastjson's parser checks the structure (and bounds the nesting) but
+// alone accepts NaN, leading zeros, raw control characters and unknown
+// escapes; laneStrict refuses those. fastjson's own error texts quote the
+// input, so they are dropped.
 func (s *laneScanner) open(body []byte) (*fastjson.Object, error) {
 	v, err := s.p.ParseBytes(body)
 	if err != nil {
@@ -288,13 +288,14 @@ func (s *laneScanner) open(body []byte) (*fastjson.Object, error) {
 		}
 		return nil, laneFieldErr("", ErrSyntax)
 	}
-	if fastjson.ValidateBytes(body) != nil {
+	strict, paired := laneStrict(body)
+	if !strict {
 		return nil, laneFieldErr("", ErrSyntax)
 	}
 	if !utf8.Valid(body) {
 		return nil, laneFieldErr("", laneErrNotUTF8)
 	}
-	if !laneSurrogatesPaired(body) {
+	if !paired {
 		return nil, laneFieldErr("", laneErrSurrogate)
 	}
 	if v.Type() != fastjson.TypeObject {
@@ -304,45 +305,168 @@ func (s *laneScanner) open(body []byte) (*fastjson.Object, error) {
 	return o, nil
 }
 
-// laneSurrogatesPaired reports whether every \uD800-\uDBFF escape in the
-// (already validated) JSON text is followed by a \uDC00-\uDFFF escape and
-// no low surrogate stands alone. fastjson would otherwise keep the escape
-// as literal text, and the id a lane sent would not be the id we echo.
-// Backslashes only occur inside strings of valid JSON, so a flat scan that
-// skips each escape is exact.
-func laneSurrogatesPaired(b []byte) bool {
-	for {
-		i := bytes.IndexByte(b, '\\')
-		if i < 0 || i+1 >= len(b) {
-			return true
-		}
-		b = b[i+1:]
-		if b[0] != 'u' || len(b) < 5 {
-			b = b[1:]
-			continue
-		}
-		u := laneHex4(b[1:5])
-		b = b[5:]
-		switch {
-		case u >= 0xDC00 && u <= 0xDFFF:
-			return false
-		case u >= 0xD800 && u <= 0xDBFF:
-			if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
-				return false
+// laneStrict checks, in one pass over a body fastjson's parser accepted
+// (so its brackets, commas, colons and literals' places are right), what
+// that parser lets through and strict JSON does not, exactly as
+// fastjson.Validate does: strings (keys included) hold no byte below 0x20
+// and only the escapes \" \\ \/ \b \f \n \r \t and \u with four hex
+// digits; a number is -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?; the
+// only words are true, false and null. It is what Validate plus the
+// surrogate check cost twice over, on every lane request: Validate walks
+// the whole text again, recursively and a byte at a time per key.
+// paired reports that every \uD800–\uDBFF escape is followed by a
+// \uDC00–\uDFFF escape and no low one stands alone (fastjson would keep
+// an unpaired one as literal text, and the id a lane sent would not be
+// the id we echo). FuzzLaneStrict holds it to Validate and the old
+// surrogate scan.
+func laneStrict(b []byte) (strict, paired bool) {
+	paired = true
+	for i := 0; i < len(b); {
+		switch c := b[i]; {
+		case c == '"':
+			i++
+			for {
+				for i < len(b) && lanePlain[b[i]] {
+					i++
+				}
+				if i >= len(b) {
+					return false, paired
+				}
+				if b[i] == '"' {
+					i++
+					break
+				}
+				if b[i] != '\\' || i+1 >= len(b) {
+					return false, paired // a control character, or a cut escape
+				}
+				switch b[i+1] {
+				case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+					i += 2
+					continue
+				case 'u':
+				default:
+					return false, paired
+				}
+				u := laneHex4(b[i+2:])
+				if u < 0 {
+					return false, paired
+				}
+				i += 6
+				switch {
+				case u >= 0xDC00 && u <= 0xDFFF:
+					paired = false
+				case u >= 0xD800 && u <= 0xDBFF:
+					if i+1 >= len(b) || b[i] != '\\' || b[i+1] != 'u' {
+						paired = false
+						continue
+					}
+					if l := laneHex4(b[i+2:]); l < 0xDC00 || l > 0xDFFF {
+						paired = false // the escape itself is checked on the next turn
+						continue
+					}
+					i += 6
+				}
 			}
-			if l := laneHex4(b[2:6]); l < 0xDC00 || l > 0xDFFF {
-				return false
+		case c == '-' || c >= '0' && c <= '9':
+			n := laneNumberLen(b[i:])
+			if n == 0 || !laneDelimited(b, i+n) {
+				return false, paired
 			}
-			b = b[6:]
+			i += n
+		case c == 't' || c == 'f' || c == 'n':
+			w := "null"
+			switch c {
+			case 't':
+				w = "true"
+			case 'f':
+				w = "false"
+			}
+			if !bytes.HasPrefix(b[i:], []byte(w)) || !laneDelimited(b, i+len(w)) {
+				return false, paired
+			}
+			i += len(w)
+		case c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == ':' ||
+			c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+		default:
+			return false, paired
 		}
 	}
+	return true, paired
 }
 
-// laneHex4 decodes 4 hex digits (validated by the caller's JSON check); a
-// non-hex digit yields a value outside the surrogate ranges.
-func laneHex4(b []byte) int {
+// lanePlain marks the bytes a JSON string holds as they are: all but
+// the quote, the backslash and the control characters (UTF-8 is checked
+// apart).
+var lanePlain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// laneNumberLen is the length of the strict JSON number b starts with, 0
+// when it starts with none.
+func laneNumberLen(b []byte) int {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	d := laneDigits(b[i:])
+	if d == 0 || (d > 1 && b[i] == '0') {
+		return 0
+	}
+	i += d
+	if i < len(b) && b[i] == '.' {
+		d = laneDigits(b[i+1:])
+		if d == 0 {
+			return 0
+		}
+		i += 1 + d
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d = laneDigits(b[i:])
+		if d == 0 {
+			return 0
+		}
+		i += d
+	}
+	return i
+}
+
+func laneDigits(b []byte) int {
 	n := 0
-	for _, c := range b {
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+		n++
+	}
+	return n
+}
+
+// laneDelimited reports whether a number or word ending at i is followed
+// by the end, white space or a structural character.
+func laneDelimited(b []byte, i int) bool {
+	if i >= len(b) {
+		return true
+	}
+	switch b[i] {
+	case ',', '}', ']', ' ', '\t', '\n', '\r':
+		return true
+	}
+	return false
+}
+
+// laneHex4 decodes the 4 hex digits b starts with; -1 when there are
+// fewer or one is not a hex digit.
+func laneHex4(b []byte) int {
+	if len(b) < 4 {
+		return -1
+	}
+	n := 0
+	for _, c := range b[:4] {
 		switch {
 		case c >= '0' && c <= '9':
 			n = n<<4 | int(c-'0')

@@ -119,7 +119,8 @@ type Config struct {
 	LeaseCheck time.Duration
 	// OnOutcome, when set, is called once per payment that reached its
 	// final state (with the payment's lock held: it must not block or call
-	// the engine). Every final payment is also logged at info.
+	// the engine; its argument is valid only during the call: copy what
+	// it keeps). Every final payment is also logged at info.
 	OnOutcome func(*FinishedPayment)
 	// Failpoint, when set, is called at the named points (Fail…) so crash
 	// tests can kill the process exactly there. Only binaries built with

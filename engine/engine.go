@@ -22,11 +22,11 @@ type Engine struct {
 	ident  Identifier
 	wallet map[string]Wallet // read-only after New
 
-	payByReq *smap[*payment]                     // client-id \x00 paymentRequestId
-	payByID  *smap[*payment]                     // paymentId
-	codes    *cmap[[CodeHashSize]byte, *payment] // a code's keyed hash → the payment that used it
-	refByReq *smap[*refund]                      // client-id \x00 refundRequestId
-	voids    voidBudget                          // tombstones per client per hour (void.go)
+	payByReq *smap[*payment] // client-id \x00 paymentRequestId
+	payByID  *smap[*payment] // paymentId
+	codes    *cmap[*payment] // a code's keyed hash → the payment that used it
+	refByReq *smap[*refund]  // client-id \x00 refundRequestId
+	voids    voidBudget      // tombstones per client per hour (void.go)
 
 	fu       fuQueue
 	sem      chan struct{} // follow-up worker slots
@@ -79,7 +79,7 @@ func New(cfg Config) (*Engine, error) {
 		wallet:   make(map[string]Wallet, len(cfg.Wallets)),
 		payByReq: newSmap[*payment](),
 		payByID:  newSmap[*payment](),
-		codes:    newCmap[[CodeHashSize]byte, *payment](),
+		codes:    newCmap[*payment](),
 		refByReq: newSmap[*refund](),
 		sem:      make(chan struct{}, cfg.FollowUpWorkers),
 	}
@@ -180,6 +180,7 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 	p, loaded, err := e.payByReq.getOrCreate(key, func(k string) (*payment, error) {
 		p := &payment{
 			// Both ids are slices of the index key: one allocation.
+			key:        k,
 			clientID:   k[:len(clientID)],
 			requestID:  k[len(clientID)+1:],
 			codeHash:   codeHash,
@@ -229,7 +230,7 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 	e.failpoint(FailBeforeIntent)
 	// The journal decides whether this request (or this code) is new, in
 	// one statement: on several nodes another may have claimed it.
-	if e.claim(ctx, p, key, req, codeHash, out) {
+	if e.claim(ctx, p, req, codeHash, out) {
 		return
 	}
 	e.failpoint(FailAfterIntent)
@@ -262,14 +263,14 @@ func (e *Engine) Pay(ctx context.Context, clientID []byte, req *codec.PayRequest
 // abort undoes the creation of a payment whose intent could not be
 // journaled. It was never dispatched; its code is released and a retry
 // of the same request starts afresh.
-func (e *Engine) abort(p *payment, key []byte) {
+func (e *Engine) abort(p *payment) {
 	p.mu.Lock()
 	p.abortLocked()
 	p.mu.Unlock()
 	isP := func(q *payment) bool { return q == p }
 	e.codes.delIf(p.codeHash, isP)
 	e.payByID.delIf(p.id, isP)
-	e.payByReq.delIf(string(key), isP)
+	e.payByReq.delIf(p.reqKey(), isP)
 	p.markDispatched()
 }
 

@@ -249,7 +249,7 @@ func (e *Engine) settleClaimLocked(ctx context.Context, p *payment) error {
 		p.to(evSettled)
 		p.abortLocked()
 		p.mu.Unlock()
-		e.abort(p, appendKey(nil, p.clientID, p.requestID))
+		e.abort(p)
 		return nil
 	}
 	p.to(evSettled)

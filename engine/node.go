@@ -68,7 +68,7 @@ func (e *Engine) reacquireLocked(ctx context.Context, p *payment) error {
 	}
 	p.to(evReacquire)
 	if !found {
-		e.payByReq.put(indexKey(p.clientID, p.requestID), p)
+		e.payByReq.put(p.reqKey(), p)
 		e.payByID.put(p.id, p)
 		e.codes.putIfAbsent(p.codeHash, p)
 	}
@@ -94,7 +94,7 @@ func (e *Engine) owned(p *payment) bool {
 // fetch). It returns true when it answered the lane itself: the request
 // or the code belongs to a payment stored before (by any node), or the
 // journal failed.
-func (e *Engine) claim(ctx context.Context, p *payment, key []byte, req *codec.PayRequest, codeHash [CodeHashSize]byte, out *codec.PaymentView) bool {
+func (e *Engine) claim(ctx context.Context, p *payment, req *codec.PayRequest, codeHash [CodeHashSize]byte, out *codec.PaymentView) bool {
 	now := e.clock.Now()
 	pb := batchPool.Get().(*persistBatch) // its record: no allocation per pay
 	// p.mu is held across the claim: a lane's cancel that finds p in
@@ -123,19 +123,19 @@ func (e *Engine) claim(ctx context.Context, p *payment, key []byte, req *codec.P
 		fail(out, codec.UnknownException, msgClaimUnknown)
 		return true
 	case err != nil && e.journalTransient(err):
-		e.abort(p, key) // nothing stored: a retry starts afresh
+		e.abort(p) // nothing stored: a retry starts afresh
 		fail(out, codec.RequestTrafficExceedLimit, msgJournalDown)
 		return true
 	case err != nil:
 		e.fatal(err)
-		e.abort(p, key)
+		e.abort(p)
 		fail(out, codec.UnknownException, msgSuspended)
 		return true
 	}
 	if existing == nil {
 		return false
 	}
-	e.abort(p, key)
+	e.abort(p)
 	if existing.ClientID != p.clientID || existing.RequestID != p.requestID {
 		fail(out, codec.InvalidPaymentCode, "the payment code was already used, ask the customer to refresh it")
 		return true
@@ -193,7 +193,7 @@ func (e *Engine) watchPayment(ctx context.Context, rec *PaymentRecord, done func
 func (e *Engine) paymentFromRecord(r *PaymentRecord) *payment {
 	key := indexKey(r.ClientID, r.RequestID)
 	p := &payment{
-		clientID: key[:len(r.ClientID)], requestID: key[len(r.ClientID)+1:], id: r.PaymentID,
+		key: key, clientID: key[:len(r.ClientID)], requestID: key[len(r.ClientID)+1:], id: r.PaymentID,
 		codeHash: r.CodeHash, amount: r.Amount, methodType: r.MethodType, scenario: r.Scenario,
 		settlement: r.Settlement, walletName: r.Wallet, wallet: e.wallet[r.Wallet],
 		created: r.Created, deadline: r.Deadline, notifyURL: r.NotifyURL,
@@ -255,7 +255,7 @@ func (e *Engine) adopt(l *Leased, now time.Time) *payment {
 			e.fu.push(fuItem{due: now, r: r})
 		}
 	}
-	e.payByReq.put(indexKey(p.clientID, p.requestID), p)
+	e.payByReq.put(p.reqKey(), p)
 	e.payByID.put(p.id, p)
 	e.codes.putIfAbsent(p.codeHash, p)
 	if l.CancelRequested && p.wallet != nil {
@@ -286,7 +286,7 @@ func (e *Engine) forget(p *payment) {
 		e.refByReq.delIf(indexKey(r.clientID, r.requestID), isR)
 	}
 	e.codes.delIf(p.codeHash, isP)
-	e.payByReq.delIf(indexKey(p.clientID, p.requestID), isP)
+	e.payByReq.delIf(p.reqKey(), isP)
 	e.payByID.delIf(p.id, isP)
 }
 

@@ -80,7 +80,7 @@ func (e *Engine) Compact(ctx context.Context) (int, error) {
 			e.refByReq.del(indexKey(r.clientID, r.requestID))
 		}
 		e.codes.del(p.codeHash)
-		e.payByReq.del(indexKey(p.clientID, p.requestID))
+		e.payByReq.del(p.reqKey())
 		e.payByID.del(id)
 		n++
 	})

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"sync"
 )
@@ -97,14 +98,12 @@ func (s *smap[V]) each(fn func(key string, v V)) {
 // may refuse with an error, and receives the key as the string the map
 // will hold, so a value can keep (slices of) it without
 // a second allocation. When mk returns an error, nothing is stored.
+//
+// It takes the write lock at once, with no read-locked look first: its
+// callers (a pay, a refund) almost always bring a new key, and a repeat
+// finds its value under the write lock as well.
 func (s *smap[V]) getOrCreate(key []byte, mk func(k string) (V, error)) (v V, loaded bool, err error) {
 	sh := s.shard(key)
-	sh.mu.RLock()
-	v, ok := sh.m[string(key)]
-	sh.mu.RUnlock()
-	if ok {
-		return v, true, nil
-	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if v, ok := sh.m[string(key)]; ok {
@@ -119,31 +118,35 @@ func (s *smap[V]) getOrCreate(key []byte, mk func(k string) (V, error)) (v V, lo
 	return v, false, nil
 }
 
-// cmap is smap for comparable keys that are not byte strings (payment
-// codes): hashing a value key needs no conversion, so nothing allocates.
-type cmap[K comparable, V any] struct {
-	seed   maphash.Seed
-	shards [shardCount]cmapShard[K, V]
+// cmap is the index of payment codes' keyed hashes. A key is an
+// HMAC-SHA256 output under the engine's secret key, uniformly
+// distributed and unknown to whoever chose the code, so its first bytes
+// pick the shard: no second hash per lookup. (A tombstone's VoidCodeHash
+// is unkeyed, so a lane could aim its voids at one shard; they are
+// budgeted per hour, and the map inside a shard hashes with its own seed,
+// so the worst is that they share one lock.)
+type cmap[V any] struct {
+	shards [shardCount]cmapShard[V]
 }
 
-type cmapShard[K comparable, V any] struct {
+type cmapShard[V any] struct {
 	mu sync.Mutex
-	m  map[K]V
+	m  map[[CodeHashSize]byte]V
 	_  [48]byte
 }
 
-func newCmap[K comparable, V any]() *cmap[K, V] {
-	c := &cmap[K, V]{seed: maphash.MakeSeed()}
+func newCmap[V any]() *cmap[V] {
+	c := &cmap[V]{}
 	for i := range c.shards {
-		c.shards[i].m = make(map[K]V)
+		c.shards[i].m = make(map[[CodeHashSize]byte]V)
 	}
 	return c
 }
 
 // putIfAbsent stores v under k unless k is present; it returns the value
 // now stored and whether it was already there.
-func (c *cmap[K, V]) putIfAbsent(k K, v V) (V, bool) {
-	sh := c.shard(k)
+func (c *cmap[V]) putIfAbsent(k [CodeHashSize]byte, v V) (V, bool) {
+	sh := c.shard(&k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if old, ok := sh.m[k]; ok {
@@ -153,20 +156,20 @@ func (c *cmap[K, V]) putIfAbsent(k K, v V) (V, bool) {
 	return v, false
 }
 
-func (c *cmap[K, V]) shard(k K) *cmapShard[K, V] {
-	return &c.shards[maphash.Comparable(c.seed, k)&(shardCount-1)]
+func (c *cmap[V]) shard(k *[CodeHashSize]byte) *cmapShard[V] {
+	return &c.shards[binary.LittleEndian.Uint64(k[:8])&(shardCount-1)]
 }
 
-func (c *cmap[K, V]) del(k K) {
-	sh := c.shard(k)
+func (c *cmap[V]) del(k [CodeHashSize]byte) {
+	sh := c.shard(&k)
 	sh.mu.Lock()
 	delete(sh.m, k)
 	sh.mu.Unlock()
 }
 
 // delIf removes k if match accepts the value stored under it.
-func (c *cmap[K, V]) delIf(k K, match func(V) bool) {
-	sh := c.shard(k)
+func (c *cmap[V]) delIf(k [CodeHashSize]byte, match func(V) bool) {
+	sh := c.shard(&k)
 	sh.mu.Lock()
 	if v, ok := sh.m[k]; ok && match(v) {
 		delete(sh.m, k)

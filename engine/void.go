@@ -50,7 +50,7 @@ func VoidCodeHash(clientID, requestID string) [CodeHashSize]byte {
 func (e *Engine) newVoid(k string, clientLen int, now time.Time) *payment {
 	clientID, requestID := k[:clientLen], k[clientLen+1:]
 	return &payment{
-		clientID: clientID, requestID: requestID, id: e.ids.next(),
+		key: k, clientID: clientID, requestID: requestID, id: e.ids.next(),
 		codeHash: VoidCodeHash(clientID, requestID),
 		created:  now, deadline: now, voided: true,
 		status: codec.StatusCancelled, result: codec.OrderIsCanceled, msg: msgVoided,

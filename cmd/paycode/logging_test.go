@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -9,6 +10,9 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/paycode/paycode/codec"
+	"github.com/paycode/paycode/engine"
 )
 
 // TestLineBuffer: info lines wait in memory until the interval, a full
@@ -66,6 +70,56 @@ func TestLogDurations(t *testing.T) {
 	}
 }
 
+// TestPaymentLineWriter: serve's JSON logger on a lineBuffer writes the
+// per-payment line itself, the line slog would write (the engine's
+// TestAppendJSONLineIsSlogs holds the byte-for-byte check); any other
+// logger, and a line it cannot write plainly, leave it to slog.
+func TestPaymentLineWriter(t *testing.T) {
+	o := &engine.FinishedPayment{PaymentID: "20261207100413001000000000000042", ClientID: "DEMO_CLIENT",
+		RequestID: "req-1", Wallet: "mpp-281011", Code: "281011******1200",
+		Amount: codec.Amount{Currency: codec.MustCurrency("HKD"), Value: 5600}, Status: codec.StatusSuccess, Result: codec.Success,
+		Created: time.Unix(100, 0), Finished: time.Unix(100, 31500000)}
+	var w syncBuffer
+	lb := newLineBuffer(&w, time.Hour)
+	lw := newLogger(lb, "json", "info").Handler().(engine.PaymentLineWriter)
+	if !lw.WritePaymentLine(o) {
+		t.Fatal("serve's JSON logger declined the line")
+	}
+	if err := lb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(w.String()), &m); err != nil || !strings.HasSuffix(w.String(), "}\n") {
+		t.Fatalf("not one JSON line: %q (%v)", w.String(), err)
+	}
+	for k, v := range map[string]any{"level": "INFO", "msg": "payment finished", "payment_request_id": "req-1",
+		"code": "281011******1200", "amount": 5600.0, "currency": "HKD", "duration": "31.5ms", "follow_ups": 0.0, "recovered": false} {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+	if _, err := time.Parse(time.RFC3339Nano, m["time"].(string)); err != nil {
+		t.Error(err)
+	}
+
+	odd := *o
+	odd.RequestID = "caf\u00e9"
+	for name, c := range map[string]struct {
+		log *slog.Logger
+		o   *engine.FinishedPayment
+	}{
+		"text":           {newLogger(newLineBuffer(&w, time.Hour), "text", "info"), o},
+		"unbuffered":     {newLogger(&w, "json", "info"), o},
+		"with attrs":     {newLogger(newLineBuffer(&w, time.Hour), "json", "info").With("a", 1), o},
+		"with group":     {newLogger(newLineBuffer(&w, time.Hour), "json", "info").WithGroup("g"), o},
+		"escaped string": {newLogger(newLineBuffer(&w, time.Hour), "json", "info"), &odd},
+	} {
+		if lw, ok := c.log.Handler().(engine.PaymentLineWriter); ok && lw.WritePaymentLine(c.o) {
+			t.Errorf("%s: wrote the line itself", name)
+		}
+	}
+}
+
 // BenchmarkPaymentLogLine is the per-payment "payment finished" line (the
 // attributes engine.reportLocked logs) through serve's logger to a file,
 // unbuffered and through a lineBuffer, from as many goroutines as cores.
@@ -96,4 +150,20 @@ func BenchmarkPaymentLogLine(b *testing.B) {
 			})
 		})
 	}
+	// "lines": the same line as serve writes it, engine.PaymentLineWriter.
+	lw := newLogger(lb, "json", "info").Handler().(engine.PaymentLineWriter)
+	o := &engine.FinishedPayment{PaymentID: "2026120704130012345678", ClientID: "DEMO_CLIENT",
+		RequestID: "load-1234567-000012345", Wallet: "mpp-281011", Code: "281011******1200",
+		Amount: codec.Amount{Currency: codec.MustCurrency("HKD"), Value: 5600}, Status: codec.StatusSuccess, Result: codec.Success,
+		Created: time.Unix(100, 0), Finished: time.Unix(100, 31500000)}
+	b.Run("lines", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if !lw.WritePaymentLine(o) {
+					b.Fatal("declined")
+				}
+			}
+		})
+	})
 }

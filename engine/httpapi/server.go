@@ -47,15 +47,17 @@ const (
 
 // Server is the lane API handler.
 type Server struct {
-	eng     *engine.Engine
-	log     *slog.Logger
-	clock   engine.Clock
-	pool    sync.Pool                    // *reqState
-	img     imageAPI                     // decoder for /v1/decode and pay by image (image.go)
-	sec     atomic.Pointer[guard]        // signatures and admission (auth.go); nil: trust client ids
-	secMu   sync.Mutex                   // serialises SetSecurity
-	lane    atomic.Pointer[metrics.Lane] // request metrics; nil: none
-	arrival                              // amount limits, notify URL check (arrival.go)
+	eng   *engine.Engine
+	log   *slog.Logger
+	clock engine.Clock
+	pool  sync.Pool                    // *reqState
+	img   imageAPI                     // decoder for /v1/decode and pay by image (image.go)
+	sec   atomic.Pointer[guard]        // signatures and admission (auth.go); nil: trust client ids
+	secMu sync.Mutex                   // serialises SetSecurity
+	lane  atomic.Pointer[metrics.Lane] // request metrics; nil: none
+	// respTime is the response-time header's text, made once a second.
+	respTime secondText
+	arrival  // amount limits, notify URL check (arrival.go)
 }
 
 // SetMetrics records lane request metrics in m (nil: none). It may be
@@ -163,20 +165,45 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 	if cid := ctx.Request.Header.Peek(HeaderClientID); len(cid) > 0 {
 		h.SetBytesV(HeaderClientID, cid)
 	}
-	var tb, rt [40]byte
-	respTime := s.clock.Now().AppendFormat(rt[:0], time.RFC3339)
-	h.SetBytesV(HeaderResponseTime, respTime)
+	h.SetBytesV(HeaderResponseTime, s.respTime.text(s.clock.Now()))
 	// guarded (auth.go) admits, verifies, serves and signs the answer.
 	var rc codec.ResultCode
 	st.buf, rc = s.guarded(ctx, st, st.buf[:0])
-	h.SetBytesV(HeaderEngineTime, strconv.AppendInt(tb[:0], (time.Since(start)-st.walletWait).Microseconds(), 10))
+	took := time.Since(start)
+	var tb [20]byte
+	h.SetBytesV(HeaderEngineTime, strconv.AppendInt(tb[:0], (took-st.walletWait).Microseconds(), 10))
 	ctx.SetBody(st.buf)
 	if m := s.lane.Load(); m != nil {
-		m.Observe(st.op.endpoint(), rc, time.Since(start))
+		m.Observe(st.op.endpoint(), rc, took)
 	}
 	if cap(st.buf) <= 64<<10 {
 		s.pool.Put(st)
 	}
+}
+
+// secondText caches a time's RFC 3339 text (to the second, in its own
+// location) for the second being served: every answer carries it in the
+// response-time header, and formatting a time costs more than the rest
+// of the header work together. Safe for concurrent use.
+type secondText struct {
+	cur atomic.Pointer[stampedText]
+}
+
+type stampedText struct {
+	unix int64
+	loc  *time.Location
+	text []byte // never changed once stored
+}
+
+// text is t's RFC 3339 text. The slice is shared: callers copy it (as
+// fasthttp's SetBytesV does) and never modify it.
+func (c *secondText) text(t time.Time) []byte {
+	if s := c.cur.Load(); s != nil && s.unix == t.Unix() && s.loc == t.Location() {
+		return s.text
+	}
+	s := &stampedText{unix: t.Unix(), loc: t.Location(), text: t.AppendFormat(make([]byte, 0, 32), time.RFC3339)}
+	c.cur.Store(s)
+	return s.text
 }
 
 // unknownClient is the engine context of a request whose client id no
