@@ -16,6 +16,16 @@ import (
 	"github.com/paycode/paycode/engine/notify"
 )
 
+// payNotified pays successfully with notify URL url.
+func (r *rig) payNotified(t *testing.T, id string, c codec.Code, url string) {
+	t.Helper()
+	req := payReq(id, c, 500)
+	req.NotifyURL = []byte(url)
+	if v := r.pay(req); v.Status != codec.StatusSuccess {
+		t.Fatalf("pay %s: %v", id, v.ResultCode)
+	}
+}
+
 // TestNotificationOutboxInJournal: a payment whose merchant endpoint never
 // acknowledges leaves memory at the next lease ticks while its
 // notification stays pending in the journal's outbox; the outbox retries
@@ -34,11 +44,7 @@ func TestNotificationOutboxInJournal(t *testing.T) {
 		cfg.Notifier = n
 		cfg.NotifySchedule = schedule
 	})
-	req := payReq("p1", code(1, 1), 500)
-	req.NotifyURL = []byte("https://merchant.test/notify")
-	if v := a.pay(req); v.Status != codec.StatusSuccess {
-		t.Fatalf("pay: %v", v.ResultCode)
-	}
+	a.payNotified(t, "p1", code(1, 1), "https://merchant.test/notify")
 	for range 2 {
 		a.e.LeaseTick(bg)
 	}
@@ -93,11 +99,7 @@ func TestNotificationAckedOnce(t *testing.T) {
 	c := newCluster()
 	n := &flakyNotifier{}
 	a := c.node(t, 1, func(cfg *engine.Config) { cfg.Notifier = n })
-	req := payReq("p1", code(1, 1), 500)
-	req.NotifyURL = []byte("https://merchant.test/notify")
-	if v := a.pay(req); v.Status != codec.StatusSuccess {
-		t.Fatalf("pay: %v", v.ResultCode)
-	}
+	a.payNotified(t, "p1", code(1, 1), "https://merchant.test/notify")
 	if got := a.e.DeliverNotifications(bg); got != 1 {
 		t.Fatalf("delivered %d, want 1", got)
 	}
@@ -161,17 +163,9 @@ func TestNotificationsFlowPastHungMerchant(t *testing.T) {
 		cancel()
 		a.e.Wait()
 	}()
-	pay := func(i int, url string) {
-		t.Helper()
-		req := payReq(fmt.Sprintf("p%d", i), code(i, 1), 500)
-		req.NotifyURL = []byte(url)
-		if v := a.pay(req); v.Status != codec.StatusSuccess {
-			t.Fatalf("pay %d: %v", i, v.ResultCode)
-		}
-	}
 	guard := time.After(time.Minute) // fails the test, never paces it
 	for i := range hung {
-		pay(i, "http://"+hole.Addr().String()+"/notify")
+		a.payNotified(t, fmt.Sprintf("p%d", i), code(i, 1), "http://"+hole.Addr().String()+"/notify")
 	}
 	for range hung {
 		select {
@@ -182,7 +176,7 @@ func TestNotificationsFlowPastHungMerchant(t *testing.T) {
 		}
 	}
 	for i := range healthy {
-		pay(hung+i, "http://"+okLn.Addr().String()+"/notify")
+		a.payNotified(t, fmt.Sprintf("p%d", hung+i), code(hung+i, 1), "http://"+okLn.Addr().String()+"/notify")
 	}
 	seen := map[string]bool{}
 	for len(seen) < healthy {
@@ -225,11 +219,7 @@ func TestNotifierBusyIsNoAttempt(t *testing.T) {
 		cfg.Notifier = n
 		cfg.NotifySchedule = []time.Duration{0}
 	})
-	req := payReq("p1", code(1, 1), 500)
-	req.NotifyURL = []byte("https://merchant.test/notify")
-	if v := a.pay(req); v.Status != codec.StatusSuccess {
-		t.Fatalf("pay: %v", v.ResultCode)
-	}
+	a.payNotified(t, "p1", code(1, 1), "https://merchant.test/notify")
 	for range 3 {
 		a.e.DeliverNotifications(bg)
 		c.clock.Advance(time.Second)
