@@ -39,7 +39,8 @@ type Engine struct {
 	journal  SharedJournal
 	// outboxWake wakes the delivery loop of the journal's outbox:
 	// pending notifications live in the journal only, never in payments.
-	outboxWake chan struct{}
+	outboxWake  chan struct{}
+	outboxSlots chan struct{} // deliveries under way (outbox.go)
 	// acquireMu serializes taking a payment's lease for a lane operation,
 	// so a node never holds two copies of one payment.
 	acquireMu sync.Mutex
@@ -89,6 +90,7 @@ func New(cfg Config) (*Engine, error) {
 	e.fu.init()
 	e.journal = cfg.Journal
 	e.outboxWake = make(chan struct{}, 1)
+	e.outboxSlots = make(chan struct{}, outboxSlots)
 	e.hmacPool = newHMACPool(cfg.CodeKey)
 	e.payPool.New = func() any { return new(WalletPay) }
 	return e, nil

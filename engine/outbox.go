@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -11,10 +12,16 @@ import (
 // Notifier delivers a notifyPayment body to a merchant's URL. nil means
 // the merchant acknowledged it (HTTP 200 with a SUCCESS result); any error
 // means it must be sent again. It is declared here, where it is used;
-// engine/notify implements it over HTTP.
+// engine/notify implements it over HTTP. An error that is
+// ErrNotifierBusy (errors.Is) means it sent nothing: the notification is
+// due again at the next poll and the attempt is not counted.
 type Notifier interface {
 	Notify(ctx context.Context, clientID, url string, body []byte) error
 }
+
+// ErrNotifierBusy is the error of a Notifier that had no free slot to send
+// a notification: it tried nothing, so the merchant's schedule is kept.
+var ErrNotifierBusy = errors.New("engine: the notifier has no free delivery slot")
 
 // DefaultNotifySchedule is the wait before each delivery attempt of a
 // notification (spec §5.4, Antom's own: 0 s, 2 min, 10 min, 10 min, 1 h,
@@ -91,22 +98,26 @@ func (e *Engine) PendingNotifications() int {
 }
 
 // The journal's outbox (every SharedJournal is an Outbox): the delivery
-// loop reads due notifications from the journal in batches, sends them,
-// and writes each one's outcome back conditionally — deleted when
-// acknowledged or abandoned, its next attempt's due time otherwise —
-// unless the payment's owner wrote a newer final state meanwhile. Memory
-// holds one batch at most, whatever the backlog.
+// loop reads due notifications from the journal, sends each as soon as a
+// delivery slot is free, and writes each one's outcome back conditionally
+// — deleted when acknowledged or abandoned, its next attempt's due time
+// otherwise — unless the payment's owner wrote a newer final state
+// meanwhile. Memory holds outboxSlots notifications at most, whatever the
+// backlog.
 const (
-	// outboxBatch bounds the notifications taken per journal read, and
-	// so the deliveries running at once: all of a batch's start together,
-	// so its claim need only outlast one delivery.
-	outboxBatch = 64
+	// outboxSlots bounds the deliveries running at once. A read takes no
+	// more notifications than there are free slots, so each starts at
+	// once and its claim need only outlast one delivery; a slot freed by
+	// a finished delivery is filled at once, so a merchant whose endpoint
+	// hangs until the timeout holds only its own deliveries' slots.
+	outboxSlots = 64
 	// outboxClaimSlack is the claim's margin over a delivery's timeout,
 	// for reading its payment and writing its outcome.
 	outboxClaimSlack = 5 * time.Second
 	// outboxPoll is how often the loop reads the journal when no new
 	// notification woke it: retries come due, and other nodes' claims
-	// run out, without a wake-up.
+	// run out, without a wake-up. A notification the Notifier was too
+	// busy to send is due again after it.
 	outboxPoll = time.Second
 )
 
@@ -120,8 +131,10 @@ func (e *Engine) wakeOutbox() {
 }
 
 func (e *Engine) outboxLoop(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for {
-		e.DeliverNotifications(ctx)
+		e.startDeliveries(ctx, &wg)
 		ch, stop := e.clock.NewTimer(outboxPoll)
 		select {
 		case <-ctx.Done():
@@ -134,37 +147,67 @@ func (e *Engine) outboxLoop(ctx context.Context) {
 	}
 }
 
-// outboxClaim is how long a batch is claimed in the journal: long enough
-// for its deliveries, which run at once, to run to their timeout. A node
-// that dies holding a claim delays those notifications by at most this.
+// outboxClaim is how long a taken notification is claimed in the journal:
+// long enough for its delivery, which starts at once, to run to its
+// timeout. A node that dies holding a claim delays that notification by
+// at most this.
 func (e *Engine) outboxClaim() time.Duration {
 	return e.cfg.WalletCallTimeout + outboxClaimSlack
 }
 
 // DeliverNotifications sends every notification due in the journal's
-// outbox and records the outcomes; it returns how many it sent. Start's
-// loop runs it on every new notification and every second; tests with a
-// manual clock call it directly. It does nothing without a
-// Notifier.
+// outbox, waits for the outcomes to be recorded and returns how many it
+// sent. Start's loop does the same without waiting; tests with a manual
+// clock call it directly. It does nothing without a Notifier.
 func (e *Engine) DeliverNotifications(ctx context.Context) int {
 	if e.cfg.Notifier == nil {
 		return 0
 	}
+	var wg sync.WaitGroup
+	total := e.startDeliveries(ctx, &wg)
+	wg.Wait()
+	return total
+}
+
+// startDeliveries starts a delivery, in wg, of every notification due,
+// each as soon as a slot of e.outboxSlots is free; it returns how many it
+// started once the journal has none left due (or ctx ends, or the journal
+// cannot be read).
+func (e *Engine) startDeliveries(ctx context.Context, wg *sync.WaitGroup) int {
 	total := 0
 	for ctx.Err() == nil && !e.failed.Load() {
+		select {
+		case e.outboxSlots <- struct{}{}:
+		case <-ctx.Done():
+			return total
+		}
+		free := 1
+	more:
+		for free < outboxSlots {
+			select {
+			case e.outboxSlots <- struct{}{}:
+				free++
+			default:
+				break more
+			}
+		}
 		now := e.clock.Now()
-		ns, err := e.journal.TakeNotifications(ctx, now, now.Add(e.outboxClaim()), outboxBatch)
+		ns, err := e.journal.TakeNotifications(ctx, now, now.Add(e.outboxClaim()), free)
+		for range free - len(ns) {
+			<-e.outboxSlots
+		}
 		if err != nil {
 			e.log.Warn("reading due notifications failed; retrying at the next poll", "err", err)
 			return total
 		}
-		var wg sync.WaitGroup
 		for _, n := range ns {
-			wg.Go(func() { e.deliverRecord(ctx, n) })
+			wg.Go(func() {
+				defer func() { <-e.outboxSlots }()
+				e.deliverRecord(ctx, n)
+			})
 		}
-		wg.Wait()
 		total += len(ns)
-		if len(ns) < outboxBatch {
+		if len(ns) < free {
 			break
 		}
 	}
@@ -188,6 +231,13 @@ func (e *Engine) deliverRecord(ctx context.Context, n *NotificationRecord) {
 	cctx, done := context.WithTimeout(ctx, e.cfg.WalletCallTimeout)
 	err = e.cfg.Notifier.Notify(cctx, rec.ClientID, n.URL, n.Body)
 	done()
+	if errors.Is(err, ErrNotifierBusy) {
+		// Nothing was sent: not one of the merchant's attempts.
+		next := *n
+		next.Due = e.clock.Now().Add(outboxPoll)
+		e.settleNotification(ctx, n, &next)
+		return
+	}
 	e.stats.Notifications.Add(1)
 	if err == nil {
 		e.failpoint(FailNotifyAck)

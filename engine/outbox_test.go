@@ -2,13 +2,29 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/paycode/paycode/codec"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/journal/journaltest"
+	"github.com/paycode/paycode/engine/notify"
 )
+
+// payNotified pays successfully with notify URL url.
+func (r *rig) payNotified(t *testing.T, id string, c codec.Code, url string) {
+	t.Helper()
+	req := payReq(id, c, 500)
+	req.NotifyURL = []byte(url)
+	if v := r.pay(req); v.Status != codec.StatusSuccess {
+		t.Fatalf("pay %s: %v", id, v.ResultCode)
+	}
+}
 
 // TestNotificationOutboxInJournal: a payment whose merchant endpoint never
 // acknowledges leaves memory at the next lease ticks while its
@@ -28,11 +44,7 @@ func TestNotificationOutboxInJournal(t *testing.T) {
 		cfg.Notifier = n
 		cfg.NotifySchedule = schedule
 	})
-	req := payReq("p1", code(1, 1), 500)
-	req.NotifyURL = []byte("https://merchant.test/notify")
-	if v := a.pay(req); v.Status != codec.StatusSuccess {
-		t.Fatalf("pay: %v", v.ResultCode)
-	}
+	a.payNotified(t, "p1", code(1, 1), "https://merchant.test/notify")
 	for range 2 {
 		a.e.LeaseTick(bg)
 	}
@@ -87,11 +99,7 @@ func TestNotificationAckedOnce(t *testing.T) {
 	c := newCluster()
 	n := &flakyNotifier{}
 	a := c.node(t, 1, func(cfg *engine.Config) { cfg.Notifier = n })
-	req := payReq("p1", code(1, 1), 500)
-	req.NotifyURL = []byte("https://merchant.test/notify")
-	if v := a.pay(req); v.Status != codec.StatusSuccess {
-		t.Fatalf("pay: %v", v.ResultCode)
-	}
+	a.payNotified(t, "p1", code(1, 1), "https://merchant.test/notify")
 	if got := a.e.DeliverNotifications(bg); got != 1 {
 		t.Fatalf("delivered %d, want 1", got)
 	}
@@ -100,5 +108,132 @@ func TestNotificationAckedOnce(t *testing.T) {
 	}
 	if got := a.e.DeliverNotifications(bg); got != 0 {
 		t.Fatalf("delivered %d again, want 0", got)
+	}
+}
+
+// TestNotificationsFlowPastHungMerchant: a merchant whose notify endpoint
+// accepts connections and never answers holds only its own deliveries;
+// another merchant's notifications keep being delivered meanwhile (the
+// hung ones' timeout is far beyond the test's wait).
+func TestNotificationsFlowPastHungMerchant(t *testing.T) {
+	const hung, healthy = 4, 20
+	hole, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, hung)
+	go func() {
+		for {
+			c, err := hole.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // read nothing, answer nothing
+		}
+	}()
+	got := make(chan string, healthy)
+	ok := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		got <- string(ctx.Request.Body())
+		ctx.SetBodyString(`{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}`)
+	}}
+	okLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ok.Serve(okLn)
+	defer ok.Shutdown()
+
+	n, err := notify.New(notify.Config{AllowHTTP: true, Allow: []string{"127.0.0.1"}, Timeout: 10 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCluster()
+	a := c.node(t, 1, func(cfg *engine.Config) {
+		cfg.Notifier = n
+		cfg.WalletCallTimeout = 10 * time.Minute
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	a.e.Start(ctx)
+	var conns []net.Conn
+	defer func() {
+		hole.Close()
+		for _, c := range conns {
+			c.Close() // ends the hung deliveries
+		}
+		cancel()
+		a.e.Wait()
+	}()
+	guard := time.After(time.Minute) // fails the test, never paces it
+	for i := range hung {
+		a.payNotified(t, fmt.Sprintf("p%d", i), code(i, 1), "http://"+hole.Addr().String()+"/notify")
+	}
+	for range hung {
+		select {
+		case c := <-accepted:
+			conns = append(conns, c)
+		case <-guard:
+			t.Fatalf("the hung merchant got %d connections, want %d", len(conns), hung)
+		}
+	}
+	for i := range healthy {
+		a.payNotified(t, fmt.Sprintf("p%d", hung+i), code(hung+i, 1), "http://"+okLn.Addr().String()+"/notify")
+	}
+	seen := map[string]bool{}
+	for len(seen) < healthy {
+		select {
+		case body := <-got:
+			seen[body] = true
+		case <-guard:
+			t.Fatalf("the healthy merchant got %d of %d notifications while another merchant hangs", len(seen), healthy)
+		}
+	}
+}
+
+// busyNotifier reports ErrNotifierBusy for its first busy calls, then
+// acknowledges.
+type busyNotifier struct {
+	mu    sync.Mutex
+	busy  int
+	calls int
+}
+
+func (n *busyNotifier) Notify(context.Context, string, string, []byte) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.calls++
+	if n.busy > 0 {
+		n.busy--
+		return fmt.Errorf("wrapped: %w", engine.ErrNotifierBusy)
+	}
+	return nil
+}
+
+// TestNotifierBusyIsNoAttempt: a notifier with no free slot sent
+// nothing, so a one-attempt schedule is not used up by it: the
+// notification is due again at the next poll and delivered.
+func TestNotifierBusyIsNoAttempt(t *testing.T) {
+	bg := context.Background()
+	c := newCluster()
+	n := &busyNotifier{busy: 2}
+	a := c.node(t, 1, func(cfg *engine.Config) {
+		cfg.Notifier = n
+		cfg.NotifySchedule = []time.Duration{0}
+	})
+	a.payNotified(t, "p1", code(1, 1), "https://merchant.test/notify")
+	for range 3 {
+		a.e.DeliverNotifications(bg)
+		c.clock.Advance(time.Second)
+	}
+	if n.calls != 3 || n.busy != 0 {
+		t.Fatalf("notifier called %d times, want 3 (2 busy, 1 acknowledged)", n.calls)
+	}
+	if got := a.e.Stats().NotificationsAbandoned.Load(); got != 0 {
+		t.Fatalf("abandoned %d, want 0: a busy notifier made no attempt", got)
+	}
+	if got := a.e.Stats().Notifications.Load(); got != 1 {
+		t.Fatalf("attempts counted %d, want 1", got)
+	}
+	if p := a.e.PendingNotifications(); p != 0 {
+		t.Fatalf("pending %d after the acknowledgement, want 0", p)
 	}
 }

@@ -89,8 +89,9 @@ const sharedVoidKey = ""
 
 // take spends one of key's tombstones for the hour of now, and reports
 // false, spending nothing, when none is left. It returns the key it
-// charged (the shared one once the map is full), for giveBack.
-func (b *voidBudget) take(key []byte, now time.Time, limit int) (string, bool) {
+// charged, for giveBack: the shared one once the map is full, which
+// full then reports.
+func (b *voidBudget) take(key []byte, now time.Time, limit int) (charged string, full, ok bool) {
 	h := now.Truncate(time.Hour)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -106,13 +107,13 @@ func (b *voidBudget) take(key []byte, now time.Time, limit int) (string, bool) {
 	if ok || len(b.counts) < maxVoidClients {
 		k = string(key)
 	} else {
-		n = b.counts[k]
+		n, full = b.counts[k], true
 	}
 	if n >= limit {
-		return k, false
+		return k, full, false
 	}
 	b.counts[k] = n + 1
-	return k, true
+	return k, full, true
 }
 
 // giveBack returns a tombstone of key that was not recorded (the journal
@@ -182,10 +183,13 @@ func (e *Engine) void(ctx context.Context, clientID []byte, req *codec.IDRequest
 	var kb [256]byte
 	key := appendKey(kb[:0], clientID, req.PaymentRequestID)
 	now := e.clock.Now()
-	budget, ok := e.voids.take(voidKey(ctx, clientID), now, e.cfg.MaxVoidsPerHour)
+	budget, full, ok := e.voids.take(voidKey(ctx, clientID), now, e.cfg.MaxVoidsPerHour)
 	if !ok {
 		who := "this client"
-		if budget == sharedVoidKey {
+		switch {
+		case full:
+			who = "this client: past " + strconv.Itoa(maxVoidClients) + " client ids voiding this hour, this node keeps no more budgets apart and later ids share one"
+		case budget == sharedVoidKey:
 			who = "client ids that no lane key lists, which share one budget"
 		}
 		return CancelResult{Result: codec.RequestTrafficExceedLimit, Message: "too many cancels of paymentRequestIds with no pay seen for " + who + " (engine.maxVoidsPerHour: " +

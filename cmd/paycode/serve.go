@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -190,7 +191,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	flushLog() // the start-up lines at once: scripts wait for "paycode serving"
 	if cfg.simulated() {
-		fmt.Fprint(stdout, curlExample(node.URL()))
+		if curlPays(sec, laneTLS) {
+			fmt.Fprint(stdout, curlExample(node.URL()))
+		} else {
+			fmt.Fprintf(stdout, "paycode is ready at %s; with its lane keys or TLS an unsigned curl would be refused: pay with signed requests through an SDK, see docs/clients.md\n", node.URL())
+		}
 	}
 
 	select {
@@ -257,6 +262,27 @@ func problems(title string, err error) string {
 	return s
 }
 
+// demoClient is the client id of curlExample's requests.
+const demoClient = "DEMO_CLIENT"
+
+// curlPays reports whether curlExample's requests would be served: they
+// are unsigned, for demoClient, over plain HTTP, so the lane must trust
+// demoClient unsigned (no keys, a policy none entry, or defaultPolicy
+// none) and serve no TLS.
+func curlPays(sec *httpapi.Security, laneTLS *tls.Config) bool {
+	if laneTLS != nil {
+		return false
+	}
+	if sec == nil {
+		return true
+	}
+	cl, listed := sec.Clients[demoClient]
+	if !listed {
+		cl = sec.Default
+	}
+	return cl != nil && cl.Policy == httpapi.PolicyNone
+}
+
 // curlExample prints a pay request with a fresh test code ending in 00
 // (success, see the README's test-code table) and a fresh request id.
 func curlExample(base string) string {
@@ -266,13 +292,13 @@ func curlExample(base string) string {
 	return fmt.Sprintf(`
 paycode is ready. Pay with a test code (ending 00: success) from another terminal:
 
-curl -s %s/ams/api/v1/payments/pay -H 'content-type: application/json' -H 'client-id: DEMO_CLIENT' -d '%s'
+curl -s %s/ams/api/v1/payments/pay -H 'content-type: application/json' -H 'client-id: %s' -d '%s'
 
 then ask for it:
 
-curl -s %s/ams/api/v1/payments/inquiryPayment -H 'content-type: application/json' -H 'client-id: DEMO_CLIENT' -d '{"paymentRequestId":"%s"}'
+curl -s %s/ams/api/v1/payments/inquiryPayment -H 'content-type: application/json' -H 'client-id: %s' -d '{"paymentRequestId":"%s"}'
 
-`, base, body, base, reqID)
+`, base, demoClient, body, base, demoClient, reqID)
 }
 
 // engineString prints the engine's configuration.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/sign/signtest"
 )
 
@@ -78,6 +80,32 @@ func TestSimModeOnlyWhenAsked(t *testing.T) {
 			t.Errorf("no test banner in sim mode:\n%s", stdout)
 		}
 	})
+
+	// The printed curl is unsigned, for DEMO_CLIENT, over plain HTTP: it
+	// is printed only where it pays; with lane keys that do not trust
+	// DEMO_CLIENT unsigned, one line points at signed requests instead.
+	for _, tc := range []struct {
+		name, keys string
+		curl       bool
+	}{
+		{"sim with keys trusting unlisted ids", "  privateKeyFile: " + keyFile + "\n  defaultPolicy: none\n", true},
+		{"sim with lane keys", "  privateKeyFile: " + keyFile + "\n  clients:\n    - {clientId: SANDBOX_M1, publicKey: " + signtest.Merchant.PublicBase64 + "}\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := filepath.Join(dir, "sim-keys.yaml")
+			os.WriteFile(cfg, []byte("sim: true\nmemory: true\nlisten: 127.0.0.1:0\nadmin: \"\"\nkeys:\n"+tc.keys), 0o600)
+			rc, stdout, stderr := serveBinary(t, dir, "-config", cfg)
+			if rc != 0 {
+				t.Fatalf("exit %d: %s", rc, stderr)
+			}
+			if got := strings.Contains(stdout, "curl -s http://127.0.0.1:"); got != tc.curl {
+				t.Errorf("curl printed %v, want %v:\n%s", got, tc.curl, stdout)
+			}
+			if !tc.curl && (!strings.Contains(stdout, "signed requests") || !strings.Contains(stdout, "docs/clients.md") || strings.Count(stdout, "\n") != 1) {
+				t.Errorf("want one line pointing at signed requests and docs/clients.md:\n%s", stdout)
+			}
+		})
+	}
 
 	t.Run("configured wallets", func(t *testing.T) {
 		cfg := filepath.Join(dir, "wallets.yaml")
@@ -170,5 +198,30 @@ func TestSecondServeSameData(t *testing.T) {
 	want := fmt.Sprintf("data directory %s is held by another paycode (pid %d)", data, first.Process.Pid)
 	if !strings.Contains(stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
+}
+
+// TestCurlPays: serve prints its unsigned DEMO_CLIENT curl only for a
+// plain-HTTP lane that trusts DEMO_CLIENT unsigned.
+func TestCurlPays(t *testing.T) {
+	none := &httpapi.Client{Policy: httpapi.PolicyNone}
+	signed := &httpapi.Client{Policy: httpapi.PolicyRSA256}
+	for _, tc := range []struct {
+		name string
+		sec  *httpapi.Security
+		tls  *tls.Config
+		want bool
+	}{
+		{"no keys", nil, nil, true},
+		{"default none", &httpapi.Security{Default: none}, nil, true},
+		{"DEMO_CLIENT listed none", &httpapi.Security{Clients: map[string]*httpapi.Client{"DEMO_CLIENT": none}}, nil, true},
+		{"unlisted refused", &httpapi.Security{Clients: map[string]*httpapi.Client{"SANDBOX_M1": signed}}, nil, false},
+		{"DEMO_CLIENT listed rsa256", &httpapi.Security{Default: none, Clients: map[string]*httpapi.Client{"DEMO_CLIENT": signed}}, nil, false},
+		{"TLS", &httpapi.Security{Default: none}, &tls.Config{}, false},
+		{"TLS without keys", nil, &tls.Config{}, false},
+	} {
+		if got := curlPays(tc.sec, tc.tls); got != tc.want {
+			t.Errorf("%s: curlPays %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

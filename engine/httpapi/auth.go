@@ -179,7 +179,46 @@ func (c *Security) AllowsNone() bool {
 // outlives reloads.
 type guard struct {
 	cfg Security
+	// clientRefusals are the refusal budgets of the client ids in
+	// cfg.Clients (DefaultClientRefusalSigns each), so that a flood of
+	// refusals of other ids cannot spend a configured merchant's; the
+	// ids no lane key lists share guardState.refusalSigns. One per
+	// configured client: bounded by the configuration, carried over a
+	// reload for the ids it keeps.
+	clientRefusals map[string]*rate.Limiter
 	*guardState
+}
+
+// newGuard builds the guard of cfg over gs, keeping old's refusal budgets
+// (nil: none) for the client ids cfg still lists.
+func newGuard(cfg Security, gs *guardState, old *guard) *guard {
+	g := &guard{cfg: cfg, guardState: gs, clientRefusals: make(map[string]*rate.Limiter, len(cfg.Clients))}
+	for id := range cfg.Clients {
+		if l, ok := old.clientRefusal(id); ok {
+			g.clientRefusals[id] = l
+			continue
+		}
+		g.clientRefusals[id] = rate.NewLimiter(DefaultClientRefusalSigns, DefaultClientRefusalSigns)
+	}
+	return g
+}
+
+func (g *guard) clientRefusal(id string) (*rate.Limiter, bool) {
+	if g == nil {
+		return nil, false
+	}
+	l, ok := g.clientRefusals[id]
+	return l, ok
+}
+
+// allowRefusalSign reports whether an uncached refusal of clientID may be
+// signed: from its own budget if cfg.Clients lists it, else (or once its
+// own is spent) from the one the other ids share.
+func (g *guard) allowRefusalSign(clientID []byte) bool {
+	if l, ok := g.clientRefusals[string(clientID)]; ok && l.Allow() {
+		return true
+	}
+	return g.refusalSigns.Allow()
 }
 
 // guardState is what a reload keeps: the in-flight limiter (requests
@@ -193,8 +232,8 @@ type guardState struct {
 	shedSign chan struct{}
 	// pays is the adaptive pay limit (admission.go); nil when off.
 	pays *payGate
-	// refusalSigns bounds the signatures of uncached refusals
-	// (DefaultRefusalSigns).
+	// refusalSigns bounds the signatures of uncached refusals of client
+	// ids that no lane key lists (DefaultRefusalSigns).
 	refusalSigns *rate.Limiter
 	// Shed counts requests shed by the in-flight limit or the pay limit;
 	// Rejected those refused by authentication.
@@ -236,7 +275,7 @@ func (s *Server) SetSecurity(cfg Security) error {
 			return fmt.Errorf("%w: %v changed", ErrSecurityRestart, changed)
 		}
 		cfg.Signer = o.Signer
-		s.sec.Store(&guard{cfg: cfg, guardState: old.guardState})
+		s.sec.Store(newGuard(cfg, old.guardState, old))
 		return nil
 	}
 	gs := &guardState{shedSign: make(chan struct{}, runtime.GOMAXPROCS(0)),
@@ -246,7 +285,7 @@ func (s *Server) SetSecurity(cfg Security) error {
 		gs.pays = newPayGate(cfg.PayDelayTarget, cfg.PayDelayInterval, gs.lim.newMax, s.clock.Now())
 	}
 	gs.answers.init()
-	s.sec.Store(&guard{cfg: cfg, guardState: gs})
+	s.sec.Store(newGuard(cfg, gs, nil))
 	return nil
 }
 
@@ -476,10 +515,19 @@ const (
 )
 
 // DefaultRefusalSigns is how many uncached refusals (signRefused,
-// signReadError) are signed per second, and at once: ~35 ms of CPU a
-// second. A lane that repeats a refused request gets its cached
-// signature, so only floods of ever-new refusals go past it.
-const DefaultRefusalSigns = 50
+// signReadError) of client ids that no lane key lists are signed per
+// second, and at once: ~35 ms of CPU a second. A lane that repeats a
+// refused request gets its cached signature, so only floods of ever-new
+// refusals go past it.
+//
+// DefaultClientRefusalSigns is the same budget of each configured client
+// id, its own (spent before the shared one): a flood of made-up ids
+// leaves a merchant whose signature fails (a wrong key, a clock off) its
+// signed refusals.
+const (
+	DefaultRefusalSigns       = 50
+	DefaultClientRefusalSigns = 10
+)
 
 // signAnswer sets the signature header of an answer over its body and the
 // response-time header as set; a signature of the same answer younger
@@ -503,7 +551,7 @@ func (g *guard) signAnswer(ctx *fasthttp.RequestCtx, body, clientID, path []byte
 		}
 		defer func() { <-g.shedSign }()
 	case signRefused, signReadError:
-		if !g.refusalSigns.Allow() {
+		if !g.allowRefusalSign(clientID) {
 			if kind == signRefused {
 				dropUnanswered(ctx)
 			}

@@ -19,12 +19,14 @@ import (
 // (httpapi.DefaultRefusalSigns a second, that many at once); the rest
 // find their connection closed unanswered. A misconfigured lane that
 // repeats its request keeps getting its signed ACCESS_DENIED (a cached
-// signature), and a registered merchant's pay is served and signed.
+// signature), a registered merchant's refusal is signed from its own
+// budget (httpapi.DefaultClientRefusalSigns) while the flood spends the
+// shared one, and its pay is served and signed.
 func TestRefusalFloodSignsWithinBudget(t *testing.T) {
 	e := newSignedE2E(t, signedOpts{})
 	u, _ := url.Parse(e.st.URL())
 	hc := &fasthttp.HostClient{Addr: u.Host, ReadTimeout: 10 * time.Second, MaxIdemponentCallAttempts: 1}
-	post := func(clientID, path string) (signed, dropped bool) {
+	post := func(clientID, path string, body ...string) (signed, dropped bool) {
 		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 		defer fasthttp.ReleaseRequest(req)
 		defer fasthttp.ReleaseResponse(resp)
@@ -34,6 +36,9 @@ func TestRefusalFloodSignsWithinBudget(t *testing.T) {
 		req.Header.Set("request-time", "1")
 		req.Header.Set("signature", "algorithm=RSA256,keyVersion=1,signature=AAAA")
 		req.SetBodyString(`{"paymentRequestId":"x"}`)
+		for _, b := range body {
+			req.SetBodyString(b)
+		}
 		if err := hc.DoTimeout(req, resp, 10*time.Second); err != nil {
 			return false, true
 		}
@@ -64,6 +69,20 @@ func TestRefusalFloodSignsWithinBudget(t *testing.T) {
 	for range 20 {
 		if s, _ := post("FLOOD-0", "/ams/api/v1/payments/inquiryPayment"); !s {
 			t.Fatal("a repeated refusal lost its cached signature")
+		}
+	}
+	// A registered merchant whose signature fails gets its own budget:
+	// each time the flood has just found the shared budget spent (a
+	// request dropped), the merchant's refusal, new each time, is signed.
+	for round := range httpapi.DefaultClientRefusalSigns {
+		for i := 0; ; i++ {
+			if _, d := post(fmt.Sprintf("FLOOD-%d-%d", round, i), "/ams/api/v1/payments/inquiryPayment"); d {
+				break
+			}
+		}
+		s, d := post(merchantID, "/ams/api/v1/payments/inquiryPayment", fmt.Sprintf(`{"paymentRequestId":"merchant-%d"}`, round))
+		if !s || d {
+			t.Fatalf("round %d: a registered merchant's refusal during the flood: signed %v, dropped %v; want signed", round, s, d)
 		}
 	}
 	if a := e.lane(merchantID).send("pay", payBody("after-flood", e.testCode("281001", 1, 0), 100)).mustVerify(t, "pay after the flood"); a.Result.Code != "SUCCESS" {

@@ -51,7 +51,8 @@ type Config struct {
 	MaxConnsPerHost int `yaml:"maxConnsPerHost"`
 	// MaxInFlight caps deliveries under way at once, all merchants
 	// together (DefaultMaxInFlight); a delivery that finds no slot within
-	// a second fails with ErrBusy and is retried on the outbox's schedule.
+	// a second fails with ErrBusy and is sent again at the outbox's next
+	// poll, not counted as an attempt.
 	MaxInFlight int `yaml:"maxInFlight"`
 	// AllowHTTP admits http:// notify URLs; otherwise only https.
 	AllowHTTP bool `yaml:"allowHTTP"`
@@ -212,7 +213,9 @@ func (n *Notifier) CheckURL(clientID, rawURL []byte) error {
 var (
 	ErrNotAcknowledged = errors.New("notify: the merchant did not acknowledge")
 	ErrBadURL          = errors.New("notify: the notify URL is not an absolute http(s) URL")
-	ErrBusy            = errors.New("notify: too many deliveries under way")
+	// ErrBusy is engine.ErrNotifierBusy (errors.Is): nothing was sent,
+	// and the outbox does not count it as one of the merchant's attempts.
+	ErrBusy = fmt.Errorf("notify: too many deliveries under way (%w)", engine.ErrNotifierBusy)
 )
 
 // Notify posts body to rawURL for the merchant clientID and reports nil
