@@ -397,9 +397,11 @@ loop:
 // every 64 hits (20 ms at 3,000/s) to state — its request, response and
 // buffers — that the other processes on the box have pushed out of the
 // caches in between; with a few, each is back within a millisecond or
-// two. bench/loadgen.sh -alt '-workers 2' at 3,000/s, two sittings of
-// two pairs on the shared box: the generator 1.40, 1.45, 1.29 and 1.54×
-// the bare server against 1.55, 1.58, 1.34 and 1.59× with 64.
+// two. Measured at 3,000/s against the bare server, six pairs on the
+// shared box (load average 4–11): the generator 1.40, 1.45, 1.29, 1.54,
+// 1.30 and 1.42× the bare server's CPU per request with 2, against 1.55,
+// 1.58, 1.34, 1.59, 1.25 and 1.40× with 64 (paired median 0.05 less,
+// about 3 %); the send lag's median the same (0.55–0.61 ms).
 const senderWorkers = 2
 
 // collector takes every result of a run, observed (Targeter.Observe,
