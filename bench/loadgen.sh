@@ -2,7 +2,7 @@
 # bench/loadgen.sh: the load generator's and the simulated wallets' own
 # CPU per request, as ratios measured in one sitting (issue 16 items 3, 4).
 #
-#   bench/loadgen.sh [-rate 3000] [-duration 10s] [-runs 3] [-bin DIR] [-ab | -alt FLAGS | -floor]
+#   bench/loadgen.sh [-rate 3000] [-duration 10s] [-runs 3] [-bin DIR] [-ab | -alt FLAGS | -floor] [-godebug V]
 #
 # Each run, alternating:
 #   A. `paycode load` (capacity scenario) against bench/cmd/bareserver:
@@ -23,9 +23,14 @@
 # syscall tracepoints (root, or perf_event_paranoid <= -1), its system
 # calls and context switches per request, counted over the steady part
 # of the step (from 3 s for 4 s; needs -duration 9s or more).
+# -godebug V runs the generator and the simulated wallets (not the bare
+# server, not serve) with GODEBUG=V: -godebug schedtrace=2147483647 keeps
+# Go's sysmon thread out of its deep sleep, from which the first system
+# call after every idle spell wakes it to 20 µs naps (docs/load-testing.md,
+# "sysmon").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rate=3000 duration=10s runs=3 bin="" ab="" floor=""
+rate=3000 duration=10s runs=3 bin="" ab="" floor="" godebug=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-rate) rate=$2; shift 2 ;;
@@ -35,7 +40,8 @@ while [ $# -gt 0 ]; do
 	-ab) ab=-vegeta; shift ;;
 	-alt) ab=$2; shift 2 ;;
 	-floor) ab=-discard floor=1; shift ;;
-	*) echo "usage: $0 [-rate N] [-duration D] [-runs N] [-bin DIR] [-ab | -alt FLAGS | -floor]" >&2; exit 2 ;;
+	-godebug) godebug=$2; shift 2 ;;
+	*) echo "usage: $0 [-rate N] [-duration D] [-runs N] [-bin DIR] [-ab | -alt FLAGS | -floor] [-godebug V]" >&2; exit 2 ;;
 	esac
 done
 work=$(mktemp -d)
@@ -51,6 +57,9 @@ if [ -z "$bin" ]; then
 	go build -o "$bin/bareserver" ./bench/cmd/bareserver
 fi
 pc=$bin/paycode
+# gd: the GODEBUG of the generator and the simulated wallets (-godebug,
+# else the environment's).
+gd=${godebug:-${GODEBUG:-}}
 
 cpu_ticks() { # utime+stime of a pid, in clock ticks
 	awk '{ sub(/.*\) /, ""); split($0, f, " "); print f[12] + f[13] }' "/proc/$1/stat"
@@ -88,7 +97,7 @@ wait_for() {
 	wait "$1" 2>/dev/null || true
 }
 
-echo "# $(date -u +%FT%TZ) rate ${rate}/s duration $duration runs $runs; load average: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs"
+echo "# $(date -u +%FT%TZ) rate ${rate}/s duration $duration runs $runs${godebug:+; generator and wallets with GODEBUG=$godebug}; load average: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs"
 if [ -n "$floor" ]; then
 	echo "# per request: CPU (µs), its system part (µs), system calls and context switches (perf: ${perf_ok:-not permitted}) of the generator and the other process"
 	printf '%-4s %-28s %10s %10s %8s %8s %8s %8s %8s %8s %8s\n' run what gen_us/req other_us/req ratio gen_sys other_sys gen_sc other_sc gen_cs other_cs
@@ -113,7 +122,7 @@ bare() {
 	bp=$(port)
 	"$bin/bareserver" -listen "127.0.0.1:$bp" > /dev/null & bpid=$!; pids+=("$bpid")
 	sleep 0.3
-	"$pc" load -scenario testdata/scenarios/capacity.yaml -rate "$rate" -duration "$duration" \
+	GODEBUG="$gd" "$pc" load -scenario testdata/scenarios/capacity.yaml -rate "$rate" -duration "$duration" \
 		-target "http://127.0.0.1:$bp" -target-pid "$bpid" -no-check -quiet -out "$work/$name$i" "$@" > /dev/null 2>&1 &
 	lpid=$!; pids+=("$lpid")
 	count "$lpid" "$work/$name$i.gen.perf"
@@ -139,14 +148,14 @@ for i in $(seq "$runs"); do
 	row "$i" "generator / bare server" "$g" "$b" "$r" "$gs" "$bs" "$work/a$i.gen.perf" "$work/a$i.other.perf"
 
 	# B: the simulated wallets behind paycode serve -memory.
-	"$pc" sim -port 0 -ident-port -1 -latency zero > "$work/sim.yaml" 2> /dev/null & spid=$!; pids+=("$spid")
+	GODEBUG="$gd" "$pc" sim -port 0 -ident-port -1 -latency zero > "$work/sim.yaml" 2> /dev/null & spid=$!; pids+=("$spid")
 	for _ in $(seq 50); do grep -q 'mpp-281011' "$work/sim.yaml" && break; sleep 0.1; done
 	lp=$(port) ap=$(port)
 	{ echo "listen: 127.0.0.1:$lp"; echo "admin: 127.0.0.1:$ap"; grep -v '^#' "$work/sim.yaml"; } > "$work/serve.yaml"
 	"$pc" serve -config "$work/serve.yaml" -memory -log.level error > /dev/null 2>&1 & ppid=$!; pids+=("$ppid")
 	for _ in $(seq 50); do curl -sf "http://127.0.0.1:$ap/readyz" > /dev/null 2>&1 && break; sleep 0.1; done
 	s0=$(cpu_ticks "$spid") ss0=$(sys_ticks "$spid")
-	"$pc" load -scenario testdata/scenarios/capacity.yaml -rate "$rate" -duration "$duration" \
+	GODEBUG="$gd" "$pc" load -scenario testdata/scenarios/capacity.yaml -rate "$rate" -duration "$duration" \
 		-target "http://127.0.0.1:$lp" -target-pid "$ppid" -no-check -quiet -out "$work/b$i" > /dev/null 2>&1 &
 	lpid=$!; pids+=("$lpid")
 	count "$lpid" "$work/b$i.gen.perf"

@@ -186,7 +186,8 @@ func spectrumSVG(rec *Recorder) string {
 	right := w - legendW                                                              // the plot area ends here; the legend is right of it
 	xOf := func(q float64) float64 { return math.Log10(1 / math.Max(1-q/100, 1e-5)) } // 0..5
 	maxUS := int64(1)
-	for _, st := range rec.kinds {
+	kinds := rec.mergedKinds()
+	for _, st := range kinds {
 		if st != nil && st.count > 0 {
 			maxUS = max(maxUS, st.total.Max())
 		}
@@ -207,7 +208,7 @@ func spectrumSVG(rec *Recorder) string {
 	}
 	i := 0
 	for k := range kindCount {
-		st := rec.kinds[k]
+		st := kinds[k]
 		if st == nil || st.count == 0 {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -192,6 +193,8 @@ type hitter struct {
 	tgt  vegeta.Target
 	res  vegeta.Result
 	hdr  http.Header // the result's headers: paycode's engine time only
+	// reqHdr is the Target header map whose headers req carries.
+	reqHdr http.Header
 }
 
 // engineTimeKey is HeaderEngineTime as net/http (and vegeta's results)
@@ -233,15 +236,23 @@ func (h *hitter) hit(n uint64, due time.Time) {
 	}
 	res.Method, res.URL = tgt.Method, tgt.URL
 	req, resp := h.req, h.resp
-	req.Reset()
-	req.Header.DisableNormalizing()
+	if h.reqHdr == nil || reflect.ValueOf(tgt.Header).UnsafePointer() != reflect.ValueOf(h.reqHdr).UnsafePointer() {
+		// The Targeter hands out one of two header maps, shared and
+		// never written (JSON and multipart): the request keeps the
+		// last one's headers until the map changes, instead of a Reset
+		// and the Adds per hit. The URI, the Host header (from the URI,
+		// as each request is written) and the body are set per hit.
+		req.Header.Reset()
+		req.Header.DisableNormalizing()
+		for k, vs := range tgt.Header {
+			for _, v := range vs {
+				req.Header.Add(k, v)
+			}
+		}
+		h.reqHdr = tgt.Header
+	}
 	req.Header.SetMethod(tgt.Method)
 	req.SetRequestURI(tgt.URL)
-	for k, vs := range tgt.Header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
 	req.SetBodyRaw(tgt.Body)
 	res.BytesOut = uint64(len(tgt.Body))
 	timeout := s.Timeout
