@@ -89,11 +89,21 @@ func (l *lockedBuf) String() string {
 // stdout and stderr once it stopped.
 func serveBinary(t *testing.T, dir string, args ...string) (int, string, string) {
 	t.Helper()
+	return serveBinaryWith(t, dir, nil, nil, args...)
+}
+
+// serveBinaryWith is serveBinary with env added to the process's
+// environment and inspect, if set, called with its PID while it serves.
+func serveBinaryWith(t *testing.T, dir string, env []string, inspect func(pid int), args ...string) (int, string, string) {
+	t.Helper()
 	bin := paycodeBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, append([]string{"serve", "-log.format", "json"}, args...)...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stdout, stderr lockedBuf
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -111,6 +121,9 @@ func serveBinary(t *testing.T, dir string, args ...string) (int, string, string)
 			t.Fatalf("serve not serving within 30 s: %s", stderr.String())
 		case <-time.After(20 * time.Millisecond): // polling the log
 		}
+	}
+	if inspect != nil {
+		inspect(cmd.Process.Pid)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {

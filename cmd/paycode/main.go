@@ -73,6 +73,7 @@ func usage() string {
 }
 
 func main() {
+	keepSysmonAwake()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
