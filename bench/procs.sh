@@ -83,7 +83,7 @@ stop() { # PID
 }
 
 start_bare() { # sets BARE_PID
-	"$BIN/bareserver" -listen "$BARE" >>"$OUT/bare.log" 2>&1 &
+	env ${BARE_ENV:-} "$BIN/bareserver" -listen "$BARE" >>"$OUT/bare.log" 2>&1 &
 	BARE_PID=$!
 	PIDS+=($BARE_PID)
 	for _ in $(seq 100); do
@@ -99,7 +99,7 @@ start_floor() {
 	local wallets data=$1
 	shift
 	wallets=$(sed -n 's/.*name: mpp-\([0-9]\{6\}\), url: "\([^"]*\)".*/\1=\2/p' "$OUT/sim.yaml" | paste -sd, -)
-	"$BIN/floorserver" -listen "$FLOOR" -data "$data" -wallets "$wallets" "$@" >>"$OUT/floor.log" 2>&1 &
+	env ${BARE_ENV:-} "$BIN/floorserver" -listen "$FLOOR" -data "$data" -wallets "$wallets" "$@" >>"$OUT/floor.log" 2>&1 &
 	FLOOR_PID=$!
 	PIDS+=($FLOOR_PID)
 	for _ in $(seq 100); do

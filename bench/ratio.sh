@@ -16,6 +16,11 @@
 #                                        not with -fill, nor with -out /tmp/r (its copy goes to OUT/store)
 #   bench/ratio.sh -- -engine.async-outcomes=true   flags after -- go to paycode serve
 #   SERVE_ENV=GOGC=400 bench/ratio.sh    environment of paycode serve only
+#   BARE_ENV=GODEBUG=schedtrace=2147483647 bench/ratio.sh
+#                                        environment of the bare server and the floor only (paycode's
+#                                        commands keep Go's sysmon awake themselves: cmd/paycode/sysmon.go;
+#                                        this gives the yardsticks the same, for a like-for-like ratio)
+#   PAYCODE_SYSMON=default bench/ratio.sh  paycode's serve, sim and load with Go's default sysmon
 #   bench/ratio.sh -floor                alternate three: paycode, bench/cmd/floorserver (a pay's
 #                                        I/O with the same libraries, none of paycode's logic), bare;
 #                                        prints paycode/bare, floor/bare and paycode/floor
