@@ -50,16 +50,16 @@ func settledStore(b *testing.B) *Pebble {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = j.Close() })
-	writeSettled(b, j, "pre", "pr", 0)
+	writeSettled(b, j, "pre", "pr", 0, 100000)
 	return j
 }
 
-// writeSettled appends 100,000 settled payments, ids id0000000… and
+// writeSettled appends n settled payments, ids id0000000… and
 // request ids req0000000…, their code hashes distinct from those of
 // another call's with a different salt.
-func writeSettled(b *testing.B, j *Pebble, id, req string, salt byte) {
+func writeSettled(b *testing.B, j *Pebble, id, req string, salt byte, n int) {
 	ctx := context.Background()
-	for i := 0; i < 100000; i++ {
+	for i := 0; i < n; i++ {
 		p := sharedPayment(fmt.Sprintf("%s%07d", id, i), fmt.Sprintf("%s%07d", req, i), codec.StatusSuccess, salt)
 		p.CodeHash[1], p.CodeHash[2], p.CodeHash[3] = byte(i), byte(i>>8), byte(i>>16)
 		if err := j.Append(ctx, &engine.Batch{Payments: []*engine.PaymentRecord{p}}, false); err != nil {
@@ -73,7 +73,7 @@ func writeSettled(b *testing.B, j *Pebble, id, req string, salt byte) {
 // record, then its refunds' range) and by request id (the request index
 // first). The store holds the 100,000 payments of settledStore, compacted
 // to the bottom level (their held marks' deletions gone with the marks),
-// then 100,000 newer ones as pays left them (in the memtable and L0
+// then 300,000 newer ones as pays left them (in the memtable and L0
 // files, not compacted by hand). held-mark-get is the Pebble Get of an
 // older payment's absent held mark that GetPayment made before the held
 // set answered it (heldSet). It reports L0's files and sublevels (read
@@ -84,7 +84,7 @@ func BenchmarkGetPaymentSettled(b *testing.B) {
 	if err := j.db.Compact(ctx, []byte{0}, []byte{0xff}, false); err != nil {
 		b.Fatal(err)
 	}
-	writeSettled(b, j, "new", "nr", 1)
+	writeSettled(b, j, "new", "nr", 1, 300000)
 	ids, reqs := make([]string, 1024), make([]string, 1024)
 	for i := range ids {
 		n := i * 97 % 100000 // spread over the store's files
