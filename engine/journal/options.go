@@ -145,10 +145,6 @@ func (o *Options) String() string {
 		", DetachCommits: " + strconv.FormatBool(o.DetachCommits) + "}"
 }
 
-// l0CompactionThreshold is Pebble's L0CompactionThreshold for the journal
-// (see pebbleOptions).
-const l0CompactionThreshold = 8
-
 // pebbleOptions builds Pebble's options; the caller must Unref the cache
 // once the DB is open (the DB keeps its own reference).
 func (o *Options) pebbleOptions(fs *failState) *pebble.Options {
@@ -175,17 +171,6 @@ func (o *Options) pebbleOptions(fs *failState) *pebble.Options {
 			},
 		},
 	}
-	// L0 compactions: the random request and code keys make every
-	// flushed file span the whole base level, so each L0 compaction
-	// rewrites all of it; waiting for 8 sublevels (Pebble's default is 4)
-	// rewrites it less often: 3.8 % fewer instructions per pay
-	// (docs/performance.md, journal4). More sublevels cost every Get that
-	// reaches them more; reads no longer Get a payment's held mark
-	// (heldSet), and the request and code keys have the key filter. Writes
-	// stop at L0StopWritesThreshold sublevels: three times the threshold,
-	// as Pebble's defaults (4, 12) are.
-	po.L0CompactionThreshold = l0CompactionThreshold
-	po.L0StopWritesThreshold = 3 * l0CompactionThreshold
 	if d := o.WALMinSyncInterval; d > 0 {
 		po.WALMinSyncInterval = func() time.Duration { return d }
 	}

@@ -382,19 +382,3 @@ func TestPebbleHeldMarksConcurrent(t *testing.T) {
 		t.Fatalf("%d held marks stored, want %d", len(stored), 8*17)
 	}
 }
-
-// TestL0Thresholds: L0 is compacted at the journal's threshold, and
-// writes stop only well above it, once Pebble has filled in its defaults.
-func TestL0Thresholds(t *testing.T) {
-	o := Options{}
-	o.EnsureDefaults()
-	po := o.pebbleOptions(newFailState(nil))
-	defer po.Cache.Unref()
-	po.EnsureDefaults()
-	if po.L0CompactionThreshold != l0CompactionThreshold {
-		t.Errorf("L0CompactionThreshold %d, want %d", po.L0CompactionThreshold, l0CompactionThreshold)
-	}
-	if po.L0StopWritesThreshold < 3*po.L0CompactionThreshold {
-		t.Errorf("L0StopWritesThreshold %d is not three times L0CompactionThreshold %d", po.L0StopWritesThreshold, po.L0CompactionThreshold)
-	}
-}
