@@ -294,8 +294,13 @@ func benchPayRecords(b *testing.B, dir string, opts journal.Options) {
 	outcome := payment("", codec.StatusSuccess, t0, 2)
 	batch := &engine.Batch{Payments: []*engine.PaymentRecord{outcome}}
 	idBuf := []byte("20261126093000010000000000000000")[:16]
+	var sublevels, samples, maxSublevels int64 // L0's read amplification, every 1000 pays
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
+		if i%1000 == 999 {
+			n := int64(j.Metrics().Levels[0].Sublevels)
+			sublevels, samples, maxSublevels = sublevels+n, samples+1, max(maxSublevels, n)
+		}
 		id := string(strconv.AppendInt(idBuf, 1e15+int64(i), 10))
 		intent.PaymentID, intent.RequestID = id, id
 		intent.CodeHash[0], intent.CodeHash[1], intent.CodeHash[2] = byte(i), byte(i>>8), byte(i>>16)
@@ -306,6 +311,10 @@ func benchPayRecords(b *testing.B, dir string, opts journal.Options) {
 		if err := j.Append(ctx, batch, false); err != nil {
 			b.Fatal(err)
 		}
+	}
+	if samples > 0 {
+		b.ReportMetric(float64(sublevels)/float64(samples), "L0-sublevels-mean")
+		b.ReportMetric(float64(maxSublevels), "L0-sublevels-max")
 	}
 }
 

@@ -16,19 +16,7 @@ import (
 // a Pebble Get, and the in-memory filter of index keys that now answers
 // first.
 func BenchmarkLookupAbsent(b *testing.B) {
-	j, err := Open(b.TempDir(), Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer j.Close()
-	ctx := context.Background()
-	for i := 0; i < 100000; i++ {
-		p := sharedPayment(fmt.Sprintf("pre%07d", i), fmt.Sprintf("pr%07d", i), codec.StatusSuccess, 0)
-		p.CodeHash[1], p.CodeHash[2], p.CodeHash[3] = byte(i), byte(i>>8), byte(i>>16)
-		if err := j.Append(ctx, &engine.Batch{Payments: []*engine.PaymentRecord{p}}, false); err != nil {
-			b.Fatal(err)
-		}
-	}
+	j := settledStore(b)
 	keys := make([][]byte, 1024)
 	for i := range keys {
 		keys[i] = appendReqKey(nil, prefixPayReq, "C1", fmt.Sprintf("new%09d", i))
@@ -48,6 +36,88 @@ func BenchmarkLookupAbsent(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(miss)/float64(b.N), "false-positives/op")
+	})
+}
+
+// settledStore opens a journal on disk holding 100,000 settled payments
+// (ids pre0000000…, request ids pr0000000…), written as pays write them
+// (unsynced), so that some are flushed to L0 files and some compacted
+// below: the store a lookup of an older payment reads. It is closed when
+// the benchmark ends.
+func settledStore(b *testing.B) *Pebble {
+	j, err := Open(b.TempDir(), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = j.Close() })
+	writeSettled(b, j, "pre", "pr", 0, 100000)
+	return j
+}
+
+// writeSettled appends n settled payments, ids id0000000… and
+// request ids req0000000…, their code hashes distinct from those of
+// another call's with a different salt.
+func writeSettled(b *testing.B, j *Pebble, id, req string, salt byte, n int) {
+	ctx := context.Background()
+	for i := 0; i < n; i++ {
+		p := sharedPayment(fmt.Sprintf("%s%07d", id, i), fmt.Sprintf("%s%07d", req, i), codec.StatusSuccess, salt)
+		p.CodeHash[1], p.CodeHash[2], p.CodeHash[3] = byte(i), byte(i>>8), byte(i>>16)
+		if err := j.Append(ctx, &engine.Batch{Payments: []*engine.PaymentRecord{p}}, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGetPaymentSettled: an inquiry of an older settled payment, one
+// the engine no longer holds in memory — GetPayment by payment id (the
+// record, then its refunds' range) and by request id (the request index
+// first). The store holds the 100,000 payments of settledStore, compacted
+// to the bottom level (their held marks' deletions gone with the marks),
+// then 300,000 newer ones as pays left them (in the memtable and L0
+// files, not compacted by hand). held-mark-get is the Pebble Get of an
+// older payment's absent held mark that GetPayment made before the held
+// set answered it (heldSet). It reports L0's files and sublevels (read
+// amplification) as the writes left them.
+func BenchmarkGetPaymentSettled(b *testing.B) {
+	j := settledStore(b)
+	ctx := context.Background()
+	if err := j.db.Compact(ctx, []byte{0}, []byte{0xff}, false); err != nil {
+		b.Fatal(err)
+	}
+	writeSettled(b, j, "new", "nr", 1, 300000)
+	ids, reqs := make([]string, 1024), make([]string, 1024)
+	for i := range ids {
+		n := i * 97 % 100000 // spread over the store's files
+		ids[i], reqs[i] = fmt.Sprintf("pre%07d", n), fmt.Sprintf("pr%07d", n)
+	}
+	m := j.Metrics()
+	l0Files, l0Sublevels := float64(m.Levels[0].TablesCount), float64(m.Levels[0].Sublevels)
+	b.Run("by-id", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if rec, _, err := j.GetPayment(ctx, "C1", "", ids[i%len(ids)]); err != nil || rec == nil || rec.Held {
+				b.Fatal(rec, err)
+			}
+		}
+		b.ReportMetric(l0Files, "L0-files")
+		b.ReportMetric(l0Sublevels, "L0-sublevels")
+	})
+	b.Run("by-request", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if rec, _, err := j.GetPayment(ctx, "C1", reqs[i%len(reqs)], ""); err != nil || rec == nil || rec.Held {
+				b.Fatal(rec, err)
+			}
+		}
+	})
+	b.Run("held-mark-get", func(b *testing.B) {
+		var k []byte
+		for i := 0; b.Loop(); i++ {
+			k = appendKey(k[:0], prefixHeld, ids[i%len(ids)])
+			if v, err := j.get(k); err != nil || v != nil {
+				b.Fatal(v, err)
+			}
+		}
 	})
 }
 

@@ -38,6 +38,7 @@ type Pebble struct {
 	// read-check-write must not straddle a newer notification's write.
 	outbox sync.RWMutex
 	filter keyFilter // index keys present (pebble_shared.go)
+	held   heldSet   // payments whose held mark is set (pebble_shared.go)
 
 	// Options.BackgroundSync: syncLoop's wake-up (buffered, one),
 	// whether a sync is already asked for, and its stop.
@@ -76,6 +77,10 @@ func Open(dir string, opts Options) (*Pebble, error) {
 	if err := p.buildFilter(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("journal: reading the index: %w", err)
+	}
+	if err := p.buildHeld(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("journal: reading the held marks: %w", err)
 	}
 	if opts.BackgroundSync {
 		p.syncNudge, p.syncStop = make(chan struct{}, 1), make(chan struct{})
@@ -309,14 +314,18 @@ func (p *Pebble) append(b *engine.Batch, sync bool, kf *keyFilter) error {
 		// the commit go through the WAL and its fsync.
 		_ = pb.LogData(nil, nil)
 	}
+	wo := pebble.NoSync
 	if sync {
-		return p.commit(pb, pebble.Sync)
+		wo = pebble.Sync
 	}
-	err := p.commit(pb, pebble.NoSync)
-	if err == nil {
+	if err := p.commit(pb, wo); err != nil {
+		return err
+	}
+	p.held.apply(b.Payments) // committed: its marks are what reads see
+	if !sync {
 		p.syncSoon()
 	}
-	return err
+	return nil
 }
 
 // batchWriter fills one Pebble batch through an Append's scratch
@@ -572,6 +581,7 @@ func (p *Pebble) compactChunk(from, upper []byte, before time.Time) (removed int
 	var pay engine.PaymentRecord
 	var ref engine.RefundRecord
 	var key []byte
+	var unheld []string // ids whose held mark del deletes
 	seen := 0
 	for it.First(); it.Valid(); it.Next() {
 		if seen == p.opts.CompactChunk {
@@ -625,6 +635,7 @@ func (p *Pebble) compactChunk(from, upper []byte, before time.Time) (removed int
 		_ = del.Delete(appendReqKey(key[:0], prefixPayReq, pay.ClientID, pay.RequestID), nil)
 		_ = del.Delete(appendCodeKey(key[:0], &pay.CodeHash), nil)
 		_ = del.Delete(appendKey(key[:0], prefixHeld, id), nil)
+		unheld = append(unheld, id)
 		_ = del.Delete(it.Key(), nil)
 		removed++
 	}
@@ -638,6 +649,7 @@ func (p *Pebble) compactChunk(from, upper []byte, before time.Time) (removed int
 	if err := p.commit(del, pebble.NoSync); err != nil {
 		return 0, nil, err
 	}
+	p.held.remove(unheld)
 	return removed, next, nil
 }
 

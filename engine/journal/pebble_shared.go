@@ -101,6 +101,84 @@ func (k *keyFilter) testAndAdd(key []byte) bool {
 	return k.f.TestAndAdd(key)
 }
 
+// heldSet is the payment ids whose held mark (l/<id>) is set, in memory,
+// so that reading a payment does not ask Pebble for its mark: most reads
+// are of settled payments, whose mark is absent, and a Pebble Get of an
+// absent key walks every memtable and L0 file (the key filter covers only
+// the request and code keys). It is exact, not a filter: filled from the
+// l/ keys at Open (after any migration), then changed by every batch that
+// sets or deletes a mark, after that batch's commit returned without
+// error, and by nothing else (Pebble's directory lock keeps other writers
+// out). It holds only payments with work left (in flight, a cancel or
+// reversal pending, a refund in process): small.
+//
+// A read sees the mark as of the last write that returned; one that races
+// a write of the same payment may see its record before its mark, as when
+// the mark was a second Get (the engine does not act on a read's Held).
+// A payment's writes never race each other: the engine writes a payment
+// under its lock, version after version, so the updates reach the set in
+// commit order.
+type heldSet struct {
+	mu  sync.RWMutex
+	ids map[string]struct{}
+}
+
+func (h *heldSet) has(id string) bool {
+	h.mu.RLock()
+	_, ok := h.ids[id]
+	h.mu.RUnlock()
+	return ok
+}
+
+// apply records the marks of ps, a committed batch's payments: each
+// version sets or deletes its payment's mark (batchWriter.heldMark).
+func (h *heldSet) apply(ps []*engine.PaymentRecord) {
+	if len(ps) == 0 {
+		return
+	}
+	h.mu.Lock()
+	for _, r := range ps {
+		if r.Held {
+			h.ids[r.PaymentID] = struct{}{}
+		} else {
+			delete(h.ids, r.PaymentID)
+		}
+	}
+	h.mu.Unlock()
+}
+
+// remove deletes ids, whose marks a committed batch deleted (Compact).
+func (h *heldSet) remove(ids []string) {
+	h.mu.Lock()
+	for _, id := range ids {
+		delete(h.ids, id)
+	}
+	h.mu.Unlock()
+}
+
+// buildHeld fills p.held from the store's l/ keys.
+func (p *Pebble) buildHeld() error {
+	ids := map[string]struct{}{}
+	it, err := p.db.NewIter(prefixBounds(prefixHeld))
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		ids[string(it.Key()[len(prefixHeld):])] = struct{}{}
+	}
+	err = it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	p.held.mu.Lock()
+	p.held.ids = ids
+	p.held.mu.Unlock()
+	return nil
+}
+
 // buildFilter fills the filter from the index keys: one pass to count
 // them, one to add them.
 func (p *Pebble) buildFilter() error {
@@ -184,11 +262,7 @@ func (p *Pebble) readPayment(id string) (*engine.PaymentRecord, error) {
 	if err := DecodePayment(v, r); err != nil {
 		return nil, fmt.Errorf("journal: payment %q: %w", id, err)
 	}
-	held, err := p.get(appendKey(nil, prefixHeld, id))
-	if err != nil {
-		return nil, err
-	}
-	r.Held = held != nil
+	r.Held = p.held.has(id) // not a Get: see heldSet
 	return r, nil
 }
 

@@ -3,6 +3,8 @@ package journal
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -238,5 +240,145 @@ func TestLevelCompression(t *testing.T) {
 		if got := l.Compression(); got != want {
 			t.Errorf("L%d compression %s, want %s", i, got.Name, want.Name)
 		}
+	}
+}
+
+// TestPebbleHeldMarks: reads take a payment's Held from the in-memory set
+// of held marks (heldSet), which must hold exactly the payments whose
+// l/ key is stored, through every write that sets or deletes one (a
+// claim, later versions, a payment held again for a refund, Compact), and
+// again after a reopen, which rebuilds it from the store.
+func TestPebbleHeldMarks(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	j, err := Open(dir, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := func(p *engine.PaymentRecord, status codec.PaymentStatus, held bool) *engine.PaymentRecord {
+		q := *p
+		q.Version++
+		q.Status, q.Held = status, held
+		q.Updated = q.Updated.Add(time.Second)
+		return &q
+	}
+	write := func(ps ...*engine.PaymentRecord) {
+		t.Helper()
+		if err := j.Append(ctx, &engine.Batch{Payments: ps}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// p1: claimed, settled (released). p2: claimed, still in flight.
+	// p3: settled, then held again (a refund in process), in one batch
+	// with p4's two versions (the later one wins, as in Pebble). p5:
+	// settled and compacted away; p6 too, with its mark still set.
+	ps := map[string]*engine.PaymentRecord{}
+	for i, id := range []string{"p1", "p2", "p3", "p4", "p5", "p6"} {
+		ps[id] = sharedPayment(id, "r"+id, codec.StatusProcessing, byte(i+1))
+		if ex, err := j.ClaimPayment(ctx, ps[id]); err != nil || ex != nil {
+			t.Fatalf("claim %s: %v %v", id, ex, err)
+		}
+	}
+	ps["p1"] = version(ps["p1"], codec.StatusSuccess, false)
+	ps["p5"] = version(ps["p5"], codec.StatusFail, false)
+	ps["p6"] = version(ps["p6"], codec.StatusFail, true)
+	ps["p3"] = version(ps["p3"], codec.StatusSuccess, false)
+	write(ps["p1"], ps["p5"], ps["p6"], ps["p3"])
+	p4 := version(ps["p4"], codec.StatusSuccess, false)
+	ps["p3"] = version(ps["p3"], codec.StatusSuccess, true)
+	ps["p4"] = version(p4, codec.StatusSuccess, true)
+	write(p4, ps["p3"], ps["p4"])
+	if n, err := j.Compact(ctx, ps["p5"].Updated.Add(time.Millisecond)); err != nil || n != 3 {
+		t.Fatalf("Compact: %d %v, want p1, p5 and p6 removed", n, err)
+	}
+	delete(ps, "p1")
+	delete(ps, "p5")
+	delete(ps, "p6")
+	want := map[string]bool{"p2": true, "p3": true, "p4": true}
+
+	check := func(j *Pebble, when string) {
+		t.Helper()
+		for _, id := range []string{"p1", "p2", "p3", "p4", "p5", "p6"} {
+			rec, _, err := j.GetPayment(ctx, "C1", "", id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p, ok := ps[id]; (rec != nil) != ok || (ok && (rec.Version != p.Version || rec.Held != want[id])) {
+				t.Errorf("%s: GetPayment(%s) = %+v, want version %v held %v", when, id, rec, p, want[id])
+			}
+			mark, err := j.get(appendKey(nil, prefixHeld, id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (mark != nil) != want[id] || j.held.has(id) != want[id] {
+				t.Errorf("%s: %s: l/ key stored %v, in the held set %v; want %v", when, id, mark != nil, j.held.has(id), want[id])
+			}
+		}
+		if len(j.held.ids) != len(want) {
+			t.Errorf("%s: held set %v, want %v", when, slices.Sorted(maps.Keys(j.held.ids)), slices.Sorted(maps.Keys(want)))
+		}
+	}
+	check(j, "written")
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j, err = Open(dir, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	check(j, "reopened")
+}
+
+// TestPebbleHeldMarksConcurrent: payments written and read from many
+// goroutines (each payment's versions in order, as the engine writes
+// them) leave the held set equal to the stored l/ keys.
+func TestPebbleHeldMarksConcurrent(t *testing.T) {
+	ctx := context.Background()
+	j, err := Open(t.TempDir(), Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				id := "g" + string(rune('a'+g)) + string(rune('a'+i/26)) + string(rune('a'+i%26))
+				p := sharedPayment(id, "r"+id, codec.StatusProcessing, byte(g*50+i))
+				p.CodeHash[1] = byte(g)
+				if ex, err := j.ClaimPayment(ctx, p); err != nil || ex != nil {
+					t.Errorf("claim %s: %v %v", id, ex, err)
+					return
+				}
+				if i%3 != 0 { // two in three settle
+					q := *p
+					q.Version, q.Status, q.Held = 2, codec.StatusSuccess, false
+					if err := j.Append(ctx, &engine.Batch{Payments: []*engine.PaymentRecord{&q}}, false); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+				if rec, _, err := j.GetPayment(ctx, "C1", "", id); err != nil || rec == nil || rec.Held != (i%3 == 0) {
+					t.Errorf("GetPayment(%s) = %+v, %v; want held %v", id, rec, err, i%3 == 0)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	stored := map[string]bool{}
+	it, err := j.db.NewIter(prefixBounds(prefixHeld))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for it.First(); it.Valid(); it.Next() {
+		stored[string(it.Key()[len(prefixHeld):])] = true
+	}
+	_ = it.Close()
+	if got, want := slices.Sorted(maps.Keys(j.held.ids)), slices.Sorted(maps.Keys(stored)); !slices.Equal(got, want) {
+		t.Errorf("held set %v, stored marks %v", got, want)
+	}
+	if len(stored) != 8*17 {
+		t.Fatalf("%d held marks stored, want %d", len(stored), 8*17)
 	}
 }
