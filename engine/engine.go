@@ -272,7 +272,7 @@ func (e *Engine) abort(p *payment) {
 	isP := func(q *payment) bool { return q == p }
 	e.codes.delIf(p.codeHash, isP)
 	e.payByID.delIf(p.id, isP)
-	e.payByReq.delIf(p.reqKey(), isP)
+	e.payByReq.delIf(p.key, isP)
 	p.markDispatched()
 }
 

@@ -68,7 +68,7 @@ func (e *Engine) reacquireLocked(ctx context.Context, p *payment) error {
 	}
 	p.to(evReacquire)
 	if !found {
-		e.payByReq.put(p.reqKey(), p)
+		e.payByReq.put(p.key, p)
 		e.payByID.put(p.id, p)
 		e.codes.putIfAbsent(p.codeHash, p)
 	}
@@ -255,7 +255,7 @@ func (e *Engine) adopt(l *Leased, now time.Time) *payment {
 			e.fu.push(fuItem{due: now, r: r})
 		}
 	}
-	e.payByReq.put(p.reqKey(), p)
+	e.payByReq.put(p.key, p)
 	e.payByID.put(p.id, p)
 	e.codes.putIfAbsent(p.codeHash, p)
 	if l.CancelRequested && p.wallet != nil {
@@ -286,7 +286,7 @@ func (e *Engine) forget(p *payment) {
 		e.refByReq.delIf(indexKey(r.clientID, r.requestID), isR)
 	}
 	e.codes.delIf(p.codeHash, isP)
-	e.payByReq.delIf(p.reqKey(), isP)
+	e.payByReq.delIf(p.key, isP)
 	e.payByID.delIf(p.id, isP)
 }
 

@@ -12,7 +12,9 @@ import (
 // by mu. Wallet calls are never made while holding mu.
 type payment struct {
 	// key is the request index key (appendKey: client id, NUL, request
-	// id); clientID and requestID are slices of it, one allocation.
+	// id) under which payByReq holds p; clientID and requestID are
+	// slices of it, one allocation. Every indexed payment has it (Pay,
+	// paymentFromRecord, newVoid).
 	key        string
 	clientID   string
 	requestID  string
@@ -72,15 +74,6 @@ type payment struct {
 	// write or the final log line (see maskedLocked), not per write.
 	maskedStr string
 	ops       int // lane cancels and refunds running on p (several nodes)
-}
-
-// reqKey is p's request index key, without building it again when p
-// keeps it (every payment the engine makes does).
-func (p *payment) reqKey() string {
-	if p.key != "" {
-		return p.key
-	}
-	return indexKey(p.clientID, p.requestID)
 }
 
 // waitDispatched returns a channel closed when the first dispatch has

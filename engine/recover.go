@@ -80,7 +80,7 @@ func (e *Engine) Compact(ctx context.Context) (int, error) {
 			e.refByReq.del(indexKey(r.clientID, r.requestID))
 		}
 		e.codes.del(p.codeHash)
-		e.payByReq.del(p.reqKey())
+		e.payByReq.del(p.key)
 		e.payByID.del(id)
 		n++
 	})
