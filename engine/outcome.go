@@ -117,33 +117,22 @@ func (o *FinishedPayment) AppendJSONLine(dst []byte, t time.Time) ([]byte, bool)
 	dst = append(dst, `{"time":"`...)
 	dst = t.AppendFormat(dst, time.RFC3339Nano)
 	dst = append(dst, `","level":"INFO","msg":"`+finishedMsg+`"`...)
-	var ok bool
-	if dst, ok = appendPlainField(dst, "payment_id", o.PaymentID); !ok {
-		return dst[:n], false
+	ids := [...]struct{ k, v string }{
+		{"payment_id", o.PaymentID}, {"client_id", o.ClientID}, {"payment_request_id", o.RequestID},
+		{"wallet", o.Wallet}, {"code", o.Code},
 	}
-	if dst, ok = appendPlainField(dst, "client_id", o.ClientID); !ok {
-		return dst[:n], false
-	}
-	if dst, ok = appendPlainField(dst, "payment_request_id", o.RequestID); !ok {
-		return dst[:n], false
-	}
-	if dst, ok = appendPlainField(dst, "wallet", o.Wallet); !ok {
-		return dst[:n], false
-	}
-	if dst, ok = appendPlainField(dst, "code", o.Code); !ok {
-		return dst[:n], false
+	for _, f := range ids {
+		if !plainJSON(f.v) {
+			return dst[:n], false
+		}
+		dst = appendStringField(dst, f.k, f.v)
 	}
 	dst = append(dst, `,"amount":`...)
 	dst = strconv.AppendInt(dst, o.Amount.Value, 10)
-	if dst, ok = appendPlainField(dst, "currency", o.Amount.Currency.String()); !ok {
-		return dst[:n], false
-	}
-	if dst, ok = appendPlainField(dst, "status", o.Status.String()); !ok {
-		return dst[:n], false
-	}
-	if dst, ok = appendPlainField(dst, "result", o.Result.String()); !ok {
-		return dst[:n], false
-	}
+	// Currency, status and result are paycode's own enum names, plain.
+	dst = appendStringField(dst, "currency", o.Amount.Currency.String())
+	dst = appendStringField(dst, "status", o.Status.String())
+	dst = appendStringField(dst, "result", o.Result.String())
 	// Go's duration text is digits, '.', '-', unit letters and U+00B5
 	// (µs): valid UTF-8 that slog writes as it is.
 	dst = append(dst, `,"duration":"`...)
@@ -156,17 +145,22 @@ func (o *FinishedPayment) AppendJSONLine(dst []byte, t time.Time) ([]byte, bool)
 	return append(dst, '}', '\n'), true
 }
 
-// appendPlainField appends ,"key":"v" when v needs no JSON escaping
-// (printable ASCII other than quote and backslash), else reports false.
-func appendPlainField(dst []byte, key, v string) ([]byte, bool) {
+// plainJSON reports whether v needs no JSON escaping: printable ASCII
+// other than quote and backslash.
+func plainJSON(v string) bool {
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			return dst, false
+			return false
 		}
 	}
+	return true
+}
+
+// appendStringField appends ,"key":"v" for a v that needs no escaping.
+func appendStringField(dst []byte, key, v string) []byte {
 	dst = append(dst, ',', '"')
 	dst = append(dst, key...)
 	dst = append(dst, '"', ':', '"')
 	dst = append(dst, v...)
-	return append(dst, '"'), true
+	return append(dst, '"')
 }
