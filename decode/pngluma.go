@@ -35,8 +35,9 @@ func pngLuma(ctx context.Context, data []byte, maxPixels int, mem *arena) (p pla
 	}
 	var (
 		w, h, bpp int
-		idat      [][]byte // IDAT chunk payloads, consecutive
-		idatDone  bool     // a chunk other than IDAT followed them
+		idat      []byte // the IDAT chunks, consecutive, whole (length, type, payload, CRC)
+		nIDAT     int    // how many
+		idatDone  bool   // a chunk other than IDAT followed them
 		seenIEND  bool
 	)
 	rest := data[sigLen:]
@@ -48,7 +49,7 @@ func pngLuma(ctx context.Context, data []byte, maxPixels int, mem *arena) (p pla
 		if n > 0x7fffffff || uint64(n) > uint64(len(rest)-12) {
 			return plane{}, false, nil
 		}
-		typ, body := string(rest[4:8]), rest[8:8+n]
+		typ, body, chunk := string(rest[4:8]), rest[8:8+n], rest[:12+n]
 		if crc32.ChecksumIEEE(rest[4:8+n]) != binary.BigEndian.Uint32(rest[8+n:12+n]) {
 			return plane{}, false, nil
 		}
@@ -88,31 +89,34 @@ func pngLuma(ctx context.Context, data []byte, maxPixels int, mem *arena) (p pla
 			if idatDone {
 				return plane{}, false, nil // image/png ignores such chunks; leave them to it
 			}
-			idat = append(idat, body)
+			if nIDAT == 0 {
+				idat = chunk
+			} else {
+				idat = idat[:len(idat)+len(chunk)] // the next bytes of data
+			}
+			nIDAT++
 		case "IEND":
 			seenIEND = true
 		case "PLTE", "tRNS":
 			return plane{}, false, nil
 		default:
-			if len(idat) > 0 {
+			if nIDAT > 0 {
 				idatDone = true
 			}
 		}
 	}
-	if len(idat) == 0 {
+	if nIDAT == 0 {
 		return plane{}, false, nil
 	}
 	var z []byte
-	if len(idat) == 1 {
-		z = idat[0]
+	if nIDAT == 1 {
+		z = idat[8 : len(idat)-4]
 	} else {
-		size := 0
-		for _, b := range idat {
-			size += len(b)
-		}
-		z = mem.get(size)[:0]
-		for _, b := range idat {
-			z = append(z, b...)
+		z = mem.get(len(idat) - 12*nIDAT)[:0]
+		for c := idat; len(c) > 0; { // lengths checked above
+			n := binary.BigEndian.Uint32(c[:4])
+			z = append(z, c[8:8+n]...)
+			c = c[12+n:]
 		}
 	}
 	zr, err := getZlib(z)
