@@ -35,8 +35,9 @@ func pngLuma(ctx context.Context, data []byte, maxPixels int, mem *arena) (p pla
 	}
 	var (
 		w, h, bpp int
-		idat      [][]byte // IDAT chunk payloads, consecutive
-		idatDone  bool     // a chunk other than IDAT followed them
+		idat      []byte // the IDAT chunks, consecutive, whole (length, type, payload, CRC)
+		nIDAT     int    // how many
+		idatDone  bool   // a chunk other than IDAT followed them
 		seenIEND  bool
 	)
 	rest := data[sigLen:]
@@ -48,7 +49,7 @@ func pngLuma(ctx context.Context, data []byte, maxPixels int, mem *arena) (p pla
 		if n > 0x7fffffff || uint64(n) > uint64(len(rest)-12) {
 			return plane{}, false, nil
 		}
-		typ, body := string(rest[4:8]), rest[8:8+n]
+		typ, body, chunk := string(rest[4:8]), rest[8:8+n], rest[:12+n]
 		if crc32.ChecksumIEEE(rest[4:8+n]) != binary.BigEndian.Uint32(rest[8+n:12+n]) {
 			return plane{}, false, nil
 		}
@@ -88,38 +89,42 @@ func pngLuma(ctx context.Context, data []byte, maxPixels int, mem *arena) (p pla
 			if idatDone {
 				return plane{}, false, nil // image/png ignores such chunks; leave them to it
 			}
-			idat = append(idat, body)
+			if nIDAT == 0 {
+				idat = chunk
+			} else {
+				idat = idat[:len(idat)+len(chunk)] // the next bytes of data
+			}
+			nIDAT++
 		case "IEND":
 			seenIEND = true
 		case "PLTE", "tRNS":
 			return plane{}, false, nil
 		default:
-			if len(idat) > 0 {
+			if nIDAT > 0 {
 				idatDone = true
 			}
 		}
 	}
-	if len(idat) == 0 {
+	if nIDAT == 0 {
 		return plane{}, false, nil
 	}
 	var z []byte
-	if len(idat) == 1 {
-		z = idat[0]
+	if nIDAT == 1 {
+		z = idat[8 : len(idat)-4]
 	} else {
-		size := 0
-		for _, b := range idat {
-			size += len(b)
-		}
-		z = mem.get(size)[:0]
-		for _, b := range idat {
-			z = append(z, b...)
+		z = mem.get(len(idat) - 12*nIDAT)[:0]
+		for c := idat; len(c) > 0; { // lengths checked above
+			n := binary.BigEndian.Uint32(c[:4])
+			z = append(z, c[8:8+n]...)
+			c = c[12+n:]
 		}
 	}
-	zr, err := getZlib(z)
+	f, err := getZlib(z)
 	if err != nil {
 		return plane{}, false, nil
 	}
-	defer putZlib(zr)
+	defer putZlib(f)
+	zr := f.zr
 
 	rowBytes := w * bpp
 	p = plane{pix: mem.get(w * h), stride: w, w: w, h: h}
@@ -140,36 +145,53 @@ func pngLuma(ctx context.Context, data []byte, maxPixels int, mem *arena) (p pla
 		cur, prev = prev, cur
 	}
 	// The stream must end here, checksum verified, as image/png requires.
-	var one [1]byte
-	if n, err := zr.Read(one[:]); n != 0 || err != io.EOF {
+	if n, err := zr.Read(f.one[:]); n != 0 || err != io.EOF {
 		return plane{}, false, nil
 	}
 	return p, true, nil
 }
 
-// zlibs pools inflaters: each holds a 32 KiB window and its tables.
+// zlibs pools inflaters (*inflater).
 var zlibs sync.Pool
 
+// inflater is a pooled zlib reader, with the reader of its input: the
+// zlib reader holds a 32 KiB window and its tables.
+type inflater struct {
+	zr  io.ReadCloser
+	src bytes.Reader
+	one [1]byte // pngLuma's read past the last row
+}
+
 // getZlib returns a pooled inflater reset to read z (or a new one).
-func getZlib(z []byte) (io.ReadCloser, error) {
-	r := bytes.NewReader(z)
-	if zr, ok := zlibs.Get().(io.ReadCloser); ok {
-		if err := zr.(zlib.Resetter).Reset(r, nil); err != nil {
+func getZlib(z []byte) (*inflater, error) {
+	f, ok := zlibs.Get().(*inflater)
+	if !ok {
+		f = new(inflater)
+	}
+	f.src.Reset(z)
+	if f.zr == nil {
+		zr, err := zlib.NewReader(&f.src)
+		if err != nil {
 			return nil, err
 		}
-		return zr, nil
+		f.zr = zr
+		return f, nil
 	}
-	return zlib.NewReader(r)
+	if err := f.zr.(zlib.Resetter).Reset(&f.src, nil); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // emptyZlib is a zlib stream of no bytes.
 var emptyZlib = []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01}
 
-// putZlib pools zr once it reads emptyZlib, so that the pool does not
+// putZlib pools f once it reads emptyZlib, so that the pool does not
 // keep the caller's bytes alive after the call.
-func putZlib(zr io.ReadCloser) {
-	if zr.(zlib.Resetter).Reset(bytes.NewReader(emptyZlib), nil) == nil {
-		zlibs.Put(zr)
+func putZlib(f *inflater) {
+	f.src.Reset(emptyZlib)
+	if f.zr.(zlib.Resetter).Reset(&f.src, nil) == nil {
+		zlibs.Put(f)
 	}
 }
 

@@ -294,11 +294,9 @@ func FuzzPNGLuma(f *testing.F) {
 //
 //	go test -run '^$' -bench PNGLuma -cpu 1 ./decode/
 func BenchmarkPNGLuma(b *testing.B) {
-	var c lanegen.Class
-	for _, k := range lanegen.Classes() {
-		if k.Name == "negative" {
-			c = k
-		}
+	c, ok := lanegen.ClassByName("negative")
+	if !ok {
+		b.Fatal("no class negative")
 	}
 	s, err := lanegen.Generate(c, 1, 0)
 	if err != nil {
