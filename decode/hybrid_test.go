@@ -84,11 +84,9 @@ func TestFastHybridExact(t *testing.T) {
 //
 //	go test -run '^$' -bench HybridMatrix -cpu 1 ./decode/
 func BenchmarkHybridMatrix(b *testing.B) {
-	var c lanegen.Class
-	for _, k := range lanegen.Classes() {
-		if k.Name == "negative/texture" {
-			c = k
-		}
+	c, ok := lanegen.ClassByName("negative/texture")
+	if !ok {
+		b.Fatal("no lanegen class negative/texture")
 	}
 	s, err := lanegen.Generate(c, 1, 0)
 	if err != nil {
