@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/paycode/paycode/decode/decodetest"
 	"github.com/paycode/paycode/decode/internal/lanegen"
 )
 
@@ -23,18 +24,7 @@ func rawPNG(t testing.TB, w, h int, ct byte, depth byte, rows [][]byte, filters 
 	t.Helper()
 	var out bytes.Buffer
 	out.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, body []byte) {
-		var n [4]byte
-		binary.BigEndian.PutUint32(n[:], uint32(len(body)))
-		out.Write(n[:])
-		c := crc32.NewIEEE()
-		c.Write([]byte(typ))
-		c.Write(body)
-		out.WriteString(typ)
-		out.Write(body)
-		binary.BigEndian.PutUint32(n[:], c.Sum32())
-		out.Write(n[:])
-	}
+	chunk := func(typ string, body []byte) { decodetest.PNGChunk(&out, typ, body) }
 	ihdr := make([]byte, 13)
 	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
 	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))

@@ -92,21 +92,28 @@ func PNG(tb testing.TB, img image.Image) []byte {
 	return b.Bytes()
 }
 
+// PNGChunk writes one PNG chunk to b: length, type, data and the CRC of
+// type and data.
+func PNGChunk(b *bytes.Buffer, typ string, data []byte) {
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(data)))
+	b.Write(n[:])
+	b.WriteString(typ)
+	b.Write(data)
+	c := crc32.NewIEEE()
+	c.Write([]byte(typ))
+	c.Write(data)
+	binary.BigEndian.PutUint32(n[:], c.Sum32())
+	b.Write(n[:])
+}
+
 // PNGDeclaring builds a syntactically valid PNG whose IHDR declares w x h
 // 8-bit grayscale, followed by a tiny IDAT: what an attacker sends to make
 // a decoder allocate w*h bytes (a decompression bomb's shape).
 func PNGDeclaring(w, h uint32) []byte {
 	var b bytes.Buffer
 	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		var n [4]byte
-		binary.BigEndian.PutUint32(n[:], uint32(len(data)))
-		b.Write(n[:])
-		b.WriteString(typ)
-		b.Write(data)
-		binary.BigEndian.PutUint32(n[:], crc32.ChecksumIEEE(append([]byte(typ), data...)))
-		b.Write(n[:])
-	}
+	chunk := func(typ string, data []byte) { PNGChunk(&b, typ, data) }
 	ihdr := make([]byte, 13)
 	binary.BigEndian.PutUint32(ihdr[0:], w)
 	binary.BigEndian.PutUint32(ihdr[4:], h)
