@@ -68,6 +68,7 @@ func TestWalletURLSecretNeverPrinted(t *testing.T) {
 		"ftp://paycode:" + pw + "@wallet.example",
 		"ftp://" + pw + "@wallet.example",
 		"htps://wallet.example/aps?key=" + pw,
+		"https:paycode:" + pw + "@wallet.example",
 	} {
 		file := filepath.Join(dir, fmt.Sprintf("w%d.yaml", i))
 		if err := os.WriteFile(file, []byte("wallets:\n  - {name: w, url: \""+u+"\"}\n"), 0o600); err != nil {

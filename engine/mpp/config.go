@@ -130,6 +130,9 @@ func (c Config) endpoint() (addr string, tls bool, err error) {
 // RedactURL is raw for errors and logs: its user-info (a password, or a
 // token as the user name), query and fragment replaced or dropped, and
 // nothing of it when it does not parse (it may still hold a password).
+// A URL without // (https:user:pw@host) or with an empty host
+// (https:///user:pw@host) parses with its user-info in the opaque part or
+// the path: what precedes their last @ is replaced too.
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -138,8 +141,20 @@ func RedactURL(raw string) string {
 	if u.User != nil {
 		u.User = url.User("xxxxx")
 	}
+	u.Opaque = redactUserInfo(u.Opaque)
+	if u.Host == "" {
+		u.Path, u.RawPath = redactUserInfo(u.Path), ""
+	}
 	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
 	return u.String()
+}
+
+// redactUserInfo replaces what precedes s's last @, if any.
+func redactUserInfo(s string) string {
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		return "xxxxx" + s[i:]
+	}
+	return s
 }
 
 // String prints c for logs; it holds no secrets (BaseURL as RedactURL
