@@ -26,29 +26,28 @@ func TestRefusalFloodSignsWithinBudget(t *testing.T) {
 	e := newSignedE2E(t, signedOpts{})
 	u, _ := url.Parse(e.st.URL())
 	hc := &fasthttp.HostClient{Addr: u.Host, ReadTimeout: 10 * time.Second, MaxIdemponentCallAttempts: 1}
-	post := func(clientID, path string, body ...string) (signed, dropped bool) {
+	// post sends a refused inquiry (a bad signature) for clientID.
+	post := func(clientID, body string) (signed, dropped bool) {
 		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 		defer fasthttp.ReleaseRequest(req)
 		defer fasthttp.ReleaseResponse(resp)
-		req.SetRequestURI(e.st.URL() + path)
+		req.SetRequestURI(e.st.URL() + "/ams/api/v1/payments/inquiryPayment")
 		req.Header.SetMethod("POST")
 		req.Header.Set("client-id", clientID)
 		req.Header.Set("request-time", "1")
 		req.Header.Set("signature", "algorithm=RSA256,keyVersion=1,signature=AAAA")
-		req.SetBodyString(`{"paymentRequestId":"x"}`)
-		for _, b := range body {
-			req.SetBodyString(b)
-		}
+		req.SetBodyString(body)
 		if err := hc.DoTimeout(req, resp, 10*time.Second); err != nil {
 			return false, true
 		}
 		return len(resp.Header.Peek("signature")) > 0, false
 	}
+	const idX = `{"paymentRequestId":"x"}`
 	const n = 300
 	start := time.Now()
 	signed, dropped := 0, 0
 	for i := range n {
-		s, d := post(fmt.Sprintf("FLOOD-%d", i), "/ams/api/v1/payments/inquiryPayment")
+		s, d := post(fmt.Sprintf("FLOOD-%d", i), idX)
 		if s {
 			signed++
 		}
@@ -67,7 +66,7 @@ func TestRefusalFloodSignsWithinBudget(t *testing.T) {
 	// The same refused request again: its cached signature, however
 	// spent the budget is.
 	for range 20 {
-		if s, _ := post("FLOOD-0", "/ams/api/v1/payments/inquiryPayment"); !s {
+		if s, _ := post("FLOOD-0", idX); !s {
 			t.Fatal("a repeated refusal lost its cached signature")
 		}
 	}
@@ -76,11 +75,11 @@ func TestRefusalFloodSignsWithinBudget(t *testing.T) {
 	// request dropped), the merchant's refusal, new each time, is signed.
 	for round := range httpapi.DefaultClientRefusalSigns {
 		for i := 0; ; i++ {
-			if _, d := post(fmt.Sprintf("FLOOD-%d-%d", round, i), "/ams/api/v1/payments/inquiryPayment"); d {
+			if _, d := post(fmt.Sprintf("FLOOD-%d-%d", round, i), idX); d {
 				break
 			}
 		}
-		s, d := post(merchantID, "/ams/api/v1/payments/inquiryPayment", fmt.Sprintf(`{"paymentRequestId":"merchant-%d"}`, round))
+		s, d := post(merchantID, fmt.Sprintf(`{"paymentRequestId":"merchant-%d"}`, round))
 		if !s || d {
 			t.Fatalf("round %d: a registered merchant's refusal during the flood: signed %v, dropped %v; want signed", round, s, d)
 		}
