@@ -157,7 +157,8 @@ func (e *Engine) outboxClaim() time.Duration {
 
 // DeliverNotifications sends every notification due in the journal's
 // outbox, waits for the outcomes to be recorded and returns how many it
-// sent. Start's loop does the same without waiting; tests with a manual
+// took from the outbox (those the Notifier was too busy to send
+// included). Start's loop does the same without waiting; tests with a manual
 // clock call it directly. It does nothing without a Notifier.
 func (e *Engine) DeliverNotifications(ctx context.Context) int {
 	if e.cfg.Notifier == nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
 	"github.com/paycode/paycode/engine/journal/postgres"
+	"github.com/paycode/paycode/engine/mpp"
 	"github.com/paycode/paycode/engine/notify"
 	"github.com/paycode/paycode/engine/server"
 	"github.com/paycode/paycode/engine/sign"
@@ -731,9 +732,10 @@ func (c *serveConfig) Validate() error {
 		}
 		names[w.Name] = true
 		// The URL is quoted redacted: a mistyped one may still carry a
-		// credential (user:password@, which the wallet client refuses).
+		// credential (user-info, a query key), which the wallet client
+		// refuses; mpp.RedactURL is the wallet client's own redaction.
 		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad(p+".url", "want an http:// or https:// URL, got %q", server.RedactDSN(w.URL))
+			bad(p+".url", "want an http:// or https:// URL, got %q", mpp.RedactURL(w.URL))
 		} else if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 			bad(p+".url", "want scheme://host[:port][/prefix] without user-info, query or fragment (credentials do not go in a wallet URL), got %q and more", u.Scheme+"://"+u.Host+u.EscapedPath())
 		}

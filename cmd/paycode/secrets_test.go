@@ -66,6 +66,9 @@ func TestWalletURLSecretNeverPrinted(t *testing.T) {
 		"https://wallet.example/aps?key=" + pw,
 		"https://wallet.example/aps#" + pw,
 		"ftp://paycode:" + pw + "@wallet.example",
+		"ftp://" + pw + "@wallet.example",
+		"htps://wallet.example/aps?key=" + pw,
+		"https:paycode:" + pw + "@wallet.example",
 	} {
 		file := filepath.Join(dir, fmt.Sprintf("w%d.yaml", i))
 		if err := os.WriteFile(file, []byte("wallets:\n  - {name: w, url: \""+u+"\"}\n"), 0o600); err != nil {

@@ -86,6 +86,10 @@ func TestDNSRebindingRefused(t *testing.T) {
 		{"GET", "/metrics", "localhost:" + port, 200},
 		{"GET", "/livez", "[::1]:" + port, 200},
 		{"GET", "/livez", "admin.localhost:" + port, 200},
+		{"GET", "/livez", "LOCALHOST.:" + port, 200},
+		{"GET", "/livez", "[::1]", 200},
+		{"GET", "/livez", "localhost.rebind.example:" + port, 403},
+		{"GET", "/livez", "rebind.example.localhost.example", 403},
 		{"POST", "/admin/reload", "127.0.0.1:" + port, 200},
 	} {
 		if got := send(tc.method, tc.path, tc.host); got != tc.want {

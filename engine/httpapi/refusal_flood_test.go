@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,8 +26,12 @@ import (
 func TestRefusalFloodSignsWithinBudget(t *testing.T) {
 	e := newSignedE2E(t, signedOpts{})
 	u, _ := url.Parse(e.st.URL())
-	hc := &fasthttp.HostClient{Addr: u.Host, ReadTimeout: 10 * time.Second, MaxIdemponentCallAttempts: 1}
-	post := func(clientID, path string, body ...string) (signed, dropped bool) {
+	// The path is sent as written: a refusal's cached signature is of
+	// the path as sent, so another spelling of it needs a new one.
+	hc := &fasthttp.HostClient{Addr: u.Host, ReadTimeout: 10 * time.Second, MaxIdemponentCallAttempts: 1, DisablePathNormalizing: true}
+	// post sends a refused inquiry (a bad signature) for clientID to
+	// path, a spelling of inquiryPayment's.
+	post := func(clientID, path string) (signed, dropped bool) {
 		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 		defer fasthttp.ReleaseRequest(req)
 		defer fasthttp.ReleaseResponse(resp)
@@ -36,19 +41,17 @@ func TestRefusalFloodSignsWithinBudget(t *testing.T) {
 		req.Header.Set("request-time", "1")
 		req.Header.Set("signature", "algorithm=RSA256,keyVersion=1,signature=AAAA")
 		req.SetBodyString(`{"paymentRequestId":"x"}`)
-		for _, b := range body {
-			req.SetBodyString(b)
-		}
 		if err := hc.DoTimeout(req, resp, 10*time.Second); err != nil {
 			return false, true
 		}
 		return len(resp.Header.Peek("signature")) > 0, false
 	}
+	const inquiry = "/ams/api/v1/payments/inquiryPayment"
 	const n = 300
 	start := time.Now()
 	signed, dropped := 0, 0
 	for i := range n {
-		s, d := post(fmt.Sprintf("FLOOD-%d", i), "/ams/api/v1/payments/inquiryPayment")
+		s, d := post(fmt.Sprintf("FLOOD-%d", i), inquiry)
 		if s {
 			signed++
 		}
@@ -67,20 +70,22 @@ func TestRefusalFloodSignsWithinBudget(t *testing.T) {
 	// The same refused request again: its cached signature, however
 	// spent the budget is.
 	for range 20 {
-		if s, _ := post("FLOOD-0", "/ams/api/v1/payments/inquiryPayment"); !s {
+		if s, _ := post("FLOOD-0", inquiry); !s {
 			t.Fatal("a repeated refusal lost its cached signature")
 		}
 	}
 	// A registered merchant whose signature fails gets its own budget:
 	// each time the flood has just found the shared budget spent (a
-	// request dropped), the merchant's refusal, new each time, is signed.
+	// request dropped), the merchant's refusal, new each time (the path
+	// spelt with one more leading slash: the same refusal would reuse
+	// its cached signature and spend no budget), is signed.
 	for round := range httpapi.DefaultClientRefusalSigns {
 		for i := 0; ; i++ {
-			if _, d := post(fmt.Sprintf("FLOOD-%d-%d", round, i), "/ams/api/v1/payments/inquiryPayment"); d {
+			if _, d := post(fmt.Sprintf("FLOOD-%d-%d", round, i), inquiry); d {
 				break
 			}
 		}
-		s, d := post(merchantID, "/ams/api/v1/payments/inquiryPayment", fmt.Sprintf(`{"paymentRequestId":"merchant-%d"}`, round))
+		s, d := post(merchantID, strings.Repeat("/", round+1)+inquiry[1:])
 		if !s || d {
 			t.Fatalf("round %d: a registered merchant's refusal during the flood: signed %v, dropped %v; want signed", round, s, d)
 		}

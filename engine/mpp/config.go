@@ -111,7 +111,7 @@ func (c Config) Validate() error {
 func (c Config) endpoint() (addr string, tls bool, err error) {
 	u, err := url.Parse(c.BaseURL)
 	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", false, fmt.Errorf("mpp: config %s: BaseURL %q is not scheme://host[:port][/prefix]", c.Name, redactURL(c.BaseURL))
+		return "", false, fmt.Errorf("mpp: config %s: BaseURL %q is not scheme://host[:port][/prefix]", c.Name, RedactURL(c.BaseURL))
 	}
 	switch u.Scheme {
 	case "http":
@@ -127,10 +127,13 @@ func (c Config) endpoint() (addr string, tls bool, err error) {
 	return addr, tls, nil
 }
 
-// redactURL is raw for errors and logs: its user-info (a password, or a
+// RedactURL is raw for errors and logs: its user-info (a password, or a
 // token as the user name), query and fragment replaced or dropped, and
 // nothing of it when it does not parse (it may still hold a password).
-func redactURL(raw string) string {
+// A URL without // (https:user:pw@host) or with an empty host
+// (https:///user:pw@host) parses with its user-info in the opaque part or
+// the path: what precedes their last @ is replaced too.
+func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(not a URL)"
@@ -138,11 +141,23 @@ func redactURL(raw string) string {
 	if u.User != nil {
 		u.User = url.User("xxxxx")
 	}
+	u.Opaque = redactUserInfo(u.Opaque)
+	if u.Host == "" {
+		u.Path, u.RawPath = redactUserInfo(u.Path), ""
+	}
 	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
 	return u.String()
 }
 
-// String prints c for logs; it holds no secrets (BaseURL as redactURL
+// redactUserInfo replaces what precedes s's last @, if any.
+func redactUserInfo(s string) string {
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		return "xxxxx" + s[i:]
+	}
+	return s
+}
+
+// String prints c for logs; it holds no secrets (BaseURL as RedactURL
 // prints it).
 func (c Config) String() string {
 	dial := "tcp"
@@ -154,5 +169,5 @@ func (c Config) String() string {
 		signing = "rsa256 as " + c.ClientID
 	}
 	return fmt.Sprintf("mpp.Config{Name: %s, BaseURL: %s, MaxConns: %d, MaxInFlight: %d, Timeout: %v, AcquirerID: %s, PSPID: %s, Dial: %s, Signing: %s, Breaker: %s}",
-		c.Name, redactURL(c.BaseURL), c.MaxConns, c.MaxInFlight, c.Timeout, c.AcquirerID, c.PSPID, dial, signing, c.Breaker)
+		c.Name, RedactURL(c.BaseURL), c.MaxConns, c.MaxInFlight, c.Timeout, c.AcquirerID, c.PSPID, dial, signing, c.Breaker)
 }

@@ -16,7 +16,10 @@ func TestConfigBaseURLRedacted(t *testing.T) {
 		"https://s3cret-pw@wallet.example/mpp",
 		"https://wallet.example/mpp?token=s3cret-pw",
 		"https://wallet.example/mpp#s3cret-pw",
-		"https://wallet:s3cret-pw@wallet example/mpp", // not a URL at all
+		"https://wallet:s3cret-pw@wallet example/mpp",  // not a URL at all
+		"https:wallet:s3cret-pw@wallet.example/mpp",    // no //: opaque
+		"https:///wallet:s3cret-pw@wallet.example/mpp", // ///: all path
+		"wallet:s3cret-pw@wallet.example/mpp",          // no scheme
 	} {
 		c := mpp.Config{Name: "A", BaseURL: raw, AcquirerID: "a", PSPID: "p"}
 		err := c.Validate()
