@@ -39,8 +39,9 @@ type Engine struct {
 	journal  SharedJournal
 	// outboxWake wakes the delivery loop of the journal's outbox:
 	// pending notifications live in the journal only, never in payments.
-	outboxWake  chan struct{}
-	outboxSlots chan struct{} // deliveries under way (outbox.go)
+	outboxWake    chan struct{}
+	outboxSlots   chan struct{} // deliveries under way (outbox.go)
+	outboxSending sendingSet    // their payments: one delivery each at a time
 	// acquireMu serializes taking a payment's lease for a lane operation,
 	// so a node never holds two copies of one payment.
 	acquireMu sync.Mutex

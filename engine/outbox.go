@@ -202,8 +202,22 @@ func (e *Engine) startDeliveries(ctx context.Context, wg *sync.WaitGroup) int {
 			return total
 		}
 		for _, n := range ns {
+			if !e.outboxSending.claim(n.PaymentID) {
+				// An older notification of this payment is still being
+				// sent (a slot freed by another delivery took this newer
+				// one): it waits its turn, so the merchant's last
+				// acknowledgement is of the payment's latest status.
+				next := *n
+				next.Due = now.Add(outboxPoll)
+				e.settleNotification(ctx, n, &next)
+				<-e.outboxSlots
+				continue
+			}
 			wg.Go(func() {
-				defer func() { <-e.outboxSlots }()
+				defer func() {
+					e.outboxSending.release(n.PaymentID)
+					<-e.outboxSlots
+				}()
 				e.deliverRecord(ctx, n)
 			})
 		}
@@ -272,4 +286,33 @@ func (e *Engine) settleNotification(ctx context.Context, taken, next *Notificati
 		e.log.Warn("recording a notification's outcome failed; it is sent again when its claim runs out", "payment_id", taken.PaymentID, "err", err)
 	}
 	return ok
+}
+
+// sendingSet is the payments with a notification being sent by this
+// node: at most one at a time each, so two versions of one payment's
+// notification are never in flight together and cannot be acknowledged
+// out of order. At most outboxSlots ids.
+type sendingSet struct {
+	mu  sync.Mutex
+	ids map[string]struct{}
+}
+
+// claim marks id as being sent; false when it already is.
+func (s *sendingSet) claim(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.ids[id]; ok {
+		return false
+	}
+	if s.ids == nil {
+		s.ids = make(map[string]struct{}, outboxSlots)
+	}
+	s.ids[id] = struct{}{}
+	return true
+}
+
+func (s *sendingSet) release(id string) {
+	s.mu.Lock()
+	delete(s.ids, id)
+	s.mu.Unlock()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -235,5 +236,62 @@ func TestNotifierBusyIsNoAttempt(t *testing.T) {
 	}
 	if p := a.e.PendingNotifications(); p != 0 {
 		t.Fatalf("pending %d after the acknowledgement, want 0", p)
+	}
+}
+
+// gateNotifier acknowledges each notification once gate is closed,
+// announcing its body on started first.
+type gateNotifier struct {
+	started chan string
+	gate    chan struct{}
+	mu      sync.Mutex
+	bodies  []string
+}
+
+func (n *gateNotifier) Notify(_ context.Context, _, _ string, body []byte) error {
+	n.mu.Lock()
+	n.bodies = append(n.bodies, string(body))
+	n.mu.Unlock()
+	n.started <- string(body)
+	<-n.gate
+	return nil
+}
+
+// TestNotificationsOfOnePaymentInOrder: while a payment's notification is
+// being sent, a newer one of the same payment (a cancel after success)
+// is not sent beside it by a freed slot; it follows once the first is
+// done, so the merchant's last acknowledgement is the latest status.
+func TestNotificationsOfOnePaymentInOrder(t *testing.T) {
+	bg := context.Background()
+	c := newCluster()
+	n := &gateNotifier{started: make(chan string, 4), gate: make(chan struct{})}
+	a := c.node(t, 1, func(cfg *engine.Config) {
+		cfg.Notifier = n
+		cfg.NotifySchedule = []time.Duration{0}
+	})
+	a.payNotified(t, "p1", code(1, 1), "https://merchant.test/notify")
+	first := make(chan int)
+	go func() { first <- a.e.DeliverNotifications(bg) }()
+	if b := <-n.started; !strings.Contains(b, `"SUCCESS"`) {
+		t.Fatalf("first notification %s, want the success", b)
+	}
+	if res := a.e.Cancel(bg, client, &codec.IDRequest{PaymentRequestID: []byte("p1")}); res.Result != codec.Success {
+		t.Fatalf("cancel: %v", res.Result)
+	}
+	second := make(chan int)
+	go func() { second <- a.e.DeliverNotifications(bg) }()
+	select {
+	case b := <-n.started:
+		t.Fatalf("a second notification of p1 was sent while the first was: %s", b)
+	case <-second:
+	}
+	close(n.gate)
+	<-first
+	c.clock.Advance(time.Second)
+	a.e.DeliverNotifications(bg)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.bodies) != 2 || !strings.Contains(n.bodies[1], `"ORDER_IS_CANCELED"`) {
+		t.Fatalf("notifications sent %q, want the success then the cancellation", n.bodies)
 	}
 }
