@@ -24,6 +24,7 @@ func checkNoAllocs(t *testing.T, name string, f func()) {
 func TestAllocsParse(t *testing.T) {
 	payBody := []byte(fullPayBody)
 	mccNumbers := replaceOnce(t, fullPayBody, `"merchantMCC":"5812"`, `"merchantMCC":742`)
+	amountNumbers := replaceOnce(t, fullPayBody, `"value":"11800"}`, `"value":11800}`)
 	escaped := replaceOnce(t, fullPayBody, `"Cafe Lumiere"`, `"Caf\u00e9 \"L\" \ud83d\ude00"`)
 	badCode := replaceOnce(t, fullPayBody, testCode, "not-a-code")
 	idBody := []byte(`{"paymentRequestId":"pay-1","paymentId":"2024050112","merchantAccountId":"a"}`)
@@ -41,6 +42,7 @@ func TestAllocsParse(t *testing.T) {
 	}
 	checkNoAllocs(t, "ParsePay", func() { must(codec.ParsePay(payBody, &pay)) })
 	checkNoAllocs(t, "ParsePay, MCC numbers", func() { must(codec.ParsePay(mccNumbers, &pay)) })
+	checkNoAllocs(t, "ParsePay, amount numbers", func() { must(codec.ParsePay(amountNumbers, &pay)) })
 	checkNoAllocs(t, "ParsePay, escapes", func() { must(codec.ParsePay(escaped, &pay)) })
 	checkNoAllocs(t, "ParsePay, malformed code", func() {
 		must(codec.ParsePay(badCode, &pay))

@@ -71,7 +71,7 @@ var (
 	laneErrSurrogate    = newLaneError(ErrSyntax, `malformed JSON: unpaired UTF-16 surrogate in a \u escape`)
 	laneErrNotObject    = newLaneError(ErrType, "must be a JSON object")
 	laneErrNotString    = newLaneError(ErrType, "must be a JSON string")
-	laneErrAmountNumber = newLaneError(ErrType, "must be a JSON string of minor units, not a number")
+	laneErrAmountNumber = newLaneError(ErrType, "must be minor units: a JSON string or an integer, not a fraction or an exponent")
 	laneErrMCCType      = newLaneError(ErrType, "must be a JSON string (or an integer 0-9999)")
 	laneErrEmpty        = newLaneError(ErrValue, "must not be empty")
 	laneErrControl      = newLaneError(ErrValue, "must not contain control characters")
@@ -251,6 +251,7 @@ type laneScanner struct {
 	p    fastjson.Parser
 	keys [][]byte   // the keys of the object being read, for duplicates
 	mccs [2][4]byte // MCCs sent as JSON numbers, formatted as 4 digits
+	num  [24]byte   // an amount value sent as a JSON number, as written
 }
 
 var laneScanners = sync.Pool{New: func() any { return new(laneScanner) }}
@@ -613,9 +614,14 @@ func (s *laneScanner) mcc(v *fastjson.Value, path string, slot int) ([]byte, err
 // amount reads an Amount object. Both members are mandatory: currency a
 // known ISO 4217 code, value a JSON string of ASCII digits (minor units)
 // without leading zeros that fits int64 (the per-currency maximum is
-// AmountLimits', checked by the caller). A numeric value is refused rather than converted: a
-// float such as 1.005 has no exact minor-unit meaning, and Antom sends
-// strings.
+// AmountLimits', checked by the caller). Antom documents the value as a
+// string, but the API reference asks servers to accept native JSON
+// scalars too, and the official PHP SDK's Amount sends whatever PHP type
+// the lane set (an int from its own payment-code helper): so an integer
+// JSON number is read by the same rules, as written (5600 is "5600").
+// A fraction or an exponent (56.00, 5.6e3) is refused rather than
+// converted: a float has no exact minor-unit meaning, and 56.00 most
+// likely means major units.
 func (s *laneScanner) amount(v *fastjson.Value, spec *laneObj) (Amount, error) {
 	o, err := s.object(v, spec.path, true)
 	if err != nil {
@@ -640,13 +646,30 @@ func (s *laneScanner) amount(v *fastjson.Value, spec *laneObj) (Amount, error) {
 	case laneAbsent(val):
 		return Amount{}, laneFieldErr(spec.paths[1], ErrMissing)
 	case val.Type() == fastjson.TypeNumber:
-		return Amount{}, laneFieldErr(spec.paths[1], laneErrAmountNumber)
+		return s.amountNumber(a, val, spec.paths[1])
 	case val.Type() != fastjson.TypeString:
 		return Amount{}, laneFieldErr(spec.paths[1], laneErrNotString)
 	}
 	vb, _ := val.StringBytes()
 	if a.Value, err = ParseLaneAmountValue(vb); err != nil {
 		return Amount{}, laneFieldErr(spec.paths[1], err)
+	}
+	return a, nil
+}
+
+// amountNumber reads an amount value sent as a JSON number: digits only
+// (a sign, a fraction or an exponent is refused), then the string form's
+// rules (no leading zero, within int64; the caller checks the maximum).
+func (s *laneScanner) amountNumber(a Amount, val *fastjson.Value, path string) (Amount, error) {
+	raw := val.MarshalTo(s.num[:0])
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return Amount{}, laneFieldErr(path, laneErrAmountNumber)
+		}
+	}
+	var err error
+	if a.Value, err = ParseLaneAmountValue(raw); err != nil {
+		return Amount{}, laneFieldErr(path, err)
 	}
 	return a, nil
 }

@@ -114,6 +114,12 @@ func TestParsePayAccepts(t *testing.T) {
 					t.Errorf("SettlementCurrency = %v", r.SettlementCurrency)
 				}
 			}},
+		{"amount values as JSON integers", payBody(t, edit{"paymentAmount.value", 3000}, edit{"order.orderAmount.value", 5000}),
+			func(t *testing.T, r *codec.PayRequest) {
+				if r.Amount != (codec.Amount{Value: 3000, Currency: hkd}) || r.OrderAmount.Value != 5000 {
+					t.Errorf("amounts = %+v %+v, want 3000 and 5000", r.Amount, r.OrderAmount)
+				}
+			}},
 		{"MCC as JSON integer", payBody(t, edit{"order.merchant.merchantMCC", 5812}, edit{"order.merchant.store.storeMCC", 742}),
 			func(t *testing.T, r *codec.PayRequest) {
 				if string(r.MerchantMCC) != "5812" || string(r.StoreMCC) != "0742" {
@@ -333,8 +339,13 @@ func payRejects(t *testing.T) []rejectCase {
 		{"value above int64", payBody(t, edit{"paymentAmount.value", "9223372036854775808"}), codec.ErrAmountRange, "paymentAmount.value"},
 		{"value huge", payBody(t, edit{"paymentAmount.value", strings.Repeat("9", 400)}), codec.ErrAmountRange, "paymentAmount.value"},
 
-		{"value as number", payBody(t, edit{"paymentAmount.value", 3000}), codec.ErrType, "paymentAmount.value"},
+		{"value as fraction", payBody(t, edit{"paymentAmount.value", 30.5}), codec.ErrType, "paymentAmount.value"},
+		{"value as whole fraction", replaceOnce(t, fullPayBody, `"value":"11800"}`, `"value":11800.00}`), codec.ErrType, "order.orderAmount.value"},
+		{"value as exponent", replaceOnce(t, fullPayBody, `"value":"11800"}`, `"value":118e2}`), codec.ErrType, "order.orderAmount.value"},
+		{"value as negative number", payBody(t, edit{"paymentAmount.value", -3000}), codec.ErrType, "paymentAmount.value"},
+		{"value as number above int64", replaceOnce(t, fullPayBody, `"value":"11800"}`, `"value":9223372036854775808}`), codec.ErrAmountRange, "order.orderAmount.value"},
 		{"value as huge number", replaceOnce(t, fullPayBody, `"value":"11800"}`, `"value":1e999999}`), codec.ErrType, "order.orderAmount.value"},
+		{"value as long integer", replaceOnce(t, fullPayBody, `"value":"11800"}`, `"value":`+strings.Repeat("9", 400)+`}`), codec.ErrAmountRange, "order.orderAmount.value"},
 		{"currency as number", payBody(t, edit{"paymentAmount.currency", 344}), codec.ErrType, "paymentAmount.currency"},
 		{"paymentRequestId as number", payBody(t, edit{"paymentRequestId", 12345}), codec.ErrType, "paymentRequestId"},
 		{"productCode as bool", payBody(t, edit{"productCode", true}), codec.ErrType, "productCode"},
@@ -596,12 +607,16 @@ func TestParseRefund(t *testing.T) {
 	if err := codec.ParseRefund([]byte(minimal), &r); err != nil || r.Reason != nil || r.NotifyURL != nil {
 		t.Errorf("minimal refund: err=%v, leftovers %q %q", err, r.Reason, r.NotifyURL)
 	}
+	numeric := `{"refundRequestId":"rr-1","paymentId":"pay-1","refundAmount":{"currency":"JPY","value":500}}`
+	if err := codec.ParseRefund([]byte(numeric), &r); err != nil || r.Amount.Value != 500 {
+		t.Errorf("refund value as a JSON integer: err=%v, value %d, want 500", err, r.Amount.Value)
+	}
 	rejects := []rejectCase{
 		{"missing refundRequestId", []byte(`{"paymentId":"p","refundAmount":{"currency":"JPY","value":"5"}}`), codec.ErrMissing, "refundRequestId"},
 		{"missing paymentId", []byte(`{"refundRequestId":"r","refundAmount":{"currency":"JPY","value":"5"}}`), codec.ErrMissing, "paymentId"},
 		{"missing amount", []byte(`{"refundRequestId":"r","paymentId":"p"}`), codec.ErrMissing, "refundAmount"},
 		{"missing value", []byte(`{"refundRequestId":"r","paymentId":"p","refundAmount":{"currency":"JPY"}}`), codec.ErrMissing, "refundAmount.value"},
-		{"value as number", []byte(`{"refundRequestId":"r","paymentId":"p","refundAmount":{"currency":"JPY","value":5}}`), codec.ErrType, "refundAmount.value"},
+		{"value as fraction", []byte(`{"refundRequestId":"r","paymentId":"p","refundAmount":{"currency":"JPY","value":5.0}}`), codec.ErrType, "refundAmount.value"},
 		{"bad currency", []byte(`{"refundRequestId":"r","paymentId":"p","refundAmount":{"currency":"JP","value":"5"}}`), codec.ErrCurrency, "refundAmount.currency"},
 		{"reason too long", replaceOnce(t, refundBody, `"customer returned 1 item"`, `"`+strings.Repeat("r", 257)+`"`), codec.ErrTooLong, "refundReason"},
 		{"notify URL too long", replaceOnce(t, refundBody, `"https://pos.example/refund"`, `"`+strings.Repeat("u", 1025)+`"`), codec.ErrTooLong, "refundNotifyUrl"},
@@ -682,7 +697,7 @@ func TestParseErrorMessages(t *testing.T) {
 		{payBody(t, edit{"order.merchant.store.storeMCC", deleted}), "codec: order.merchant.store.storeMCC: mandatory field is missing"},
 		{payBody(t, edit{"paymentRequestId", strings.Repeat("a", 65)}), "codec: paymentRequestId: longer than 64 bytes"},
 		{payBody(t, edit{"order.orderAmount.currency", "USD"}), "codec: order.orderAmount.currency: must be the currency of paymentAmount"},
-		{payBody(t, edit{"paymentAmount.value", 1}), "codec: paymentAmount.value: must be a JSON string of minor units, not a number"},
+		{payBody(t, edit{"paymentAmount.value", 1.5}), "codec: paymentAmount.value: must be minor units: a JSON string or an integer, not a fraction or an exponent"},
 		{withMember([]byte(fullPayBody), `"x":`+strings.Repeat("[", 301)+strings.Repeat("]", 301)), "codec: body: malformed JSON: nested deeper than 300 levels"},
 		{[]byte(`{"x":1,}`), "codec: body: malformed JSON"},
 	}

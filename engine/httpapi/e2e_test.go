@@ -483,7 +483,7 @@ func TestBadInput(t *testing.T) {
 		{"not an object", "pay", "C1", `[1,2]`, "PARAM_ILLEGAL"},
 		{"empty body", "pay", "C1", ``, "PARAM_ILLEGAL"},
 		{"missing request id", "pay", "C1", strings.Replace(valid, `"paymentRequestId":"b1",`, "", 1), "PARAM_ILLEGAL"},
-		{"amount as number", "pay", "C1", strings.Replace(valid, `"paymentAmount":{"currency":"HKD","value":"100"}`, `"paymentAmount":{"currency":"HKD","value":100}`, 1), "PARAM_ILLEGAL"},
+		{"amount as fraction", "pay", "C1", strings.Replace(valid, `"paymentAmount":{"currency":"HKD","value":"100"}`, `"paymentAmount":{"currency":"HKD","value":100.0}`, 1), "PARAM_ILLEGAL"},
 		{"amount with decimals", "pay", "C1", strings.Replace(valid, `"paymentAmount":{"currency":"HKD","value":"100"}`, `"paymentAmount":{"currency":"HKD","value":"1.00"}`, 1), "PARAM_ILLEGAL"},
 		{"amount overflow", "pay", "C1", strings.Replace(valid, `"paymentAmount":{"currency":"HKD","value":"100"}`, `"paymentAmount":{"currency":"HKD","value":"99999999999999999999"}`, 1), "PARAM_ILLEGAL"},
 		{"unknown currency", "pay", "C1", strings.Replace(valid, `"paymentAmount":{"currency":"HKD"`, `"paymentAmount":{"currency":"XXX"`, 1), "PARAM_ILLEGAL"},
