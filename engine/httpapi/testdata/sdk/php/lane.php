@@ -6,12 +6,17 @@
 //   php lane.php --sdk DIR --gateway https://127.0.0.1:8443 \
 //       --client-id SANDBOX_5YEXAMPLE00001 \
 //       --merchant-key merchant.key --paycode-pub paycode.pub \
-//       [--record DIR] [--run ID] [--prefix 281001] [--amount 5600]
+//       [--record DIR] [--run ID] [--prefix 281001] [--amount 5600] \
+//       [--notify 127.0.0.1:8447]
 //
 // --sdk is the SDK's source tree (a git checkout) or a Composer project
 // that requires it. --record writes the exact bodies the SDK sent; --run
 // prefixes the paymentRequestIds (default php-<epoch ms>); --prefix is the
 // test codes' routing prefix; --amount the pays' HKD minor units.
+// --notify also serves the pays' paymentNotifyUrl on that address (a
+// child `php -S` running this file) and waits for paycode's notification
+// of each payment, verified with the SDK's SignatureTool; paycode must
+// then allow it (notify: {allowHTTP: true, allow: [127.0.0.1]}).
 // Exit status 0 only if every call succeeded as the SDK sees it.
 
 use Client\DefaultAlipayClient;
@@ -30,7 +35,13 @@ use Request\pay\AlipayPayQueryRequest;
 use Request\pay\AlipayPayRequest;
 use Request\pay\AlipayRefundRequest;
 
-$opt = getopt('', ['sdk:', 'gateway:', 'client-id:', 'merchant-key:', 'paycode-pub:', 'record:', 'prefix:', 'amount:', 'run:']);
+if (PHP_SAPI === 'cli-server') { // the notification receiver of --notify
+    receiveNotification();
+    exit;
+}
+
+$opt = getopt('', ['sdk:', 'gateway:', 'client-id:', 'merchant-key:', 'paycode-pub:', 'record:', 'prefix:', 'amount:', 'run:',
+    'notify:']);
 foreach (['sdk', 'gateway', 'client-id', 'merchant-key', 'paycode-pub'] as $k) {
     if (!isset($opt[$k])) {
         fwrite(STDERR, "missing --$k (see the header of " . basename(__FILE__) . ")\n");
@@ -48,6 +59,7 @@ $clientId = $opt['client-id'];
 $prefix = $opt['prefix'] ?? '281001';
 $amount = $opt['amount'] ?? '5600';
 $record = $opt['record'] ?? null;
+$notifyURL = isset($opt['notify']) ? startReceiver($opt['notify'], $opt['sdk'], $opt['paycode-pub']) : null;
 if ($record !== null && !is_dir($record)) {
     mkdir($record, 0755, true);
 }
@@ -172,6 +184,10 @@ function payRequest($id, $code, $value, $description = '2 x coffee', $storeName 
     $req->setPaymentAmount(amount('HKD', $value));
     $req->setPaymentMethod($method);
     $req->setPaymentFactor($factor);
+    global $notifyURL;
+    if ($notifyURL !== null) {
+        $req->setPaymentNotifyUrl($notifyURL);
+    }
     return $req;
 }
 
@@ -252,6 +268,14 @@ try {
     printf("%s %-17s the SDK threw: %s\n", $ok ? 'ok  ' : 'FAIL', 'wrong-key', $e->getMessage());
 }
 
+// 5. With --notify: paycode's notification of each payment, its signature
+//    verified with the SDK (which has no receiver of its own: a lane
+//    verifies with SignatureTool, as the receiver below does).
+if ($notifyURL !== null) {
+    $failures += awaitNotifications(["$run-a" => 'SUCCESS', "$run-u" => 'SUCCESS', "$run-c" => null]);
+    proc_terminate($receiver);
+}
+
 echo $failures === 0 ? "all calls succeeded\n" : "$failures call(s) failed\n";
 exit($failures === 0 ? 0 : 1);
 
@@ -281,4 +305,95 @@ function loadSDK($dir)
             }
         }
     });
+}
+
+// startReceiver serves this file with PHP's built-in server on addr as the
+// notification receiver; it returns the notify URL.
+function startReceiver($addr, $sdk, $pubFile)
+{
+    global $receiver, $notifyLog;
+    $notifyLog = tempnam(sys_get_temp_dir(), 'lane-notify-');
+    $env = getenv();
+    $env['LANE_SDK'] = realpath($sdk);
+    $env['LANE_PAYCODE_PUB'] = realpath($pubFile);
+    $env['LANE_NOTIFY_LOG'] = $notifyLog;
+    $receiver = proc_open([PHP_BINARY, '-S', $addr, __FILE__], [1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']],
+        $pipes, null, $env);
+    [$host, $port] = explode(':', $addr);
+    for ($i = 0; $i < 50; $i++) { // until it listens, at most 5 s
+        $c = @fsockopen($host, (int)$port, $errno, $errstr, 0.1);
+        if ($c) {
+            fclose($c);
+            return "http://$addr/notify/pay";
+        }
+        usleep(100000);
+    }
+    fwrite(STDERR, "the notification receiver did not start on $addr\n");
+    exit(2);
+}
+
+// receiveNotification verifies one notification as a lane would, logs it
+// and acknowledges it (spec §2.6's answer) only if its signature holds.
+function receiveNotification()
+{
+    loadSDK(getenv('LANE_SDK'));
+    $body = file_get_contents('php://input');
+    $h = array_change_key_case(getallheaders(), CASE_LOWER);
+    $sig = $h['signature'] ?? '';
+    $sig = ($i = strpos($sig, 'signature=')) === false ? '' : substr($sig, $i + strlen('signature='));
+    $verified = $sig !== '' && \Client\SignatureTool::verify('POST', parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH),
+        $h['client-id'] ?? '', $h['request-time'] ?? '', $body, $sig,
+        bareBase64(file_get_contents(getenv('LANE_PAYCODE_PUB')))) === 1;
+    $n = json_decode($body);
+    file_put_contents(getenv('LANE_NOTIFY_LOG'), json_encode([
+        'verified' => $verified,
+        'clientId' => $h['client-id'] ?? '',
+        'notifyType' => $n->notifyType ?? null,
+        'paymentRequestId' => $n->paymentRequestId ?? null,
+        'resultStatus' => $n->result->resultStatus ?? null,
+        'resultCode' => $n->result->resultCode ?? null,
+    ]) . "\n", FILE_APPEND | LOCK_EX);
+    header('Content-Type: application/json; charset=UTF-8');
+    if (!$verified) {
+        echo '{"result":{"resultCode":"INVALID_SIGNATURE","resultStatus":"F","resultMessage":"signature"}}';
+        return;
+    }
+    echo '{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}';
+}
+
+// awaitNotifications waits up to 30 s until every payment of $want has a
+// verified notification (with that result code, unless null) and returns
+// the number of failures; every notification must be verified.
+function awaitNotifications(array $want)
+{
+    global $notifyLog, $clientId;
+    $deadline = microtime(true) + 30;
+    do {
+        usleep(250000); // the outbox delivers within its poll
+        $got = [];
+        foreach (file($notifyLog, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) as $line) {
+            $got[] = json_decode($line);
+        }
+        $missing = array_filter(array_keys($want), function ($id) use ($got, $want) {
+            foreach ($got as $n) {
+                if ($n->paymentRequestId === $id && $n->verified && ($want[$id] === null || $n->resultCode === $want[$id])) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    } while ($missing && microtime(true) < $deadline);
+    $failures = 0;
+    foreach ($got as $n) {
+        $ok = $n->verified && $n->clientId === $clientId && $n->notifyType === 'PAYMENT_RESULT';
+        $failures += $ok ? 0 : 1;
+        printf("%s %-17s %s %s %s%s\n", $ok ? 'ok  ' : 'FAIL', 'notification', $n->paymentRequestId, $n->resultStatus,
+            $n->resultCode, $n->verified ? ', signature verified' : ', signature NOT verified');
+    }
+    foreach ($missing as $id) {
+        $failures++;
+        printf("FAIL %-17s none verified for %s%s within 30 s\n", 'notification', $id,
+            $want[$id] === null ? '' : " with {$want[$id]}");
+    }
+    return $failures;
 }
