@@ -233,7 +233,7 @@ call('pay-in-process', payRequest("$run-u", testCode($prefix, '80'), $amount),
     ['result.resultStatus' => 'U', 'result.resultCode' => 'PAYMENT_IN_PROCESS']);
 $status = null;
 for ($i = 0; $i < 20 && $status !== 'SUCCESS' && $status !== 'FAIL'; $i++) {
-    sleep(1); // a lane's polling interval, as Antom's docs advise
+    sleep(1); // the lane's polling interval
     $rsp = call("inquiry-u-$i", inquiry("$run-u"), ['result.resultStatus' => 'S']);
     if ($rsp === null) {
         break;
@@ -274,6 +274,7 @@ try {
 if ($notifyURL !== null) {
     $failures += awaitNotifications(["$run-a" => 'SUCCESS', "$run-u" => 'SUCCESS', "$run-c" => null]);
     proc_terminate($receiver);
+    unlink($notifyLog);
 }
 
 echo $failures === 0 ? "all calls succeeded\n" : "$failures call(s) failed\n";
