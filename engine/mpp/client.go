@@ -3,6 +3,7 @@ package mpp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"strings"
@@ -41,10 +42,14 @@ var (
 // nothing with other Clients (its own connection pool and in-flight
 // limit), so one slow wallet cannot starve another.
 type Client struct {
-	cfg  Config
-	hc   *fasthttp.HostClient
-	sem  chan struct{} // in-flight slots
-	urls [NumOps]string
+	cfg Config
+	hc  *fasthttp.HostClient
+	sem chan struct{} // in-flight slots
+	// uris are the operations' URLs, parsed once: a call copies its URI
+	// into the request (Request.SetURI) instead of having fasthttp parse
+	// the URL text again on every call (~1,000 instructions a call). They
+	// are only read after New.
+	uris [NumOps]*fasthttp.URI
 	// paths are the request paths as signed: BaseURL's path prefix and
 	// the operation's path.
 	paths    [NumOps][]byte
@@ -91,8 +96,11 @@ func New(cfg Config) (*Client, error) {
 	if u, err := url.Parse(cfg.BaseURL); err == nil {
 		prefix = strings.TrimSuffix(u.EscapedPath(), "/")
 	}
-	for i := range c.urls {
-		c.urls[i] = cfg.BaseURL + opPaths[i]
+	for i := range c.uris {
+		c.uris[i] = new(fasthttp.URI)
+		if err := c.uris[i].Parse(nil, []byte(cfg.BaseURL+opPaths[i])); err != nil {
+			return nil, fmt.Errorf("mpp: config %s: BaseURL %q: %w", cfg.Name, RedactURL(cfg.BaseURL), err)
+		}
 		c.paths[i] = []byte(prefix + opPaths[i])
 	}
 	c.cb = newBreaker(cfg.Name, cfg.Breaker)
@@ -312,7 +320,7 @@ func (c *Client) do(ctx context.Context, o Op, x *call, callDeadline time.Time) 
 		return &Error{Wallet: c.cfg.Name, Op: opNames[o], NotSent: true, Kind: ErrTimeout}
 	}
 	req := x.req
-	req.SetRequestURI(c.urls[o])
+	req.SetURI(c.uris[o])
 	req.Header.SetMethod(fasthttp.MethodPost)
 	req.Header.SetContentType("application/json; charset=UTF-8")
 	req.SetBodyRaw(x.buf)
