@@ -305,18 +305,23 @@ func (c *Client) do(ctx context.Context, o Op, x *call, callDeadline time.Time) 
 	if err := ctx.Err(); err != nil {
 		return &Error{Wallet: c.cfg.Name, Op: opNames[o], NotSent: true, Kind: err}
 	}
-	deadline := time.Now().Add(c.cfg.Timeout)
+	now := time.Now()
+	deadline := now.Add(c.cfg.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
 	if !callDeadline.IsZero() && callDeadline.Before(deadline) {
 		deadline = callDeadline
 	}
-	if err := c.acquire(ctx, deadline); err != nil {
+	waited, err := c.acquire(ctx, deadline)
+	if err != nil {
 		return &Error{Wallet: c.cfg.Name, Op: opNames[o], NotSent: true, Kind: ErrBusy, Cause: err}
 	}
 	defer c.release()
-	if !time.Now().Before(deadline) {
+	if waited {
+		now = time.Now() // a slot taken at once finds the clock where it was
+	}
+	if !now.Before(deadline) {
 		return &Error{Wallet: c.cfg.Name, Op: opNames[o], NotSent: true, Kind: ErrTimeout}
 	}
 	req := x.req
@@ -385,22 +390,23 @@ func (c *Client) verifyAnswer(o Op, resp *fasthttp.Response) error {
 var methodPost = []byte(fasthttp.MethodPost)
 
 // acquire takes an in-flight slot: at once when one is free (no timer, no
-// allocation), else waiting until deadline or ctx is done.
-func (c *Client) acquire(ctx context.Context, deadline time.Time) error {
+// allocation, no clock reading), else waiting until deadline or ctx is
+// done; waited reports the latter.
+func (c *Client) acquire(ctx context.Context, deadline time.Time) (waited bool, err error) {
 	select {
 	case c.sem <- struct{}{}:
-		return nil
+		return false, nil
 	default:
 	}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
 	case c.sem <- struct{}{}:
-		return nil
+		return true, nil
 	case <-t.C:
-		return context.DeadlineExceeded
+		return true, context.DeadlineExceeded
 	case <-ctx.Done():
-		return ctx.Err()
+		return true, ctx.Err()
 	}
 }
 
