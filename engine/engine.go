@@ -320,6 +320,8 @@ func (e *Engine) answerDuplicate(ctx context.Context, p *payment, req *codec.Pay
 // dispatch sends the pay to the wallet and applies the answer.
 func (e *Engine) dispatch(ctx context.Context, p *payment, req *codec.PayRequest) (wait time.Duration) {
 	defer p.markDispatched()
+	// One reading of the clock for the call's deadline and its wait.
+	start := time.Now()
 	wp := e.payPool.Get().(*WalletPay)
 	*wp = WalletPay{
 		PaymentID:   p.id,
@@ -331,10 +333,9 @@ func (e *Engine) dispatch(ctx context.Context, p *payment, req *codec.PayRequest
 		Description: req.OrderDescription,
 		ExpiresAt:   p.deadline,
 		// A transport deadline: real time, whatever the engine's clock.
-		Deadline: time.Now().Add(e.cfg.PayTimeout),
+		Deadline: start.Add(e.cfg.PayTimeout),
 	}
 	e.stats.Dispatched.Add(1)
-	start := time.Now()
 	res, err := p.wallet.Pay(ctx, wp)
 	wait = time.Since(start)
 	*wp = WalletPay{}

@@ -256,6 +256,29 @@ func TestBusy(t *testing.T) {
 	}
 }
 
+// TestPastDeadline: a pay whose deadline (WalletPay.Deadline) has passed
+// is refused before anything is sent, with a free slot too: ErrTimeout,
+// NotSent, and the wallet never hears of it.
+func TestPastDeadline(t *testing.T) {
+	w, err := mppsim.NewWallet(mppsim.WalletConfig{Name: "A"}, mppsim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, mpp.Config{BaseURL: "http://a", Dial: serve(t, w.Handler())})
+	p := walletPay("p1", code(1, 0), 1)
+	p.Deadline = time.Now().Add(-time.Millisecond)
+	_, err = c.Pay(context.Background(), p)
+	if !errors.Is(err, mpp.ErrTimeout) || !errors.Is(err, mpp.ErrNotSent) {
+		t.Fatalf("pay past its deadline: %v, want ErrTimeout, ErrNotSent", err)
+	}
+	if _, ok := w.Ledger().Payments["p1"]; ok {
+		t.Fatal("a pay past its deadline reached the wallet")
+	}
+	if c.InFlight() != 0 {
+		t.Fatalf("InFlight = %d, want 0", c.InFlight())
+	}
+}
+
 // TestIsolation: wallet A hangs with all its slots taken and more calls
 // queued; wallet B still answers every call at once.
 func TestIsolation(t *testing.T) {

@@ -23,6 +23,7 @@ type canned struct {
 	path, ctype string
 	method      string
 	got         []byte
+	host, uri   string // the Host header and the request line's target
 }
 
 func (k *canned) set(status int, body string) {
@@ -35,6 +36,7 @@ func (k *canned) handle(ctx *fasthttp.RequestCtx) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.path, k.ctype, k.method = string(ctx.Path()), string(ctx.Request.Header.ContentType()), string(ctx.Method())
+	k.host, k.uri = string(ctx.Host()), string(ctx.Request.Header.RequestURI())
 	k.got = append(k.got[:0], ctx.PostBody()...)
 	ctx.SetStatusCode(k.status)
 	ctx.SetBodyString(k.body)
@@ -164,6 +166,11 @@ func TestRequestsOnTheWire(t *testing.T) {
 	}
 	if k.path != "/prefix"+codec.MPPPayPath || k.method != "POST" || !strings.HasPrefix(k.ctype, "application/json") {
 		t.Fatalf("sent %s %s (%s)", k.method, k.path, k.ctype)
+	}
+	// The URL is parsed once (New) and copied into each request: the
+	// request line carries the path alone, the host goes in Host.
+	if k.uri != "/prefix"+codec.MPPPayPath || k.host != "wallet.test" {
+		t.Fatalf("sent request target %q, Host %q", k.uri, k.host)
 	}
 	var r codec.MPPPayRequest
 	if err := codec.ParseMPPPayRequest(k.got, &r); err != nil {
