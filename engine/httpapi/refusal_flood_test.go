@@ -25,25 +25,12 @@ import (
 // shared one, and its pay is served and signed.
 func TestRefusalFloodSignsWithinBudget(t *testing.T) {
 	e := newSignedE2E(t, signedOpts{})
-	u, _ := url.Parse(e.st.URL())
-	// The path is sent as written (TestRefusalSpellingsCostNoSignature).
-	hc := &fasthttp.HostClient{Addr: u.Host, ReadTimeout: 10 * time.Second, MaxIdemponentCallAttempts: 1, DisablePathNormalizing: true}
+	send := badlySigned(e)
 	// post sends a refused inquiry (a bad signature) for clientID to
 	// path, a spelling of inquiryPayment's.
 	post := func(clientID, path string) (signed, dropped bool) {
-		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-		defer fasthttp.ReleaseRequest(req)
-		defer fasthttp.ReleaseResponse(resp)
-		req.SetRequestURI(e.st.URL() + path)
-		req.Header.SetMethod("POST")
-		req.Header.Set("client-id", clientID)
-		req.Header.Set("request-time", "1")
-		req.Header.Set("signature", "algorithm=RSA256,keyVersion=1,signature=AAAA")
-		req.SetBodyString(`{"paymentRequestId":"x"}`)
-		if err := hc.DoTimeout(req, resp, 10*time.Second); err != nil {
-			return false, true
-		}
-		return len(resp.Header.Peek("signature")) > 0, false
+		_, signed, answered := send("POST", clientID, path)
+		return signed, !answered
 	}
 	const inquiry = "/ams/api/v1/payments/inquiryPayment"
 	const n = 300
@@ -110,25 +97,13 @@ func TestRefusalFloodSignsWithinBudget(t *testing.T) {
 // afterwards is signed.
 func TestRefusalSpellingsCostNoSignature(t *testing.T) {
 	e := newSignedE2E(t, signedOpts{})
-	u, _ := url.Parse(e.st.URL())
-	hc := &fasthttp.HostClient{Addr: u.Host, ReadTimeout: 10 * time.Second, MaxIdemponentCallAttempts: 1, DisablePathNormalizing: true}
+	badly := badlySigned(e)
 	send := func(method, path string) (answered, signed bool) {
-		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-		defer fasthttp.ReleaseRequest(req)
-		defer fasthttp.ReleaseResponse(resp)
-		req.SetRequestURI(e.st.URL() + path)
-		req.Header.SetMethod(method)
-		req.Header.Set("client-id", merchantID)
-		req.Header.Set("request-time", "1")
-		req.Header.Set("signature", "algorithm=RSA256,keyVersion=1,signature=AAAA")
-		req.SetBodyString(`{"paymentRequestId":"x"}`)
-		if err := hc.DoTimeout(req, resp, 10*time.Second); err != nil {
-			return false, false
+		body, signed, answered := badly(method, merchantID, path)
+		if answered && !strings.Contains(body, "INVALID_SIGNATURE") {
+			t.Fatalf("%s %s: %s; want INVALID_SIGNATURE", method, path, body)
 		}
-		if !strings.Contains(string(resp.Body()), "INVALID_SIGNATURE") {
-			t.Fatalf("%s %s: %s; want INVALID_SIGNATURE", method, path, resp.Body())
-		}
-		return true, len(resp.Header.Peek("signature")) > 0
+		return answered, signed
 	}
 	const api = "ams/api/v1/payments/inquiryPayment"
 	spellings := []func(i int) (string, string){
@@ -152,5 +127,29 @@ func TestRefusalSpellingsCostNoSignature(t *testing.T) {
 	}
 	if answered, signed := send("POST", "/"+api); !answered || !signed {
 		t.Fatalf("the merchant's refusal after 200 other spellings: answered %v, signed %v; want signed", answered, signed)
+	}
+}
+
+// badlySigned returns a sender of requests with a bad signature, sent as
+// written (the path is not normalised): it returns the answer's body and
+// whether it was signed, or answered false when the connection closed
+// unanswered.
+func badlySigned(e *e2e) func(method, clientID, path string) (body string, signed, answered bool) {
+	u, _ := url.Parse(e.st.URL())
+	hc := &fasthttp.HostClient{Addr: u.Host, ReadTimeout: 10 * time.Second, MaxIdemponentCallAttempts: 1, DisablePathNormalizing: true}
+	return func(method, clientID, path string) (string, bool, bool) {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		req.SetRequestURI(e.st.URL() + path)
+		req.Header.SetMethod(method)
+		req.Header.Set("client-id", clientID)
+		req.Header.Set("request-time", "1")
+		req.Header.Set("signature", "algorithm=RSA256,keyVersion=1,signature=AAAA")
+		req.SetBodyString(`{"paymentRequestId":"x"}`)
+		if err := hc.DoTimeout(req, resp, 10*time.Second); err != nil {
+			return "", false, false
+		}
+		return string(resp.Body()), len(resp.Header.Peek("signature")) > 0, true
 	}
 }
