@@ -5,7 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valyala/fasthttp"
 	"golang.org/x/time/rate"
+
+	"github.com/paycode/paycode/engine/sign/signtest"
 )
 
 // TestRefusalSignsBoundedWhateverTheClients: the refusal budget does not
@@ -65,5 +68,47 @@ func TestRefusalSignsBoundedWhateverTheClients(t *testing.T) {
 				t.Fatalf("%d configured ids: a merchant's refusal went unsigned while the other ids flooded", n)
 			}
 		})
+	}
+}
+
+// TestShedOfRefusedIDsWithinRefusalBudget: a shed answer costs a
+// signature when none is cached; to a client id no lane key lists (which
+// would be refused anyway) it is signed within the refusal budget, so a
+// flood of made-up ids while paycode sheds buys no more signatures than
+// their refusals would: of 200 such sheds at once, the refusal budget's
+// are signed and the rest dropped unanswered. A
+// configured merchant's shed answer is still signed.
+func TestShedOfRefusedIDsWithinRefusalBudget(t *testing.T) {
+	g := newGuard(Security{
+		Clients:        map[string]*Client{"M": {Policy: PolicyNone}},
+		Signer:         signtest.Paycode.Signer("1"),
+		ReuseSignedFor: DefaultReuseSignedFor,
+	}, &guardState{refusalSigns: rate.NewLimiter(DefaultRefusalSigns, DefaultRefusalSigns), shedSign: make(chan struct{}, 1)}, nil)
+	g.answers.init()
+	body := []byte(`{"result":{"resultCode":"REQUEST_TRAFFIC_EXCEED_LIMIT"}}`)
+	shed := func(clientID string) (signed, dropped bool) {
+		var ctx fasthttp.RequestCtx
+		ctx.Request.Header.SetMethod("POST")
+		ctx.Request.SetRequestURI("/ams/api/v1/payments/pay")
+		ctx.Response.Header.Set(HeaderResponseTime, "2026-12-07T13:00:00Z")
+		g.signAnswer(&ctx, body, []byte(clientID), ctx.URI().PathOriginal(), signShed)
+		return len(ctx.Response.Header.Peek(HeaderSignature)) > 0, ctx.Hijacked()
+	}
+	signed, start := 0, time.Now()
+	for i := range 200 {
+		s, d := shed(fmt.Sprint("FLOOD-", i))
+		if s == d {
+			t.Fatalf("shed %d: signed %v, dropped %v; want one of them", i, s, d)
+		}
+		if s {
+			signed++
+		}
+	}
+	// The budget refills while the signatures are made (~0.7 ms each).
+	if budget := DefaultRefusalSigns + int(time.Since(start).Seconds()*DefaultRefusalSigns) + 1; signed > budget {
+		t.Fatalf("%d of 200 sheds of unregistered ids signed; want at most %d", signed, budget)
+	}
+	if s, _ := shed("M"); !s {
+		t.Fatal("a registered merchant's shed answer was not signed")
 	}
 }
