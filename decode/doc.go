@@ -53,9 +53,16 @@
 //   - Input bytes are capped (Config.MaxBytes) before anything is parsed.
 //   - Pixel counts are capped (Config.MaxPixels) from the image header
 //     (image.DecodeConfig), before the stdlib decoder allocates the raster,
-//     so a decompression bomb costs a header read. Peak memory per image is
+//     so a decompression bomb costs a header read. A PNG whose image data
+//     could not hold its declared rows even at deflate's best ratio
+//     (1032:1) is refused before either PNG decoder allocates anything by
+//     the declared size (pngRowsFit): a tiny PNG cannot claim MaxPixels.
+//     JPEG has no such bound (a progressive scan can cover thousands of
+//     blocks in a few bits): a few hundred bytes of JPEG may still cost a
+//     MaxPixels raster. Peak memory per image is
 //     then bounded by roughly MaxPixels times 4 to 12 bytes (RGBA PNG to
-//     progressive JPEG) plus about 2 bytes per pixel of scratch planes.
+//     progressive JPEG) plus about 2 bytes per pixel of scratch planes,
+//     and in flight by Workers such images (queued ones hold their bytes).
 //   - Concurrency is bounded by Config.Workers, waiting by
 //     Config.QueueSize; beyond that, ErrBusy at once (retryable).
 //   - Work: after the fast stage, each attempt is charged the pixels it

@@ -57,6 +57,11 @@ func decodeImage(ctx context.Context, data []byte, maxPixels int) (image.Image, 
 	if err := checkDims(c.Width, c.Height, maxPixels); err != nil {
 		return nil, err
 	}
+	if f.name == formatPNG.name && !pngPlausible(data) {
+		// image/png's own words for rows cut short, before it would
+		// allocate the raster to find out.
+		return nil, f.malformed("", png.FormatError("not enough pixel data"))
+	}
 	img, err := f.decode(&ctxReader{ctx: ctx, r: bytes.NewReader(data)})
 	if err != nil {
 		if e := ctx.Err(); e != nil {

@@ -24,7 +24,8 @@ import (
 //
 // ok is false, with nothing decoded, for anything else or anything
 // irregular (another layout, a bad CRC or checksum, chunks out of order,
-// too much or too little pixel data, more pixels than maxPixels): the
+// too much or too little pixel data, more pixels than maxPixels, less
+// data than the rows need even at deflate's best ratio: pngRowsFit): the
 // caller then decodes with image/png, which gives the precise error. So
 // this path accepts no file image/png rejects and reads none differently.
 // err is only the caller's context ending. The plane is in mem.
@@ -107,6 +108,9 @@ func pngLuma(ctx context.Context, data []byte, maxPixels int, mem *arena) (p pla
 	}
 	if nIDAT == 0 {
 		return plane{}, false, nil
+	}
+	if !pngRowsFit(len(idat)-12*nIDAT, w, h, 8*bpp, false) {
+		return plane{}, false, nil // image/png's path refuses it (pngPlausible)
 	}
 	var z []byte
 	if nIDAT == 1 {

@@ -248,6 +248,9 @@ func (e *Engine) deliverRecord(ctx context.Context, n *NotificationRecord) {
 	done()
 	if errors.Is(err, ErrNotifierBusy) {
 		// Nothing was sent: not one of the merchant's attempts.
+		if ctx.Err() != nil {
+			return // stopping (the wait for a slot ended): its claim stands, as below
+		}
 		next := *n
 		next.Due = e.clock.Now().Add(outboxPoll)
 		e.settleNotification(ctx, n, &next)

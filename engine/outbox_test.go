@@ -295,3 +295,59 @@ func TestNotificationsOfOnePaymentInOrder(t *testing.T) {
 		t.Fatalf("notifications sent %q, want the success then the cancellation", n.bodies)
 	}
 }
+
+// stopNotifier waits, at its first call, for the delivery's context to
+// end and answers busy, as notify.Notifier does when the stop ends its
+// wait for a slot; it acknowledges every later call.
+type stopNotifier struct {
+	started chan struct{}
+	mu      sync.Mutex
+	calls   int
+}
+
+func (n *stopNotifier) Notify(ctx context.Context, _, _ string, _ []byte) error {
+	n.mu.Lock()
+	n.calls++
+	first := n.calls == 1
+	n.mu.Unlock()
+	if !first {
+		return nil
+	}
+	close(n.started)
+	<-ctx.Done()
+	return notify.ErrBusy
+}
+
+// TestNotifierBusyAtStopKeepsClaim: a delivery that the stop ended while
+// it waited for a slot (busy) writes nothing to the journal as the node
+// stops: like any delivery the stop ends, it keeps its claim and is sent
+// when that runs out (docs/operations.md, shutdown), not a poll later.
+func TestNotifierBusyAtStopKeepsClaim(t *testing.T) {
+	bg := context.Background()
+	c := newCluster()
+	n := &stopNotifier{started: make(chan struct{})}
+	a := c.node(t, 1, func(cfg *engine.Config) {
+		cfg.Notifier = n
+		cfg.NotifySchedule = []time.Duration{0}
+	})
+	a.payNotified(t, "p1", code(1, 1), "https://merchant.test/notify")
+	ctx, cancel := context.WithCancel(bg)
+	done := make(chan int)
+	go func() { done <- a.e.DeliverNotifications(ctx) }()
+	<-n.started
+	cancel()
+	<-done
+	c.clock.Advance(time.Second) // the outbox's poll
+	a.e.DeliverNotifications(bg)
+	n.mu.Lock()
+	calls := n.calls
+	n.mu.Unlock()
+	if calls != 1 {
+		t.Fatalf("notifier called %d times a poll after the stop, want 1: the stopped delivery's claim was given up", calls)
+	}
+	c.clock.Advance(a.e.Config().WalletCallTimeout + 5*time.Second) // the claim runs out
+	a.e.DeliverNotifications(bg)
+	if n.calls != 2 || a.e.PendingNotifications() != 0 {
+		t.Fatalf("after the claim: notifier called %d times, %d pending; want 2 and 0", n.calls, a.e.PendingNotifications())
+	}
+}

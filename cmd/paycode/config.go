@@ -734,7 +734,12 @@ func (c *serveConfig) Validate() error {
 		// The URL is quoted redacted: a mistyped one may still carry a
 		// credential (user-info, a query key), which the wallet client
 		// refuses; mpp.RedactURL is the wallet client's own redaction.
-		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !strings.Contains(w.URL, "://") {
+			// "127.0.0.1:7001" does not parse, "localhost:7001" parses as
+			// scheme "localhost": say what is missing rather than quote
+			// either as not a URL.
+			bad(p+".url", "want an http:// or https:// URL, got one without a scheme (write http://HOST:PORT)")
+		} else if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad(p+".url", "want an http:// or https:// URL, got %q", mpp.RedactURL(w.URL))
 		} else if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 			bad(p+".url", "want scheme://host[:port][/prefix] without user-info, query or fragment (credentials do not go in a wallet URL), got %q and more", u.Scheme+"://"+u.Host+u.EscapedPath())

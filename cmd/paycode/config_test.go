@@ -266,9 +266,12 @@ func TestValidationMessages(t *testing.T) {
 			c.Identification.RulesFile, c.Identification.ServiceURL = filepath.Join(dir, "missing.yaml"), "http://127.0.0.1:7000"
 		}, []string{"identification: ident: config: RulesFile and ServiceURL are exclusive", "identification.rulesFile: "}},
 		{"wallets", func(c *serveConfig) {
-			c.Wallets = []server.WalletConfig{{Name: "a", URL: "ftp://x"}, {Name: "a", URL: "http://x", Signing: "rsa256"}, {URL: "http://y", Signing: "maybe"}}
+			c.Wallets = []server.WalletConfig{{Name: "a", URL: "ftp://x"}, {Name: "a", URL: "http://x", Signing: "rsa256"}, {URL: "http://y", Signing: "maybe"},
+				{Name: "d", URL: "127.0.0.1:7001"}, {Name: "e", URL: "localhost:7001"}}
 		}, []string{`wallets[0].url: want an http:// or https:// URL, got "ftp://x"`, `wallets[1].name: "a" is listed twice`,
-			"wallets[1].signing: rsa256 needs paycode's private key", "wallets[2].name: required", `wallets[2].signing: want rsa256 or none, got "maybe"`}},
+			"wallets[1].signing: rsa256 needs paycode's private key", "wallets[2].name: required", `wallets[2].signing: want rsa256 or none, got "maybe"`,
+			"wallets[3].url: want an http:// or https:// URL, got one without a scheme (write http://HOST:PORT)",
+			"wallets[4].url: want an http:// or https:// URL, got one without a scheme"}},
 		{"keys", func(c *serveConfig) { c.Keys = &keysConfig{Clients: []clientConfig{{ClientID: "X"}}} }, []string{`client "X": policy rsa256 needs the merchant's public key`}},
 		{"keys policy", func(c *serveConfig) { c.Keys = &keysConfig{DefaultPolicy: "all"} }, []string{`keys: defaultPolicy "all"`}},
 		{"public unsigned", func(c *serveConfig) { c.Listen = "0.0.0.0:8080" }, []string{"keys: lane listener 0.0.0.0:8080 is not loopback"}},

@@ -215,7 +215,9 @@ func tlsConfig(f secFlags) (*tls.Config, error) {
 	}
 	cert, err := tls.LoadX509KeyPair(f.tlsCert, f.tlsKey)
 	if err != nil {
-		return nil, fmt.Errorf("tls: %w", err)
+		// crypto/tls's error starts "tls: " and says what is wrong, not
+		// with which files.
+		return nil, fmt.Errorf("certificate %s and key %s: %w", f.tlsCert, f.tlsKey, err)
 	}
 	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	if f.clientCA != "" {

@@ -48,7 +48,7 @@ func (c *serveConfig) operatorWarnings(path string) []string {
 		out = append(out, fmt.Sprintf("admin: listening on %s, not loopback: /metrics, /status, /admin/stats, /admin/wallets and /debug/pprof answer without a token; keep the admin port off every network a lane can reach", c.Admin))
 	}
 	if !c.Memory && c.Journal == "" && c.Data != "" {
-		if fi, err := os.Stat(c.Data); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		if fi, err := os.Stat(c.Data); err == nil && fi.IsDir() && fi.Mode().Perm()&0o077 != 0 { // not a directory: the journal says so
 			out = append(out, fmt.Sprintf("data: %s is open to other users (mode %04o): the journal holds the code-hash key and merchants' payments; chmod 700 it", c.Data, fi.Mode().Perm()))
 		}
 	}

@@ -36,6 +36,7 @@ func TestOperatorWarnings(t *testing.T) {
 		{"a long signature window", []string{"-keys.window", "1h", "-memory"}, []string{"keys.window: 1h0m0s: a captured signed request is accepted that long"}},
 		{"the default window", []string{"-keys.window", "2m", "-memory"}, nil},
 		{"data directory open to others", []string{"-data", open}, []string{"data: " + open + " is open to other users (mode 0755)"}},
+		{"data a file, not a directory", []string{"-data", loose}, nil}, // the journal's error names it
 		{"world-readable keys", []string{"-keys.private-key-file", loose, "-tls-key", loose, "-memory"},
 			[]string{"keys.privateKeyFile: " + loose + " is readable or writable by other users (mode 0644)", "keys.tlsKey: " + loose}},
 	}

@@ -180,27 +180,53 @@ func (c *Security) AllowsNone() bool {
 type guard struct {
 	cfg Security
 	// clientRefusals are the refusal budgets of the client ids in
-	// cfg.Clients (DefaultClientRefusalSigns each), so that a flood of
-	// refusals of other ids cannot spend a configured merchant's; the
-	// ids no lane key lists share guardState.refusalSigns. One per
-	// configured client: bounded by the configuration, carried over a
-	// reload for the ids it keeps.
+	// cfg.Clients, each its share of DefaultClientsRefusalSigns
+	// (clientRefusalRate), so that a flood of refusals of other ids
+	// cannot spend a configured merchant's; the ids no lane key lists
+	// share guardState.refusalSigns. One per configured client: bounded
+	// by the configuration, carried over a reload for the ids it keeps.
 	clientRefusals map[string]*rate.Limiter
 	*guardState
 }
 
 // newGuard builds the guard of cfg over gs, keeping old's refusal budgets
-// (nil: none) for the client ids cfg still lists.
+// (nil: none) for the client ids cfg still lists, at the share cfg's
+// number of clients gives each.
 func newGuard(cfg Security, gs *guardState, old *guard) *guard {
 	g := &guard{cfg: cfg, guardState: gs, clientRefusals: make(map[string]*rate.Limiter, len(cfg.Clients))}
+	r, burst := clientRefusalRate(len(cfg.Clients))
 	for id := range cfg.Clients {
 		if l, ok := old.clientRefusal(id); ok {
+			l.SetLimit(r)
+			l.SetBurst(burst)
 			g.clientRefusals[id] = l
 			continue
 		}
-		g.clientRefusals[id] = rate.NewLimiter(DefaultClientRefusalSigns, DefaultClientRefusalSigns)
+		g.clientRefusals[id] = rate.NewLimiter(r, burst)
 	}
 	return g
+}
+
+// clientRefusalRate is each of n configured client ids' own refusal
+// budget: DefaultClientsRefusalSigns a second shared evenly, at most
+// DefaultClientRefusalSigns, and as many at once (at least one). Shares,
+// not a common pool: no id can spend another's, so however many known
+// ids a flood uses, each merchant keeps its share; the ids together sign
+// at most DefaultClientsRefusalSigns a second (once, when all are idle,
+// one each at once). With a thousand configured ids a share is one
+// signature per 20 s; a refusal's signature is reused for ReuseSignedFor,
+// and the shared budget serves any refusal it leaves unsigned while no
+// flood spends that.
+func clientRefusalRate(n int) (rate.Limit, int) {
+	per := min(float64(DefaultClientsRefusalSigns)/float64(max(n, 1)), DefaultClientRefusalSigns)
+	return rate.Limit(per), max(1, int(per))
+}
+
+// refused reports whether requests of clientID are refused whatever they
+// carry: no lane key lists it and there is no default policy.
+func (g *guard) refused(clientID []byte) bool {
+	_, known := g.cfg.Clients[string(clientID)]
+	return !known && g.cfg.Default == nil
 }
 
 func (g *guard) clientRefusal(id string) (*rate.Limiter, bool) {
@@ -212,13 +238,15 @@ func (g *guard) clientRefusal(id string) (*rate.Limiter, bool) {
 }
 
 // allowRefusalSign reports whether an uncached refusal of clientID may be
-// signed: from its own budget if cfg.Clients lists it, else (or once its
-// own is spent) from the one the other ids share.
-func (g *guard) allowRefusalSign(clientID []byte) bool {
-	if l, ok := g.clientRefusals[string(clientID)]; ok && l.Allow() {
+// signed at now: from its own share if cfg.Clients lists it, else (or
+// once that is spent) from the budget the other ids share. Whatever the
+// number of clients configured, at most DefaultClientsRefusalSigns +
+// DefaultRefusalSigns are signed a second.
+func (g *guard) allowRefusalSign(clientID []byte, now time.Time) bool {
+	if l, ok := g.clientRefusals[string(clientID)]; ok && l.AllowN(now, 1) {
 		return true
 	}
-	return g.refusalSigns.Allow()
+	return g.refusalSigns.AllowN(now, 1)
 }
 
 // guardState is what a reload keeps: the in-flight limiter (requests
@@ -233,7 +261,8 @@ type guardState struct {
 	// pays is the adaptive pay limit (admission.go); nil when off.
 	pays *payGate
 	// refusalSigns bounds the signatures of uncached refusals of client
-	// ids that no lane key lists (DefaultRefusalSigns).
+	// ids that no lane key lists (DefaultRefusalSigns), and of configured
+	// ids past their own share (guard.clientRefusals).
 	refusalSigns *rate.Limiter
 	// Shed counts requests shed by the in-flight limit or the pay limit;
 	// Rejected those refused by authentication.
@@ -518,16 +547,34 @@ const (
 // signReadError) of client ids that no lane key lists are signed per
 // second, and at once: ~35 ms of CPU a second. A lane that repeats a
 // refused request gets its cached signature, so only floods of ever-new
-// refusals go past it.
+// refusals go past it; and only refusals of requests an SDK sends are
+// signed at all (sdkRequest), so a refusal is new only by its client id,
+// its API path (11 of them) and its message.
 //
-// DefaultClientRefusalSigns is the same budget of each configured client
-// id, its own (spent before the shared one): a flood of made-up ids
-// leaves a merchant whose signature fails (a wrong key, a clock off) its
-// signed refusals.
+// DefaultClientsRefusalSigns is the same budget of the configured client
+// ids together, whatever their number, in even shares of at most
+// DefaultClientRefusalSigns a second (clientRefusalRate), each id's own,
+// spent before the shared one: a flood of made-up ids, or of other
+// configured ids, leaves a merchant whose signature fails (a wrong key, a
+// clock off) its signed refusals.
 const (
-	DefaultRefusalSigns       = 50
-	DefaultClientRefusalSigns = 10
+	DefaultRefusalSigns        = 50
+	DefaultClientsRefusalSigns = 50
+	DefaultClientRefusalSigns  = 10
 )
+
+// sdkRequest reports whether the request is one an Antom SDK sends: a
+// POST to an API path, spelled as routed (route.go). Only those get a
+// signed answer when they were not authenticated (a refusal, a shed, an
+// unreadable request): an SDK verifies an answer over the path it sent,
+// so a signature over another spelling verifies for no client, and
+// signing every spelling (a path with one more slash, a percent-encoded
+// letter, another method) would let anyone buy a new signature, ~0.7 ms
+// of CPU, per request. Other requests are answered unsigned.
+func sdkRequest(ctx *fasthttp.RequestCtx) bool {
+	path := ctx.Path()
+	return ctx.IsPost() && route(path) != opNone && string(ctx.URI().PathOriginal()) == string(path)
+}
 
 // signAnswer sets the signature header of an answer over its body and the
 // response-time header as set; a signature of the same answer younger
@@ -535,6 +582,9 @@ const (
 // uncached signature may cost depends on kind (signKind): an overloaded
 // server must not queue signatures, nor sign every refusal of a flood.
 func (g *guard) signAnswer(ctx *fasthttp.RequestCtx, body, clientID, path []byte, kind signKind) {
+	if kind != signServed && !sdkRequest(ctx) {
+		return
+	}
 	k := answerKey(ctx.Method(), path, clientID, body)
 	now := time.Now()
 	h := &ctx.Response.Header
@@ -542,6 +592,11 @@ func (g *guard) signAnswer(ctx *fasthttp.RequestCtx, body, clientID, path []byte
 		h.SetBytesV(HeaderResponseTime, a.respTime)
 		h.SetBytesV(HeaderSignature, a.sig)
 		return
+	}
+	if kind == signShed && g.refused(clientID) {
+		// A shed answer to a client id that would be refused anyway is
+		// signed like its refusal: within the refusal budget.
+		kind = signRefused
 	}
 	switch kind {
 	case signShed:
@@ -551,7 +606,7 @@ func (g *guard) signAnswer(ctx *fasthttp.RequestCtx, body, clientID, path []byte
 		}
 		defer func() { <-g.shedSign }()
 	case signRefused, signReadError:
-		if !g.allowRefusalSign(clientID) {
+		if !g.allowRefusalSign(clientID, now) {
 			if kind == signRefused {
 				dropUnanswered(ctx)
 			}

@@ -331,19 +331,11 @@ func appendWalletPay(dst, reqID, code, currency, value []byte) []byte {
 	dst = codec.AppendJSONString(dst, value)
 	dst = append(dst, `},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET","paymentMethodId":`...)
 	dst = codec.AppendJSONString(dst, code)
-	dst = append(dst, `},"paymentFactor":{"inStorePaymentScenario":"PaymentCode","isInStorePayment":"true"},"order":{"orderDescription":"floor `...)
-	dst = appendJSONText(dst, reqID)
-	dst = append(dst, `","merchant":{"referenceMerchantId":"M0001","store":{"referenceStoreId":"S01"}},"env":{"storeTerminalId":"LANE-0001"}},"paymentExpiryTime":"`...)
+	dst = append(dst, `},"paymentFactor":{"inStorePaymentScenario":"PaymentCode","isInStorePayment":"true"},"order":{"orderDescription":`...)
+	dst = codec.AppendJSONString(dst, reqID)
+	dst = append(dst, `,"merchant":{"referenceMerchantId":"M0001","store":{"referenceStoreId":"S01"}},"env":{"storeTerminalId":"LANE-0001"}},"paymentExpiryTime":"`...)
 	dst = time.Now().Add(time.Minute).UTC().AppendFormat(dst, time.RFC3339)
 	return append(dst, `"}`...)
-}
-
-// appendJSONText appends s escaped as inside a JSON string, without the
-// quotes codec.AppendJSONString puts around it.
-func appendJSONText(dst, s []byte) []byte {
-	n := len(dst)
-	dst = codec.AppendJSONString(dst, s)
-	return append(dst[:n], dst[n+1:len(dst)-1]...)
 }
 
 // appendAnswer appends an Antom pay answer of the shape paycode writes
