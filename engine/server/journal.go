@@ -140,7 +140,8 @@ func dataDirError(dir string, err error) error {
 // another process holding its lock (only the lock call's own refusal
 // means that: EAGAIN or EWOULDBLOCK, or EACCES, which POSIX allows
 // fcntl to return for a held lock too), the directory or its files not
-// readable and writable by this user, or a read-only filesystem. A file
+// readable and writable by this user, a read-only filesystem, or a store
+// a newer Pebble (so a newer paycode) wrote. A file
 // that cannot be opened comes as an *fs.PathError, the lock's refusal as
 // a bare errno: an EACCES of the open is a permissions problem, not a
 // holder.
@@ -150,6 +151,9 @@ func openError(dir string, err error) error {
 	}
 	if perr := permissionError(dir, err); perr != nil {
 		return perr
+	}
+	if strings.Contains(err.Error(), "written in unknown format major version") {
+		return fmt.Errorf("data directory %s was written by a newer paycode (its Pebble format is newer than this one reads): run that version or a later one (%v)", dir, err)
 	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) || !isLockBusy(err) {
@@ -162,7 +166,8 @@ func openError(dir string, err error) error {
 }
 
 // permissionError names a file of the data directory that this user may
-// not open, or the read-only filesystem it is on; nil for other errors.
+// not open, the read-only filesystem it is on, or a file where its path
+// wants a directory; nil for other errors.
 func permissionError(dir string, err error) error {
 	var pe *fs.PathError
 	if !errors.As(err, &pe) {
@@ -173,6 +178,8 @@ func permissionError(dir string, err error) error {
 		return fmt.Errorf("data directory %s: permission denied on %s: it must be readable and writable by the user paycode runs as (uid %d): fix its owner or mode, or use another data directory", dir, pe.Path, os.Getuid())
 	case errors.Is(pe.Err, syscall.EROFS):
 		return fmt.Errorf("data directory %s is on a read-only filesystem (%s %s): use a writable one", dir, pe.Op, pe.Path)
+	case errors.Is(pe.Err, syscall.ENOTDIR):
+		return fmt.Errorf("data directory %s: %s is not a directory: use another data directory", dir, pe.Path)
 	}
 	return nil
 }

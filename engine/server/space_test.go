@@ -116,6 +116,8 @@ func TestOpenError(t *testing.T) {
 		{"open dir EACCES", &fs.PathError{Op: "open", Path: dir, Err: syscall.EACCES}, "permission denied on /srv/paycode:", false},
 		{"open LOCK EROFS", &fs.PathError{Op: "open", Path: lock, Err: syscall.EROFS}, "data directory /srv/paycode is on a read-only filesystem (open /srv/paycode/LOCK)", false},
 		{"open LOCK EAGAIN", &fs.PathError{Op: "open", Path: lock, Err: syscall.EAGAIN}, "journal: opening /srv/paycode", false},
+		{"open under a file", &fs.PathError{Op: "open", Path: dir, Err: syscall.ENOTDIR}, "data directory /srv/paycode: /srv/paycode is not a directory", false},
+		{"newer format", errors.New(`pebble: database "/srv/paycode" written in unknown format major version 99`), "data directory /srv/paycode was written by a newer paycode", false},
 		{"other", errors.New("pebble: corrupt manifest"), "pebble: corrupt manifest", false},
 		{"same process", errors.New("lock held by current process"), "this process has it open already", true},
 	} {
@@ -147,6 +149,7 @@ func TestDataDirError(t *testing.T) {
 	for _, tc := range []struct{ dir, want string }{
 		{dangling, "data directory " + dangling + " is a symbolic link to " + filepath.Join(tmp, "gone") + ", which does not exist"},
 		{file, "data directory " + file + " is not a directory"},
+		{filepath.Join(file, "data"), "data directory " + filepath.Join(file, "data") + ": " + file + " is not a directory"},
 	} {
 		_, _, err := OpenJournal(context.Background(), JournalConfig{Dir: tc.dir})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
