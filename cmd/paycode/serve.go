@@ -34,7 +34,10 @@ testdata/paycode.example.yaml and 'paycode config print').
 SIGHUP (or POST /admin/reload on the admin listener, with adminToken)
 reloads the routing rules and the lane clients' keys. SIGTERM or SIGINT drains: /readyz turns
 503, the lane listener closes, requests in flight finish within
-shutdown.drainTimeout, the journal is closed, and paycode exits 0.
+shutdown.drainTimeout, the journal is closed, and paycode exits 0. During
+start-up (before "paycode serving") they end it at once with exit 1. It
+refuses to start (exit 1) on a data directory whose filesystem lacks the
+space to open the journal (see docs/operations.md, "Start-up").
 
 `
 
@@ -46,7 +49,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 
 // serve runs paycode until ctx is done (SIGTERM, SIGINT), then shuts down
 // gracefully. It returns the exit status: 0 after a clean shutdown, 2 for
-// a configuration error, 1 when it could not start or stop cleanly.
+// a configuration error, 1 when it could not start (a signal while the
+// journal opens included) or stop cleanly.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, cfgPath, err := parseServeConfig("serve", args, stderr, serveUsage)
 	if err != nil && !isFileProblems(err) {
@@ -89,7 +93,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.Memory {
 		log.Warn("memory: payments are kept in memory only; a restart forgets them")
 	} else {
-		j, key, err := server.OpenJournal(ctx, cfg.journalConfig(log))
+		j, key, err := openJournalUnlessStopped(ctx, cfg.journalConfig(log))
 		if err != nil {
 			fmt.Fprintln(logw, "paycode serve:", err)
 			return 1
@@ -215,6 +219,46 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// openJournal opens the journal; tests replace it with one that blocks.
+var openJournal = server.OpenJournal
+
+// errStoppedOpening is a signal that came while the journal was opening.
+var errStoppedOpening = errors.New("stopped by a signal while the journal was opening; nothing was served (the next start recovers the journal)")
+
+// openJournalUnlessStopped is openJournal, given up when ctx ends first:
+// Pebble's Open watches no context, and on a disk that is full it retries
+// its recovery flush for ever (server.OpenReserve), so without this a
+// SIGTERM during start-up would wait for systemd's SIGKILL. Giving up is
+// safe: until Open returns nothing was answered, Open only recovers what
+// is on disk (a crash at any point of it is one Pebble recovers from) and
+// reads the journal's indexes, and the only record it may write, a new
+// store's code key, is made again by the next start if it did not reach
+// the disk (no payment refers to it yet). The caller exits; in tests, an
+// Open that completes after all is closed.
+func openJournalUnlessStopped(ctx context.Context, jc server.JournalConfig) (engine.SharedJournal, []byte, error) {
+	type opened struct {
+		j   engine.SharedJournal
+		key []byte
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		j, key, err := openJournal(ctx, jc)
+		done <- opened{j, key, err}
+	}()
+	select {
+	case o := <-done:
+		return o.j, o.key, o.err
+	case <-ctx.Done():
+		go func() {
+			if o := <-done; o.j != nil {
+				o.j.Close()
+			}
+		}()
+		return nil, nil, errStoppedOpening
+	}
 }
 
 // reloadKeys reads the configuration again and swaps the lane's security

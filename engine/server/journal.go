@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/paycode/paycode/engine"
@@ -82,14 +84,17 @@ func OpenJournal(ctx context.Context, c JournalConfig) (engine.SharedJournal, []
 		// (Pebble would make it 0755; MkdirAll leaves an existing one as
 		// it is.)
 		if err := os.MkdirAll(c.Dir, 0o700); err != nil {
-			return nil, nil, fmt.Errorf("journal: %w", err)
+			return nil, nil, dataDirError(c.Dir, err)
+		}
+		if err := checkFreeSpace(c.Dir); err != nil {
+			return nil, nil, err
 		}
 		// BackgroundSync: an outcome written without waiting for its
 		// fsync (engine.Config.AsyncOutcomes) is durable within one fsync
 		// all the same, on an idle node too.
 		j, err := journal.Open(c.Dir, journal.Options{Logger: c.Logger, WALMinSyncInterval: max(0, c.SyncWindow), BackgroundSync: true})
 		if err != nil {
-			return nil, nil, lockedBy(c.Dir, err)
+			return nil, nil, openError(c.Dir, err)
 		}
 		return j, j.CodeKey(), nil
 	case c.Shared():
@@ -110,20 +115,73 @@ func OpenJournal(ctx context.Context, c JournalConfig) (engine.SharedJournal, []
 // errLocked is the journal directory's lock held by another process.
 var errLocked = errors.New("held by another paycode")
 
-// lockedBy turns Pebble's "resource temporarily unavailable" on the
-// directory lock into a message naming the directory and, when the
-// system tells, the process holding it.
-func lockedBy(dir string, err error) error {
+// dataDirError names what is wrong when the data directory cannot be
+// made: a symbolic link to nowhere (MkdirAll says only "file exists"),
+// or a file in the way.
+func dataDirError(dir string, err error) error {
+	if fi, lerr := os.Lstat(dir); lerr == nil {
+		if fi.Mode()&os.ModeSymlink != 0 {
+			if to, rerr := os.Readlink(dir); rerr == nil {
+				if _, serr := os.Stat(dir); serr != nil {
+					return fmt.Errorf("data directory %s is a symbolic link to %s, which does not exist: create it or fix the link", dir, to)
+				}
+			}
+		} else if !fi.IsDir() {
+			return fmt.Errorf("data directory %s is not a directory: use another data directory", dir)
+		}
+	}
+	if perr := permissionError(dir, err); perr != nil {
+		return perr
+	}
+	return fmt.Errorf("journal: %w", err)
+}
+
+// openError names what keeps Pebble from opening the data directory:
+// another process holding its lock (only the lock call's own refusal
+// means that: EAGAIN or EWOULDBLOCK, or EACCES, which POSIX allows
+// fcntl to return for a held lock too), the directory or its files not
+// readable and writable by this user, a read-only filesystem, or a store
+// a newer Pebble (so a newer paycode) wrote. A file
+// that cannot be opened comes as an *fs.PathError, the lock's refusal as
+// a bare errno: an EACCES of the open is a permissions problem, not a
+// holder.
+func openError(dir string, err error) error {
 	if strings.Contains(err.Error(), "lock held by current process") {
 		return fmt.Errorf("data directory %s is %w: this process has it open already", dir, errLocked)
 	}
-	if !isLockBusy(err) {
+	if perr := permissionError(dir, err); perr != nil {
+		return perr
+	}
+	if strings.Contains(err.Error(), "written in unknown format major version") {
+		return fmt.Errorf("data directory %s was written by a newer paycode (its Pebble format is newer than this one reads): run that version or a later one (%v)", dir, err)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) || !isLockBusy(err) {
 		return err
 	}
 	if pid := lockHolder(dir); pid > 0 {
 		return fmt.Errorf("data directory %s is %w (pid %d): stop it or use another data directory", dir, errLocked, pid)
 	}
 	return fmt.Errorf("data directory %s is %w: stop it or use another data directory (%v)", dir, errLocked, err)
+}
+
+// permissionError names a file of the data directory that this user may
+// not open, the read-only filesystem it is on, or a file where its path
+// wants a directory; nil for other errors.
+func permissionError(dir string, err error) error {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) {
+		return nil
+	}
+	switch {
+	case errors.Is(pe.Err, fs.ErrPermission):
+		return fmt.Errorf("data directory %s: permission denied on %s: it must be readable and writable by the user paycode runs as (uid %d): fix its owner or mode, or use another data directory", dir, pe.Path, os.Getuid())
+	case errors.Is(pe.Err, syscall.EROFS):
+		return fmt.Errorf("data directory %s is on a read-only filesystem (%s %s): use a writable one", dir, pe.Op, pe.Path)
+	case errors.Is(pe.Err, syscall.ENOTDIR):
+		return fmt.Errorf("data directory %s: %s is not a directory: use another data directory", dir, pe.Path)
+	}
+	return nil
 }
 
 // RedactDSN hides a DSN's secrets, for messages and `config print`: the

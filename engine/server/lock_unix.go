@@ -11,6 +11,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// isLockBusy reports whether err is the lock call's refusal of a lock
+// another process holds: fcntl(F_SETLK) answers EAGAIN (Linux) or EACCES
+// (POSIX allows either). openError asks it only of errors that are not a
+// file's failed open, whose EACCES is a permissions problem.
 func isLockBusy(err error) bool {
 	return errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EACCES)
 }
