@@ -1,0 +1,80 @@
+package httpapi
+
+import (
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// The image budget's shares: taken up to the budget, refused past it,
+// returned by release, replaced by the next request on the same
+// connection, and lapsed after the read timeout unless a handler claimed
+// them (the paths where fasthttp calls no code of paycode's).
+func TestImageBudgetShares(t *testing.T) {
+	const lapse = 10 * time.Second
+	t0 := time.Unix(1_800_000_000, 0)
+	var a, b, c fasthttp.RequestHeader // three connections
+	type step struct {
+		do       string // take, claim, release
+		h        *fasthttp.RequestHeader
+		n        int64
+		at       time.Duration
+		ok       bool  // take: granted; release: refused
+		wantUsed int64 // after the step
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"take and release", []step{
+			{"take", &a, 60, 0, true, 60},
+			{"claim", &a, 0, 0, false, 60},
+			{"release", &a, 0, 0, false, 0},
+		}},
+		{"refused past the budget, answered as shed", []step{
+			{"take", &a, 60, 0, true, 60},
+			{"take", &b, 50, 0, false, 60},
+			{"release", &b, 0, 0, true, 60},
+			{"take", &b, 40, 0, true, 100},
+		}},
+		{"an unclaimed share lapses", []step{
+			{"take", &a, 60, 0, true, 60},
+			{"take", &b, 50, lapse, false, 60}, // not yet
+			{"take", &c, 50, lapse + time.Nanosecond, true, 50},
+			{"release", &a, 0, lapse, false, 50}, // already gone
+		}},
+		{"a claimed share never lapses", []step{
+			{"take", &a, 60, 0, true, 60},
+			{"claim", &a, 0, 0, false, 60},
+			{"take", &b, 50, time.Hour, false, 60},
+			{"release", &a, 0, time.Hour, false, 0},
+		}},
+		{"the connection's next request replaces its share", []step{
+			{"take", &a, 90, 0, true, 90},
+			{"take", &a, 30, 0, true, 30},
+			{"release", &a, 0, 0, false, 0},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bg := imageBudget{max: 100}
+			for i, s := range tc.steps {
+				switch s.do {
+				case "take":
+					if got := bg.take(s.h, s.n, t0.Add(s.at), lapse); got != s.ok {
+						t.Fatalf("step %d: take %d = %v, want %v", i, s.n, got, s.ok)
+					}
+				case "claim":
+					bg.claim(s.h)
+				case "release":
+					if got := bg.release(s.h); got != s.ok {
+						t.Fatalf("step %d: release refused = %v, want %v", i, got, s.ok)
+					}
+				}
+				if bg.used != s.wantUsed {
+					t.Fatalf("step %d (%s): used %d, want %d", i, s.do, bg.used, s.wantUsed)
+				}
+			}
+		})
+	}
+}
