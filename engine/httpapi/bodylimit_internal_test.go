@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/paycode/paycode/decode"
 )
 
 // The image budget's shares: taken up to the budget, refused past it,
@@ -76,5 +78,28 @@ func TestImageBudgetShares(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkBodyConfig: the listener's HeaderReceived on a JSON pay, which
+// every lane request pays (a decoder set, as serve runs by default).
+//
+//	go test -run '^$' -bench BodyConfig -benchmem ./engine/httpapi/
+func BenchmarkBodyConfig(b *testing.B) {
+	s := &Server{}
+	s.img.dec = new(decode.Decoder) // only tested for nil here
+	s.img.maxBytes = decode.DefaultMaxBytes
+	srv := &fasthttp.Server{ReadTimeout: time.Second}
+	hr := s.bodyConfig(srv)
+	var h fasthttp.RequestHeader
+	h.SetMethod("POST")
+	h.SetRequestURI("/ams/api/v1/payments/pay")
+	h.SetContentType("application/json; charset=UTF-8")
+	h.SetContentLength(900)
+	b.ReportAllocs()
+	for b.Loop() {
+		if hr(&h).MaxRequestBodySize != 0 {
+			b.Fatal("a JSON pay got another body limit")
+		}
 	}
 }
