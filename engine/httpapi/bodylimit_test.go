@@ -64,6 +64,11 @@ const imageMaxBytes = 1 << 20
 // listener that counts the bytes it reads.
 func startLaneListener(t *testing.T, budget int64) (*httpapi.Server, *countingListener) {
 	t.Helper()
+	return startLaneListenerWith(t, budget, httpapi.DefaultReadTimeout)
+}
+
+func startLaneListenerWith(t *testing.T, budget int64, readTimeout time.Duration) (*httpapi.Server, *countingListener) {
+	t.Helper()
 	api, _, _ := newImageAPI(t, decode.Config{MaxBytes: imageMaxBytes})
 	api.SetImageBodyBudget(budget)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -72,6 +77,7 @@ func startLaneListener(t *testing.T, budget int64) (*httpapi.Server, *countingLi
 	}
 	cl := &countingListener{Listener: ln}
 	srv := api.NewFastHTTPServer()
+	srv.ReadTimeout = readTimeout
 	done := make(chan struct{})
 	go func() { srv.Serve(cl); close(done) }()
 	t.Cleanup(func() { srv.Shutdown(); <-done })
@@ -278,4 +284,21 @@ func waitBudget(t *testing.T, api *httpapi.Server, want int64) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// An image body that stalls past the read timeout returns its share of
+// the budget when fasthttp gives up on it, as a hang-up does.
+func TestImageBudgetAfterReadTimeout(t *testing.T) {
+	api, ln := startLaneListenerWith(t, 0, 300*time.Millisecond)
+	c := sendHeaders(t, ln.Addr().String(), httpapi.DecodePath, "Content-Type: image/png\r\nContent-Length: 500000\r\n")
+	c.Write(bytes.Repeat([]byte{0x89}, 1024))
+	waitBudget(t, api, 500000)
+	b, timedOut := answerWithin(c, 5*time.Second) // the server gives up and closes
+	if timedOut {
+		t.Fatalf("the server kept a stalled body past its read timeout")
+	}
+	if len(b) != 0 {
+		t.Fatalf("a timed-out request was answered: %q", b)
+	}
+	waitBudget(t, api, 0)
 }
