@@ -174,6 +174,7 @@ var settingHelp = map[string]string{
 	"keys.followUpReserve":         "of maxInFlight, slots only follow-up requests may use (0: maxInFlight/8, negative: none)",
 	"keys.payDelayTarget":          "shed new pays while the median pay waits in paycode longer than this (negative: off)",
 	"keys.payDelayInterval":        "how often the adaptive pay limit moves (payDelayTarget)",
+	"keys.imageBodyBudget":         "image body bytes (decode, pay by image) being read or held, all lane connections together; more are shed",
 	"keys.defaultPolicy":           "policy of client ids not listed: empty refuses them, none trusts them",
 	"keys.clients":                 "lane clients, as a YAML list (see the example file)",
 	"keys.allowNone":               "allow unsigned (policy none) client ids on a non-loopback lane listener",
@@ -254,6 +255,7 @@ func (c *serveConfig) ensureDefaults() {
 		orDefault(&k.MaxInFlight, httpapi.DefaultMaxInFlight)
 		orDefault(&k.PayDelayTarget, httpapi.DefaultPayDelayTarget)
 		orDefault(&k.PayDelayInterval, httpapi.DefaultPayDelayInterval)
+		orDefault(&k.ImageBodyBudget, httpapi.DefaultImageBodyBudget)
 	}
 }
 

@@ -30,6 +30,9 @@ type keysConfig struct {
 	// Admission by queueing delay (httpapi.Security's PayDelay fields).
 	PayDelayTarget   time.Duration `yaml:"payDelayTarget"`
 	PayDelayInterval time.Duration `yaml:"payDelayInterval"`
+	// ImageBodyBudget: image body bytes being read or held, all lane
+	// connections together (httpapi.Security's).
+	ImageBodyBudget int64 `yaml:"imageBodyBudget"`
 	// DefaultPolicy applies to client ids not listed: "" refuses them
 	// (ACCESS_DENIED), "none" trusts them.
 	DefaultPolicy string         `yaml:"defaultPolicy"`
@@ -78,7 +81,8 @@ func (c *serveConfig) security() (*httpapi.Security, *tls.Config, *sign.Signer, 
 	}
 	sec = &httpapi.Security{Default: &httpapi.Client{Policy: httpapi.PolicyNone}, Window: kc.Window,
 		MaxInFlight: kc.MaxInFlight, FollowUpReserve: kc.FollowUpReserve,
-		PayDelayTarget: kc.PayDelayTarget, PayDelayInterval: kc.PayDelayInterval}
+		PayDelayTarget: kc.PayDelayTarget, PayDelayInterval: kc.PayDelayInterval,
+		ImageBodyBudget: kc.ImageBodyBudget}
 	sec.EnsureDefaults()
 	if err := sec.Validate(); err != nil {
 		return nil, nil, nil, err
@@ -118,7 +122,8 @@ func buildSecurity(kc keysConfig, f secFlags, listen string, configured bool) (*
 	if configured {
 		sec = &httpapi.Security{Window: kc.Window, MaxInFlight: kc.MaxInFlight,
 			FollowUpReserve: kc.FollowUpReserve, Clients: map[string]*httpapi.Client{},
-			PayDelayTarget: kc.PayDelayTarget, PayDelayInterval: kc.PayDelayInterval}
+			PayDelayTarget: kc.PayDelayTarget, PayDelayInterval: kc.PayDelayInterval,
+			ImageBodyBudget: kc.ImageBodyBudget}
 		if kc.PrivateKey != "" || kc.PrivateKeyFile != "" {
 			var k *rsa.PrivateKey
 			if kc.PrivateKey != "" {

@@ -97,6 +97,10 @@ type Security struct {
 	// DefaultPayDelayInterval when 0; a negative target turns it off.
 	PayDelayTarget   time.Duration
 	PayDelayInterval time.Duration
+	// ImageBodyBudget bounds the image body bytes being read or held,
+	// all connections together (bodylimit.go); DefaultImageBodyBudget
+	// when 0.
+	ImageBodyBudget int64
 }
 
 // EnsureDefaults fills the zero fields.
@@ -115,6 +119,9 @@ func (c *Security) EnsureDefaults() {
 	}
 	if c.ReuseSignedFor == 0 {
 		c.ReuseSignedFor = DefaultReuseSignedFor
+	}
+	if c.ImageBodyBudget == 0 {
+		c.ImageBodyBudget = DefaultImageBodyBudget
 	}
 	c.ensureAdmissionDefaults() // admission.go
 }
@@ -156,6 +163,8 @@ func (c *Security) Validate() error {
 		return errors.New("httpapi: MaxInFlight must be at least 1")
 	case c.FollowUpReserve >= c.MaxInFlight:
 		return errors.New("httpapi: FollowUpReserve must be below MaxInFlight")
+	case c.ImageBodyBudget < 0:
+		return errors.New("httpapi: ImageBodyBudget must not be negative")
 	}
 	return c.validateAdmission() // admission.go
 }
@@ -297,8 +306,9 @@ func (s *Server) SetSecurity(cfg Security) error {
 			changed = append(changed, "paycode's private key")
 		}
 		if o.MaxInFlight != cfg.MaxInFlight || o.FollowUpReserve != cfg.FollowUpReserve ||
-			o.PayDelayTarget != cfg.PayDelayTarget || o.PayDelayInterval != cfg.PayDelayInterval {
-			changed = append(changed, "maxInFlight/followUpReserve/payDelayTarget/payDelayInterval")
+			o.PayDelayTarget != cfg.PayDelayTarget || o.PayDelayInterval != cfg.PayDelayInterval ||
+			o.ImageBodyBudget != cfg.ImageBodyBudget {
+			changed = append(changed, "maxInFlight/followUpReserve/payDelayTarget/payDelayInterval/imageBodyBudget")
 		}
 		if len(changed) > 0 {
 			return fmt.Errorf("%w: %v changed", ErrSecurityRestart, changed)
@@ -314,6 +324,7 @@ func (s *Server) SetSecurity(cfg Security) error {
 		gs.pays = newPayGate(cfg.PayDelayTarget, cfg.PayDelayInterval, gs.lim.newMax, s.clock.Now())
 	}
 	gs.answers.init()
+	s.SetImageBodyBudget(cfg.ImageBodyBudget) // bodylimit.go
 	s.sec.Store(newGuard(cfg, gs, nil))
 	return nil
 }

@@ -60,6 +60,11 @@ func TestSetSecurityWhileServing(t *testing.T) {
 		t.Errorf("new MaxInFlight: %v", err)
 	}
 	s = sec()
+	s.ImageBodyBudget = 1 << 20
+	if err := e.st.API.SetSecurity(s); !errors.Is(err, httpapi.ErrSecurityRestart) {
+		t.Errorf("new ImageBodyBudget: %v", err)
+	}
+	s = sec()
 	s.Clients[newID] = &httpapi.Client{Policy: httpapi.PolicyRSA256}
 	if err := e.st.API.SetSecurity(s); err == nil || errors.Is(err, httpapi.ErrSecurityRestart) {
 		t.Errorf("client without a key: %v", err)

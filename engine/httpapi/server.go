@@ -50,11 +50,13 @@ type Server struct {
 	eng   *engine.Engine
 	log   *slog.Logger
 	clock engine.Clock
-	pool  sync.Pool                    // *reqState
-	img   imageAPI                     // decoder for /v1/decode and pay by image (image.go)
-	sec   atomic.Pointer[guard]        // signatures and admission (auth.go); nil: trust client ids
-	secMu sync.Mutex                   // serialises SetSecurity
-	lane  atomic.Pointer[metrics.Lane] // request metrics; nil: none
+	pool  sync.Pool // *reqState
+	img   imageAPI  // decoder for /v1/decode and pay by image (image.go)
+	// bodies is the budget of image body bytes (bodylimit.go).
+	bodies imageBudget
+	sec    atomic.Pointer[guard]        // signatures and admission (auth.go); nil: trust client ids
+	secMu  sync.Mutex                   // serialises SetSecurity
+	lane   atomic.Pointer[metrics.Lane] // request metrics; nil: none
 	// respTime is the response-time header's text, made once a second.
 	respTime secondText
 	arrival  // amount limits, notify URL check (arrival.go)
@@ -96,12 +98,19 @@ func New(eng *engine.Engine, log *slog.Logger) *Server {
 // NewFastHTTPServer returns a fasthttp.Server for the lane listener with
 // paycode's limits, and an ErrorHandler that answers malformed or oversized
 // requests with an Antom result instead of fasthttp's plain-text errors.
+// Call SetDecoder and SetImageBodyBudget first.
 func (s *Server) NewFastHTTPServer() *fasthttp.Server {
-	return &fasthttp.Server{
-		Handler:               s.Handle,
-		ErrorHandler:          s.handleError,
-		Name:                  "paycode",
-		MaxRequestBodySize:    s.maxBodySize(),
+	if s.bodies.max == 0 {
+		s.SetImageBodyBudget(0)
+	}
+	srv := &fasthttp.Server{
+		Handler:      s.Handle,
+		ErrorHandler: s.handleError,
+		Name:         "paycode",
+		// Every body is limited to 64 KiB but the images', chosen per
+		// request from its headers before the body is read, within a
+		// node-wide budget (bodylimit.go).
+		MaxRequestBodySize:    DefaultMaxBodySize,
 		ReadTimeout:           DefaultReadTimeout,
 		WriteTimeout:          DefaultWriteTimeout,
 		IdleTimeout:           DefaultIdleTimeout,
@@ -124,11 +133,15 @@ func (s *Server) NewFastHTTPServer() *fasthttp.Server {
 		// Connection: close, so lanes do not send on a closing connection.
 		CloseOnShutdown: true,
 	}
+	srv.HeaderReceived = s.bodyConfig(srv)
+	return srv
 }
 
 // handleError answers requests fasthttp could not read (body too large,
 // malformed headers) with HTTP 200 and PARAM_ILLEGAL.
 func (s *Server) handleError(ctx *fasthttp.RequestCtx, err error) {
+	// fasthttp could not read the body: it holds none of it now.
+	refused := s.bodies.release(&ctx.Request.Header)
 	// A connection that timed out before sending a whole request (an
 	// HTTP client's spare idle connection, or a slow one) gets no answer:
 	// it would arrive as an unsolicited response on an idle client
@@ -140,14 +153,17 @@ func (s *Server) handleError(ctx *fasthttp.RequestCtx, err error) {
 		ctx.Conn().Close()
 		return
 	}
-	msg := "the request could not be read"
-	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-		msg = "the request body exceeds " + strconv.Itoa(s.maxBodySize()) + " bytes"
+	rc, msg := codec.ParamIllegal, "the request could not be read"
+	switch {
+	case refused:
+		rc, msg = s.shedImage()
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		msg = s.bodyTooLarge(ctx)
 	}
 	ctx.Response.Header.DisableNormalizing()
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.Response.Header.SetContentType("application/json; charset=UTF-8")
-	ctx.SetBody(codec.AppendErrorResponse(nil, codec.ParamIllegal, msg))
+	ctx.SetBody(codec.AppendErrorResponse(nil, rc, msg))
 	ctx.SetConnectionClose()
 	s.signReadError(ctx) // auth.go
 }
@@ -166,9 +182,18 @@ func (s *Server) Handle(ctx *fasthttp.RequestCtx) {
 		h.SetBytesV(HeaderClientID, cid)
 	}
 	h.SetBytesV(HeaderResponseTime, s.respTime.text(s.clock.Now()))
+	// An image body's share of the budget is the handler's until it
+	// returns (bodylimit.go).
+	img := s.img.dec != nil && imageRequest(st.op, ctx.Request.Header.ContentType())
+	if img {
+		s.bodies.claim(&ctx.Request.Header)
+	}
 	// guarded (auth.go) admits, verifies, serves and signs the answer.
 	var rc codec.ResultCode
 	st.buf, rc = s.guarded(ctx, st, st.buf[:0])
+	if img {
+		s.bodies.release(&ctx.Request.Header)
+	}
 	took := time.Since(start)
 	var tb [20]byte
 	h.SetBytesV(HeaderEngineTime, strconv.AppendInt(tb[:0], (took-st.walletWait).Microseconds(), 10))
