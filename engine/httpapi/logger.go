@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 
 	"github.com/valyala/fasthttp"
+	"golang.org/x/time/rate"
 )
 
 // FastHTTPLogger routes a fasthttp.Server's (or client's) own log lines
@@ -16,16 +18,35 @@ import (
 // code there. A line keeps fasthttp's constant message (the text of its
 // format before the first verb), the error's kind (errorKind), and the
 // connection's addresses; the formatted arguments are never printed.
+//
+// The lines are rate-limited (LogLinesPerSecond, with a burst of
+// LogLinesBurst): fasthttp writes one per refused connection, and a
+// hostile client opening thousands of connections with oversized or
+// malformed requests would otherwise write a line for each, filling the
+// disk and drowning the lines that matter. The next line written after
+// some were dropped carries their count ("suppressed").
 func FastHTTPLogger(log *slog.Logger, server string) fasthttp.Logger {
-	return fastLogger{log: log, server: server}
+	return &fastLogger{log: log, server: server, lim: rate.NewLimiter(LogLinesPerSecond, LogLinesBurst)}
 }
+
+// The rate of a listener's fasthttp log lines (FastHTTPLogger).
+const (
+	LogLinesPerSecond = 10
+	LogLinesBurst     = 50
+)
 
 type fastLogger struct {
-	log    *slog.Logger
-	server string
+	log        *slog.Logger
+	server     string
+	lim        *rate.Limiter
+	suppressed atomic.Int64 // lines dropped since the last one written
 }
 
-func (l fastLogger) Printf(format string, args ...any) {
+func (l *fastLogger) Printf(format string, args ...any) {
+	if !l.lim.Allow() {
+		l.suppressed.Add(1)
+		return
+	}
 	msg := format
 	if i := strings.IndexByte(msg, '%'); i >= 0 {
 		msg = msg[:i]
@@ -34,8 +55,11 @@ func (l fastLogger) Printf(format string, args ...any) {
 	if msg == "" {
 		msg = "request"
 	}
-	attrs := make([]any, 0, 8)
+	attrs := make([]any, 0, 10)
 	attrs = append(attrs, "server", l.server)
+	if n := l.suppressed.Swap(0); n > 0 {
+		attrs = append(attrs, "suppressed", n)
+	}
 	var addrs []string
 	for _, a := range args {
 		switch v := a.(type) {
