@@ -81,6 +81,11 @@ type Options struct {
 	// is called from the goroutine whose Append failed, with no journal
 	// lock held, so it may call Close. The process should fail-stop.
 	OnFatal func(error)
+
+	// filterKeys, for tests, replaces the fewest index keys the key
+	// filter is sized for at Open (defaultFilterKeys), so that a test can
+	// run a journal past its filter's first size without a million pays.
+	filterKeys uint
 }
 
 // EnsureDefaults sets every zero field to its default.

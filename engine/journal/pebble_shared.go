@@ -78,6 +78,16 @@ func (k *keyFilter) add(key []byte) {
 	k.mu.Unlock()
 }
 
+// memory returns the filter's size in bytes.
+func (k *keyFilter) memory() uint64 {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	if k.f == nil {
+		return 0
+	}
+	return uint64(k.f.Cap()) / 8
+}
+
 // mayHave reports whether key may be in the index (false: certainly not).
 func (k *keyFilter) mayHave(key []byte) bool {
 	if k == nil || k.f == nil {
@@ -186,7 +196,7 @@ func (p *Pebble) buildFilter() error {
 	n := uint(0)
 	for pass := 0; pass < 2; pass++ {
 		if pass == 1 {
-			f = newFilterBits(max(4*n, 1<<20))
+			f = newFilterBits(max(4*n, p.opts.minFilterKeys()))
 		}
 		for _, prefix := range []string{prefixPayReq, prefixCodeHash, prefixRefReq} {
 			it, err := p.db.NewIter(prefixBounds(prefix))
@@ -207,6 +217,18 @@ func (p *Pebble) buildFilter() error {
 	}
 	p.filter.f = f
 	return nil
+}
+
+// defaultFilterKeys is the fewest index keys the key filter is sized for
+// at Open.
+const defaultFilterKeys = 1 << 20
+
+// minFilterKeys is defaultFilterKeys, or the tests' filterKeys.
+func (o *Options) minFilterKeys() uint {
+	if o.filterKeys > 0 {
+		return o.filterKeys
+	}
+	return defaultFilterKeys
 }
 
 // newFilterBits returns an empty key filter sized for capacity keys.
