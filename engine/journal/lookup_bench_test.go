@@ -129,7 +129,8 @@ func BenchmarkGetPaymentSettled(b *testing.B) {
 // the bit array is far larger than the CPU's caches and every probe is a
 // likely miss.
 func BenchmarkKeyFilterClaim(b *testing.B) {
-	kf := keyFilter{f: newFilterBits(4 << 20)}
+	var kf keyFilter
+	kf.reset(4<<20, DefaultKeyFilterMemory, slog.New(slog.DiscardHandler))
 	for i := range 1 << 20 {
 		kf.add(appendReqKey(nil, prefixPayReq, "C1", fmt.Sprintf("old%09d", i)))
 	}
