@@ -78,8 +78,8 @@ func (k *keyFilter) reset(capacity uint, budget uint64, log *slog.Logger) {
 	k.parts = []filterPart{newFilterPart(max(n, 1), filterFirstFP)}
 	if n < capacity {
 		k.full = true
-		k.log.Warn("journal: the key filter's memory budget holds fewer keys than the store has; claims will read Pebble more often",
-			"keys", capacity, "budget_bytes", budget)
+		k.log.Warn("journal: the key filter's memory budget is spent at open (Options.KeyFilterMemory); its false-positive rate, and claims' Pebble reads, will climb as keys are added",
+			"sized_for_keys", n, "wanted_keys", capacity, "budget_bytes", budget)
 	}
 }
 
