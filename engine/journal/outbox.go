@@ -101,7 +101,7 @@ func (p *Pebble) TakeNotifications(ctx context.Context, now, until time.Time, li
 	binary.BigEndian.PutUint64(upper[len(prefixDue):], ageSeconds(now)+1)
 	lower := p.due.appendTo(nil)
 	if bytes.Compare(lower, upper) >= 0 {
-		return nil, nil // nothing stored is due by now (a clock stepped back)
+		return nil, nil // nothing stored is due by now: the last poll read this second (or the clock stepped back)
 	}
 	it, err := p.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
