@@ -26,6 +26,10 @@ const (
 	// DefaultCloseTimeout bounds Close on a failed journal, whose commit
 	// pipeline Pebble may have left locked.
 	DefaultCloseTimeout = 5 * time.Second
+	// DefaultKeyFilterMemory bounds the in-memory filter of index keys:
+	// about 250 million keys (125 million pays) at its 1 % rate, a day and
+	// a half at 1,000 pays/s since the last start.
+	DefaultKeyFilterMemory = 512 << 20
 )
 
 // Options configures the Pebble journal. The zero value is usable: Open
@@ -60,6 +64,13 @@ type Options struct {
 	CompactChunk int
 	// CloseTimeout bounds how long Close waits for Pebble after a failure.
 	CloseTimeout time.Duration
+	// KeyFilterMemory bounds, in bytes, the in-memory filter of request
+	// and code keys that answers a new pay's lookups of absent keys
+	// without Pebble. It grows with the keys added since Open, about 2 MB
+	// per million (one pay adds two); past the bound its false-positive
+	// rate, and with it the Pebble reads per claim, climbs until the next
+	// Open. Memory is taken only as keys arrive.
+	KeyFilterMemory int64
 	// DetachCommits runs each commit on its own goroutine, so that an
 	// Append returns the latched error as soon as the journal fails even
 	// if Pebble has wedged its commit pipeline (after a WAL failure it can
@@ -81,6 +92,11 @@ type Options struct {
 	// is called from the goroutine whose Append failed, with no journal
 	// lock held, so it may call Close. The process should fail-stop.
 	OnFatal func(error)
+
+	// filterKeys, for tests, replaces the fewest index keys the key
+	// filter is sized for at Open (defaultFilterKeys), so that a test can
+	// run a journal past its filter's first size without a million pays.
+	filterKeys uint
 }
 
 // EnsureDefaults sets every zero field to its default.
@@ -102,6 +118,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.CloseTimeout == 0 {
 		o.CloseTimeout = DefaultCloseTimeout
+	}
+	if o.KeyFilterMemory == 0 {
+		o.KeyFilterMemory = DefaultKeyFilterMemory
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -125,6 +144,8 @@ func (o *Options) Validate() error {
 		return errors.New("journal: CompactChunk is negative")
 	case o.CloseTimeout < 0:
 		return errors.New("journal: CloseTimeout is negative")
+	case o.KeyFilterMemory < 0:
+		return errors.New("journal: KeyFilterMemory is negative")
 	}
 	return nil
 }
@@ -142,6 +163,7 @@ func (o *Options) String() string {
 		", WALMinSyncInterval: " + o.WALMinSyncInterval.String() +
 		", CompactChunk: " + strconv.Itoa(o.CompactChunk) +
 		", CloseTimeout: " + o.CloseTimeout.String() +
+		", KeyFilterMemory: " + strconv.FormatInt(o.KeyFilterMemory, 10) +
 		", DetachCommits: " + strconv.FormatBool(o.DetachCommits) + "}"
 }
 

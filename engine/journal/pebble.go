@@ -39,6 +39,7 @@ type Pebble struct {
 	outbox sync.RWMutex
 	filter keyFilter // index keys present (pebble_shared.go)
 	held   heldSet   // payments whose held mark is set (pebble_shared.go)
+	due    dueFloor  // where the outbox's due index starts (outbox.go)
 
 	// Options.BackgroundSync: syncLoop's wake-up (buffered, one),
 	// whether a sync is already asked for, and its stop.
@@ -293,6 +294,7 @@ func (p *Pebble) append(b *engine.Batch, sync bool, kf *keyFilter) error {
 		sc.val = AppendNotification(sc.val[:0], r)
 		w.set(sc.key, sc.val)
 		sc.key = appendDueKey(sc.key[:0], r.Due, r.PaymentID)
+		p.due.lower(sc.key) // before the commit: TakeNotifications waits for it (p.outbox)
 		w.set(sc.key, nil)
 	}
 	for _, id := range b.Delivered {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/paycode/paycode/engine"
@@ -52,53 +51,6 @@ func appendReqKey(dst []byte, prefix, client, req string) []byte {
 func appendCodeKey(dst []byte, h *[engine.CodeHashSize]byte) []byte {
 	dst = append(dst, prefixCodeHash...)
 	return append(dst, h[:]...)
-}
-
-// keyFilter is an in-memory Bloom filter of the request and code index
-// keys (bits-and-blooms): a new pay's two lookups are almost always of
-// absent keys, and Pebble answers those with a walk over its memtables
-// and files (15–22 µs each with 100,000 payments stored, on a loaded
-// 2-core machine), the filter in ~150 ns (BenchmarkLookupAbsent).
-// A "maybe" falls through to Pebble, so a false positive costs a lookup,
-// never a wrong answer. It is filled from the index at Open, sized for
-// four times what it holds then (at least a million keys); past that its
-// false-positive rate grows until the next Open resizes it. Keys are
-// never removed (compaction leaves stale bits: more false positives).
-type keyFilter struct {
-	mu sync.RWMutex
-	f  *bloom.BloomFilter
-}
-
-func (k *keyFilter) add(key []byte) {
-	if k == nil || k.f == nil {
-		return
-	}
-	k.mu.Lock()
-	k.f.Add(key)
-	k.mu.Unlock()
-}
-
-// mayHave reports whether key may be in the index (false: certainly not).
-func (k *keyFilter) mayHave(key []byte) bool {
-	if k == nil || k.f == nil {
-		return true
-	}
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	return k.f.Test(key)
-}
-
-// testAndAdd reports whether key may be in the index, as mayHave, and
-// adds it: a claim looks up keys that it writes next, and one hash and one
-// pass over the bits serve both. Adding a key that is then not written
-// only costs a false positive.
-func (k *keyFilter) testAndAdd(key []byte) bool {
-	if k == nil || k.f == nil {
-		return true
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.f.TestAndAdd(key)
 }
 
 // heldSet is the payment ids whose held mark (l/<id>) is set, in memory,
@@ -180,13 +132,14 @@ func (p *Pebble) buildHeld() error {
 }
 
 // buildFilter fills the filter from the index keys: one pass to count
-// them, one to add them.
+// them, one to add them. Its first part is sized for twice the keys
+// stored (at least defaultFilterKeys), within Options.KeyFilterMemory;
+// it grows from there while the node runs (keyFilter).
 func (p *Pebble) buildFilter() error {
-	var f *bloom.BloomFilter
 	n := uint(0)
 	for pass := 0; pass < 2; pass++ {
 		if pass == 1 {
-			f = newFilterBits(max(4*n, 1<<20))
+			p.filter.reset(max(2*n, p.opts.minFilterKeys()), uint64(p.opts.KeyFilterMemory), p.opts.Logger)
 		}
 		for _, prefix := range []string{prefixPayReq, prefixCodeHash, prefixRefReq} {
 			it, err := p.db.NewIter(prefixBounds(prefix))
@@ -197,7 +150,7 @@ func (p *Pebble) buildFilter() error {
 				if pass == 0 {
 					n++
 				} else {
-					f.Add(it.Key())
+					p.filter.add(it.Key())
 				}
 			}
 			if err := it.Close(); err != nil {
@@ -205,13 +158,19 @@ func (p *Pebble) buildFilter() error {
 			}
 		}
 	}
-	p.filter.f = f
 	return nil
 }
 
-// newFilterBits returns an empty key filter sized for capacity keys.
-func newFilterBits(capacity uint) *bloom.BloomFilter {
-	return bloom.NewWithEstimates(capacity, 0.01)
+// defaultFilterKeys is the fewest index keys the key filter's first part
+// is sized for at Open.
+const defaultFilterKeys = 1 << 20
+
+// minFilterKeys is defaultFilterKeys, or the tests' filterKeys.
+func (o *Options) minFilterKeys() uint {
+	if o.filterKeys > 0 {
+		return o.filterKeys
+	}
+	return defaultFilterKeys
 }
 
 // indexPayment adds the index entries of r's first version to the batch
