@@ -36,6 +36,29 @@ func memServer(t testing.TB, h fasthttp.RequestHandler) *fasthttp.Client {
 	return c
 }
 
+// tcpServer serves h on a loopback TCP port; the client dials it
+// whatever the URL's host: the per-hit path with the kernel's sockets and
+// Go's netpoller, as a run has them.
+func tcpServer(t testing.TB, h fasthttp.RequestHandler) *fasthttp.Client {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: h}
+	done := make(chan struct{})
+	go func() { _ = srv.Serve(ln); close(done) }()
+	c := load.NewFastTransport(64, 5*time.Second).Client
+	addr := ln.Addr().String()
+	c.Dial = func(string) (net.Conn, error) { return net.Dial("tcp4", addr) }
+	t.Cleanup(func() {
+		c.CloseIdleConnections()
+		_ = ln.Close()
+		<-done
+	})
+	return c
+}
+
 func answerPay(ctx *fasthttp.RequestCtx) {
 	ctx.Response.Header.Set("paycode-engine-us", "42")
 	ctx.SetContentType("application/json")
@@ -222,6 +245,17 @@ func hitPath(tb testing.TB, c *fasthttp.Client, n int) {
 func BenchmarkSenderHit(b *testing.B) {
 	c := memServer(b, answerPay)
 	hitPath(b, c, 100) // connect, warm the pools
+	b.ReportAllocs()
+	b.ResetTimer()
+	hitPath(b, c, b.N)
+}
+
+// BenchmarkSenderHitTCP is BenchmarkSenderHit over a loopback TCP
+// connection: what the generator's user space does per hit in a run
+// (deadlines on a real socket, the netpoller), for callgrind.
+func BenchmarkSenderHitTCP(b *testing.B) {
+	c := tcpServer(b, answerPay)
+	hitPath(b, c, 100)
 	b.ReportAllocs()
 	b.ResetTimer()
 	hitPath(b, c, b.N)
