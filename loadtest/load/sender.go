@@ -1,11 +1,16 @@
 package load
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,16 +34,27 @@ import (
 // request, response and body buffers reused) and calls the emit function
 // there: one timer wake-up and one network wait per hit.
 //
+// Each worker owns its connection (one per target host), written and
+// read with fasthttp's Request.Write and Response.Read over the worker's
+// own buffers, rather than fasthttp's Client and its pool: see
+// hitter.do.
+//
 // Open loop, as vegeta: a hit's due time is the pacer's whatever earlier
 // answers did. A worker that sends while no other waits for the next hit
-// starts another (up to MaxWorkers), so a stalled server does not stall
-// the schedule: requests in flight are bounded by MaxWorkers and the
-// pace is kept while they last. Connections are the Client's (MaxConnsPerHost), kept alive
-// between requests.
+// starts another (up to MaxWorkers, and the Client's MaxConnsPerHost),
+// which claims the next hit and sends it on its own connection: a hit
+// due while every connection is busy goes out on a new one rather than
+// wait, so a stalled server or connection does not stall the schedule.
+// Requests in flight are bounded by the worker cap and the pace is kept
+// while it lasts; past it, hits leave late and their lateness is in
+// their latency.
 type Sender struct {
 	Targeter *Targeter
 	Pacer    vegeta.Pacer
-	Client   *fasthttp.Client
+	// Client gives the dialer (Dial; fasthttp's TCP dialer when nil),
+	// the buffer sizes and the connection cap (MaxConnsPerHost), and
+	// sends the requests to https targets.
+	Client *fasthttp.Client
 	// Timeout bounds each request (DefaultTimeout when 0).
 	Timeout time.Duration
 	// Workers start at once; MaxWorkers bounds how many may run (and so
@@ -71,7 +87,7 @@ func (s *Sender) Attack(du time.Duration, emit func(*vegeta.Result)) {
 	s.init.Do(s.makeStop)
 	s.began, s.until, s.emit = time.Now(), du, emit
 	s.lag = hdrhistogram.New(histMinUS, histMaxUS, histDigits)
-	for range max(s.Workers, 1) {
+	for range min(max(s.Workers, 1), s.maxWorkers()) {
 		s.spawn()
 	}
 	s.wg.Wait()
@@ -99,6 +115,17 @@ func (s *Sender) Lag() *hdrhistogram.Histogram { return s.lag }
 // when none did): with a generator behind its schedule, later than the
 // last hit's due time.
 func (s *Sender) LastSent() time.Time { return s.last }
+
+// maxWorkers is how many workers may run: MaxWorkers, and no more than
+// the Client's MaxConnsPerHost, since each worker owns a connection to
+// each host it sends to.
+func (s *Sender) maxWorkers() int {
+	n := max(s.MaxWorkers, s.Workers, 1)
+	if c := s.Client.MaxConnsPerHost; c > 0 {
+		n = min(n, c)
+	}
+	return n
+}
 
 func (s *Sender) spawn() {
 	s.running.Add(1)
@@ -137,7 +164,7 @@ func (s *Sender) worker() {
 	defer s.idle.Add(-1)
 	h := newHitter(s)
 	defer h.release()
-	maxWorkers := int64(max(s.MaxWorkers, s.Workers, 1))
+	maxWorkers := int64(s.maxWorkers())
 	for !s.stopped() {
 		n := s.next.Add(1) - 1
 		el := time.Since(s.began)
@@ -195,6 +222,20 @@ type hitter struct {
 	hdr  http.Header // the result's headers: paycode's engine time only
 	// reqHdr is the Target header map whose headers req carries.
 	reqHdr http.Header
+	// conns are the worker's own connections, one per target host it
+	// has sent to (one, unless the lanes are spread over several).
+	conns []*workerConn
+}
+
+// workerConn is a kept-alive connection one worker owns, with its buffers.
+type workerConn struct {
+	host []byte // the URL's host, as the request carries it
+	c    net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	// deadline is the connection's read and write deadline; it is
+	// pushed forward only when less than the request timeout is left.
+	deadline time.Time
 }
 
 // engineTimeKey is HeaderEngineTime as net/http (and vegeta's results)
@@ -204,10 +245,14 @@ var engineTimeKey = http.CanonicalHeaderKey(httpapi.HeaderEngineTime)
 func newHitter(s *Sender) *hitter {
 	h := &hitter{s: s, req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse(), hdr: make(http.Header, 1)}
 	h.tgt.Body = make([]byte, 0, 1024)
+	h.resp.Header.DisableNormalizing()
 	return h
 }
 
 func (h *hitter) release() {
+	for _, wc := range h.conns {
+		wc.close()
+	}
 	fasthttp.ReleaseRequest(h.req)
 	fasthttp.ReleaseResponse(h.resp)
 }
@@ -259,8 +304,15 @@ func (h *hitter) hit(n uint64, due time.Time) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	err := s.Client.DoTimeout(req, resp, timeout)
-	res.Latency = time.Since(res.Timestamp)
+	err := h.do(req, resp, now, timeout)
+	end := time.Now()
+	res.Latency = end.Sub(res.Timestamp)
+	if err == nil && end.Sub(now) > timeout {
+		// Answered, but after the timeout (the connection's deadline
+		// leaves it up to an eighth more): a timeout, as fasthttp's
+		// DoTimeout would have made it.
+		err = fasthttp.ErrTimeout
+	}
 	if err != nil {
 		if errors.Is(err, fasthttp.ErrTimeout) {
 			err = errTimeout
@@ -290,6 +342,108 @@ func (h *hitter) hit(n uint64, due time.Time) {
 	}
 	res.Headers = h.hdr
 	s.emit(res)
+}
+
+// do sends req on the worker's own connection to its host, dialled when
+// there is none, and reads the answer into resp; now is about when it
+// starts. fasthttp's Client would take a connection from its pool under
+// a lock and hand it back, fetch pooled buffers, read the clock four
+// times and set a write and a read deadline (two timer updates in the
+// runtime) per request; here the connection and its buffers stay the
+// worker's, warm, and the deadline moves only when less than timeout is
+// left of it, to timeout and an eighth ahead: a request that gets no
+// answer is cut between timeout and 9/8 timeout after it left (hit
+// reports any answer later than timeout as a timeout). A connection
+// that failed, timed out or was closed by the server is closed; the
+// worker's next hit to that host dials a new one. https targets, which
+// need the Client's TLS, go through the Client.
+func (h *hitter) do(req *fasthttp.Request, resp *fasthttp.Response, now time.Time, timeout time.Duration) error {
+	u := req.URI()
+	if string(u.Scheme()) != "http" {
+		return h.s.Client.DoTimeout(req, resp, timeout)
+	}
+	wc, err := h.conn(u.Host(), timeout)
+	if err != nil {
+		return err
+	}
+	if wc.deadline.Sub(now) < timeout {
+		wc.deadline = now.Add(timeout + timeout/8)
+		if err := wc.c.SetDeadline(wc.deadline); err != nil {
+			wc.close()
+			return err
+		}
+	}
+	err = req.Write(wc.bw)
+	if err == nil {
+		err = wc.bw.Flush()
+	}
+	if err == nil {
+		err = resp.Read(wc.br)
+		if err == io.EOF {
+			err = fasthttp.ErrConnectionClosed // as the Client says it
+		}
+	}
+	if err != nil {
+		wc.close()
+		var te interface{ Timeout() bool }
+		if errors.As(err, &te) && te.Timeout() {
+			return fasthttp.ErrTimeout
+		}
+		return err
+	}
+	if resp.ConnectionClose() {
+		wc.close()
+	}
+	return nil
+}
+
+// conn is the worker's connection to host, dialled if it has none.
+func (h *hitter) conn(host []byte, timeout time.Duration) (*workerConn, error) {
+	var wc *workerConn
+	for _, c := range h.conns {
+		if bytes.Equal(c.host, host) {
+			wc = c
+			break
+		}
+	}
+	if wc == nil {
+		wc = &workerConn{host: append([]byte(nil), host...)}
+		h.conns = append(h.conns, wc)
+	}
+	if wc.c != nil {
+		return wc, nil
+	}
+	addr := string(host)
+	if i := strings.LastIndexByte(addr, ':'); i < 0 || strings.HasSuffix(addr, "]") {
+		addr += ":80"
+	}
+	var c net.Conn
+	var err error
+	if d := h.s.Client.Dial; d != nil {
+		c, err = d(addr)
+	} else {
+		c, err = fasthttp.DialTimeout(addr, timeout)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rb, wb := h.s.Client.ReadBufferSize, h.s.Client.WriteBufferSize
+	if wc.br == nil {
+		wc.br = bufio.NewReaderSize(c, max(rb, 4096))
+		wc.bw = bufio.NewWriterSize(c, max(wb, 4096))
+	} else {
+		wc.br.Reset(c)
+		wc.bw.Reset(c)
+	}
+	wc.c, wc.deadline = c, time.Time{}
+	return wc, nil
+}
+
+func (wc *workerConn) close() {
+	if wc.c != nil {
+		_ = wc.c.Close()
+		wc.c = nil
+	}
 }
 
 // urlOp is net/http's url.Error operation for method ("POST" → "Post").
