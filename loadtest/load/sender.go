@@ -2,7 +2,6 @@ package load
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -229,7 +228,7 @@ type hitter struct {
 
 // workerConn is a kept-alive connection one worker owns, with its buffers.
 type workerConn struct {
-	host []byte // the URL's host, as the request carries it
+	host string // the URL's host, as the request carries it
 	c    net.Conn
 	br   *bufio.Reader
 	bw   *bufio.Writer
@@ -297,14 +296,13 @@ func (h *hitter) hit(n uint64, due time.Time) {
 		h.reqHdr = tgt.Header
 	}
 	req.Header.SetMethod(tgt.Method)
-	req.SetRequestURI(tgt.URL)
 	req.SetBodyRaw(tgt.Body)
 	res.BytesOut = uint64(len(tgt.Body))
 	timeout := s.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	err := h.do(req, resp, now, timeout)
+	err := h.do(req, resp, tgt.URL, now, timeout)
 	end := time.Now()
 	res.Latency = end.Sub(res.Timestamp)
 	if err == nil && end.Sub(now) > timeout {
@@ -344,25 +342,31 @@ func (h *hitter) hit(n uint64, due time.Time) {
 	s.emit(res)
 }
 
-// do sends req on the worker's own connection to its host, dialled when
-// there is none, and reads the answer into resp; now is about when it
-// starts. fasthttp's Client would take a connection from its pool under
-// a lock and hand it back, fetch pooled buffers, read the clock four
-// times and set a write and a read deadline (two timer updates in the
-// runtime) per request; here the connection and its buffers stay the
-// worker's, warm, and the deadline moves only when less than timeout is
-// left of it, to timeout and an eighth ahead: a request that gets no
+// do sends req to rawURL on the worker's own connection to its host,
+// dialled when there is none, and reads the answer into resp; now is
+// about when it starts. fasthttp's Client would take a connection from
+// its pool under a lock and hand it back, fetch pooled buffers, read the
+// clock four times and set a write and a read deadline (two timer updates
+// in the runtime) per request; here the connection and its buffers stay
+// the worker's, warm, and the deadline moves only when less than timeout
+// is left of it, to timeout and an eighth ahead: a request that gets no
 // answer is cut between timeout and 9/8 timeout after it left (hit
-// reports any answer later than timeout as a timeout). A connection
-// that failed, timed out or was closed by the server is closed; the
-// worker's next hit to that host dials a new one. https targets, which
-// need the Client's TLS, go through the Client.
-func (h *hitter) do(req *fasthttp.Request, resp *fasthttp.Response, now time.Time, timeout time.Duration) error {
-	u := req.URI()
-	if string(u.Scheme()) != "http" {
+// reports any answer later than timeout as a timeout). A connection that
+// failed, timed out or was closed by the server is closed; the worker's
+// next hit to that host dials a new one. https targets (the Client's
+// TLS) and URLs with user info go through the Client.
+func (h *hitter) do(req *fasthttp.Request, resp *fasthttp.Response, rawURL string, now time.Time, timeout time.Duration) error {
+	host, uri, ok := splitHTTP(rawURL)
+	if !ok {
+		req.SetRequestURI(rawURL)
 		return h.s.Client.DoTimeout(req, resp, timeout)
 	}
-	wc, err := h.conn(u.Host(), timeout)
+	// The request line's URI and the Host header as they are written:
+	// given the whole URL, fasthttp would parse it into its URI and
+	// normalize the path and query again on every hit.
+	req.SetRequestURI(uri)
+	req.Header.SetHost(host)
+	wc, err := h.conn(host, timeout)
 	if err != nil {
 		return err
 	}
@@ -397,23 +401,40 @@ func (h *hitter) do(req *fasthttp.Request, resp *fasthttp.Response, now time.Tim
 	return nil
 }
 
+// splitHTTP splits an http:// URL into its host and its request URI
+// (path and query); ok is false for another scheme or user info.
+func splitHTTP(u string) (host, uri string, ok bool) {
+	rest, ok := strings.CutPrefix(u, "http://")
+	if !ok {
+		return "", "", false
+	}
+	host, uri = rest, "/"
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		host, uri = rest[:i], rest[i:]
+	}
+	if host == "" || strings.IndexByte(host, '@') >= 0 {
+		return "", "", false
+	}
+	return host, uri, true
+}
+
 // conn is the worker's connection to host, dialled if it has none.
-func (h *hitter) conn(host []byte, timeout time.Duration) (*workerConn, error) {
+func (h *hitter) conn(host string, timeout time.Duration) (*workerConn, error) {
 	var wc *workerConn
 	for _, c := range h.conns {
-		if bytes.Equal(c.host, host) {
+		if c.host == host {
 			wc = c
 			break
 		}
 	}
 	if wc == nil {
-		wc = &workerConn{host: append([]byte(nil), host...)}
+		wc = &workerConn{host: strings.Clone(host)} // not the hit's URL
 		h.conns = append(h.conns, wc)
 	}
 	if wc.c != nil {
 		return wc, nil
 	}
-	addr := string(host)
+	addr := host
 	if i := strings.LastIndexByte(addr, ':'); i < 0 || strings.HasSuffix(addr, "]") {
 		addr += ":80"
 	}
