@@ -509,19 +509,27 @@ func ParseURL(u string) (Kind, uint64, bool) {
 }
 
 // jsonString returns the value of the first "key":"…" in b (no
-// unescaping: paycode's codes and ids are plain ASCII).
+// unescaping: paycode's codes and ids are plain ASCII). It searches for
+// the key without its opening quote, then checks the quote: a search
+// that starts with '"' stops at every quote of the JSON.
 func jsonString(b []byte, key string) []byte {
 	var kb [40]byte
-	k := append(append(append(kb[:0], '"'), key...), `":"`...)
-	i := bytes.Index(b, k)
-	if i < 0 {
-		return nil
+	k := append(append(kb[:0], key...), `":"`...)
+	for off := 0; ; {
+		i := bytes.Index(b[off:], k)
+		if i < 0 {
+			return nil
+		}
+		i += off
+		if i > 0 && b[i-1] == '"' {
+			v := b[i+len(k):]
+			if j := bytes.IndexByte(v, '"'); j >= 0 {
+				return v[:j]
+			}
+			return nil
+		}
+		off = i + 1
 	}
-	b = b[i+len(k):]
-	if j := bytes.IndexByte(b, '"'); j >= 0 {
-		return b[:j]
-	}
-	return nil
 }
 
 // Observe interprets a result and schedules the follow-ups its answer
