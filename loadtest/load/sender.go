@@ -219,8 +219,11 @@ type hitter struct {
 	tgt  vegeta.Target
 	res  vegeta.Result
 	hdr  http.Header // the result's headers: paycode's engine time only
-	// reqHdr is the Target header map whose headers req carries.
-	reqHdr http.Header
+	// reqHdr is the Target header map whose headers req carries;
+	// reqMethod and reqHost are req's method and Host header (set only
+	// when they change: fasthttp scans each value it sets for newlines).
+	reqHdr             http.Header
+	reqMethod, reqHost string
 	// conns are the worker's own connections, one per target host it
 	// has sent to (one, unless the lanes are spread over several).
 	conns []*workerConn
@@ -293,9 +296,12 @@ func (h *hitter) hit(n uint64, due time.Time) {
 				req.Header.Add(k, v)
 			}
 		}
-		h.reqHdr = tgt.Header
+		h.reqHdr, h.reqMethod, h.reqHost = tgt.Header, "", ""
 	}
-	req.Header.SetMethod(tgt.Method)
+	if tgt.Method != h.reqMethod {
+		req.Header.SetMethod(tgt.Method)
+		h.reqMethod = tgt.Method
+	}
 	req.SetBodyRaw(tgt.Body)
 	res.BytesOut = uint64(len(tgt.Body))
 	timeout := s.Timeout
@@ -359,13 +365,17 @@ func (h *hitter) do(req *fasthttp.Request, resp *fasthttp.Response, rawURL strin
 	host, uri, ok := splitHTTP(rawURL)
 	if !ok {
 		req.SetRequestURI(rawURL)
+		h.reqHost = "" // the Client sets it from the URL
 		return h.s.Client.DoTimeout(req, resp, timeout)
 	}
 	// The request line's URI and the Host header as they are written:
 	// given the whole URL, fasthttp would parse it into its URI and
 	// normalize the path and query again on every hit.
 	req.SetRequestURI(uri)
-	req.Header.SetHost(host)
+	if host != h.reqHost {
+		req.Header.SetHost(host)
+		h.reqHost = host
+	}
 	wc, err := h.conn(host, timeout)
 	if err != nil {
 		return err
