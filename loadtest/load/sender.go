@@ -219,6 +219,9 @@ type hitter struct {
 	tgt  vegeta.Target
 	res  vegeta.Result
 	hdr  http.Header // the result's headers: paycode's engine time only
+	// hdrVal is hdr's one value slice, reused (the Result is valid only
+	// during emit).
+	hdrVal []string
 	// reqHdr is the Target header map whose headers req carries;
 	// reqMethod and reqHost are req's method and Host header (set only
 	// when they change: fasthttp scans each value it sets for newlines).
@@ -245,7 +248,7 @@ type workerConn struct {
 var engineTimeKey = http.CanonicalHeaderKey(httpapi.HeaderEngineTime)
 
 func newHitter(s *Sender) *hitter {
-	h := &hitter{s: s, req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse(), hdr: make(http.Header, 1)}
+	h := &hitter{s: s, req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse(), hdr: make(http.Header, 1), hdrVal: make([]string, 1)}
 	h.tgt.Body = make([]byte, 0, 1024)
 	h.resp.Header.DisableNormalizing()
 	return h
@@ -334,7 +337,6 @@ func (h *hitter) hit(n uint64, due time.Time) {
 	}
 	res.Body = resp.Body()
 	res.BytesIn = uint64(len(res.Body))
-	clear(h.hdr)
 	// The client keeps header names as sent: paycode sends this one in
 	// lower case, other fasthttp servers canonical.
 	v := resp.Header.Peek(httpapi.HeaderEngineTime)
@@ -342,7 +344,10 @@ func (h *hitter) hit(n uint64, due time.Time) {
 		v = resp.Header.Peek(engineTimeKey)
 	}
 	if v != nil {
-		h.hdr[engineTimeKey] = []string{string(v)}
+		h.hdrVal[0] = string(v)
+		h.hdr[engineTimeKey] = h.hdrVal
+	} else {
+		delete(h.hdr, engineTimeKey)
 	}
 	res.Headers = h.hdr
 	s.emit(res)

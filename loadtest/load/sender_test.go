@@ -266,8 +266,8 @@ func BenchmarkSenderHitTCP(b *testing.B) {
 }
 
 // TestSenderHitAllocs holds the per-hit path's allocations (generator and
-// in-memory server together): the request URL, the pay body's strings
-// kept for the correctness check, the result's header value.
+// in-memory server together): the request URL, the paymentId the
+// correctness check keeps, the result's header value (3.1 measured).
 func TestSenderHitAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under -race")
@@ -280,7 +280,7 @@ func TestSenderHitAllocs(t *testing.T) {
 	hitPath(t, c, n)
 	runtime.ReadMemStats(&m1)
 	per := float64(m1.Mallocs-m0.Mallocs) / n
-	const budget = 6
+	const budget = 4
 	if per > budget {
 		t.Fatalf("%.1f allocations per hit, budget %d", per, budget)
 	}

@@ -353,8 +353,8 @@ func (t *Targeter) get(n uint64) *Payment { return &t.chunks[n>>chunkBits][n&(1<
 // buffer; vegeta's Attacker hands a fresh Target each time.
 func (t *Targeter) build(tgt *vegeta.Target, k Kind, p *Payment) {
 	api := t.target(p.Lane)
-	u := make([]byte, 0, len(api)+40)
-	u = append(u, api...)
+	var ub [160]byte // on the stack: the string below is the URL's one allocation
+	u := append(ub[:0], api...)
 	u = append(u, kindOps[k]...)
 	u = append(u, "?k="...)
 	u = append(u, kindChars[k])
