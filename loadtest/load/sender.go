@@ -61,6 +61,10 @@ type Sender struct {
 	Workers, MaxWorkers int
 	// Name is each result's Attack (vegeta's attack name).
 	Name string
+	// MaxIdle is how long a worker's connection may stay idle and
+	// still be used: one idle longer is closed and dialled again before
+	// its next request (DefaultMaxIdle when 0).
+	MaxIdle time.Duration
 
 	began   time.Time
 	until   time.Duration
@@ -183,6 +187,11 @@ func (s *Sender) worker() {
 	}
 }
 
+// DefaultMaxIdle is Sender.MaxIdle's default: half of paycode's idle
+// timeout (httpapi.DefaultIdleTimeout, 60 s), as fasthttp's Client
+// closed connections idle for a minute.
+const DefaultMaxIdle = 30 * time.Second
+
 // maxSleep bounds one pacing sleep, so a worker waiting for a hit far
 // ahead (a slow ramp) sees Stop within it.
 const maxSleep = 50 * time.Millisecond
@@ -241,6 +250,7 @@ type workerConn struct {
 	// deadline is the connection's read and write deadline; it is
 	// pushed forward only when less than the request timeout is left.
 	deadline time.Time
+	used     time.Time // when the last request was sent on it
 }
 
 // engineTimeKey is HeaderEngineTime as net/http (and vegeta's results)
@@ -381,10 +391,11 @@ func (h *hitter) do(req *fasthttp.Request, resp *fasthttp.Response, rawURL strin
 		req.Header.SetHost(host)
 		h.reqHost = host
 	}
-	wc, err := h.conn(host, timeout)
+	wc, err := h.conn(host, now, timeout)
 	if err != nil {
 		return err
 	}
+	wc.used = now
 	if wc.deadline.Sub(now) < timeout {
 		wc.deadline = now.Add(timeout + timeout/8)
 		if err := wc.c.SetDeadline(wc.deadline); err != nil {
@@ -433,8 +444,11 @@ func splitHTTP(u string) (host, uri string, ok bool) {
 	return host, uri, true
 }
 
-// conn is the worker's connection to host, dialled if it has none.
-func (h *hitter) conn(host string, timeout time.Duration) (*workerConn, error) {
+// conn is the worker's connection to host, dialled if it has none or
+// it has been idle longer than MaxIdle at now: servers close idle
+// keep-alive connections (paycode after 60 s), and a request written on
+// one the server has closed would fail without having been seen.
+func (h *hitter) conn(host string, now time.Time, timeout time.Duration) (*workerConn, error) {
 	var wc *workerConn
 	for _, c := range h.conns {
 		if c.host == host {
@@ -447,7 +461,14 @@ func (h *hitter) conn(host string, timeout time.Duration) (*workerConn, error) {
 		h.conns = append(h.conns, wc)
 	}
 	if wc.c != nil {
-		return wc, nil
+		maxIdle := h.s.MaxIdle
+		if maxIdle <= 0 {
+			maxIdle = DefaultMaxIdle
+		}
+		if now.Sub(wc.used) <= maxIdle {
+			return wc, nil
+		}
+		wc.close()
 	}
 	addr := host
 	if i := strings.LastIndexByte(addr, ':'); i < 0 || strings.HasSuffix(addr, "]") {

@@ -507,3 +507,30 @@ func TestSenderHTTPS(t *testing.T) {
 		t.Fatalf("%d of 10 answered", ok)
 	}
 }
+
+// TestSenderMaxIdle: a connection idle longer than MaxIdle is dialled
+// again before its next request (a server may have closed it); one used
+// within it is kept.
+func TestSenderMaxIdle(t *testing.T) {
+	for _, c := range []struct {
+		maxIdle time.Duration
+		dials   int64
+	}{
+		{10 * time.Millisecond, 6}, // hits 50 ms apart: each on a new connection
+		{0, 1},                     // DefaultMaxIdle: one connection throughout
+	} {
+		cl := memServer(t, answerPay)
+		dials := countDials(cl)
+		tr, pacer := capacityTargeter(t, "[{duration: 300ms, rate: 20}]")
+		s := &load.Sender{Targeter: tr, Pacer: pacer, Client: cl, Workers: 1, MaxWorkers: 1, MaxIdle: c.maxIdle}
+		var ok int
+		s.Attack(time.Minute, func(r *vegeta.Result) {
+			if r.Code == 200 && r.Error == "" {
+				ok++
+			}
+		})
+		if ok != 6 || dials.Load() != c.dials {
+			t.Errorf("MaxIdle %v: %d of 6 answered, %d connections (want %d)", c.maxIdle, ok, dials.Load(), c.dials)
+		}
+	}
+}
