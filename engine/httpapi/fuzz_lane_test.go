@@ -93,30 +93,44 @@ func FuzzLane(f *testing.F) {
 		case 2:
 			clientID = "SANDBOX_" + clientID
 		}
-		if signIt {
-			if reqTime == "" {
-				reqTime = strconv.FormatInt(time.Now().UnixMilli(), 10)
-			}
-			hdr, err := h.signer.AppendHeader(nil, []byte(method), []byte(path), []byte(clientID), []byte(reqTime), body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sigHeader = string(hdr)
-		}
 		req := laneRequest{method: method, path: path, clientID: clientID, reqTime: reqTime, sig: sigHeader, ctype: ctype, body: body}
-		op := h.op(path)
-
-		first := h.serve(t, req, op)
-		second := h.serve(t, req, op)
+		if signIt {
+			h.sign(t, &req)
+		}
+		first := h.serve(t, req)
+		second := h.serve(t, req)
 		if second.pays+second.refunds != 0 {
 			t.Fatalf("the repeated request charged the wallet again (%d pays, %d refunds): %q", second.pays, second.refunds, body)
 		}
-		if first.ok && second.ok && first.ans.Result.Code == "SUCCESS" && op == "pay" {
+		if first.ok && second.ok && first.ans.Result.Code == "SUCCESS" && first.op == "pay" {
 			if second.ans.Result.Code != "SUCCESS" || second.ans.PaymentID != first.ans.PaymentID {
 				t.Fatalf("a successful pay repeated answered %s", second.raw)
 			}
+			// Not lost: the payment's inquiry finds it paid.
+			q, _ := json.Marshal(map[string]string{"paymentRequestId": first.ans.PaymentRequestID})
+			inq := laneRequest{method: "POST", path: "/ams/api/v1/payments/inquiryPayment", clientID: clientID, body: q}
+			if clientID == merchantID {
+				h.sign(t, &inq)
+			}
+			a := h.serve(t, inq)
+			if a.ans.Result.Code != "SUCCESS" || a.ans.PaymentStatus != "SUCCESS" || a.ans.PaymentID != first.ans.PaymentID {
+				t.Fatalf("the paid payment %s inquired answered %s", first.raw, a.raw)
+			}
 		}
 	})
+}
+
+// sign signs r with the merchant's key as the SDKs do, over its method,
+// path, client id, request-time (now when empty) and body.
+func (h *laneHarness) sign(t *testing.T, r *laneRequest) {
+	if r.reqTime == "" {
+		r.reqTime = strconv.FormatInt(time.Now().UnixMilli(), 10)
+	}
+	hdr, err := h.signer.AppendHeader(nil, []byte(r.method), []byte(r.path), []byte(r.clientID), []byte(r.reqTime), r.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.sig = string(hdr)
 }
 
 // TestLaneHarness: the fuzz harness reaches the wallet — a signed pay
@@ -129,18 +143,13 @@ func TestLaneHarness(t *testing.T) {
 		body := []byte(payBody("harness-"+strconv.Itoa(i), "28100102000000000001030"+strconv.Itoa(i), 5600))
 		req := laneRequest{method: "POST", path: "/ams/api/v1/payments/pay", clientID: clientID, body: body}
 		if clientID == merchantID {
-			req.reqTime = strconv.FormatInt(time.Now().UnixMilli(), 10)
-			sig, err := h.signer.AppendHeader(nil, []byte(req.method), []byte(req.path), []byte(clientID), []byte(req.reqTime), body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.sig = string(sig)
+			h.sign(t, &req)
 		}
-		first := h.serve(t, req, "pay")
+		first := h.serve(t, req)
 		if first.ans.Result.Code != "SUCCESS" || first.pays != 1 {
 			t.Fatalf("%s: %d wallet pays, answer %s", clientID, first.pays, first.raw)
 		}
-		if again := h.serve(t, req, "pay"); again.ans.PaymentID != first.ans.PaymentID || again.pays != 0 {
+		if again := h.serve(t, req); again.ans.PaymentID != first.ans.PaymentID || again.pays != 0 {
 			t.Fatalf("%s: repeat made %d wallet pays, answer %s", clientID, again.pays, again.raw)
 		}
 	}
@@ -204,7 +213,8 @@ func (h *laneHarness) op(path string) string {
 }
 
 type laneResult struct {
-	ok          bool // answered (not dropped)
+	op          string // the API the path names, as served
+	ok          bool   // answered (not dropped)
 	raw         []byte
 	ans         answer
 	pays        int
@@ -214,7 +224,7 @@ type laneResult struct {
 
 // serve sends req through the handler once and checks the answer, the
 // wallet calls and the logs written meanwhile.
-func (h *laneHarness) serve(t *testing.T, req laneRequest, op string) laneResult {
+func (h *laneHarness) serve(t *testing.T, req laneRequest) laneResult {
 	t.Helper()
 	var ctx fasthttp.RequestCtx
 	ctx.Request.Header.SetMethod(req.method)
@@ -235,9 +245,10 @@ func (h *laneHarness) serve(t *testing.T, req laneRequest, op string) laneResult
 
 	h.logs.Reset()
 	before := h.wallet.snapshot()
+	op := h.op(string(ctx.Path())) // what the server routes on (route.go)
 	h.api.Handle(&ctx)
 	after := h.wallet.snapshot()
-	r := laneResult{pays: after.pays - before.pays, refunds: after.refunds - before.refunds,
+	r := laneResult{op: op, pays: after.pays - before.pays, refunds: after.refunds - before.refunds,
 		walletCalls: after.total() - before.total()}
 	if r.pays > 1 || r.refunds > 1 {
 		t.Fatalf("one request made %d wallet pays and %d refunds", r.pays, r.refunds)
