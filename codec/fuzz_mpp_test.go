@@ -115,8 +115,22 @@ func FuzzMPPResponses(f *testing.F) {
 		if err != nil {
 			t.Fatalf("reparse: %v\n%s\nfrom %q", err, out, body)
 		}
+		defaultMessages(a) // the writer fills an empty resultMessage with the code's text
 		if !reflect.DeepEqual(a, b) {
 			t.Fatalf("round trip differs\n%+v\n%+v\nfrom %q", a, b, body)
 		}
 	})
+}
+
+// defaultMessages sets each empty result message of the struct v points to
+// to its code's default text, as AppendMPPResult writes it.
+func defaultMessages(v any) {
+	e := reflect.ValueOf(v).Elem()
+	for i := range e.NumField() {
+		if r, ok := e.Field(i).Addr().Interface().(*codec.MPPResult); ok && len(r.Message) == 0 {
+			if m := r.Code.Message(); m != "" {
+				r.Message = []byte(m)
+			}
+		}
+	}
 }

@@ -128,13 +128,33 @@ func FuzzWalletAnswer(f *testing.F) {
 	})
 }
 
-// oracleAnswer is what encoding/json reads of a wallet answer.
+// oracleAnswer is what encoding/json reads of a wallet answer, with keys
+// matched exactly (JSON is case-sensitive; encoding/json's struct fields
+// are not) and the last of duplicate keys winning, as most readers do.
 type oracleAnswer struct {
-	Result struct {
-		Status string `json:"resultStatus"`
-	} `json:"result"`
-	PaymentResult struct {
-		Status string `json:"resultStatus"`
-	} `json:"paymentResult"`
-	PaymentRequestID *string `json:"paymentRequestId"`
+	Result, PaymentResult struct{ Status string }
+	PaymentRequestID      *string
+}
+
+func (o *oracleAnswer) UnmarshalJSON(b []byte) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return err
+	}
+	status := func(raw json.RawMessage) string {
+		var r map[string]json.RawMessage
+		var s string
+		if json.Unmarshal(raw, &r) == nil {
+			_ = json.Unmarshal(r["resultStatus"], &s)
+		}
+		return s
+	}
+	o.Result.Status, o.PaymentResult.Status = status(top["result"]), status(top["paymentResult"])
+	if raw, ok := top["paymentRequestId"]; ok {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			o.PaymentRequestID = &s
+		}
+	}
+	return nil
 }
