@@ -36,9 +36,10 @@ import (
 //     a refusal beyond the signing allowance, dropped unanswered
 //     (auth.go's dropUnanswered), which must not have reached a wallet;
 //   - a pay or refund body codec cannot parse never reaches the wallet;
-//   - the same request sent again never charges again: no wallet pay or
-//     refund on the repeat, and a successful pay's repeat names the same
-//     paymentId;
+//   - the same request sent twice at once charges at most once, and sent
+//     again after never charges again: no wallet pay or refund on the
+//     repeat, and a successful pay's copies name the same paymentId,
+//     which inquiry then finds paid (not lost);
 //   - the request's payment code never appears whole in the log lines
 //     written while it was served.
 //
@@ -97,7 +98,25 @@ func FuzzLane(f *testing.F) {
 		if signIt {
 			h.sign(t, &req)
 		}
+		// The first copy races another (a lane's retry, or a proxy's,
+		// while the first is in flight): together they charge at most
+		// once, and name the same payment.
+		before := h.wallet.snapshot()
+		rival := newLaneCtx(req)
+		done := make(chan struct{})
+		go func() { h.api.Handle(rival); close(done) }()
 		first := h.serve(t, req)
+		<-done
+		after := h.wallet.snapshot()
+		if p, r := after.pays-before.pays, after.refunds-before.refunds; p > 1 || r > 1 {
+			t.Fatalf("two copies at once made %d wallet pays and %d refunds: %q", p, r, body)
+		}
+		if !rival.Hijacked() {
+			ra := checkAnswer(t, rival)
+			if first.ok && first.ans.Result.Code == "SUCCESS" && ra.Result.Code == "SUCCESS" && ra.PaymentID != first.ans.PaymentID {
+				t.Fatalf("two copies at once paid as %s and %s", first.ans.PaymentID, ra.PaymentID)
+			}
+		}
 		second := h.serve(t, req)
 		if second.pays+second.refunds != 0 {
 			t.Fatalf("the repeated request charged the wallet again (%d pays, %d refunds): %q", second.pays, second.refunds, body)
@@ -226,27 +245,11 @@ type laneResult struct {
 // wallet calls and the logs written meanwhile.
 func (h *laneHarness) serve(t *testing.T, req laneRequest) laneResult {
 	t.Helper()
-	var ctx fasthttp.RequestCtx
-	ctx.Request.Header.SetMethod(req.method)
-	ctx.Request.SetRequestURI(req.path)
-	if req.clientID != "" {
-		ctx.Request.Header.Set(httpapi.HeaderClientID, req.clientID)
-	}
-	if req.reqTime != "" {
-		ctx.Request.Header.Set(httpapi.HeaderRequestTime, req.reqTime)
-	}
-	if req.sig != "" {
-		ctx.Request.Header.Set(httpapi.HeaderSignature, req.sig)
-	}
-	if req.ctype != "" {
-		ctx.Request.Header.SetContentType(req.ctype)
-	}
-	ctx.Request.SetBody(req.body)
-
+	ctx := newLaneCtx(req)
 	h.logs.Reset()
 	before := h.wallet.snapshot()
 	op := h.op(string(ctx.Path())) // what the server routes on (route.go)
-	h.api.Handle(&ctx)
+	h.api.Handle(ctx)
 	after := h.wallet.snapshot()
 	r := laneResult{op: op, pays: after.pays - before.pays, refunds: after.refunds - before.refunds,
 		walletCalls: after.total() - before.total()}
@@ -285,25 +288,55 @@ func (h *laneHarness) serve(t *testing.T, req laneRequest) laneResult {
 		return r
 	}
 	r.ok = true
+	r.raw = append([]byte(nil), ctx.Response.Body()...)
+	r.ans = checkAnswer(t, ctx)
+	return r
+}
+
+// newLaneCtx is req as fasthttp hands it to the handler.
+func newLaneCtx(req laneRequest) *fasthttp.RequestCtx {
+	var ctx fasthttp.RequestCtx
+	ctx.Request.Header.SetMethod(req.method)
+	ctx.Request.SetRequestURI(req.path)
+	if req.clientID != "" {
+		ctx.Request.Header.Set(httpapi.HeaderClientID, req.clientID)
+	}
+	if req.reqTime != "" {
+		ctx.Request.Header.Set(httpapi.HeaderRequestTime, req.reqTime)
+	}
+	if req.sig != "" {
+		ctx.Request.Header.Set(httpapi.HeaderSignature, req.sig)
+	}
+	if req.ctype != "" {
+		ctx.Request.Header.SetContentType(req.ctype)
+	}
+	ctx.Request.SetBody(req.body)
+	return &ctx
+}
+
+// checkAnswer checks an answered request's answer is an Antom result
+// (package doc): HTTP 200, JSON, resultStatus S, F or U, a resultCode.
+func checkAnswer(t *testing.T, ctx *fasthttp.RequestCtx) answer {
+	t.Helper()
 	if sc := ctx.Response.StatusCode(); sc != fasthttp.StatusOK {
 		t.Fatalf("HTTP status %d", sc)
 	}
 	if ct := string(ctx.Response.Header.ContentType()); ct != "application/json; charset=UTF-8" {
 		t.Fatalf("content type %q", ct)
 	}
-	r.raw = append([]byte(nil), ctx.Response.Body()...)
-	if err := json.Unmarshal(r.raw, &r.ans); err != nil {
-		t.Fatalf("the answer is not JSON (%v): %q", err, r.raw)
+	var a answer
+	if err := json.Unmarshal(ctx.Response.Body(), &a); err != nil {
+		t.Fatalf("the answer is not JSON (%v): %q", err, ctx.Response.Body())
 	}
-	switch r.ans.Result.Status {
+	switch a.Result.Status {
 	case "S", "F", "U":
 	default:
-		t.Fatalf("resultStatus %q: %s", r.ans.Result.Status, r.raw)
+		t.Fatalf("resultStatus %q: %s", a.Result.Status, ctx.Response.Body())
 	}
-	if r.ans.Result.Code == "" {
-		t.Fatalf("no resultCode: %s", r.raw)
+	if a.Result.Code == "" {
+		t.Fatalf("no resultCode: %s", ctx.Response.Body())
 	}
-	return r
+	return a
 }
 
 // countingWallet answers in process and counts calls. A pay's outcome
