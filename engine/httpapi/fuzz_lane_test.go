@@ -15,6 +15,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/paycode/paycode/codec"
+	"github.com/paycode/paycode/decode"
+	"github.com/paycode/paycode/decode/decodetest"
 	"github.com/paycode/paycode/engine"
 	"github.com/paycode/paycode/engine/httpapi"
 	"github.com/paycode/paycode/engine/ident"
@@ -24,8 +26,8 @@ import (
 )
 
 // FuzzLane drives the whole lane handler in process — security (an
-// rsa256 client, a trusted one, unknown ids), routing, parsing, arrival
-// checks, the engine over a memory journal and a counting in-process
+// rsa256 client, a trusted one, unknown ids), routing, parsing (pay by
+// image too, with a decoder), arrival checks, the engine over a memory journal and a counting in-process
 // wallet — with a fuzzed method, path, client id, request-time,
 // signature, content type and body. For every input:
 //
@@ -73,6 +75,11 @@ func FuzzLane(f *testing.F) {
 	f.Add("POST", uint8(0), "", uint8(0), "", "1764151200000", false, "algorithm=RSA256,keyVersion=1,signature=AAAA", "", []byte(pay))
 	f.Add("POST", uint8(6), "", uint8(1), "", "", false, "", "multipart/form-data; boundary=x", []byte("--x\r\nContent-Disposition: form-data; name=\"request\"\r\n\r\n"+pay+"\r\n--x--\r\n"))
 	f.Add("POST", uint8(0), "", uint8(2), "LANE\x00", "", false, "", "", []byte(pay))
+	// Pay by image: a whole request with a QR code of a payment code.
+	imgBody, imgType := multipartBody(f, formPart{"request", "application/json", []byte(payBody("fz-img", "", 5600))},
+		formPart{"image", "image/png", decodetest.PNG(f, decodetest.QR(f, "281001020000000000020400", 240))})
+	f.Add("POST", uint8(0), "", uint8(1), "", "", false, "", imgType, imgBody)
+	f.Add("POST", uint8(0), "", uint8(0), "", "", true, "", imgType, imgBody)
 
 	h := newLaneHarness(f)
 	f.Fuzz(func(t *testing.T, method string, pathSel uint8, path string, clientSel uint8, clientID, reqTime string, signIt bool, sigHeader, ctype string, body []byte) {
@@ -153,8 +160,8 @@ func (h *laneHarness) sign(t *testing.T, r *laneRequest) {
 }
 
 // TestLaneHarness: the fuzz harness reaches the wallet — a signed pay
-// from the rsa256 client and a pay from the trusted one are charged once
-// and succeed, their repeats are not charged — so FuzzLane's checks are
+// from the rsa256 client, a pay from the trusted one and a pay by image
+// are charged once and succeed, repeats are not charged — so FuzzLane's checks are
 // not vacuous.
 func TestLaneHarness(t *testing.T) {
 	h := newLaneHarness(t)
@@ -171,6 +178,12 @@ func TestLaneHarness(t *testing.T) {
 		if again := h.serve(t, req); again.ans.PaymentID != first.ans.PaymentID || again.pays != 0 {
 			t.Fatalf("%s: repeat made %d wallet pays, answer %s", clientID, again.pays, again.raw)
 		}
+	}
+	body, ctype := multipartBody(t, formPart{"request", "application/json", []byte(payBody("harness-img", "", 5600))},
+		formPart{"image", "image/png", decodetest.PNG(t, decodetest.QR(t, "281001020000000000020400", 240))})
+	img := h.serve(t, laneRequest{method: "POST", path: "/ams/api/v1/payments/pay", clientID: trustedID, ctype: ctype, body: body})
+	if img.ans.Result.Code != "SUCCESS" || img.pays != 1 {
+		t.Fatalf("pay by image: %d wallet pays, answer %s", img.pays, img.raw)
 	}
 }
 
@@ -207,7 +220,13 @@ func newLaneHarness(tb testing.TB) *laneHarness {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	dec, err := decode.New(decode.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(dec.Close)
 	api := httpapi.New(eng, log)
+	api.SetDecoder(dec)
 	if err := api.SetSecurity(httpapi.Security{
 		Clients: map[string]*httpapi.Client{
 			merchantID: {Policy: httpapi.PolicyRSA256, Verifier: signtest.Merchant.Verifier("1")},
@@ -261,7 +280,13 @@ func (h *laneHarness) serve(t *testing.T, req laneRequest) laneResult {
 	switch op {
 	case "pay":
 		var p codec.PayRequest
-		if !bytes.HasPrefix(bytes.TrimSpace(ctx.Request.Header.ContentType()), []byte("multipart/")) && codec.ParsePay(req.body, &p) != nil && r.walletCalls != 0 {
+		if boundary := ctx.Request.Header.MultipartFormBoundary(); len(boundary) > 0 {
+			// Pay by image: a form that does not parse, even without
+			// the image size limit, never reaches the wallet.
+			if _, _, _, _, err := httpapi.ParsePayForm(req.body, boundary, 1<<30); err != nil && r.walletCalls != 0 {
+				t.Fatalf("an unparsable pay-by-image form reached the wallet: %v", err)
+			}
+		} else if codec.ParsePay(req.body, &p) != nil && r.walletCalls != 0 {
 			t.Fatalf("an unparsable pay body reached the wallet: %q", req.body)
 		}
 		logged := []byte(h.logs.String())
