@@ -330,8 +330,9 @@ func mppPaymentFields(dst, id []byte, at time.Time, a Amount, customer, brand []
 // messages are small and alike, so one pool keeps the parsers' caches warm.
 // A parser takes one with openMPP and gives it back with close.
 type mppReader struct {
-	p   fastjson.Parser
-	err error
+	p    fastjson.Parser
+	err  error
+	keys [][]byte // the keys of the object being checked (unique)
 }
 
 var mppReaders = sync.Pool{New: func() any { return new(mppReader) }}
@@ -380,6 +381,27 @@ func (rd *mppReader) root(body []byte) *fastjson.Value {
 		rd.fail("", "", ErrType)
 		return nil
 	}
+	return rd.unique(v, "", "")
+}
+
+// unique returns object v (member key of path), or nil after failing with ErrDuplicateKey when
+// a key occurs twice in it. fastjson keeps duplicates and Get returns the
+// first, while most JSON readers keep the last: an answer such as
+// {"result":{…"S"},"result":{…"F"}} would mean success to paycode and
+// failure to anything else that reads it (a log, an audit, a proxy), so
+// an ambiguous message is refused, as the lane parser refuses one
+// (parse.go); for a wallet answer that leaves the outcome unknown, and
+// inquiry settles it.
+func (rd *mppReader) unique(v *fastjson.Value, path, key string) *fastjson.Value {
+	keys := rd.keys[:0]
+	v.GetObject().Visit(func(k []byte, _ *fastjson.Value) { keys = append(keys, k) })
+	dup := laneDuplicate(keys)
+	clear(keys) // the keys point into the parser's buffer
+	rd.keys = keys[:0]
+	if dup != nil {
+		rd.fail(path, key, ErrDuplicateKey)
+		return nil
+	}
 	return v
 }
 
@@ -412,7 +434,11 @@ func (rd *mppReader) member(v *fastjson.Value, path, key string, required bool, 
 }
 
 func (rd *mppReader) obj(v *fastjson.Value, path, key string, required bool) *fastjson.Value {
-	return rd.member(v, path, key, required, fastjson.TypeObject)
+	o := rd.member(v, path, key, required, fastjson.TypeObject)
+	if o == nil {
+		return nil
+	}
+	return rd.unique(o, path, key)
 }
 
 // str copies a string member into dst[:0].

@@ -11,7 +11,7 @@ import (
 	"github.com/paycode/paycode/engine/notify"
 )
 
-func serve(t *testing.T, h fasthttp.RequestHandler) string {
+func serve(t testing.TB, h fasthttp.RequestHandler) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
