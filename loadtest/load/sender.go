@@ -1,15 +1,11 @@
 package load
 
 import (
-	"bufio"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,27 +29,16 @@ import (
 // request, response and body buffers reused) and calls the emit function
 // there: one timer wake-up and one network wait per hit.
 //
-// Each worker owns its connection (one per target host), written and
-// read with fasthttp's Request.Write and Response.Read over the worker's
-// own buffers, rather than fasthttp's Client and its pool: see
-// hitter.do.
-//
 // Open loop, as vegeta: a hit's due time is the pacer's whatever earlier
 // answers did. A worker that sends while no other waits for the next hit
-// starts another (up to MaxWorkers, and the Client's MaxConnsPerHost),
-// which claims the next hit and sends it on its own connection: a hit
-// due while every connection is busy goes out on a new one rather than
-// wait, so a stalled server or connection does not stall the schedule.
-// Requests in flight are bounded by the worker cap and the pace is kept
-// while it lasts; past it, hits leave late and their lateness is in
-// their latency.
+// starts another (up to MaxWorkers), so a stalled server does not stall
+// the schedule: requests in flight are bounded by MaxWorkers and the
+// pace is kept while they last. Connections are the Client's (MaxConnsPerHost), kept alive
+// between requests.
 type Sender struct {
 	Targeter *Targeter
 	Pacer    vegeta.Pacer
-	// Client gives the dialer (Dial; fasthttp's TCP dialer when nil),
-	// the buffer sizes and the connection cap (MaxConnsPerHost), and
-	// sends the requests to https targets.
-	Client *fasthttp.Client
+	Client   *fasthttp.Client
 	// Timeout bounds each request (DefaultTimeout when 0).
 	Timeout time.Duration
 	// Workers start at once; MaxWorkers bounds how many may run (and so
@@ -61,10 +46,6 @@ type Sender struct {
 	Workers, MaxWorkers int
 	// Name is each result's Attack (vegeta's attack name).
 	Name string
-	// MaxIdle is how long a worker's connection may stay idle and
-	// still be used: one idle longer is closed and dialled again before
-	// its next request (DefaultMaxIdle when 0).
-	MaxIdle time.Duration
 
 	began   time.Time
 	until   time.Duration
@@ -90,7 +71,7 @@ func (s *Sender) Attack(du time.Duration, emit func(*vegeta.Result)) {
 	s.init.Do(s.makeStop)
 	s.began, s.until, s.emit = time.Now(), du, emit
 	s.lag = hdrhistogram.New(histMinUS, histMaxUS, histDigits)
-	for range min(max(s.Workers, 1), s.maxWorkers()) {
+	for range max(s.Workers, 1) {
 		s.spawn()
 	}
 	s.wg.Wait()
@@ -118,17 +99,6 @@ func (s *Sender) Lag() *hdrhistogram.Histogram { return s.lag }
 // when none did): with a generator behind its schedule, later than the
 // last hit's due time.
 func (s *Sender) LastSent() time.Time { return s.last }
-
-// maxWorkers is how many workers may run: MaxWorkers, and no more than
-// the Client's MaxConnsPerHost, since each worker owns a connection to
-// each host it sends to.
-func (s *Sender) maxWorkers() int {
-	n := max(s.MaxWorkers, s.Workers, 1)
-	if c := s.Client.MaxConnsPerHost; c > 0 {
-		n = min(n, c)
-	}
-	return n
-}
 
 func (s *Sender) spawn() {
 	s.running.Add(1)
@@ -167,7 +137,7 @@ func (s *Sender) worker() {
 	defer s.idle.Add(-1)
 	h := newHitter(s)
 	defer h.release()
-	maxWorkers := int64(s.maxWorkers())
+	maxWorkers := int64(max(s.MaxWorkers, s.Workers, 1))
 	for !s.stopped() {
 		n := s.next.Add(1) - 1
 		el := time.Since(s.began)
@@ -186,11 +156,6 @@ func (s *Sender) worker() {
 		s.idle.Add(1)
 	}
 }
-
-// DefaultMaxIdle is Sender.MaxIdle's default: half of paycode's idle
-// timeout (httpapi.DefaultIdleTimeout, 60 s), as fasthttp's Client
-// closed connections idle for a minute.
-const DefaultMaxIdle = 30 * time.Second
 
 // maxSleep bounds one pacing sleep, so a worker waiting for a hit far
 // ahead (a slow ramp) sees Stop within it.
@@ -228,29 +193,8 @@ type hitter struct {
 	tgt  vegeta.Target
 	res  vegeta.Result
 	hdr  http.Header // the result's headers: paycode's engine time only
-	// hdrVal is hdr's one value slice, reused (the Result is valid only
-	// during emit).
-	hdrVal []string
-	// reqHdr is the Target header map whose headers req carries;
-	// reqMethod and reqHost are req's method and Host header (set only
-	// when they change: fasthttp scans each value it sets for newlines).
-	reqHdr             http.Header
-	reqMethod, reqHost string
-	// conns are the worker's own connections, one per target host it
-	// has sent to (one, unless the lanes are spread over several).
-	conns []*workerConn
-}
-
-// workerConn is a kept-alive connection one worker owns, with its buffers.
-type workerConn struct {
-	host string // the URL's host, as the request carries it
-	c    net.Conn
-	br   *bufio.Reader
-	bw   *bufio.Writer
-	// deadline is the connection's read and write deadline; it is
-	// pushed forward only when less than the request timeout is left.
-	deadline time.Time
-	used     time.Time // when the last request was sent on it
+	// reqHdr is the Target header map whose headers req carries.
+	reqHdr http.Header
 }
 
 // engineTimeKey is HeaderEngineTime as net/http (and vegeta's results)
@@ -258,16 +202,12 @@ type workerConn struct {
 var engineTimeKey = http.CanonicalHeaderKey(httpapi.HeaderEngineTime)
 
 func newHitter(s *Sender) *hitter {
-	h := &hitter{s: s, req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse(), hdr: make(http.Header, 1), hdrVal: make([]string, 1)}
+	h := &hitter{s: s, req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse(), hdr: make(http.Header, 1)}
 	h.tgt.Body = make([]byte, 0, 1024)
-	h.resp.Header.DisableNormalizing()
 	return h
 }
 
 func (h *hitter) release() {
-	for _, wc := range h.conns {
-		wc.close()
-	}
 	fasthttp.ReleaseRequest(h.req)
 	fasthttp.ReleaseResponse(h.resp)
 }
@@ -309,27 +249,18 @@ func (h *hitter) hit(n uint64, due time.Time) {
 				req.Header.Add(k, v)
 			}
 		}
-		h.reqHdr, h.reqMethod, h.reqHost = tgt.Header, "", ""
+		h.reqHdr = tgt.Header
 	}
-	if tgt.Method != h.reqMethod {
-		req.Header.SetMethod(tgt.Method)
-		h.reqMethod = tgt.Method
-	}
+	req.Header.SetMethod(tgt.Method)
+	req.SetRequestURI(tgt.URL)
 	req.SetBodyRaw(tgt.Body)
 	res.BytesOut = uint64(len(tgt.Body))
 	timeout := s.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	err := h.do(req, resp, tgt.URL, now, timeout)
-	end := time.Now()
-	res.Latency = end.Sub(res.Timestamp)
-	if err == nil && end.Sub(now) > timeout {
-		// Answered, but after the timeout (the connection's deadline
-		// leaves it up to an eighth more): a timeout, as fasthttp's
-		// DoTimeout would have made it.
-		err = fasthttp.ErrTimeout
-	}
+	err := s.Client.DoTimeout(req, resp, timeout)
+	res.Latency = time.Since(res.Timestamp)
 	if err != nil {
 		if errors.Is(err, fasthttp.ErrTimeout) {
 			err = errTimeout
@@ -347,6 +278,7 @@ func (h *hitter) hit(n uint64, due time.Time) {
 	}
 	res.Body = resp.Body()
 	res.BytesIn = uint64(len(res.Body))
+	clear(h.hdr)
 	// The client keeps header names as sent: paycode sends this one in
 	// lower case, other fasthttp servers canonical.
 	v := resp.Header.Peek(httpapi.HeaderEngineTime)
@@ -354,153 +286,10 @@ func (h *hitter) hit(n uint64, due time.Time) {
 		v = resp.Header.Peek(engineTimeKey)
 	}
 	if v != nil {
-		h.hdrVal[0] = string(v)
-		h.hdr[engineTimeKey] = h.hdrVal
-	} else {
-		delete(h.hdr, engineTimeKey)
+		h.hdr[engineTimeKey] = []string{string(v)}
 	}
 	res.Headers = h.hdr
 	s.emit(res)
-}
-
-// do sends req to rawURL on the worker's own connection to its host,
-// dialled when there is none, and reads the answer into resp; now is
-// about when it starts. fasthttp's Client would take a connection from
-// its pool under a lock and hand it back, fetch pooled buffers, read the
-// clock four times and set a write and a read deadline (two timer updates
-// in the runtime) per request; here the connection and its buffers stay
-// the worker's, warm, and the deadline moves only when less than timeout
-// is left of it, to timeout and an eighth ahead: a request that gets no
-// answer is cut between timeout and 9/8 timeout after it left (hit
-// reports any answer later than timeout as a timeout). A connection that
-// failed, timed out or was closed by the server is closed; the worker's
-// next hit to that host dials a new one. https targets (the Client's
-// TLS) and URLs with user info go through the Client.
-func (h *hitter) do(req *fasthttp.Request, resp *fasthttp.Response, rawURL string, now time.Time, timeout time.Duration) error {
-	host, uri, ok := splitHTTP(rawURL)
-	if !ok {
-		req.SetRequestURI(rawURL)
-		h.reqHost = "" // the Client sets it from the URL
-		return h.s.Client.DoTimeout(req, resp, timeout)
-	}
-	// The request line's URI and the Host header as they are written:
-	// given the whole URL, fasthttp would parse it into its URI and
-	// normalize the path and query again on every hit.
-	req.SetRequestURI(uri)
-	if host != h.reqHost {
-		req.Header.SetHost(host)
-		h.reqHost = host
-	}
-	wc, err := h.conn(host, now, timeout)
-	if err != nil {
-		return err
-	}
-	wc.used = now
-	if wc.deadline.Sub(now) < timeout {
-		wc.deadline = now.Add(timeout + timeout/8)
-		if err := wc.c.SetDeadline(wc.deadline); err != nil {
-			wc.close()
-			return err
-		}
-	}
-	err = req.Write(wc.bw)
-	if err == nil {
-		err = wc.bw.Flush()
-	}
-	if err == nil {
-		err = resp.Read(wc.br)
-		if err == io.EOF {
-			err = fasthttp.ErrConnectionClosed // as the Client says it
-		}
-	}
-	if err != nil {
-		wc.close()
-		var te interface{ Timeout() bool }
-		if errors.As(err, &te) && te.Timeout() {
-			return fasthttp.ErrTimeout
-		}
-		return err
-	}
-	if resp.ConnectionClose() {
-		wc.close()
-	}
-	return nil
-}
-
-// splitHTTP splits an http:// URL into its host and its request URI
-// (path and query); ok is false for another scheme or user info.
-func splitHTTP(u string) (host, uri string, ok bool) {
-	rest, ok := strings.CutPrefix(u, "http://")
-	if !ok {
-		return "", "", false
-	}
-	host, uri = rest, "/"
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		host, uri = rest[:i], rest[i:]
-	}
-	if host == "" || strings.IndexByte(host, '@') >= 0 {
-		return "", "", false
-	}
-	return host, uri, true
-}
-
-// conn is the worker's connection to host, dialled if it has none or
-// it has been idle longer than MaxIdle at now: servers close idle
-// keep-alive connections (paycode after 60 s), and a request written on
-// one the server has closed would fail without having been seen.
-func (h *hitter) conn(host string, now time.Time, timeout time.Duration) (*workerConn, error) {
-	var wc *workerConn
-	for _, c := range h.conns {
-		if c.host == host {
-			wc = c
-			break
-		}
-	}
-	if wc == nil {
-		wc = &workerConn{host: strings.Clone(host)} // not the hit's URL
-		h.conns = append(h.conns, wc)
-	}
-	if wc.c != nil {
-		maxIdle := h.s.MaxIdle
-		if maxIdle <= 0 {
-			maxIdle = DefaultMaxIdle
-		}
-		if now.Sub(wc.used) <= maxIdle {
-			return wc, nil
-		}
-		wc.close()
-	}
-	addr := host
-	if i := strings.LastIndexByte(addr, ':'); i < 0 || strings.HasSuffix(addr, "]") {
-		addr += ":80"
-	}
-	var c net.Conn
-	var err error
-	if d := h.s.Client.Dial; d != nil {
-		c, err = d(addr)
-	} else {
-		c, err = fasthttp.DialTimeout(addr, timeout)
-	}
-	if err != nil {
-		return nil, err
-	}
-	rb, wb := h.s.Client.ReadBufferSize, h.s.Client.WriteBufferSize
-	if wc.br == nil {
-		wc.br = bufio.NewReaderSize(c, max(rb, 4096))
-		wc.bw = bufio.NewWriterSize(c, max(wb, 4096))
-	} else {
-		wc.br.Reset(c)
-		wc.bw.Reset(c)
-	}
-	wc.c, wc.deadline = c, time.Time{}
-	return wc, nil
-}
-
-func (wc *workerConn) close() {
-	if wc.c != nil {
-		_ = wc.c.Close()
-		wc.c = nil
-	}
 }
 
 // urlOp is net/http's url.Error operation for method ("POST" → "Post").

@@ -144,7 +144,6 @@ type Targeter struct {
 	run      [runDigits]byte
 	reqPfx   string // "LT1234567-"
 	termTime string
-	pay      payTemplate
 
 	Prefixes   []string // routing prefixes, sorted
 	prefixCum  []float64
@@ -199,7 +198,6 @@ func NewTargeter(sc *Scenario, cfg TargeterConfig) (*Targeter, error) {
 	}
 	copy(t.run[:], strconv.AppendInt(nil, int64(10_000_000+cfg.RunID), 10)[1:])
 	t.reqPfx = "LT" + string(t.run[:]) + "-"
-	t.pay = newPayTemplate(t.reqPfx, sc.Currency, t.termTime)
 	for p := range sc.Wallets {
 		t.Prefixes = append(t.Prefixes, p)
 	}
@@ -353,8 +351,8 @@ func (t *Targeter) get(n uint64) *Payment { return &t.chunks[n>>chunkBits][n&(1<
 // buffer; vegeta's Attacker hands a fresh Target each time.
 func (t *Targeter) build(tgt *vegeta.Target, k Kind, p *Payment) {
 	api := t.target(p.Lane)
-	var ub [160]byte // on the stack: the string below is the URL's one allocation
-	u := append(ub[:0], api...)
+	u := make([]byte, 0, len(api)+40)
+	u = append(u, api...)
 	u = append(u, kindOps[k]...)
 	u = append(u, "?k="...)
 	u = append(u, kindChars[k])
@@ -445,59 +443,34 @@ func (t *Targeter) AppendCode(dst []byte, p *Payment) []byte {
 // appendPay writes an Antom pay body for p.
 func (t *Targeter) appendPay(b []byte, p *Payment) []byte { return t.appendPayJSON(b, p, true) }
 
-// payTemplate is the pay JSON's text between its per-payment fields,
-// with what is fixed for the run (the request-id prefix, the currency,
-// the terminal time) joined in once, so a pay body is a few copies and
-// the fields: the paymentRequestId's number and the amount are each
-// formatted once and copied to their second place.
-type payTemplate struct {
-	head     string // … "paymentRequestId":"LT1234567-
-	order    string // …"orderDescription":"load test LT1234567-
-	amount   string // …"orderAmount":{"currency":"XXX","value":"
-	merchant string // …"storeTerminalId":"LANE-
-	terminal string // …"paymentAmount":{"currency":"XXX","value":"
-	code     string // …"paymentMethodId":"
-	tail     string // after the code
-	noCode   string // after the amount, for pay by image (no code)
-}
-
-func newPayTemplate(reqPfx, currency, termTime string) payTemplate {
-	return payTemplate{
-		head: `{"productCode":"IN_STORE_PAYMENT","paymentRequestId":"` + reqPfx,
-		// The order description carries the paymentRequestId to the
-		// wallet, whose ledger keeps it: the correctness check scopes its
-		// orphan search to this run's payments by it (RunFilter).
-		order:    `","order":{"orderDescription":"load test ` + reqPfx,
-		amount:   `","orderAmount":{"currency":"` + currency + `","value":"`,
-		merchant: `"},"merchant":{"referenceMerchantId":"M0001","merchantMCC":"5411","merchantName":"Load Test Mart","store":{"referenceStoreId":"S01","storeName":"Peak Hour","storeMCC":"5411"}},"env":{"storeTerminalId":"LANE-`,
-		terminal: `","storeTerminalRequestTime":"` + termTime + `"}},"paymentAmount":{"currency":"` + currency + `","value":"`,
-		code:     `"},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET","paymentMethodId":"`,
-		tail:     `"},"paymentFactor":{"inStorePaymentScenario":"PaymentCode"}}`,
-		noCode:   `"},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET"},"paymentFactor":{"inStorePaymentScenario":"PaymentCode"}}`,
-	}
-}
-
 // appendPayJSON writes the pay JSON, with the code in paymentMethodId or,
 // for pay by image, without it.
 func (t *Targeter) appendPayJSON(b []byte, p *Payment, withCode bool) []byte {
-	tp := &t.pay
-	b = append(b, tp.head...)
-	i := len(b)
-	b = strconv.AppendUint(b, p.N, 10)
-	b = append(append(b, tp.order...), b[i:len(b)]...)
-	b = append(b, tp.amount...)
-	i = len(b)
+	b = append(b, `{"productCode":"IN_STORE_PAYMENT","paymentRequestId":"`...)
+	b = t.AppendRequestID(b, p.N)
+	// The order description carries the paymentRequestId to the wallet,
+	// whose ledger keeps it: the correctness check scopes its orphan
+	// search to this run's payments by it (RunFilter).
+	b = append(b, `","order":{"orderDescription":"load test `...)
+	b = t.AppendRequestID(b, p.N)
+	b = append(b, `","orderAmount":{"currency":"`...)
+	b = append(b, t.sc.Currency...)
+	b = append(b, `","value":"`...)
 	b = strconv.AppendInt(b, p.Amount, 10)
-	amount := b[i:len(b)]
-	b = append(b, tp.merchant...)
+	b = append(b, `"},"merchant":{"referenceMerchantId":"M0001","merchantMCC":"5411","merchantName":"Load Test Mart","store":{"referenceStoreId":"S01","storeName":"Peak Hour","storeMCC":"5411"}},"env":{"storeTerminalId":"LANE-`...)
 	b = append(b, '0'+byte(p.Lane/1000%10), '0'+byte(p.Lane/100%10), '0'+byte(p.Lane/10%10), '0'+byte(p.Lane%10))
-	b = append(append(b, tp.terminal...), amount...)
+	b = append(b, `","storeTerminalRequestTime":"`...)
+	b = append(b, t.termTime...)
+	b = append(b, `"}},"paymentAmount":{"currency":"`...)
+	b = append(b, t.sc.Currency...)
+	b = append(b, `","value":"`...)
+	b = strconv.AppendInt(b, p.Amount, 10)
 	if !withCode {
-		return append(b, tp.noCode...)
+		return append(b, `"},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET"},"paymentFactor":{"inStorePaymentScenario":"PaymentCode"}}`...)
 	}
-	b = append(b, tp.code...)
+	b = append(b, `"},"paymentMethod":{"paymentMethodType":"CONNECT_WALLET","paymentMethodId":"`...)
 	b = t.AppendCode(b, p)
-	return append(b, tp.tail...)
+	return append(b, `"},"paymentFactor":{"inStorePaymentScenario":"PaymentCode"}}`...)
 }
 
 // Observation is what one result means.
@@ -536,27 +509,19 @@ func ParseURL(u string) (Kind, uint64, bool) {
 }
 
 // jsonString returns the value of the first "key":"…" in b (no
-// unescaping: paycode's codes and ids are plain ASCII). It searches for
-// the key without its opening quote, then checks the quote: a search
-// that starts with '"' stops at every quote of the JSON.
+// unescaping: paycode's codes and ids are plain ASCII).
 func jsonString(b []byte, key string) []byte {
 	var kb [40]byte
-	k := append(append(kb[:0], key...), `":"`...)
-	for off := 0; ; {
-		i := bytes.Index(b[off:], k)
-		if i < 0 {
-			return nil
-		}
-		i += off
-		if i > 0 && b[i-1] == '"' {
-			v := b[i+len(k):]
-			if j := bytes.IndexByte(v, '"'); j >= 0 {
-				return v[:j]
-			}
-			return nil
-		}
-		off = i + 1
+	k := append(append(append(kb[:0], '"'), key...), `":"`...)
+	i := bytes.Index(b, k)
+	if i < 0 {
+		return nil
 	}
+	b = b[i+len(k):]
+	if j := bytes.IndexByte(b, '"'); j >= 0 {
+		return b[:j]
+	}
+	return nil
 }
 
 // Observe interprets a result and schedules the follow-ups its answer
