@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/valyala/fasthttp"
 
 	"github.com/paycode/paycode/codec"
@@ -192,8 +193,8 @@ type laneRequest struct {
 	body                                        []byte
 }
 
-// laneHarness is one lane handler over an engine with a memory journal
-// and a countingWallet behind every wallet of the default routing rules.
+// laneHarness is one lane handler over an engine with the Pebble journal
+// (in memory) and a countingWallet behind every wallet of the default routing rules.
 type laneHarness struct {
 	api    *httpapi.Server
 	wallet *countingWallet
@@ -215,7 +216,16 @@ func newLaneHarness(tb testing.TB) *laneHarness {
 	}
 	logs := &lockedBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	eng, err := engine.New(engine.Config{Wallets: wallets, Identifier: id, Journal: journal.NewMem(), Logger: log,
+	// The journal serve runs (Pebble, with serve's sync options), on an
+	// in-memory filesystem so that a fuzz execution costs no fsync: the
+	// claim path, its key filter and the index keys are production's.
+	j, err := journal.Open("/lane", journal.Options{FS: vfs.NewMem(), Logger: slog.New(slog.DiscardHandler),
+		WALMinSyncInterval: time.Millisecond, BackgroundSync: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { j.Close() })
+	eng, err := engine.New(engine.Config{Wallets: wallets, Identifier: id, Journal: j, Logger: log,
 		PayTimeout: time.Second, WalletCallTimeout: time.Second})
 	if err != nil {
 		tb.Fatal(err)
