@@ -68,6 +68,12 @@ type imageBudget struct {
 	max    int64 // 0: DefaultImageBodyBudget (set before serving)
 	used   int64
 	shares map[*fasthttp.RequestHeader]bodyShare
+	// soonest is at or before the earliest until of the shares (zero:
+	// none has one), so a take that finds the budget short walks the
+	// shares for lapsed ones only when one may have lapsed: under a
+	// flood of image headers the walk (every share, under mu) would
+	// otherwise run for each of them.
+	soonest time.Time
 }
 
 // take gives the request with header h a share of n bytes, or marks it
@@ -82,21 +88,37 @@ func (b *imageBudget) take(h *fasthttp.RequestHeader, n int64, now time.Time, la
 		b.used -= old.n
 		delete(b.shares, h)
 	}
-	if b.used+n > b.max {
-		for k, s := range b.shares {
-			if !s.until.IsZero() && now.After(s.until) {
-				b.used -= s.n
-				delete(b.shares, k)
-			}
-		}
+	if b.used+n > b.max && !b.soonest.IsZero() && now.After(b.soonest) {
+		b.sweep(now)
+	}
+	until := now.Add(lapse)
+	if b.soonest.IsZero() || until.Before(b.soonest) {
+		b.soonest = until
 	}
 	if b.used+n > b.max {
-		b.shares[h] = bodyShare{until: now.Add(lapse), refused: true}
+		b.shares[h] = bodyShare{until: until, refused: true}
 		return false
 	}
 	b.used += n
-	b.shares[h] = bodyShare{n: n, until: now.Add(lapse)}
+	b.shares[h] = bodyShare{n: n, until: until}
 	return true
+}
+
+// sweep drops the shares that lapsed by now and sets soonest to the
+// earliest until left. Claims and releases only make soonest early,
+// which costs a sweep that finds nothing, never a lapse missed.
+func (b *imageBudget) sweep(now time.Time) {
+	b.soonest = time.Time{}
+	for k, s := range b.shares {
+		switch {
+		case s.until.IsZero():
+		case now.After(s.until):
+			b.used -= s.n
+			delete(b.shares, k)
+		case b.soonest.IsZero() || s.until.Before(b.soonest):
+			b.soonest = s.until
+		}
+	}
 }
 
 // claim keeps h's share, if any, until release: its handler runs.

@@ -52,7 +52,14 @@ func TestImageBudgetShares(t *testing.T) {
 			{"take", &b, 50, time.Hour, false, 60},
 			{"release", &a, 0, time.Hour, false, 0},
 		}},
-		{"the connection's next request replaces its share", []step{
+		{"a lapse after a claim made the earliest lapse stale", []step{
+			{"take", &a, 60, 0, true, 60},
+			{"claim", &a, 0, 0, false, 60},
+			{"take", &b, 30, 5 * time.Second, true, 90},
+			{"take", &c, 40, lapse + 2*time.Second, false, 90}, // b's share lives until 15 s
+			{"take", &c, 40, lapse + 5*time.Second + time.Nanosecond, true, 100},
+		}},
+				{"the connection's next request replaces its share", []step{
 			{"take", &a, 90, 0, true, 90},
 			{"take", &a, 30, 0, true, 30},
 			{"release", &a, 0, 0, false, 0},
