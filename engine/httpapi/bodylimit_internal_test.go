@@ -59,7 +59,7 @@ func TestImageBudgetShares(t *testing.T) {
 			{"take", &c, 40, lapse + 2*time.Second, false, 90}, // b's share lives until 15 s
 			{"take", &c, 40, lapse + 5*time.Second + time.Nanosecond, true, 100},
 		}},
-				{"the connection's next request replaces its share", []step{
+		{"the connection's next request replaces its share", []step{
 			{"take", &a, 90, 0, true, 90},
 			{"take", &a, 30, 0, true, 30},
 			{"release", &a, 0, 0, false, 0},
